@@ -1,0 +1,1 @@
+//! Per-port call control (in progress).

@@ -1,0 +1,1 @@
+//! FXS port boundary (in progress).
