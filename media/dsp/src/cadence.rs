@@ -40,7 +40,10 @@ pub struct Cadence {
 
 impl Cadence {
     /// A continuous signal.
-    pub const CONTINUOUS: Cadence = Cadence { steps: &[], after: After::Steady };
+    pub const CONTINUOUS: Cadence = Cadence {
+        steps: &[],
+        after: After::Steady,
+    };
 
     /// Whether the signal is on at `t_ms` milliseconds after the cadence started.
     pub fn is_on_at(&self, t_ms: u64) -> bool {
@@ -48,7 +51,11 @@ impl Cadence {
         if period == 0 {
             return self.after == After::Steady;
         }
-        let t = if self.after == After::Repeat { t_ms % period } else { t_ms };
+        let t = if self.after == After::Repeat {
+            t_ms % period
+        } else {
+            t_ms
+        };
         if t >= period {
             return self.after == After::Steady;
         }
@@ -69,7 +76,10 @@ impl Cadence {
 
     /// Total length of one pass through the steps, in milliseconds.
     pub fn period_ms(&self) -> u64 {
-        self.steps.iter().map(|s| u64::from(s.on_ms) + u64::from(s.off_ms)).sum()
+        self.steps
+            .iter()
+            .map(|s| u64::from(s.on_ms) + u64::from(s.off_ms))
+            .sum()
     }
 
     /// Milliseconds from `t_ms` until the on/off state next changes, or `None` if it never
@@ -117,7 +127,10 @@ impl Cadence {
 mod tests {
     use super::*;
 
-    const US_RING: Cadence = Cadence { steps: &[CadenceStep::new(2000, 4000)], after: After::Repeat };
+    const US_RING: Cadence = Cadence {
+        steps: &[CadenceStep::new(2000, 4000)],
+        after: After::Repeat,
+    };
     const STUTTER: Cadence = Cadence {
         steps: &[CadenceStep::new(100, 100), CadenceStep::new(100, 100)],
         after: After::Steady,
