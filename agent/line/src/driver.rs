@@ -1,0 +1,100 @@
+//! Glue between a [`Line`] and an [`FxsPort`]: one call per 10 ms frame.
+//!
+//! The line is sans-IO; something has to move PCM frames and hook events between it and
+//! the port and apply the line feeds it asks for. [`PortDriver::tick`] does exactly that,
+//! in the order a real TDM interrupt would: exchange a frame, hand hook events and the
+//! received audio to the line, run due timers, apply line-feed commands, and prepare the
+//! next frame. Call commands and events are handed back to the caller (the SIP side, logs).
+
+use std::time::Instant;
+
+use tipring_dsp::Frame;
+use tipring_hal::FxsPort;
+
+use crate::line::{Input, Line, NetworkEvent, Output};
+
+/// A line bound to a port.
+#[derive(Debug)]
+pub struct PortDriver<P> {
+    line: Line,
+    port: P,
+    tx: Frame,
+    rx: Frame,
+}
+
+/// Something the caller of [`PortDriver::tick`] must act on or may log.
+pub type DriverOutput = Output;
+
+impl<P: FxsPort> PortDriver<P> {
+    /// Bind `line` to `port`. Applies the line's initial line feed at once.
+    pub fn new(line: Line, port: P) -> Self {
+        let mut d = Self {
+            line,
+            port,
+            tx: [0; tipring_dsp::FRAME_SAMPLES],
+            rx: [0; tipring_dsp::FRAME_SAMPLES],
+        };
+        let mut sink = Vec::new();
+        d.drain(&mut sink);
+        d
+    }
+
+    /// The line.
+    pub fn line(&self) -> &Line {
+        &self.line
+    }
+
+    /// The line, mutably (to change its configuration).
+    pub fn line_mut(&mut self) -> &mut Line {
+        &mut self.line
+    }
+
+    /// The port.
+    pub fn port(&self) -> &P {
+        &self.port
+    }
+
+    /// The port, mutably (a simulated port's phone is driven through it).
+    pub fn port_mut(&mut self) -> &mut P {
+        &mut self.port
+    }
+
+    /// Advance one 10 ms frame that ends at `now`. Outputs other than line feeds (which are
+    /// applied to the port) are appended to `out`.
+    pub fn tick(&mut self, now: Instant, out: &mut Vec<Output>) {
+        self.port.transfer(now, &self.tx, &mut self.rx);
+        while let Some(ev) = self.port.poll_event() {
+            self.line.handle_input(Input::Hook(ev));
+            self.drain(out);
+        }
+        self.line.handle_input(Input::Audio {
+            now,
+            frame: &self.rx,
+        });
+        self.drain(out);
+        if self.line.poll_timeout().is_some_and(|t| t <= now) {
+            self.line.handle_input(Input::Timeout(now));
+            self.drain(out);
+        }
+        self.line.produce_audio(&mut self.tx);
+    }
+
+    /// Hand a network event to the line.
+    pub fn network(&mut self, now: Instant, event: NetworkEvent, out: &mut Vec<Output>) {
+        self.line.handle_input(Input::Network { now, event });
+        self.drain(out);
+    }
+
+    fn drain(&mut self, out: &mut Vec<Output>) {
+        while let Some(o) = self.line.poll_output() {
+            match o {
+                Output::LineFeed(feed) => {
+                    if let Err(e) = self.port.set_line_feed(feed) {
+                        tracing::warn!(error = %e, ?feed, "port refused a line feed");
+                    }
+                }
+                other => out.push(other),
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Scenario tests of the line state machine on a simulated port, in virtual time.
+//!
+//! Every scenario drives a [`PortDriver`] over a [`SimPort`] frame by frame; the phone's
+//! actions (lift, keys, rotary pulses, flash) go through the simulator's hook switch and
+//! audio, so digits are detected from tones and pulses, not handed over as data.
+
+mod caller_id;
+mod dialling;
+mod incoming;
+mod supervision;
+
+use std::time::{Duration, Instant};
+
+use tipring_hal::sim::{SimConfig, SimPort};
+use tipring_line::{CallCommand, Line, LineConfig, LineEvent, NetworkEvent, Output, PortDriver};
+
+pub const FRAME: Duration = Duration::from_millis(10);
+
+/// A line on a simulated port, with everything it output so far.
+#[derive(Debug)]
+pub struct Rig {
+    pub d: PortDriver<SimPort>,
+    pub now: Instant,
+    pub t0: Instant,
+    pub outputs: Vec<Output>,
+}
+
+impl Rig {
+    pub fn new(cfg: LineConfig) -> Self {
+        Self::with_sim(cfg, SimConfig::default())
+    }
+
+    pub fn with_sim(cfg: LineConfig, sim: SimConfig) -> Self {
+        #[allow(clippy::disallowed_methods)] // the test's epoch; time is virtual from here
+        let t0 = Instant::now();
+        let line = Line::new(cfg).expect("valid config");
+        let d = PortDriver::new(line, SimPort::new(sim, t0).expect("valid sim config"));
+        Self {
+            d,
+            now: t0,
+            t0,
+            outputs: Vec::new(),
+        }
+    }
+
+    pub fn us() -> Self {
+        Self::new(LineConfig::for_country("us").unwrap())
+    }
+
+    /// Run `d` of virtual time, frame by frame.
+    pub fn run(&mut self, d: Duration) {
+        let end = self.now + d;
+        while self.now < end {
+            self.now += FRAME;
+            self.d.tick(self.now, &mut self.outputs);
+        }
+    }
+
+    /// Run until `pred` holds or `limit` passes; returns whether it held.
+    pub fn run_until(&mut self, limit: Duration, mut pred: impl FnMut(&Rig) -> bool) -> bool {
+        let end = self.now + limit;
+        while self.now < end {
+            if pred(self) {
+                return true;
+            }
+            self.now += FRAME;
+            self.d.tick(self.now, &mut self.outputs);
+        }
+        pred(self)
+    }
+
+    pub fn phone(&mut self) -> &mut SimPort {
+        self.d.port_mut()
+    }
+
+    pub fn network(&mut self, ev: NetworkEvent) {
+        let now = self.now;
+        self.d.network(now, ev, &mut self.outputs);
+    }
+
+    pub fn calls(&self) -> Vec<CallCommand> {
+        self.outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Call(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn events(&self) -> Vec<LineEvent> {
+        self.outputs
+            .iter()
+            .filter_map(|o| match o {
+                Output::Event(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn dialled(&self) -> Option<String> {
+        self.calls().into_iter().find_map(|c| match c {
+            CallCommand::Dial { number } => Some(number),
+            _ => None,
+        })
+    }
+
+    /// Lift the handset and wait until the line has dial tone (or whatever it does).
+    pub fn lift(&mut self) {
+        let now = self.now;
+        self.phone().lift(now);
+        self.run(Duration::from_millis(200));
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.now - self.t0
+    }
+}
+
+/// Frequencies (rounded to Hz) of what the phone hears now, empty for silence.
+pub fn heard(rig: &Rig) -> Vec<u32> {
+    match rig.d.port().listen() {
+        tipring_hal::sim::Heard::Tone { freqs_hz, .. } => {
+            freqs_hz.iter().map(|f| f.round() as u32).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Level in dBm0 of the tone heard now, if a tone.
+pub fn heard_level(rig: &Rig) -> Option<f32> {
+    match rig.d.port().listen() {
+        tipring_hal::sim::Heard::Tone { level_dbm0, .. } => Some(level_dbm0),
+        _ => None,
+    }
+}
+
+/// Run until the phone hears a tone (cadenced tones have silent gaps); its frequencies.
+pub fn next_tone(rig: &mut Rig) -> Vec<u32> {
+    rig.run_until(Duration::from_secs(1), |r| !heard(r).is_empty());
+    heard(rig)
+}
