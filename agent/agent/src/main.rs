@@ -1,1 +1,114 @@
-fn main() {}
+//! `tipring-agent`: the process that runs on a Tipring gateway.
+//!
+//! This build runs the simulated gateway (`--sim`): every FXS port has a virtual analog phone
+//! on it, and a person drives the phones from the terminal — lift a handset, press keys or
+//! dial pulses, flash, hang up, and see what the line does (tones heard, ringing, caller ID).
+//! Ports call each other by extension (port 1 is 101) through a local switch that stands in
+//! for the SIP side until the SIP user agent lands.
+
+mod command;
+mod sim;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The Tipring FXS gateway agent.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None, after_help = command::HELP)]
+struct Args {
+    /// Run a simulated gateway: a virtual analog phone on every port, driven from the
+    /// terminal (type `help` at the prompt). This is the only mode of this build.
+    #[arg(long)]
+    sim: bool,
+
+    /// Number of simulated FXS ports (1..=48).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=48))]
+    ports: u16,
+
+    /// Country of the tone plan, ring cadence and caller-ID standard:
+    /// us, uk, de, fr, nl, jp, cn, au.
+    #[arg(long, default_value = "us")]
+    country: String,
+
+    /// Dial plan (digit map) of every port, e.g. "{ 10x | [2-9]xxxxxx | *xx | x+T }".
+    #[arg(long, default_value = sim::DEFAULT_DIAL_PLAN)]
+    dial_plan: String,
+
+    /// Hotline: every port dials this number as soon as it goes off hook.
+    #[arg(long, conflicts_with = "warmline")]
+    hotline: Option<String>,
+
+    /// Warmline: NUMBER,SECONDS — dialled when no key is pressed within SECONDS.
+    #[arg(long)]
+    warmline: Option<String>,
+
+    /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
+    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+    log_format: LogFormat,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging(args.log_format);
+    if !args.sim {
+        eprintln!(
+            "tipring-agent: this build only runs the simulated gateway; start it with \
+             `tipring-agent --sim` (see --help)"
+        );
+        return ExitCode::from(2);
+    }
+    let opts = match sim::Options::from_args(
+        usize::from(args.ports),
+        &args.country,
+        &args.dial_plan,
+        args.hotline.as_deref(),
+        args.warmline.as_deref(),
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("tipring-agent: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let interactive = std::io::stdin().is_terminal();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tipring-agent: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(sim::run(opts, interactive)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tipring-agent: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The simulator's command language: one command per line, typed by a person or piped in.
+
+use std::time::Duration;
+
+/// One command of the simulator prompt. Ports are numbered from 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Lift the handset.
+    Lift(usize),
+    /// Hang up.
+    HangUp(usize),
+    /// Press keys on the DTMF keypad (tones in the audio).
+    Press(usize, String),
+    /// Dial on the rotary dial (hook pulses).
+    Rotary(usize, String),
+    /// Flash the hook for this long.
+    Flash(usize, Duration),
+    /// A call from the network to this port, with caller ID.
+    Call {
+        port: usize,
+        number: Option<String>,
+        name: Option<String>,
+    },
+    /// The network caller gives up (before answer) or hangs up (after).
+    Cancel(usize),
+    /// The far end of an outgoing call to the network answers.
+    Answer(usize),
+    /// The far end of an outgoing call to the network is busy.
+    Busy(usize),
+    /// Message waiting on or off.
+    Mwi(usize, bool),
+    /// Show every port.
+    Status,
+    /// Wait before reading the next command (for scripts).
+    Sleep(Duration),
+    /// Show the commands.
+    Help,
+    /// Leave.
+    Quit,
+    /// An empty line or a comment.
+    Nothing,
+}
+
+/// The help text of the prompt.
+pub const HELP: &str = "\
+commands (ports are numbered from 1):
+  lift P                 lift the handset of port P (off hook)
+  hang P                 hang up port P (on hook)
+  press P KEYS           press DTMF keys, e.g. `press 1 5551234` or `press 1 *69`
+  rotary P DIGITS        dial with the rotary dial (hook pulses, 10 pps)
+  flash P [MS]           flash the hook (default 300 ms; over 900 ms is a hang-up)
+  call P [NUMBER] [NAME] a call from the network rings port P with caller ID
+                         (`call 2 5551000 Alice Smith`, `call 2 private`, `call 2 unknown`)
+  cancel P               the network caller to/from port P gives up or hangs up
+  answer P               the network answers the call port P placed
+  busy P                 the network called by port P is busy
+  mwi P on|off           voicemail waiting lamp and stutter dial tone
+  status                 show every port
+  sleep MS               wait (for piped scripts)
+  help                   this text
+  quit                   leave
+Ports call each other by extension: port 1 is 101, port 2 is 102, ...";
+
+fn port(arg: Option<&str>, ports: usize) -> Result<usize, String> {
+    let arg = arg.ok_or("which port? (a number from 1)")?;
+    let n: usize = arg
+        .parse()
+        .map_err(|_| format!("`{arg}` is not a port number"))?;
+    if n == 0 || n > ports {
+        return Err(format!("there is no port {n} (ports are 1..={ports})"));
+    }
+    Ok(n)
+}
+
+fn keys(arg: Option<&str>, allowed: &str, what: &str) -> Result<String, String> {
+    let arg = arg.ok_or_else(|| format!("which {what}?"))?;
+    if arg.len() > 32 {
+        return Err(format!("at most 32 {what} at a time"));
+    }
+    match arg
+        .chars()
+        .find(|c| !allowed.contains(c.to_ascii_uppercase()))
+    {
+        Some(c) => Err(format!("`{c}` is not one of the {what} {allowed}")),
+        None => Ok(arg.to_ascii_uppercase()),
+    }
+}
+
+fn millis(arg: &str) -> Result<Duration, String> {
+    let ms: u64 = arg
+        .parse()
+        .map_err(|_| format!("`{arg}` is not a number of milliseconds"))?;
+    if ms > 600_000 {
+        return Err("at most 600000 ms".into());
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+/// Parse one line. `ports` is how many ports the gateway has.
+pub fn parse(line: &str, ports: usize) -> Result<Command, String> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(Command::Nothing);
+    }
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or_default().to_ascii_lowercase();
+    let cmd = match verb.as_str() {
+        "lift" | "offhook" | "up" => Command::Lift(port(words.next(), ports)?),
+        "hang" | "hangup" | "onhook" | "down" => Command::HangUp(port(words.next(), ports)?),
+        "press" | "dtmf" | "key" | "keys" => {
+            let p = port(words.next(), ports)?;
+            Command::Press(p, keys(words.next(), "0123456789*#ABCD", "keys")?)
+        }
+        "rotary" | "pulse" => {
+            let p = port(words.next(), ports)?;
+            Command::Rotary(p, keys(words.next(), "0123456789", "digits")?)
+        }
+        "flash" => {
+            let p = port(words.next(), ports)?;
+            let d = words
+                .next()
+                .map(millis)
+                .transpose()?
+                .unwrap_or(Duration::from_millis(300));
+            Command::Flash(p, d)
+        }
+        "call" | "ring" => {
+            let p = port(words.next(), ports)?;
+            let number = words.next().map(str::to_string);
+            if let Some(n) = &number {
+                let special =
+                    n.eq_ignore_ascii_case("private") || n.eq_ignore_ascii_case("unknown");
+                if !special && (n.len() > 20 || !n.chars().all(|c| c.is_ascii_digit() || c == '+'))
+                {
+                    return Err(format!(
+                        "`{n}` is not a caller number (digits, up to 20; or `private`/`unknown`)"
+                    ));
+                }
+            }
+            let name: Vec<&str> = words.by_ref().collect();
+            let name = (!name.is_empty()).then(|| name.join(" "));
+            return Ok(Command::Call {
+                port: p,
+                number,
+                name,
+            });
+        }
+        "cancel" | "bye" => Command::Cancel(port(words.next(), ports)?),
+        "answer" => Command::Answer(port(words.next(), ports)?),
+        "busy" => Command::Busy(port(words.next(), ports)?),
+        "mwi" => {
+            let p = port(words.next(), ports)?;
+            let on = match words.next().map(str::to_ascii_lowercase).as_deref() {
+                Some("on" | "1" | "yes") => true,
+                Some("off" | "0" | "no") => false,
+                _ => return Err("mwi P on|off".into()),
+            };
+            Command::Mwi(p, on)
+        }
+        "status" | "st" | "ports" => Command::Status,
+        "sleep" | "wait" => Command::Sleep(millis(words.next().ok_or("sleep how many ms?")?)?),
+        "help" | "?" | "h" => Command::Help,
+        "quit" | "exit" | "q" => Command::Quit,
+        other => return Err(format!("unknown command `{other}` (type `help`)")),
+    };
+    if let Some(extra) = words.next() {
+        return Err(format!(
+            "unexpected `{extra}` after the command (type `help`)"
+        ));
+    }
+    Ok(cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands() {
+        assert_eq!(parse("lift 1", 4), Ok(Command::Lift(1)));
+        assert_eq!(
+            parse("  press 2 *69#  ", 4),
+            Ok(Command::Press(2, "*69#".into()))
+        );
+        assert_eq!(
+            parse("flash 1", 4),
+            Ok(Command::Flash(1, Duration::from_millis(300)))
+        );
+        assert_eq!(
+            parse("flash 1 1200", 4),
+            Ok(Command::Flash(1, Duration::from_millis(1200)))
+        );
+        assert_eq!(
+            parse("call 3 5551000 Alice Smith", 4),
+            Ok(Command::Call {
+                port: 3,
+                number: Some("5551000".into()),
+                name: Some("Alice Smith".into())
+            })
+        );
+        assert_eq!(parse("mwi 1 on", 4), Ok(Command::Mwi(1, true)));
+        assert_eq!(parse("# a comment", 4), Ok(Command::Nothing));
+        assert_eq!(parse("", 4), Ok(Command::Nothing));
+    }
+
+    #[test]
+    fn bad_input_gets_a_one_line_error() {
+        for (line, expect) in [
+            ("frobnicate", "unknown command"),
+            ("lift 9", "there is no port 9"),
+            ("lift 0", "there is no port 0"),
+            ("lift x", "not a port number"),
+            ("lift", "which port"),
+            ("press 1 12x", "`x` is not one of the keys"),
+            ("rotary 1 *", "not one of the digits"),
+            ("flash 1 soon", "not a number of milliseconds"),
+            ("call 1 55a", "not a caller number"),
+            ("mwi 1 maybe", "mwi P on|off"),
+            ("lift 1 2", "unexpected `2`"),
+        ] {
+            let err = parse(line, 4).expect_err(line);
+            assert!(err.contains(expect), "{line}: {err}");
+            assert!(!err.contains('\n'), "{line}: one line: {err}");
+        }
+    }
+}

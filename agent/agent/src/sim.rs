@@ -1,0 +1,687 @@
+//! The simulated gateway: lines on simulated ports, a local switch standing in for the SIP
+//! side, and the terminal loop that drives them in real time.
+//!
+//! [`Gateway`] is stepped frame by frame and returns the lines to print, so tests drive it
+//! in virtual time; [`run`] paces it with the real clock and reads commands from stdin.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::io::AsyncBufReadExt as _;
+
+use tipring_dsp::callerid::{Absence, CallerId, DateTime, Message};
+use tipring_hal::sim::{Heard, SimConfig, SimPort};
+use tipring_line::dialplan::DialPlan;
+use tipring_line::{
+    CallCommand, Hotline, Line, LineConfig, LineEvent, LineState, NetworkEvent, Output, PortDriver,
+};
+
+use crate::command::{self, Command};
+
+/// The demo's dial plan: extensions 101..199, seven-digit numbers, star codes, anything
+/// else after the inter-digit timer.
+pub const DEFAULT_DIAL_PLAN: &str = "{ 1xx | [2-9]xxxxxx | *xx | x+T }";
+
+/// How long one frame is.
+const FRAME: Duration = Duration::from_millis(10);
+
+/// Checked options of the simulated gateway.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Number of ports.
+    pub ports: usize,
+    /// Line configuration shared by every port.
+    pub line: LineConfig,
+}
+
+impl Options {
+    /// Build and check the options; the error names the bad option.
+    pub fn from_args(
+        ports: usize,
+        country: &str,
+        dial_plan: &str,
+        hotline: Option<&str>,
+        warmline: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let mut line = LineConfig::for_country(country).context("--country")?;
+        line.dial_plan = dial_plan.parse::<DialPlan>().context("--dial-plan")?;
+        if let Some(n) = hotline {
+            line.hotline = Some(Hotline {
+                number: n.to_string(),
+                delay: Duration::ZERO,
+            });
+        }
+        if let Some(w) = warmline {
+            let (n, s) = w
+                .split_once(',')
+                .ok_or_else(|| anyhow::anyhow!("--warmline: expected NUMBER,SECONDS"))?;
+            let secs: u64 = s
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--warmline: `{s}` is not seconds"))?;
+            if secs == 0 {
+                anyhow::bail!("--warmline: SECONDS must be at least 1 (use --hotline for 0)");
+            }
+            line.hotline = Some(Hotline {
+                number: n.trim().to_string(),
+                delay: Duration::from_secs(secs),
+            });
+        }
+        line.validate().context("line configuration")?;
+        Ok(Self { ports, line })
+    }
+}
+
+/// Who a port is in a call with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Peer {
+    Port(usize),
+    Network,
+}
+
+#[derive(Debug)]
+struct Slot {
+    driver: PortDriver<SimPort>,
+    ext: String,
+    peer: Option<Peer>,
+    heard: Vec<u32>,
+    ringing: bool,
+    cid_seen: usize,
+    lamp: bool,
+}
+
+/// Reads the calendar for caller-ID time stamps (injected: tests pass a fixed one).
+pub type WallClock = Box<dyn Fn() -> DateTime>;
+
+/// The simulated gateway. All methods take the current (possibly virtual) time.
+pub struct Gateway {
+    slots: Vec<Slot>,
+    wall: WallClock,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("ports", &self.slots.len())
+            .finish()
+    }
+}
+
+fn describe_cid(msg: &Message) -> String {
+    match msg {
+        Message::Vmwi { active: true } => "message waiting ON".into(),
+        Message::Vmwi { active: false } => "message waiting off".into(),
+        Message::Call(c) => {
+            let mut s = String::new();
+            if let Some(w) = &c.when {
+                s.push_str(&format!(
+                    "{:02}/{:02} {:02}:{:02}  ",
+                    w.month, w.day, w.hour, w.minute
+                ));
+            }
+            match (&c.number, c.number_absence) {
+                (Some(n), _) => s.push_str(n),
+                (None, Some(Absence::Private)) => s.push_str("PRIVATE"),
+                (None, Some(Absence::Unavailable)) => s.push_str("OUT OF AREA"),
+                (None, None) => s.push('-'),
+            }
+            match (&c.name, c.name_absence) {
+                (Some(n), _) => s.push_str(&format!("  \"{n}\"")),
+                (None, Some(Absence::Private)) => s.push_str("  PRIVATE NAME"),
+                (None, Some(Absence::Unavailable)) => s.push_str("  NAME UNAVAILABLE"),
+                (None, None) => {}
+            }
+            s
+        }
+    }
+}
+
+fn describe_heard(freqs: &[u32]) -> String {
+    if freqs.is_empty() {
+        return "silence".into();
+    }
+    let f: Vec<String> = freqs.iter().map(|f| f.to_string()).collect();
+    format!("{} Hz", f.join("+"))
+}
+
+impl Gateway {
+    /// A gateway with `opts.ports` idle ports starting at `now`.
+    pub fn new(opts: &Options, now: Instant, wall: WallClock) -> anyhow::Result<Self> {
+        let phone_std = opts.line.caller_id.signalling.fsk_standard();
+        let mut slots = Vec::with_capacity(opts.ports);
+        for i in 0..opts.ports {
+            let mut cfg = SimConfig {
+                seed: i as u64 + 1,
+                ..SimConfig::default()
+            };
+            if let Some(std) = phone_std {
+                cfg.caller_id = std;
+            }
+            cfg.type2_ack = Some('D');
+            let line = Line::new(opts.line.clone()).context("line configuration")?;
+            let port = SimPort::new(cfg, now).context("simulated port")?;
+            slots.push(Slot {
+                driver: PortDriver::new(line, port),
+                ext: format!("{}", 101 + i),
+                peer: None,
+                heard: Vec::new(),
+                ringing: false,
+                cid_seen: 0,
+                lamp: false,
+            });
+        }
+        Ok(Self { slots, wall })
+    }
+
+    /// Number of ports.
+    pub fn ports(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The line state of port `p` (from 1).
+    pub fn state(&self, p: usize) -> LineState {
+        self.slots[p - 1].driver.line().state()
+    }
+
+    /// The simulated port `p` (from 1).
+    pub fn port(&self, p: usize) -> &SimPort {
+        self.slots[p - 1].driver.port()
+    }
+
+    /// Advance one 10 ms frame ending at `now`; returns what to print.
+    pub fn tick(&mut self, now: Instant) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut outs = Vec::new();
+        for i in 0..self.slots.len() {
+            outs.clear();
+            self.slots[i].driver.tick(now, &mut outs);
+            for o in std::mem::take(&mut outs) {
+                self.on_output(now, i, o, &mut lines);
+            }
+            self.observe_phone(i, &mut lines);
+        }
+        lines
+    }
+
+    fn say(&self, i: usize, lines: &mut Vec<String>, text: impl AsRef<str>) {
+        lines.push(format!(
+            "[port {} ext {}] {}",
+            i + 1,
+            self.slots[i].ext,
+            text.as_ref()
+        ));
+    }
+
+    fn network(&mut self, now: Instant, i: usize, ev: NetworkEvent, lines: &mut Vec<String>) {
+        let mut outs = Vec::new();
+        self.slots[i].driver.network(now, ev, &mut outs);
+        for o in outs {
+            self.on_output(now, i, o, lines);
+        }
+    }
+
+    fn on_output(&mut self, now: Instant, i: usize, o: Output, lines: &mut Vec<String>) {
+        match o {
+            Output::Event(ev) => match ev {
+                LineEvent::State(s) => self.say(i, lines, format!("line: {s}")),
+                LineEvent::Digit { digit, source } => {
+                    self.say(i, lines, format!("digit {digit} ({source:?})"))
+                }
+                LineEvent::NumberComplete { number } => {
+                    self.say(i, lines, format!("number complete: {number}"))
+                }
+                LineEvent::NumberRejected { digits, reason } => {
+                    self.say(i, lines, format!("number `{digits}` refused: {reason}"))
+                }
+                LineEvent::Flash => self.say(i, lines, "hook flash"),
+                LineEvent::Tone(_) | LineEvent::CallerIdSent(_) => {}
+                other => self.say(i, lines, format!("{other:?}")),
+            },
+            Output::Call(cmd) => self.on_call(now, i, cmd, lines),
+            Output::LineFeed(_) => {}
+            _ => {}
+        }
+    }
+
+    /// The local switch: what the SIP side will do once it exists.
+    fn on_call(&mut self, now: Instant, i: usize, cmd: CallCommand, lines: &mut Vec<String>) {
+        match cmd {
+            CallCommand::Dial { number } => match self.slots.iter().position(|s| s.ext == number) {
+                Some(j) if j != i && self.state(j + 1) == LineState::Idle => {
+                    self.say(i, lines, format!("calling port {} (ext {number})", j + 1));
+                    self.slots[i].peer = Some(Peer::Port(j));
+                    self.slots[j].peer = Some(Peer::Port(i));
+                    let caller = CallerId {
+                        number: Some(self.slots[i].ext.clone()),
+                        name: Some(format!("Port {}", i + 1)),
+                        when: Some((self.wall)()),
+                        ..CallerId::default()
+                    };
+                    self.network(
+                        now,
+                        j,
+                        NetworkEvent::IncomingCall { caller, ring: None },
+                        lines,
+                    );
+                    self.network(now, i, NetworkEvent::RemoteRinging, lines);
+                }
+                Some(_) => {
+                    self.say(i, lines, format!("ext {number} is busy"));
+                    self.network(now, i, NetworkEvent::Busy, lines);
+                }
+                None => {
+                    self.say(
+                            i,
+                            lines,
+                            format!(
+                                "calling {number} on the network (simulated: `answer {p}` or `busy {p}`)",
+                                p = i + 1
+                            ),
+                        );
+                    self.slots[i].peer = Some(Peer::Network);
+                    self.network(now, i, NetworkEvent::RemoteRinging, lines);
+                }
+            },
+            CallCommand::Answer => {
+                self.say(i, lines, "answered");
+                if let Some(Peer::Port(j)) = self.slots[i].peer {
+                    self.network(now, j, NetworkEvent::Answered, lines);
+                }
+            }
+            CallCommand::Hangup => {
+                if let Some(Peer::Port(j)) = self.slots[i].peer.take() {
+                    self.slots[j].peer = None;
+                    let ev = if self.state(j + 1) == LineState::Ringing {
+                        NetworkEvent::CallCancelled
+                    } else {
+                        NetworkEvent::RemoteHangup
+                    };
+                    self.network(now, j, ev, lines);
+                }
+            }
+            CallCommand::RejectBusy => {
+                if let Some(Peer::Port(j)) = self.slots[i].peer.take() {
+                    self.slots[j].peer = None;
+                    self.network(now, j, NetworkEvent::Busy, lines);
+                }
+            }
+            CallCommand::Flash => self.say(i, lines, "flash sent to the call"),
+            CallCommand::Digit(d) => self.say(i, lines, format!("key {d} sent to the call")),
+            _ => {}
+        }
+    }
+
+    fn observe_phone(&mut self, i: usize, lines: &mut Vec<String>) {
+        let port = self.slots[i].driver.port();
+        let heard: Vec<u32> = match port.listen() {
+            Heard::Tone { freqs_hz, .. } => freqs_hz.iter().map(|f| f.round() as u32).collect(),
+            _ => Vec::new(),
+        };
+        let ringing = port.is_ringing();
+        let lamp = port.vmwi_lamp();
+        let new_cid: Vec<String> = port
+            .caller_id_log()
+            .iter()
+            .skip(self.slots[i].cid_seen)
+            .map(|(_, m)| describe_cid(m))
+            .collect();
+        let cid_total = port.caller_id_log().len();
+        // Tones: report a new set of frequencies, not every cadence gap.
+        if !heard.is_empty() && heard != self.slots[i].heard {
+            self.say(i, lines, format!("phone hears {}", describe_heard(&heard)));
+            self.slots[i].heard = heard;
+        } else if heard.is_empty() && !port.is_off_hook() {
+            self.slots[i].heard.clear();
+        }
+        // Announce the ringing once per call, not every burst of the cadence.
+        if ringing && !self.slots[i].ringing {
+            self.say(i, lines, "phone RINGS");
+            self.slots[i].ringing = true;
+        } else if !ringing && self.state(i + 1) != LineState::Ringing {
+            self.slots[i].ringing = false;
+        }
+        for c in new_cid {
+            self.say(i, lines, format!("caller ID display: {c}"));
+        }
+        self.slots[i].cid_seen = cid_total;
+        if lamp != self.slots[i].lamp {
+            self.say(
+                i,
+                lines,
+                format!("message lamp {}", if lamp { "ON" } else { "off" }),
+            );
+            self.slots[i].lamp = lamp;
+        }
+    }
+
+    /// Carry out one command at `now`. `Err` is a one-line message for the user.
+    pub fn command(&mut self, now: Instant, cmd: Command) -> Result<Vec<String>, String> {
+        let mut lines = Vec::new();
+        match cmd {
+            Command::Lift(p) => {
+                if self.port(p).is_off_hook() {
+                    return Err(format!("port {p} is already off hook"));
+                }
+                self.slots[p - 1].heard.clear();
+                self.slots[p - 1].driver.port_mut().lift(now);
+            }
+            Command::HangUp(p) => {
+                if !self.port(p).is_off_hook() {
+                    return Err(format!("port {p} is already on hook"));
+                }
+                self.slots[p - 1].driver.port_mut().hang_up(now);
+            }
+            Command::Press(p, keys) => {
+                self.need_off_hook(p)?;
+                self.slots[p - 1]
+                    .driver
+                    .port_mut()
+                    .press(now, &keys)
+                    .map_err(|e| e.to_string())?;
+            }
+            Command::Rotary(p, digits) => {
+                self.need_off_hook(p)?;
+                self.slots[p - 1]
+                    .driver
+                    .port_mut()
+                    .dial_rotary(now, &digits)
+                    .map_err(|e| e.to_string())?;
+            }
+            Command::Flash(p, d) => {
+                self.need_off_hook(p)?;
+                self.slots[p - 1].driver.port_mut().flash(now, d);
+            }
+            Command::Call {
+                port: p,
+                number,
+                name,
+            } => {
+                let i = p - 1;
+                if self.slots[i].peer.is_some() || self.state(p) != LineState::Idle {
+                    return Err(format!("port {p} is busy ({})", self.state(p)));
+                }
+                let mut caller = CallerId {
+                    when: Some((self.wall)()),
+                    ..CallerId::default()
+                };
+                match number.as_deref() {
+                    Some(n) if n.eq_ignore_ascii_case("private") => {
+                        caller.number_absence = Some(Absence::Private);
+                        caller.name_absence = Some(Absence::Private);
+                    }
+                    Some(n) if n.eq_ignore_ascii_case("unknown") => {
+                        caller.number_absence = Some(Absence::Unavailable);
+                        caller.name_absence = Some(Absence::Unavailable);
+                    }
+                    Some(n) => caller.number = Some(n.to_string()),
+                    None => caller.number_absence = Some(Absence::Unavailable),
+                }
+                if name.is_some() {
+                    caller.name = name;
+                    caller.name_absence = None;
+                }
+                self.slots[i].peer = Some(Peer::Network);
+                self.network(
+                    now,
+                    i,
+                    NetworkEvent::IncomingCall { caller, ring: None },
+                    &mut lines,
+                );
+            }
+            Command::Cancel(p) => {
+                let i = p - 1;
+                if self.slots[i].peer != Some(Peer::Network) {
+                    return Err(format!("port {p} has no call with the network"));
+                }
+                self.slots[i].peer = None;
+                let ev = if self.state(p) == LineState::Ringing {
+                    NetworkEvent::CallCancelled
+                } else {
+                    NetworkEvent::RemoteHangup
+                };
+                self.network(now, i, ev, &mut lines);
+            }
+            Command::Answer(p) | Command::Busy(p) => {
+                let i = p - 1;
+                if self.slots[i].peer != Some(Peer::Network) || self.state(p) != LineState::Calling
+                {
+                    return Err(format!("port {p} has no outgoing network call waiting"));
+                }
+                let ev = if matches!(cmd, Command::Answer(_)) {
+                    NetworkEvent::Answered
+                } else {
+                    self.slots[i].peer = None;
+                    NetworkEvent::Busy
+                };
+                self.network(now, i, ev, &mut lines);
+            }
+            Command::Mwi(p, on) => {
+                self.network(now, p - 1, NetworkEvent::MessageWaiting(on), &mut lines);
+            }
+            Command::Status => {
+                for i in 0..self.slots.len() {
+                    let port = self.slots[i].driver.port();
+                    let heard = match port.listen() {
+                        Heard::Tone {
+                            freqs_hz,
+                            level_dbm0,
+                        } => format!(
+                            "{} at {level_dbm0:.0} dBm0",
+                            describe_heard(
+                                &freqs_hz
+                                    .iter()
+                                    .map(|f| f.round() as u32)
+                                    .collect::<Vec<_>>()
+                            )
+                        ),
+                        Heard::Silence => "silence".into(),
+                        Heard::Other { level_dbm0 } => {
+                            format!("other audio at {level_dbm0:.0} dBm0")
+                        }
+                    };
+                    let text = format!(
+                        "{} | line {} | hears {}{}{}",
+                        if port.is_off_hook() {
+                            "off hook"
+                        } else {
+                            "on hook"
+                        },
+                        self.state(i + 1),
+                        heard,
+                        if port.is_ringing() { " | RINGING" } else { "" },
+                        if port.vmwi_lamp() { " | lamp ON" } else { "" },
+                    );
+                    self.say(i, &mut lines, text);
+                }
+            }
+            Command::Help => lines.push(command::HELP.to_string()),
+            Command::Sleep(_) | Command::Quit | Command::Nothing => {}
+        }
+        Ok(lines)
+    }
+
+    fn need_off_hook(&self, p: usize) -> Result<(), String> {
+        if self.port(p).is_off_hook() {
+            Ok(())
+        } else {
+            Err(format!("port {p} is on hook: `lift {p}` first"))
+        }
+    }
+}
+
+/// The calendar date and time, UTC, for caller-ID time stamps.
+#[allow(clippy::disallowed_methods)] // the binary owns the one real clock
+fn wall_clock_now() -> DateTime {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    // Civil-from-days (H. Hinnant's algorithm), UTC.
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    DateTime {
+        month,
+        day,
+        hour: (rem / 3600) as u8,
+        minute: ((rem % 3600) / 60) as u8,
+    }
+}
+
+/// Run the simulated gateway in real time, reading commands from stdin until `quit` or
+/// end of input.
+#[allow(clippy::disallowed_methods)] // the binary owns the one real clock
+pub async fn run(opts: Options, interactive: bool) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let mut gw = Gateway::new(&opts, start, Box::new(wall_clock_now))?;
+    println!(
+        "Tipring simulated gateway: {} FXS ports, tone plan {} ({}), dial plan {}",
+        gw.ports(),
+        opts.line.tone_plan.code,
+        opts.line.tone_plan.name,
+        opts.line.dial_plan
+    );
+    println!("Ports call each other by extension (port 1 = 101). Type `help` for the commands.");
+    let prompt = || {
+        if interactive {
+            use std::io::Write as _;
+            print!("tipring> ");
+            let _ = std::io::stdout().flush();
+        }
+    };
+    prompt();
+    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut ticker = tokio::time::interval(FRAME);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut frames: u32 = 0;
+    let mut now = start;
+    let mut resume_at = start;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                frames += 1;
+                now = start + FRAME * frames;
+                let out = gw.tick(now);
+                if !out.is_empty() {
+                    if interactive {
+                        // Clear the prompt line, print, and show the prompt again.
+                        print!("\r\x1b[K");
+                    }
+                    out.iter().for_each(|l| println!("{l}"));
+                    prompt();
+                }
+            }
+            line = stdin.next_line(), if now >= resume_at => {
+                let Some(line) = line.context("reading stdin")? else { break };
+                match command::parse(&line, gw.ports()) {
+                    Ok(Command::Quit) => break,
+                    Ok(Command::Sleep(d)) => resume_at = now + d,
+                    Ok(cmd) => match gw.command(now, cmd) {
+                        Ok(out) => out.iter().for_each(|l| println!("{l}")),
+                        Err(e) => println!("error: {e}"),
+                    },
+                    Err(e) => println!("error: {e}"),
+                }
+                prompt();
+            }
+        }
+    }
+    println!("bye");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gateway(ports: usize) -> (Gateway, Instant) {
+        #[allow(clippy::disallowed_methods)] // the test's epoch; time is virtual from here
+        let t0 = Instant::now();
+        let opts = Options::from_args(ports, "us", DEFAULT_DIAL_PLAN, None, None).unwrap();
+        let wall = Box::new(|| DateTime {
+            month: 11,
+            day: 26,
+            hour: 9,
+            minute: 41,
+        });
+        (Gateway::new(&opts, t0, wall).unwrap(), t0)
+    }
+
+    fn run_for(gw: &mut Gateway, now: &mut Instant, d: Duration, log: &mut Vec<String>) {
+        let end = *now + d;
+        while *now < end {
+            *now += FRAME;
+            log.extend(gw.tick(*now));
+        }
+    }
+
+    #[test]
+    fn port_calls_port_by_extension_with_caller_id() {
+        let (mut gw, mut now) = gateway(2);
+        let mut log = Vec::new();
+        gw.command(now, Command::Lift(1)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(500), &mut log);
+        assert_eq!(gw.state(1), LineState::DialTone);
+        assert!(
+            log.iter().any(|l| l.contains("phone hears 350+440 Hz")),
+            "{log:#?}"
+        );
+        gw.command(now, Command::Press(1, "102".into())).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_secs(9), &mut log);
+        assert!(
+            log.iter().any(|l| l.contains("number complete: 102")),
+            "{log:#?}"
+        );
+        assert_eq!(gw.state(2), LineState::Ringing);
+        assert!(
+            log.iter()
+                .any(|l| l
+                    .contains("[port 2 ext 102] caller ID display: 11/26 09:41  101  \"Port 1\"")),
+            "{log:#?}"
+        );
+        assert!(
+            log.iter()
+                .any(|l| l.contains("[port 1 ext 101] phone hears 440+480 Hz")),
+            "{log:#?}"
+        );
+        gw.command(now, Command::Lift(2)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(300), &mut log);
+        assert_eq!(gw.state(1), LineState::Connected);
+        assert_eq!(gw.state(2), LineState::Connected);
+        gw.command(now, Command::HangUp(2)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_secs(2), &mut log);
+        assert_eq!(gw.state(2), LineState::Idle);
+        assert_eq!(
+            gw.state(1),
+            LineState::Treatment(tipring_dsp::tone::ToneKind::Congestion)
+        );
+    }
+
+    #[test]
+    fn bad_commands_are_refused_and_the_session_goes_on() {
+        let (mut gw, mut now) = gateway(1);
+        assert!(gw
+            .command(now, Command::Press(1, "5".into()))
+            .unwrap_err()
+            .contains("on hook"));
+        assert!(gw
+            .command(now, Command::HangUp(1))
+            .unwrap_err()
+            .contains("already on hook"));
+        assert!(gw
+            .command(now, Command::Answer(1))
+            .unwrap_err()
+            .contains("no outgoing"));
+        let mut log = Vec::new();
+        gw.command(now, Command::Lift(1)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(300), &mut log);
+        assert_eq!(gw.state(1), LineState::DialTone);
+    }
+}
