@@ -208,17 +208,10 @@ fn message_waiting_lamp_and_stutter_dial_tone() {
 
 #[test]
 fn type2_caller_id_on_call_waiting() {
-    let mut cfg = LineConfig::for_country("us").unwrap();
-    cfg.dial_plan = "[2-9]xxxxxx".parse().unwrap();
-    let sim = SimConfig {
+    let mut rig = Rig::calling(SimConfig {
         type2_ack: Some('D'),
         ..SimConfig::default()
-    };
-    let mut rig = Rig::with_sim(cfg, sim);
-    rig.lift();
-    let now = rig.now;
-    rig.phone().press(now, "5551234").unwrap();
-    assert!(rig.run_until(Duration::from_secs(3), |r| r.dialled().is_some()));
+    });
     rig.network(NetworkEvent::Answered);
     rig.run(Duration::from_millis(500));
     assert_eq!(rig.d.line().state(), LineState::Connected);
@@ -233,17 +226,10 @@ fn type2_caller_id_on_call_waiting() {
 
 #[test]
 fn no_type2_without_the_phone_ack() {
-    let mut cfg = LineConfig::for_country("us").unwrap();
-    cfg.dial_plan = "[2-9]xxxxxx".parse().unwrap();
-    let sim = SimConfig {
+    let mut rig = Rig::calling(SimConfig {
         type2_ack: None,
         ..SimConfig::default()
-    };
-    let mut rig = Rig::with_sim(cfg, sim);
-    rig.lift();
-    let now = rig.now;
-    rig.phone().press(now, "5551234").unwrap();
-    assert!(rig.run_until(Duration::from_secs(3), |r| r.dialled().is_some()));
+    });
     rig.network(NetworkEvent::Answered);
     rig.network(NetworkEvent::CallWaiting { caller: alice() });
     rig.run(Duration::from_secs(2));

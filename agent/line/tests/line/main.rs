@@ -112,6 +112,19 @@ impl Rig {
         self.run(Duration::from_millis(200));
     }
 
+    /// A US line (dial plan `[2-9]xxxxxx`) on a phone with `sim`, off hook, that has
+    /// dialled 5551234 and is waiting for the call to connect.
+    pub fn calling(sim: SimConfig) -> Self {
+        let mut cfg = LineConfig::for_country("us").unwrap();
+        cfg.dial_plan = "[2-9]xxxxxx".parse().unwrap();
+        let mut rig = Rig::with_sim(cfg, sim);
+        rig.lift();
+        let now = rig.now;
+        rig.phone().press(now, "5551234").unwrap();
+        assert!(rig.run_until(Duration::from_secs(3), |r| r.dialled().is_some()));
+        rig
+    }
+
     pub fn elapsed(&self) -> Duration {
         self.now - self.t0
     }

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use tipring_dsp::tone::ToneKind;
-use tipring_line::{CallCommand, LineConfig, LineEvent, LineState, NetworkEvent};
+use tipring_hal::sim::SimConfig;
+use tipring_line::{CallCommand, LineEvent, LineState, NetworkEvent};
 
 use crate::{heard, next_tone, Rig};
 
@@ -36,13 +37,7 @@ fn receiver_left_off_hook_goes_reorder_then_howler_then_lockout() {
 }
 
 fn connected() -> Rig {
-    let mut cfg = LineConfig::for_country("us").unwrap();
-    cfg.dial_plan = "[2-9]xxxxxx".parse().unwrap();
-    let mut rig = Rig::new(cfg);
-    rig.lift();
-    let now = rig.now;
-    rig.phone().press(now, "5551234").unwrap();
-    assert!(rig.run_until(Duration::from_secs(3), |r| r.dialled().is_some()));
+    let mut rig = Rig::calling(SimConfig::default());
     rig.network(NetworkEvent::RemoteRinging);
     rig.run(Duration::from_millis(300));
     assert_eq!(heard(&rig), vec![440, 480], "ringback");
@@ -90,13 +85,7 @@ fn remote_hang_up_gives_reorder() {
 
 #[test]
 fn busy_far_end_gives_busy_tone() {
-    let mut cfg = LineConfig::for_country("us").unwrap();
-    cfg.dial_plan = "[2-9]xxxxxx".parse().unwrap();
-    let mut rig = Rig::new(cfg);
-    rig.lift();
-    let now = rig.now;
-    rig.phone().press(now, "5551234").unwrap();
-    assert!(rig.run_until(Duration::from_secs(3), |r| r.dialled().is_some()));
+    let mut rig = Rig::calling(SimConfig::default());
     rig.network(NetworkEvent::Busy);
     rig.run(Duration::from_millis(200));
     assert_eq!(rig.d.line().state(), LineState::Treatment(ToneKind::Busy));
