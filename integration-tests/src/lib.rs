@@ -1,0 +1,75 @@
+//! # tipring-integration-tests
+//!
+//! End-to-end and interop tests for Tipring against real, independently written peers,
+//! which the tests start themselves on loopback ports and stop when they end (even when a
+//! test panics: every peer is killed in `Drop`).
+//!
+//! [`peers`] is the harness:
+//!
+//! * [`peers::Kamailio`] — a Kamailio registrar/proxy with digest auth and no database,
+//!   configured from [`peers::KamailioConfig`] (domain/realm, accounts, INVITE auth,
+//!   record-route, MD5 or SHA-256) and rendered from `peers/kamailio.cfg.tmpl`.
+//! * [`peers::Sipp`] — SIPp with a scenario from `scenarios/` (or a built-in one); `run()`
+//!   blocks and returns a [`peers::SippOutcome`] (exit code, successful and failed calls,
+//!   log files), `spawn()` leaves a UAS running in the background.
+//! * [`peers::free_port`] and [`peers::options_ping`] for anything else.
+//!
+//! The tools come from Debian (`kamailio`, `sip-tester`); `ops/install-deps` installs them.
+//! A test that cannot find one fails with [`Error::MissingTool`], whose message names the
+//! install command.
+//!
+//! ## Example: register a SIPp UA to Kamailio
+//!
+//! ```no_run
+//! use tipring_integration_tests::peers::{Kamailio, KamailioConfig, Sipp};
+//!
+//! # fn main() -> tipring_integration_tests::Result<()> {
+//! let kamailio = Kamailio::start(
+//!     &KamailioConfig::new("tipring.test").account("101", "secret-101"),
+//! )?;
+//!
+//! let outcome = Sipp::scenario("register_auth.xml")
+//!     .remote(kamailio.addr())
+//!     .service("101")
+//!     .credentials("101", "secret-101")
+//!     .run()?;
+//! assert_eq!(outcome.successful_calls, 1, "{outcome}");
+//!
+//! let registrations = kamailio.registrations()?;
+//! assert_eq!(registrations[0].aor, "101");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Example: a call through Kamailio to a SIPp UAS
+//!
+//! ```no_run
+//! use tipring_integration_tests::peers::{Kamailio, KamailioConfig, Sipp};
+//!
+//! # fn main() -> tipring_integration_tests::Result<()> {
+//! let kamailio = Kamailio::start(&KamailioConfig::new("tipring.test").account("102", "pw"))?;
+//! // the callee: answers one call, in the background
+//! let callee = Sipp::scenario("uas_answer.xml").spawn()?;
+//! // register 102 with the callee's port as its Contact
+//! Sipp::scenario("register_auth.xml")
+//!     .remote(kamailio.addr())
+//!     .service("102")
+//!     .credentials("102", "pw")
+//!     .key("contact_port", callee.local_addr().port().to_string())
+//!     .run()?;
+//! // the caller
+//! let caller = Sipp::scenario("uac_call.xml").remote(kamailio.addr()).service("102").run()?;
+//! assert_eq!(caller.successful_calls, 1, "{caller}");
+//! let callee = callee.wait(std::time::Duration::from_secs(5))?;
+//! assert_eq!(callee.successful_calls, 1, "{callee}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Set `TIPRING_KEEP_PEER_DIRS=1` to keep every peer's directory (configuration, logs,
+//! SIPp message traces); they are always kept when a test panics.
+
+pub mod error;
+pub mod peers;
+
+pub use error::{Error, Result};
