@@ -6,8 +6,7 @@
 //! Ports call each other by extension (port 1 is 101) through a local switch that stands in
 //! for the SIP side until the SIP user agent lands.
 
-mod command;
-mod sim;
+use tipring_agent::{command, sim};
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -53,6 +52,28 @@ struct Args {
     #[arg(long)]
     warmline: Option<String>,
 
+    /// SIP registrar / outbound proxy HOST:PORT; repeat for a failover list. With this,
+    /// every port registers as its extension (101, 102, ...) and calls go over SIP.
+    #[arg(long = "sip-server", value_name = "ADDR")]
+    sip_servers: Vec<std::net::SocketAddr>,
+
+    /// SIP domain of the ports' addresses of record.
+    #[arg(long, default_value = "tipring.local")]
+    sip_domain: String,
+
+    /// Local UDP address for SIP (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    sip_listen: std::net::SocketAddr,
+
+    /// File of `EXTENSION:PASSWORD` lines with the ports' SIP passwords (kept out of the
+    /// command line so they do not show in `ps`).
+    #[arg(long, value_name = "FILE")]
+    sip_secrets: Option<std::path::PathBuf>,
+
+    /// Registration expiry to ask for, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    sip_expires: u32,
+
     /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
@@ -93,6 +114,28 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let mut opts = opts;
+    if !args.sip_servers.is_empty() {
+        let secrets = match args
+            .sip_secrets
+            .as_deref()
+            .map(sim::SipOptions::read_secrets)
+            .transpose()
+        {
+            Ok(s) => s.unwrap_or_default(),
+            Err(e) => {
+                eprintln!("tipring-agent: {e:#}");
+                return ExitCode::from(2);
+            }
+        };
+        opts.sip = Some(sim::SipOptions {
+            servers: args.sip_servers.clone(),
+            domain: args.sip_domain.clone(),
+            listen: args.sip_listen,
+            secrets,
+            expires: args.sip_expires,
+        });
+    }
     let interactive = std::io::stdin().is_terminal();
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -4,6 +4,7 @@
 //! [`Gateway`] is stepped frame by frame and returns the lines to print, so tests drive it
 //! in virtual time; [`run`] paces it with the real clock and reads commands from stdin.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -14,6 +15,11 @@ use tipring_hal::sim::{Heard, SimConfig, SimPort};
 use tipring_line::dialplan::DialPlan;
 use tipring_line::{
     CallCommand, Hotline, Line, LineConfig, LineEvent, LineState, NetworkEvent, Output, PortDriver,
+};
+use tipring_sip::{
+    Account, CallEvent, Command as SipCommand, Event as SipEvent, Input as SipInput,
+    Output as SipOutput, Peer as SipPeer, RegistrationState, Secret, TransportKind, UaConfig,
+    UserAgent,
 };
 
 use crate::command::{self, Command};
@@ -32,6 +38,49 @@ pub struct Options {
     pub ports: usize,
     /// Line configuration shared by every port.
     pub line: LineConfig,
+    /// SIP: register every port with these servers and place calls through them.
+    pub sip: Option<SipOptions>,
+}
+
+/// The SIP side of the simulated gateway.
+#[derive(Debug, Clone)]
+pub struct SipOptions {
+    /// Registrars / outbound proxies, in failover order.
+    pub servers: Vec<SocketAddr>,
+    /// Domain of the ports' addresses of record.
+    pub domain: String,
+    /// Local address to bind (port 0 picks one).
+    pub listen: SocketAddr,
+    /// Password per extension.
+    pub secrets: std::collections::HashMap<String, String>,
+    /// Registration expiry to ask for.
+    pub expires: u32,
+}
+
+impl SipOptions {
+    /// Read `EXTENSION:PASSWORD` lines (`#` comments) from a secrets file.
+    pub fn read_secrets(
+        path: &std::path::Path,
+    ) -> anyhow::Result<std::collections::HashMap<String, String>> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--sip-secrets: cannot read {}", path.display()))?;
+        let mut map = std::collections::HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (user, pw) = line.split_once(':').ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--sip-secrets: {}:{}: expected EXTENSION:PASSWORD",
+                    path.display(),
+                    n + 1
+                )
+            })?;
+            map.insert(user.trim().to_string(), pw.to_string());
+        }
+        Ok(map)
+    }
 }
 
 impl Options {
@@ -68,7 +117,11 @@ impl Options {
             });
         }
         line.validate().context("line configuration")?;
-        Ok(Self { ports, line })
+        Ok(Self {
+            ports,
+            line,
+            sip: None,
+        })
     }
 }
 
@@ -97,6 +150,10 @@ pub type WallClock = Box<dyn Fn() -> DateTime>;
 pub struct Gateway {
     slots: Vec<Slot>,
     wall: WallClock,
+    /// The SIP user agent of every port, when SIP is on (else the local switch routes).
+    ua: Option<UserAgent>,
+    /// Datagrams the UA wants sent.
+    outbox: Vec<(SocketAddr, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -170,7 +227,160 @@ impl Gateway {
                 lamp: false,
             });
         }
-        Ok(Self { slots, wall })
+        Ok(Self {
+            slots,
+            wall,
+            ua: None,
+            outbox: Vec::new(),
+        })
+    }
+
+    /// Put every port on SIP: `local` is the bound UDP socket's address, `seed` seeds the
+    /// UA's identifiers. Each port registers as its extension.
+    pub fn enable_sip(
+        &mut self,
+        now: Instant,
+        sip: &SipOptions,
+        local: SocketAddr,
+        seed: [u8; 32],
+    ) {
+        let accounts = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Account {
+                user: s.ext.clone(),
+                auth_user: None,
+                password: Secret::new(sip.secrets.get(&s.ext).cloned().unwrap_or_default()),
+                domain: sip.domain.clone(),
+                display_name: Some(format!("Port {}", i + 1)),
+                servers: sip.servers.iter().map(|a| SipPeer::udp(*a)).collect(),
+                expires: sip.expires,
+                register: true,
+                rtp_port: 40000 + 2 * i as u16,
+            })
+            .collect();
+        let cfg = UaConfig {
+            local,
+            transport: TransportKind::Udp,
+            user_agent: format!("Tipring/{}", env!("CARGO_PKG_VERSION")),
+            timers: Default::default(),
+            registration: Default::default(),
+            rng_seed: seed,
+            accounts,
+        };
+        let mut ua = UserAgent::new(cfg);
+        for i in 0..self.slots.len() {
+            ua.handle_input(SipInput::Command {
+                now,
+                command: SipCommand::Register(i),
+            });
+        }
+        self.ua = Some(ua);
+    }
+
+    /// A SIP message arrived on the socket.
+    pub fn sip_receive(&mut self, now: Instant, from: SocketAddr, data: &[u8]) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(ua) = self.ua.as_mut() {
+            ua.handle_input(SipInput::Receive {
+                now,
+                from: SipPeer::udp(from),
+                data,
+            });
+        }
+        self.drain_sip(now, &mut lines);
+        lines
+    }
+
+    /// Datagrams to send now.
+    pub fn take_outbox(&mut self) -> Vec<(SocketAddr, Vec<u8>)> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    fn sip_command(&mut self, now: Instant, command: SipCommand, lines: &mut Vec<String>) {
+        if let Some(ua) = self.ua.as_mut() {
+            ua.handle_input(SipInput::Command { now, command });
+        }
+        self.drain_sip(now, lines);
+    }
+
+    fn drain_sip(&mut self, now: Instant, lines: &mut Vec<String>) {
+        while let Some(out) = self.ua.as_mut().and_then(UserAgent::poll_output) {
+            match out {
+                SipOutput::Transmit { to, data } => self.outbox.push((to.addr, data)),
+                SipOutput::Event(e) => self.on_sip_event(now, e, lines),
+            }
+        }
+    }
+
+    fn on_sip_event(&mut self, now: Instant, e: SipEvent, lines: &mut Vec<String>) {
+        match e {
+            SipEvent::Registration { account, state } => {
+                let text = match state {
+                    RegistrationState::Idle => "SIP: not registered".to_string(),
+                    RegistrationState::Registering { server } => {
+                        format!("SIP: registering with {server}")
+                    }
+                    RegistrationState::Registered { server, expires } => {
+                        format!("SIP: registered with {server} for {expires} s")
+                    }
+                    RegistrationState::Failed { reason, .. } => {
+                        format!("SIP: registration failed: {reason:?}")
+                    }
+                };
+                self.say(account, lines, text);
+            }
+            SipEvent::Call { account, event } => {
+                let ev = match event {
+                    CallEvent::Incoming {
+                        number,
+                        name,
+                        private,
+                        ..
+                    } => {
+                        let absence = private.then_some(Absence::Private);
+                        let caller = CallerId {
+                            number_absence: if number.is_none() {
+                                absence.or(Some(Absence::Unavailable))
+                            } else {
+                                None
+                            },
+                            name_absence: if name.is_none() { absence } else { None },
+                            number,
+                            name,
+                            when: Some((self.wall)()),
+                        };
+                        self.slots[account].peer = Some(Peer::Network);
+                        Some(NetworkEvent::IncomingCall { caller, ring: None })
+                    }
+                    CallEvent::Ringing => Some(NetworkEvent::RemoteRinging),
+                    CallEvent::EarlyMedia => Some(NetworkEvent::EarlyMedia),
+                    // Our own answer (UAS) is already known to the line.
+                    CallEvent::Answered => (self.state(account + 1) == LineState::Calling)
+                        .then_some(NetworkEvent::Answered),
+                    CallEvent::Busy => Some(NetworkEvent::Busy),
+                    CallEvent::Failed { status } => {
+                        self.say(account, lines, format!("SIP: call failed with {status}"));
+                        Some(NetworkEvent::Failed)
+                    }
+                    CallEvent::Cancelled => Some(NetworkEvent::CallCancelled),
+                    CallEvent::RemoteHangup => Some(NetworkEvent::RemoteHangup),
+                    _ => None,
+                };
+                if let Some(ev) = ev {
+                    self.network(now, account, ev, lines);
+                }
+            }
+            SipEvent::BadMessage {
+                from,
+                reason,
+                answered,
+            } => {
+                tracing::debug!(%from, %reason, ?answered, "bad SIP message");
+            }
+            _ => {}
+        }
     }
 
     /// Number of ports.
@@ -200,6 +410,12 @@ impl Gateway {
             }
             self.observe_phone(i, &mut lines);
         }
+        if let Some(ua) = self.ua.as_mut() {
+            if ua.poll_timeout().is_some_and(|t| t <= now) {
+                ua.handle_input(SipInput::Timeout(now));
+            }
+        }
+        self.drain_sip(now, &mut lines);
         lines
     }
 
@@ -245,6 +461,23 @@ impl Gateway {
 
     /// The local switch: what the SIP side will do once it exists.
     fn on_call(&mut self, now: Instant, i: usize, cmd: CallCommand, lines: &mut Vec<String>) {
+        if self.ua.is_some() {
+            let sip = match cmd {
+                CallCommand::Dial { number } => {
+                    self.say(i, lines, format!("SIP: calling {number}"));
+                    Some(SipCommand::Dial { account: i, number })
+                }
+                CallCommand::Answer => Some(SipCommand::Answer(i)),
+                CallCommand::Hangup => Some(SipCommand::Hangup(i)),
+                CallCommand::RejectBusy => Some(SipCommand::RejectBusy(i)),
+                _ => None,
+            };
+            if let Some(c) = sip {
+                self.slots[i].peer = None;
+                self.sip_command(now, c, lines);
+            }
+            return;
+        }
         match cmd {
             CallCommand::Dial { number } => match self.slots.iter().position(|s| s.ext == number) {
                 Some(j) if j != i && self.state(j + 1) == LineState::Idle => {
@@ -535,20 +768,60 @@ fn wall_clock_now() -> DateTime {
     }
 }
 
+/// 32 bytes of seed for the SIP identifiers: hashed from the process's random hasher keys
+/// and the clock (the binary owns both; the cores only ever see the seed).
+#[allow(clippy::disallowed_methods)]
+fn os_seed() -> [u8; 32] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut seed = [0u8; 32];
+    for (i, chunk) in seed.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    seed
+}
+
 /// Run the simulated gateway in real time, reading commands from stdin until `quit` or
-/// end of input.
-#[allow(clippy::disallowed_methods)] // the binary owns the one real clock
+/// end of input, printing to stdout.
 pub async fn run(opts: Options, interactive: bool) -> anyhow::Result<()> {
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    let print = |line: &str| {
+        if interactive {
+            // Clear the prompt line before printing over it.
+            print!("\r\x1b[K");
+        }
+        println!("{line}");
+    };
+    run_with(opts, stdin, print, interactive).await
+}
+
+/// Run the simulated gateway in real time with commands read from `input` and every
+/// output line handed to `out` (tests drive it this way). Returns at `quit` or the end of
+/// `input`.
+#[allow(clippy::disallowed_methods)] // the binary side owns the one real clock
+pub async fn run_with(
+    opts: Options,
+    input: impl tokio::io::AsyncBufRead + Unpin,
+    mut out: impl FnMut(&str),
+    interactive: bool,
+) -> anyhow::Result<()> {
     let start = Instant::now();
     let mut gw = Gateway::new(&opts, start, Box::new(wall_clock_now))?;
-    println!(
+    out(&format!(
         "Tipring simulated gateway: {} FXS ports, tone plan {} ({}), dial plan {}",
         gw.ports(),
         opts.line.tone_plan.code,
         opts.line.tone_plan.name,
         opts.line.dial_plan
-    );
-    println!("Ports call each other by extension (port 1 = 101). Type `help` for the commands.");
+    ));
+    out("Ports call each other by extension (port 1 = 101). Type `help` for the commands.");
     let prompt = || {
         if interactive {
             use std::io::Write as _;
@@ -557,43 +830,70 @@ pub async fn run(opts: Options, interactive: bool) -> anyhow::Result<()> {
         }
     };
     prompt();
-    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let socket = match &opts.sip {
+        Some(sip) => {
+            let sock = tokio::net::UdpSocket::bind(sip.listen)
+                .await
+                .with_context(|| format!("--sip-listen: cannot bind {}", sip.listen))?;
+            let local = sock
+                .local_addr()
+                .context("local address of the SIP socket")?;
+            out(&format!(
+                "SIP on udp:{local}, registering {} ports with {:?}",
+                gw.ports(),
+                sip.servers
+            ));
+            gw.enable_sip(start, sip, local, os_seed());
+            Some(sock)
+        }
+        None => None,
+    };
+    let mut buf = vec![0u8; 65_536];
+    let mut lines = input.lines();
     let mut ticker = tokio::time::interval(FRAME);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut frames: u32 = 0;
     let mut now = start;
     let mut resume_at = start;
     loop {
+        if let Some(sock) = socket.as_ref() {
+            for (to, data) in gw.take_outbox() {
+                if let Err(e) = sock.send_to(&data, to).await {
+                    tracing::warn!(%to, error = %e, "SIP send failed");
+                }
+            }
+        }
         tokio::select! {
             _ = ticker.tick() => {
                 frames += 1;
                 now = start + FRAME * frames;
-                let out = gw.tick(now);
-                if !out.is_empty() {
-                    if interactive {
-                        // Clear the prompt line, print, and show the prompt again.
-                        print!("\r\x1b[K");
-                    }
-                    out.iter().for_each(|l| println!("{l}"));
+                let printed = gw.tick(now);
+                printed.iter().for_each(|l| out(l));
+                if !printed.is_empty() {
                     prompt();
                 }
             }
-            line = stdin.next_line(), if now >= resume_at => {
-                let Some(line) = line.context("reading stdin")? else { break };
+            got = async { socket.as_ref().expect("guarded").recv_from(&mut buf).await }, if socket.is_some() => {
+                if let Ok((n, from)) = got {
+                    gw.sip_receive(now, from, &buf[..n]).iter().for_each(|l| out(l));
+                }
+            }
+            line = lines.next_line(), if now >= resume_at => {
+                let Some(line) = line.context("reading commands")? else { break };
                 match command::parse(&line, gw.ports()) {
                     Ok(Command::Quit) => break,
                     Ok(Command::Sleep(d)) => resume_at = now + d,
                     Ok(cmd) => match gw.command(now, cmd) {
-                        Ok(out) => out.iter().for_each(|l| println!("{l}")),
-                        Err(e) => println!("error: {e}"),
+                        Ok(printed) => printed.iter().for_each(|l| out(l)),
+                        Err(e) => out(&format!("error: {e}")),
                     },
-                    Err(e) => println!("error: {e}"),
+                    Err(e) => out(&format!("error: {e}")),
                 }
                 prompt();
             }
         }
     }
-    println!("bye");
+    out("bye");
     Ok(())
 }
 

@@ -95,7 +95,11 @@ impl ClientTx {
         let retransmit = (!reliable).then(|| (now + timers.t1, timers.t1));
         Self {
             kind,
-            state: if kind == Kind::Invite { ClientState::Calling } else { ClientState::Trying },
+            state: if kind == Kind::Invite {
+                ClientState::Calling
+            } else {
+                ClientState::Trying
+            },
             request,
             ack: None,
             reliable,
@@ -193,7 +197,10 @@ impl ClientTx {
 
     /// The next instant [`ClientTx::on_timer`] must run.
     pub fn deadline(&self) -> Option<Instant> {
-        [self.retransmit.map(|(t, _)| t), self.timeout, self.linger].into_iter().flatten().min()
+        [self.retransmit.map(|(t, _)| t), self.timeout, self.linger]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Run the timers due at `now`.
@@ -265,7 +272,11 @@ impl ServerTx {
     pub fn new(kind: Kind, reliable: bool, timers: Timers) -> Self {
         Self {
             kind,
-            state: if kind == Kind::Invite { ServerState::Proceeding } else { ServerState::Trying },
+            state: if kind == Kind::Invite {
+                ServerState::Proceeding
+            } else {
+                ServerState::Trying
+            },
             last_response: None,
             reliable,
             timers,
@@ -325,7 +336,9 @@ impl ServerTx {
     /// The request arrived again (a retransmission).
     pub fn on_request_retransmission(&mut self) -> Verdict {
         match (self.state, &self.last_response) {
-            (ServerState::Proceeding | ServerState::Completed, Some(r)) => Verdict::Resend(r.clone()),
+            (ServerState::Proceeding | ServerState::Completed, Some(r)) => {
+                Verdict::Resend(r.clone())
+            }
             _ => Verdict::Absorb,
         }
     }
@@ -347,7 +360,10 @@ impl ServerTx {
 
     /// The next instant [`ServerTx::on_timer`] must run.
     pub fn deadline(&self) -> Option<Instant> {
-        [self.retransmit.map(|(t, _)| t), self.timeout, self.linger].into_iter().flatten().min()
+        [self.retransmit.map(|(t, _)| t), self.timeout, self.linger]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Run the timers due at `now`.
@@ -411,7 +427,13 @@ mod tests {
     fn invite_over_udp_retransmits_on_timer_a_until_timer_b() {
         // §17.1.1.2: A starts at T1 and doubles; B fires at 64·T1 = 32 s.
         let t = t0();
-        let mut tx = ClientTx::new(Kind::Invite, t, b"INVITE".to_vec(), false, Timers::default());
+        let mut tx = ClientTx::new(
+            Kind::Invite,
+            t,
+            b"INVITE".to_vec(),
+            false,
+            Timers::default(),
+        );
         let (times, actions) = retransmit_times(&mut tx, t);
         assert_eq!(times, vec![500, 1500, 3500, 7500, 15500, 31500]);
         assert_eq!(actions.last(), Some(&TxAction::Terminated));
@@ -422,7 +444,13 @@ mod tests {
     fn non_invite_retransmits_capped_at_t2() {
         // §17.1.2.2: E doubles up to T2 (4 s); F at 32 s.
         let t = t0();
-        let mut tx = ClientTx::new(Kind::NonInvite, t, b"REGISTER".to_vec(), false, Timers::default());
+        let mut tx = ClientTx::new(
+            Kind::NonInvite,
+            t,
+            b"REGISTER".to_vec(),
+            false,
+            Timers::default(),
+        );
         let (times, _) = retransmit_times(&mut tx, t);
         assert_eq!(
             times,
@@ -434,7 +462,10 @@ mod tests {
     fn non_invite_in_proceeding_retransmits_at_t2() {
         let t = t0();
         let mut tx = ClientTx::new(Kind::NonInvite, t, b"R".to_vec(), false, Timers::default());
-        assert_eq!(tx.on_response(t + Duration::from_millis(100), 100), Verdict::Pass);
+        assert_eq!(
+            tx.on_response(t + Duration::from_millis(100), 100),
+            Verdict::Pass
+        );
         let mut out = Vec::new();
         tx.on_timer(t + Duration::from_millis(600), &mut out);
         assert!(out.is_empty(), "no retransmission at T1 once proceeding");
@@ -454,7 +485,13 @@ mod tests {
     #[test]
     fn invite_non_2xx_is_acked_and_retransmissions_reack() {
         let t = t0();
-        let mut tx = ClientTx::new(Kind::Invite, t, b"INVITE".to_vec(), false, Timers::default());
+        let mut tx = ClientTx::new(
+            Kind::Invite,
+            t,
+            b"INVITE".to_vec(),
+            false,
+            Timers::default(),
+        );
         assert_eq!(tx.on_response(t, 180), Verdict::Pass);
         assert_eq!(tx.on_response(t, 486), Verdict::PassAndAck);
         tx.set_ack(b"ACK".to_vec());
@@ -467,10 +504,20 @@ mod tests {
     #[test]
     fn invite_2xx_retransmissions_go_to_the_tu() {
         let t = t0();
-        let mut tx = ClientTx::new(Kind::Invite, t, b"INVITE".to_vec(), false, Timers::default());
+        let mut tx = ClientTx::new(
+            Kind::Invite,
+            t,
+            b"INVITE".to_vec(),
+            false,
+            Timers::default(),
+        );
         assert_eq!(tx.on_response(t, 200), Verdict::Pass);
         assert_eq!(tx.state(), ClientState::Accepted);
-        assert_eq!(tx.on_response(t, 200), Verdict::Pass, "RFC 6026: the TU re-ACKs");
+        assert_eq!(
+            tx.on_response(t, 200),
+            Verdict::Pass,
+            "RFC 6026: the TU re-ACKs"
+        );
         assert_eq!(tx.on_response(t, 180), Verdict::Absorb);
     }
 
@@ -480,9 +527,15 @@ mod tests {
         let t = t0();
         let mut tx = ServerTx::new(Kind::Invite, false, Timers::default());
         assert!(tx.send_response(t, 100, b"100".to_vec()));
-        assert_eq!(tx.on_request_retransmission(), Verdict::Resend(b"100".to_vec()));
+        assert_eq!(
+            tx.on_request_retransmission(),
+            Verdict::Resend(b"100".to_vec())
+        );
         assert!(tx.send_response(t, 486, b"486".to_vec()));
-        assert!(!tx.send_response(t, 200, b"200".to_vec()), "one final response only");
+        assert!(
+            !tx.send_response(t, 200, b"200".to_vec()),
+            "one final response only"
+        );
         let mut out = Vec::new();
         tx.on_timer(t + Duration::from_millis(500), &mut out);
         tx.on_timer(t + Duration::from_millis(1500), &mut out);
@@ -506,9 +559,16 @@ mod tests {
     fn server_non_invite_answers_retransmissions_then_lingers_timer_j() {
         let t = t0();
         let mut tx = ServerTx::new(Kind::NonInvite, false, Timers::default());
-        assert_eq!(tx.on_request_retransmission(), Verdict::Absorb, "nothing sent yet");
+        assert_eq!(
+            tx.on_request_retransmission(),
+            Verdict::Absorb,
+            "nothing sent yet"
+        );
         tx.send_response(t, 200, b"200".to_vec());
-        assert_eq!(tx.on_request_retransmission(), Verdict::Resend(b"200".to_vec()));
+        assert_eq!(
+            tx.on_request_retransmission(),
+            Verdict::Resend(b"200".to_vec())
+        );
         assert_eq!(tx.deadline(), Some(t + Duration::from_secs(32)));
         let mut tcp = ServerTx::new(Kind::NonInvite, true, Timers::default());
         tcp.send_response(t, 200, b"200".to_vec());

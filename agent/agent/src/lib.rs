@@ -1,0 +1,16 @@
+//! The Tipring gateway agent as a library: the simulated gateway ([`sim`]) and its command
+//! language ([`command`]), so that end-to-end tests can run the same loop in-process.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use tipring_agent::sim::{self, Options};
+//! let opts = Options::from_args(2, "us", sim::DEFAULT_DIAL_PLAN, None, None)?;
+//! let script = tokio::io::BufReader::new(&b"lift 1\nsleep 500\npress 1 102\nsleep 3000\nquit\n"[..]);
+//! sim::run_with(opts, script, |line| println!("{line}"), false).await
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod command;
+pub mod sim;

@@ -1,0 +1,1499 @@
+//! The user agent core: accounts (one per FXS port), their registrations and calls, on top
+//! of the transaction layer. Sans-IO: bytes and time in, bytes and events out.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use tipring_sip_message::{
+    check_request, check_response, CSeq, Headers, Host, Message, Method, NameAddr, Request,
+    Response, SipUri, UaPolicy, Uri,
+};
+
+use crate::auth;
+use crate::config::{Account, Peer, UaConfig};
+use crate::rng::Rng;
+use crate::transaction::{ClientTx, Kind, ServerTx, TxAction, Verdict};
+use tipring_sip_message::auth::Challenge;
+
+/// Index of an account (= FXS port, from 0).
+pub type AccountId = usize;
+
+/// Where an account's registration stands (observable for SNMP / TR-069).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationState {
+    /// Not registering (disabled, or unregistered at shutdown).
+    Idle,
+    /// A REGISTER is in flight to this server.
+    Registering {
+        /// The server asked.
+        server: Peer,
+    },
+    /// Registered with this server until the binding expires.
+    Registered {
+        /// The registrar.
+        server: Peer,
+        /// Expiry the registrar granted, in seconds.
+        expires: u32,
+    },
+    /// Registration failed; retrying later.
+    Failed {
+        /// Why.
+        reason: RegistrationFailure,
+        /// When the next attempt starts.
+        retry_at: Instant,
+    },
+}
+
+/// Why a registration failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationFailure {
+    /// The registrar refused our credentials (403, or a second 401/407).
+    AuthenticationFailed {
+        /// Its status code.
+        status: u16,
+    },
+    /// The registrar refused the registration for another reason.
+    Rejected {
+        /// Its status code.
+        status: u16,
+    },
+    /// No server of the list answered.
+    NoServerReachable,
+}
+
+/// What the SIP side reports about a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallEvent {
+    /// An INVITE for this account: ring the port.
+    Incoming {
+        /// Caller's number (user part of P-Asserted-Identity or From), if any.
+        number: Option<String>,
+        /// Caller's display name, if any.
+        name: Option<String>,
+        /// The caller asked for privacy (`Privacy: id` or anonymous From).
+        private: bool,
+        /// `Alert-Info` value, for distinctive ringing.
+        alert_info: Option<String>,
+    },
+    /// The far end is ringing (180).
+    Ringing,
+    /// Early media (183 with SDP).
+    EarlyMedia,
+    /// The call is answered (2xx sent or received).
+    Answered,
+    /// The far end is busy (486, 600).
+    Busy,
+    /// The call failed with this status (404, 480, 503, 408 on timeout, ...).
+    Failed {
+        /// The status code.
+        status: u16,
+    },
+    /// The caller gave up before answer (CANCEL).
+    Cancelled,
+    /// The far end hung up (BYE).
+    RemoteHangup,
+}
+
+/// Events of the user agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// An account's registration state changed.
+    Registration {
+        /// Which account.
+        account: AccountId,
+        /// Its new state.
+        state: RegistrationState,
+    },
+    /// Something happened to an account's call.
+    Call {
+        /// Which account.
+        account: AccountId,
+        /// What.
+        event: CallEvent,
+    },
+    /// A message was refused or dropped (for counters).
+    BadMessage {
+        /// Where from.
+        from: Peer,
+        /// What was wrong.
+        reason: String,
+        /// The status sent back, if any.
+        answered: Option<u16>,
+    },
+}
+
+/// What the user agent asks of its shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Send these bytes.
+    Transmit {
+        /// To whom.
+        to: Peer,
+        /// What.
+        data: Vec<u8>,
+    },
+    /// Report this.
+    Event(Event),
+}
+
+/// Commands from the line side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command {
+    /// Start (or restart) registering the account.
+    Register(AccountId),
+    /// Remove the account's binding (expires=0), e.g. at shutdown.
+    Unregister(AccountId),
+    /// Place a call from the account to this number.
+    Dial {
+        /// Which account.
+        account: AccountId,
+        /// The number (user part of the Request-URI).
+        number: String,
+    },
+    /// Answer the account's ringing call.
+    Answer(AccountId),
+    /// Refuse the account's ringing call as busy.
+    RejectBusy(AccountId),
+    /// End the account's call (CANCEL before answer, BYE after).
+    Hangup(AccountId),
+}
+
+/// Inputs to [`UserAgent::handle_input`].
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// A datagram or a framed stream message arrived.
+    Receive {
+        /// When.
+        now: Instant,
+        /// From whom.
+        from: Peer,
+        /// The bytes of one message.
+        data: &'a [u8],
+    },
+    /// A command from the line side.
+    Command {
+        /// When.
+        now: Instant,
+        /// What.
+        command: Command,
+    },
+    /// Time has reached `now`.
+    Timeout(Instant),
+}
+
+#[derive(Debug)]
+struct Registration {
+    state: RegistrationState,
+    server_idx: usize,
+    call_id: String,
+    from_tag: String,
+    cseq: u32,
+    /// Branch of the REGISTER in flight.
+    branch: Option<String>,
+    /// The last challenge (header name, value) and our nonce count for it.
+    challenge: Option<(&'static str, Challenge)>,
+    nc: u32,
+    /// 401/407 answered in a row (a second one means the credentials are wrong).
+    auth_tries: u8,
+    expires_req: u32,
+    failures: u32,
+    /// When to refresh or retry.
+    due: Option<Instant>,
+    unregistering: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CallState {
+    /// UAC: INVITE sent.
+    Calling,
+    /// UAC: provisional response received.
+    Early,
+    /// UAS: ringing, waiting for the line to answer.
+    Ringing,
+    /// Both sides confirmed.
+    Confirmed,
+    /// UAC: CANCEL sent, waiting for the 487.
+    Cancelling,
+}
+
+#[derive(Debug)]
+struct Call {
+    state: CallState,
+    uac: bool,
+    call_id: String,
+    local_tag: String,
+    remote_tag: Option<String>,
+    /// Our URI (From for UAC, To for UAS).
+    local: NameAddr,
+    /// Their URI.
+    remote: NameAddr,
+    /// Where in-dialog requests go (remote Contact).
+    remote_target: Uri,
+    route_set: Vec<String>,
+    local_cseq: u32,
+    /// The peer messages of this call go to.
+    peer: Peer,
+    /// UAC: the INVITE (for CANCEL, ACK and authentication retries).
+    invite: Option<Request>,
+    invite_branch: Option<String>,
+    invite_auth_tries: u8,
+    /// UAS: the INVITE received (for the responses) and its transaction key.
+    incoming: Option<(Request, String)>,
+    /// UAS: the 2xx retransmitted until the ACK arrives (interval, next, give-up).
+    ok_retransmit: Option<(Vec<u8>, Duration, Instant, Instant)>,
+}
+
+/// The user agent of all ports. See the crate docs for the drive loop.
+#[derive(Debug)]
+pub struct UserAgent {
+    cfg: UaConfig,
+    rng: Rng,
+    policy: UaPolicy,
+    regs: Vec<Registration>,
+    calls: Vec<Option<Call>>,
+    /// Client transactions by branch, with their account and peer.
+    client: HashMap<String, (ClientTx, AccountId, Peer, Method)>,
+    /// Server transactions by (branch, method).
+    server: HashMap<(String, Method), (ServerTx, Peer)>,
+    outputs: VecDeque<Output>,
+}
+
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, INFO, REFER, UPDATE";
+
+impl UserAgent {
+    /// A user agent for these accounts. Nothing is sent until a [`Command::Register`] or
+    /// [`Command::Dial`].
+    pub fn new(cfg: UaConfig) -> Self {
+        let mut rng = Rng::from_seed(cfg.rng_seed);
+        let regs = cfg
+            .accounts
+            .iter()
+            .map(|a| Registration {
+                state: RegistrationState::Idle,
+                server_idx: 0,
+                call_id: format!("{}@{}", rng.hex(20), cfg.local.ip()),
+                from_tag: rng.hex(10),
+                cseq: 0,
+                branch: None,
+                challenge: None,
+                nc: 0,
+                auth_tries: 0,
+                expires_req: a.expires,
+                failures: 0,
+                due: None,
+                unregistering: false,
+            })
+            .collect();
+        let calls = cfg.accounts.iter().map(|_| None).collect();
+        let policy = UaPolicy::default();
+        Self {
+            cfg,
+            rng,
+            policy,
+            regs,
+            calls,
+            client: HashMap::new(),
+            server: HashMap::new(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &UaConfig {
+        &self.cfg
+    }
+
+    /// An account's registration state.
+    pub fn registration(&self, account: AccountId) -> Option<&RegistrationState> {
+        self.regs.get(account).map(|r| &r.state)
+    }
+
+    /// Whether the account has a call (ringing, in progress or connected).
+    pub fn has_call(&self, account: AccountId) -> bool {
+        self.calls.get(account).is_some_and(Option::is_some)
+    }
+
+    /// The next output, if any.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`Input::Timeout`] is next due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let tx = self.client.values().filter_map(|(t, ..)| t.deadline());
+        let stx = self.server.values().filter_map(|(t, _)| t.deadline());
+        let regs = self.regs.iter().filter_map(|r| r.due);
+        let oks = self
+            .calls
+            .iter()
+            .flatten()
+            .filter_map(|c| c.ok_retransmit.as_ref().map(|(_, _, next, _)| *next));
+        tx.chain(stx).chain(regs).chain(oks).min()
+    }
+
+    /// Feed one input.
+    pub fn handle_input(&mut self, input: Input<'_>) {
+        match input {
+            Input::Receive { now, from, data } => self.on_receive(now, from, data),
+            Input::Command { now, command } => self.on_command(now, command),
+            Input::Timeout(now) => self.on_timeout(now),
+        }
+    }
+
+    // ----- helpers ------------------------------------------------------------------------
+
+    fn branch(&mut self) -> String {
+        format!("z9hG4bK{}", self.rng.hex(16))
+    }
+
+    fn via(&self, branch: &str) -> String {
+        format!(
+            "SIP/2.0/{} {};branch={branch};rport",
+            self.cfg.transport.via_token(),
+            self.cfg.local
+        )
+    }
+
+    fn aor(&self, account: AccountId) -> NameAddr {
+        let a = &self.cfg.accounts[account];
+        let uri = Uri::Sip(SipUri::new(Host::Domain(a.domain.clone())).with_user(&a.user));
+        let na = NameAddr::new(uri);
+        match &a.display_name {
+            Some(d) => na.with_display(d),
+            None => na,
+        }
+    }
+
+    fn contact_uri(&self, account: AccountId) -> SipUri {
+        let a = &self.cfg.accounts[account];
+        let mut uri = SipUri::new(Host::from(self.cfg.local.ip()))
+            .with_user(&a.user)
+            .with_port(self.cfg.local.port());
+        if self.cfg.transport != crate::config::TransportKind::Udp {
+            let t = self.cfg.transport.via_token().to_ascii_lowercase();
+            uri = uri.with_param("transport", Some(&t));
+        }
+        uri
+    }
+
+    fn contact(&self, account: AccountId) -> String {
+        format!("<{}>", self.contact_uri(account))
+    }
+
+    fn emit(&mut self, e: Event) {
+        self.outputs.push_back(Output::Event(e));
+    }
+
+    fn transmit(&mut self, to: Peer, data: Vec<u8>) {
+        self.outputs.push_back(Output::Transmit { to, data });
+    }
+
+    /// Start a client transaction for `req` to `to` and send it.
+    fn send_request(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        to: Peer,
+        req: &Request,
+        branch: String,
+    ) {
+        let bytes = req.to_bytes();
+        let kind = if req.method == Method::Invite {
+            Kind::Invite
+        } else {
+            Kind::NonInvite
+        };
+        let tx = ClientTx::new(
+            kind,
+            now,
+            bytes.clone(),
+            to.transport.is_reliable(),
+            self.cfg.timers,
+        );
+        self.client
+            .insert(branch, (tx, account, to, req.method.clone()));
+        self.transmit(to, bytes);
+    }
+
+    fn set_reg_state(&mut self, account: AccountId, state: RegistrationState) {
+        if self.regs[account].state != state {
+            self.regs[account].state = state.clone();
+            self.emit(Event::Registration { account, state });
+        }
+    }
+
+    // ----- registration -------------------------------------------------------------------
+
+    fn register(&mut self, now: Instant, account: AccountId) {
+        let acct: &Account = &self.cfg.accounts[account];
+        let Some(&server) = acct.servers.get(self.regs[account].server_idx) else {
+            return;
+        };
+        let domain = acct.domain.clone();
+        let expires = if self.regs[account].unregistering {
+            0
+        } else {
+            self.regs[account].expires_req
+        };
+        let branch = self.branch();
+        let reg = &mut self.regs[account];
+        reg.cseq += 1;
+        reg.branch = Some(branch.clone());
+        reg.due = None;
+        let uri = Uri::Sip(SipUri::new(Host::Domain(domain)));
+        let mut req = Request::new(Method::Register, uri.clone());
+        let h = &mut req.headers;
+        h.push("Via", self.via(&branch));
+        h.push("Max-Forwards", "70");
+        let from = format!("{};tag={}", self.aor(account), self.regs[account].from_tag);
+        let h = &mut req.headers;
+        h.push("From", from);
+        h.push("To", self.aor(account).to_string());
+        h.push("Call-ID", self.regs[account].call_id.clone());
+        h.push(
+            "CSeq",
+            CSeq::new(self.regs[account].cseq, Method::Register).to_string(),
+        );
+        h.push("Contact", self.contact(account));
+        h.push("Expires", expires.to_string());
+        h.push("Allow", ALLOW);
+        h.push("User-Agent", self.cfg.user_agent.clone());
+        if let Some(value) = self.authorization(account, &Method::Register, &uri.to_string()) {
+            req.headers.push(value.0, value.1);
+        }
+        req.headers.push("Content-Length", "0");
+        if !self.regs[account].unregistering {
+            self.set_reg_state(account, RegistrationState::Registering { server });
+        }
+        self.send_request(now, account, server, &req, branch);
+    }
+
+    /// The credentials header for the account's cached challenge, if any.
+    fn authorization(
+        &mut self,
+        account: AccountId,
+        method: &Method,
+        uri: &str,
+    ) -> Option<(&'static str, String)> {
+        let (name, challenge) = self.regs[account].challenge.clone()?;
+        self.regs[account].nc += 1;
+        let nc = self.regs[account].nc;
+        let cnonce = self.rng.hex(16);
+        let a = &self.cfg.accounts[account];
+        let value = auth::authorize(
+            &challenge,
+            a.auth_name(),
+            a.password.expose(),
+            method,
+            uri,
+            &[],
+            &cnonce,
+            nc,
+        )?;
+        Some((name, value))
+    }
+
+    fn on_register_response(&mut self, now: Instant, account: AccountId, resp: &Response) {
+        let reg_branch_done = resp.status >= 200;
+        if !reg_branch_done {
+            return;
+        }
+        self.regs[account].branch = None;
+        let policy = self.cfg.registration;
+        let server = self.cfg.accounts[account].servers[self.regs[account].server_idx];
+        match resp.status {
+            200..=299 => {
+                self.regs[account].auth_tries = 0;
+                self.regs[account].failures = 0;
+                if self.regs[account].unregistering {
+                    self.regs[account].unregistering = false;
+                    self.set_reg_state(account, RegistrationState::Idle);
+                    return;
+                }
+                let granted = self.granted_expiry(account, resp);
+                let margin = policy
+                    .refresh_margin
+                    .min(Duration::from_secs(u64::from(granted) / 2));
+                self.regs[account].due =
+                    Some(now + Duration::from_secs(u64::from(granted)) - margin);
+                self.set_reg_state(
+                    account,
+                    RegistrationState::Registered {
+                        server,
+                        expires: granted,
+                    },
+                );
+            }
+            401 | 407 => {
+                let tries = self.regs[account].auth_tries;
+                match auth::challenge_of(resp) {
+                    Some((answer, ch)) if tries == 0 || ch.stale => {
+                        self.regs[account].auth_tries += 1;
+                        self.regs[account].challenge = Some((answer, ch));
+                        self.regs[account].nc = 0;
+                        self.register(now, account);
+                    }
+                    _ => self.auth_failed(now, account, resp.status),
+                }
+            }
+            403 => self.auth_failed(now, account, resp.status),
+            423 => {
+                let min = resp.headers.min_expires().ok().flatten().unwrap_or(3600);
+                self.regs[account].expires_req = min.max(self.regs[account].expires_req);
+                self.register(now, account);
+            }
+            408 | 500..=599 => self.server_failed(now, account),
+            status => {
+                let retry = policy.auth_failure_retry;
+                self.regs[account].due = Some(now + retry);
+                self.set_reg_state(
+                    account,
+                    RegistrationState::Failed {
+                        reason: RegistrationFailure::Rejected { status },
+                        retry_at: now + retry,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The expiry the registrar granted our binding: its Contact's `expires`, else the
+    /// Expires header, else what we asked for.
+    fn granted_expiry(&self, account: AccountId, resp: &Response) -> u32 {
+        let ours = self.contact_uri(account);
+        let mine = resp.headers.contacts().ok().and_then(|cs| {
+            cs.iter()
+                .find(|c| matches!(c.addr().map(|a| &a.uri), Some(Uri::Sip(u)) if u.matches(&ours)))
+                .and_then(|c| c.expires().ok().flatten())
+        });
+        mine.or_else(|| resp.headers.expires().ok().flatten())
+            .unwrap_or(self.regs[account].expires_req)
+            .max(1)
+    }
+
+    fn auth_failed(&mut self, now: Instant, account: AccountId, status: u16) {
+        let retry_at = now + self.cfg.registration.auth_failure_retry;
+        self.regs[account].auth_tries = 0;
+        self.regs[account].challenge = None;
+        self.regs[account].due = Some(retry_at);
+        self.set_reg_state(
+            account,
+            RegistrationState::Failed {
+                reason: RegistrationFailure::AuthenticationFailed { status },
+                retry_at,
+            },
+        );
+    }
+
+    /// The current server did not answer or failed: try the next, or back off.
+    fn server_failed(&mut self, now: Instant, account: AccountId) {
+        let n = self.cfg.accounts[account].servers.len();
+        let reg = &mut self.regs[account];
+        reg.branch = None;
+        reg.challenge = None;
+        reg.auth_tries = 0;
+        if reg.server_idx + 1 < n {
+            reg.server_idx += 1;
+            self.register(now, account);
+            return;
+        }
+        // Every server failed: RFC 5626 §4.5 back-off, then start again from the primary.
+        reg.server_idx = 0;
+        reg.failures += 1;
+        let p = self.cfg.registration;
+        let exp = reg.failures.min(16);
+        let ceiling = p.retry_max.min(p.retry_base * 2u32.saturating_pow(exp - 1));
+        let wait = ceiling.mul_f64(0.5 + 0.5 * self.rng.fraction());
+        let retry_at = now + wait;
+        self.regs[account].due = Some(retry_at);
+        self.set_reg_state(
+            account,
+            RegistrationState::Failed {
+                reason: RegistrationFailure::NoServerReachable,
+                retry_at,
+            },
+        );
+    }
+
+    // ----- calls --------------------------------------------------------------------------
+
+    fn sdp_offer(&mut self, account: AccountId) -> String {
+        let ip = self.cfg.local.ip();
+        let family = if ip.is_ipv6() { "IP6" } else { "IP4" };
+        let port = self.cfg.accounts[account].rtp_port;
+        let sess = self.rng.next_u64() >> 1;
+        format!(
+            "v=0\r\no=tipring {sess} {sess} IN {family} {ip}\r\ns=-\r\nc=IN {family} {ip}\r\nt=0 0\r\n\
+             m=audio {port} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
+             a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
+        )
+    }
+
+    fn dial(&mut self, now: Instant, account: AccountId, number: &str) {
+        if self.calls[account].is_some() {
+            return;
+        }
+        let a = &self.cfg.accounts[account];
+        let Some(&peer) = a
+            .servers
+            .get(self.regs[account].server_idx)
+            .or(a.servers.first())
+        else {
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::Failed { status: 503 },
+            });
+            return;
+        };
+        let target = Uri::Sip(SipUri::new(Host::Domain(a.domain.clone())).with_user(number));
+        let call_id = format!("{}@{}", self.rng.hex(20), self.cfg.local.ip());
+        let local_tag = self.rng.hex(10);
+        let local = self.aor(account);
+        let remote = NameAddr::new(target.clone());
+        let body = self.sdp_offer(account);
+        let mut call = Call {
+            state: CallState::Calling,
+            uac: true,
+            call_id,
+            local_tag,
+            remote_tag: None,
+            local,
+            remote,
+            remote_target: target,
+            route_set: Vec::new(),
+            local_cseq: 0,
+            peer,
+            invite: None,
+            invite_branch: None,
+            invite_auth_tries: 0,
+            incoming: None,
+            ok_retransmit: None,
+        };
+        let req = self.build_invite(account, &mut call, body.into_bytes());
+        self.send_invite(now, account, call, req);
+    }
+
+    fn build_invite(&mut self, account: AccountId, call: &mut Call, body: Vec<u8>) -> Request {
+        call.local_cseq += 1;
+        let mut req = Request::new(Method::Invite, call.remote_target.clone());
+        let h = &mut req.headers;
+        h.push("Max-Forwards", "70");
+        h.push("From", format!("{};tag={}", call.local, call.local_tag));
+        h.push("To", call.remote.to_string());
+        h.push("Call-ID", call.call_id.clone());
+        h.push(
+            "CSeq",
+            CSeq::new(call.local_cseq, Method::Invite).to_string(),
+        );
+        h.push("Contact", self.contact(account));
+        h.push("Allow", ALLOW);
+        h.push("Supported", "replaces");
+        h.push("User-Agent", self.cfg.user_agent.clone());
+        h.push("Content-Type", "application/sdp");
+        req.body = body;
+        req
+    }
+
+    fn send_invite(&mut self, now: Instant, account: AccountId, mut call: Call, mut req: Request) {
+        let branch = self.branch();
+        req.headers.push_front("Via", self.via(&branch));
+        req.headers
+            .set("Content-Length", req.body.len().to_string());
+        call.invite_branch = Some(branch.clone());
+        call.invite = Some(req.clone());
+        let peer = call.peer;
+        self.calls[account] = Some(call);
+        self.send_request(now, account, peer, &req, branch);
+    }
+
+    /// A request inside the account's dialog (BYE, CANCEL-free), sent on a new transaction.
+    fn in_dialog_request(&mut self, now: Instant, account: AccountId, method: Method) {
+        let branch = self.branch();
+        let via = self.via(&branch);
+        let ua = self.cfg.user_agent.clone();
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        call.local_cseq += 1;
+        let mut req = Request::new(method.clone(), call.remote_target.clone());
+        let h = &mut req.headers;
+        h.push("Via", via);
+        h.push("Max-Forwards", "70");
+        for r in &call.route_set {
+            h.push("Route", r.clone());
+        }
+        let (from, to) = dialog_from_to(call);
+        h.push("From", from);
+        h.push("To", to);
+        h.push("Call-ID", call.call_id.clone());
+        h.push("CSeq", CSeq::new(call.local_cseq, method).to_string());
+        h.push("User-Agent", ua);
+        h.push("Content-Length", "0");
+        let peer = call.peer;
+        self.send_request(now, account, peer, &req, branch);
+    }
+
+    fn ack_2xx(&mut self, account: AccountId, resp: &Response) {
+        let branch = self.branch();
+        let via = self.via(&branch);
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        let Ok(cseq) = resp.headers.cseq() else {
+            return;
+        };
+        let mut ack = Request::new(Method::Ack, call.remote_target.clone());
+        let h = &mut ack.headers;
+        h.push("Via", via);
+        h.push("Max-Forwards", "70");
+        for r in &call.route_set {
+            h.push("Route", r.clone());
+        }
+        let (from, to) = dialog_from_to(call);
+        h.push("From", from);
+        h.push("To", to);
+        h.push("Call-ID", call.call_id.clone());
+        h.push("CSeq", CSeq::new(cseq.seq, Method::Ack).to_string());
+        h.push("Content-Length", "0");
+        let peer = call.peer;
+        self.transmit(peer, ack.to_bytes());
+    }
+
+    /// RFC 3261 §17.1.1.3: the ACK for a non-2xx final response, on the INVITE's branch.
+    fn ack_non_2xx(invite: &Request, resp: &Response) -> Vec<u8> {
+        let mut ack = Request::new(Method::Ack, invite.uri.clone());
+        let h = &mut ack.headers;
+        if let Some(v) = invite.headers.get("Via") {
+            h.push("Via", v.to_string());
+        }
+        h.push("Max-Forwards", "70");
+        for name in ["From", "Call-ID"] {
+            if let Some(v) = invite.headers.get(name) {
+                h.push(name, v.to_string());
+            }
+        }
+        if let Some(to) = resp.headers.get("To") {
+            h.push("To", to.to_string());
+        }
+        if let Ok(c) = invite.headers.cseq() {
+            h.push("CSeq", CSeq::new(c.seq, Method::Ack).to_string());
+        }
+        for r in invite.headers.get_all("Route") {
+            h.push("Route", r.to_string());
+        }
+        h.push("Content-Length", "0");
+        ack.to_bytes()
+    }
+
+    fn cancel(&mut self, now: Instant, account: AccountId) {
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        let (Some(invite), Some(branch)) = (call.invite.clone(), call.invite_branch.clone()) else {
+            return;
+        };
+        call.state = CallState::Cancelling;
+        let mut req = Request::new(Method::Cancel, invite.uri.clone());
+        let h = &mut req.headers;
+        if let Some(v) = invite.headers.get("Via") {
+            h.push("Via", v.to_string());
+        }
+        h.push("Max-Forwards", "70");
+        for name in ["From", "To", "Call-ID"] {
+            if let Some(v) = invite.headers.get(name) {
+                h.push(name, v.to_string());
+            }
+        }
+        if let Ok(c) = invite.headers.cseq() {
+            h.push("CSeq", CSeq::new(c.seq, Method::Cancel).to_string());
+        }
+        h.push("Content-Length", "0");
+        let peer = call.peer;
+        // A CANCEL has the INVITE's branch but its own transaction (keyed by method too).
+        let bytes = req.to_bytes();
+        let tx = ClientTx::new(
+            Kind::NonInvite,
+            now,
+            bytes.clone(),
+            peer.transport.is_reliable(),
+            self.cfg.timers,
+        );
+        self.client.insert(
+            format!("{branch}/CANCEL"),
+            (tx, account, peer, Method::Cancel),
+        );
+        self.transmit(peer, bytes);
+    }
+
+    fn on_invite_response(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        resp: &Response,
+        verdict: Verdict,
+        key: &str,
+    ) {
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        let status = resp.status;
+        if verdict == Verdict::PassAndAck {
+            if let Some(invite) = &call.invite {
+                let ack = Self::ack_non_2xx(invite, resp);
+                if let Some((tx, _, peer, _)) = self.client.get_mut(key) {
+                    tx.set_ack(ack.clone());
+                    let peer = *peer;
+                    self.transmit(peer, ack);
+                }
+            }
+        }
+        let call = self.calls[account].as_mut().expect("checked");
+        match status {
+            100 => {}
+            101..=199 => {
+                if let Ok(to) = resp.headers.to() {
+                    call.remote_tag = to
+                        .params
+                        .get("tag")
+                        .map(str::to_string)
+                        .or(call.remote_tag.take());
+                }
+                if call.state == CallState::Calling {
+                    call.state = CallState::Early;
+                }
+                let ev = if status == 183 && !resp.body.is_empty() {
+                    CallEvent::EarlyMedia
+                } else {
+                    CallEvent::Ringing
+                };
+                self.emit(Event::Call { account, event: ev });
+            }
+            200..=299 => {
+                let first = call.state != CallState::Confirmed;
+                if let Ok(to) = resp.headers.to() {
+                    call.remote_tag = to.params.get("tag").map(str::to_string);
+                }
+                if let Some(Ok(c)) = resp
+                    .headers
+                    .contacts()
+                    .ok()
+                    .map(|cs| cs.into_iter().next().ok_or(()))
+                {
+                    if let Some(a) = c.addr() {
+                        call.remote_target = a.uri.clone();
+                    }
+                }
+                // Route set from Record-Route, reversed for the UAC (§12.1.2).
+                let mut rr: Vec<String> = resp
+                    .headers
+                    .get_all("Record-Route")
+                    .map(str::to_string)
+                    .collect();
+                rr.reverse();
+                if first {
+                    call.route_set = rr;
+                }
+                let cancelling = call.state == CallState::Cancelling;
+                call.state = CallState::Confirmed;
+                self.ack_2xx(account, resp);
+                if cancelling && first {
+                    // CANCEL lost the race with the 200: end the call with BYE (§9.1).
+                    self.in_dialog_request(now, account, Method::Bye);
+                    self.calls[account] = None;
+                } else if first {
+                    self.emit(Event::Call {
+                        account,
+                        event: CallEvent::Answered,
+                    });
+                }
+            }
+            401 | 407 if call.invite_auth_tries == 0 && call.state != CallState::Cancelling => {
+                let Some((answer, ch)) = auth::challenge_of(resp) else {
+                    self.end_call(account, CallEvent::Failed { status });
+                    return;
+                };
+                let mut call = self.calls[account].take().expect("checked");
+                call.invite_auth_tries += 1;
+                call.state = CallState::Calling;
+                let body = call
+                    .invite
+                    .as_ref()
+                    .map(|r| r.body.clone())
+                    .unwrap_or_default();
+                let mut req = self.build_invite(account, &mut call, body);
+                let a = &self.cfg.accounts[account];
+                let cnonce = self.rng.hex(16);
+                let uri = req.uri.to_string();
+                let value = auth::authorize(
+                    &ch,
+                    a.auth_name(),
+                    a.password.expose(),
+                    &Method::Invite,
+                    &uri,
+                    &req.body,
+                    &cnonce,
+                    1,
+                );
+                match value {
+                    Some(v) => {
+                        req.headers.push(answer, v);
+                        self.send_invite(now, account, call, req);
+                    }
+                    None => {
+                        self.calls[account] = Some(call);
+                        self.end_call(account, CallEvent::Failed { status });
+                    }
+                }
+            }
+            486 | 600 => self.end_call(account, CallEvent::Busy),
+            487 if call.state == CallState::Cancelling => {
+                self.calls[account] = None;
+            }
+            _ => self.end_call(account, CallEvent::Failed { status }),
+        }
+    }
+
+    /// Whether `branch` is the INVITE of the account's current call.
+    fn is_current_invite(&self, account: AccountId, branch: &str) -> bool {
+        self.calls[account]
+            .as_ref()
+            .is_some_and(|c| c.invite_branch.as_deref() == Some(branch))
+    }
+
+    fn end_call(&mut self, account: AccountId, event: CallEvent) {
+        self.calls[account] = None;
+        self.emit(Event::Call { account, event });
+    }
+
+    fn on_incoming_invite(&mut self, now: Instant, from: Peer, req: Request, key: String) {
+        let Some(account) = self.account_for(&req) else {
+            self.respond(now, from, &req, 404, None);
+            return;
+        };
+        if let Some(call) = &self.calls[account] {
+            // A re-INVITE inside the dialog: answer with our SDP (hold etc. come later).
+            let in_dialog = req.headers.call_id().ok() == Some(call.call_id.as_str());
+            if in_dialog && call.state == CallState::Confirmed {
+                let body = self.sdp_offer(account);
+                let tag = self.calls[account].as_ref().map(|c| c.local_tag.clone());
+                self.respond_with(now, from, &req, 200, tag.as_deref(), |r, ua| {
+                    r.headers.push("Contact", ua.contact(account));
+                    r.headers.push("Content-Type", "application/sdp");
+                    r.body = body.into_bytes();
+                });
+                return;
+            }
+            self.respond(now, from, &req, 486, None);
+            return;
+        }
+        let local_tag = self.rng.hex(10);
+        let (Ok(from_h), Ok(to_h), Ok(call_id)) =
+            (req.headers.from(), req.headers.to(), req.headers.call_id())
+        else {
+            self.respond(now, from, &req, 400, None);
+            return;
+        };
+        let remote_target = req
+            .headers
+            .contacts()
+            .ok()
+            .and_then(|cs| cs.into_iter().next())
+            .and_then(|c| c.addr().map(|a| a.uri.clone()))
+            .unwrap_or_else(|| from_h.uri.clone());
+        let route_set: Vec<String> = req
+            .headers
+            .get_all("Record-Route")
+            .map(str::to_string)
+            .collect();
+        let (number, name, private) = caller_identity(&req.headers, &from_h);
+        let alert_info = req.headers.get("Alert-Info").map(str::to_string);
+        let mut local = to_h.clone();
+        local.params.remove("tag");
+        let mut remote = from_h.clone();
+        let remote_tag = remote.params.get("tag").map(str::to_string);
+        remote.params.remove("tag");
+        self.calls[account] = Some(Call {
+            state: CallState::Ringing,
+            uac: false,
+            call_id: call_id.to_string(),
+            local_tag: local_tag.clone(),
+            remote_tag,
+            local,
+            remote,
+            remote_target,
+            route_set,
+            local_cseq: 0,
+            peer: from,
+            invite: None,
+            invite_branch: None,
+            invite_auth_tries: 0,
+            incoming: Some((req.clone(), key)),
+            ok_retransmit: None,
+        });
+        self.respond(now, from, &req, 180, Some(&local_tag));
+        self.emit(Event::Call {
+            account,
+            event: CallEvent::Incoming {
+                number,
+                name,
+                private,
+                alert_info,
+            },
+        });
+    }
+
+    /// Which account an incoming request is for: the Request-URI user, else the To user.
+    fn account_for(&self, req: &Request) -> Option<AccountId> {
+        let user_of = |u: &Uri| match u {
+            Uri::Sip(s) => s.user_unescaped(),
+            Uri::Tel(t) => Some(t.digits()),
+            Uri::Other(_) => None,
+        };
+        let candidates = [
+            user_of(&req.uri),
+            req.headers.to().ok().and_then(|t| user_of(&t.uri)),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .find_map(|u| self.cfg.accounts.iter().position(|a| a.user == u))
+    }
+
+    fn answer(&mut self, now: Instant, account: AccountId) {
+        let Some(call) = self.calls[account].as_ref() else {
+            return;
+        };
+        if call.state != CallState::Ringing {
+            return;
+        }
+        let Some((req, _)) = call.incoming.clone() else {
+            return;
+        };
+        let tag = call.local_tag.clone();
+        let peer = call.peer;
+        let body = self.sdp_offer(account);
+        let mut resp = req.make_response(200, "OK", Some(&tag));
+        resp.headers.push("Contact", self.contact(account));
+        resp.headers.push("Allow", ALLOW);
+        resp.headers.push("Content-Type", "application/sdp");
+        resp.headers.set("Content-Length", body.len().to_string());
+        resp.body = body.into_bytes();
+        let bytes = resp.to_bytes();
+        self.server_send(now, &req, 200, bytes.clone());
+        self.transmit(peer, bytes.clone());
+        let t1 = self.cfg.timers.t1;
+        let give_up = now + self.cfg.timers.timeout();
+        let call = self.calls[account].as_mut().expect("checked");
+        call.state = CallState::Confirmed;
+        call.ok_retransmit = if peer.transport.is_reliable() {
+            None
+        } else {
+            Some((bytes, t1, now + t1, give_up))
+        };
+        self.emit(Event::Call {
+            account,
+            event: CallEvent::Answered,
+        });
+    }
+
+    fn reject(&mut self, now: Instant, account: AccountId, status: u16) {
+        let Some(call) = self.calls[account].take() else {
+            return;
+        };
+        if let Some((req, _)) = call.incoming {
+            self.respond(now, call.peer, &req, status, Some(&call.local_tag));
+        }
+    }
+
+    fn hangup(&mut self, now: Instant, account: AccountId) {
+        let Some(call) = self.calls[account].as_ref() else {
+            return;
+        };
+        match (call.uac, call.state) {
+            (true, CallState::Calling | CallState::Early) => self.cancel(now, account),
+            (_, CallState::Confirmed) => {
+                self.in_dialog_request(now, account, Method::Bye);
+                self.calls[account] = None;
+            }
+            (false, CallState::Ringing) => self.reject(now, account, 480),
+            _ => {}
+        }
+    }
+
+    // ----- responses ----------------------------------------------------------------------
+
+    /// Record a response on the request's server transaction (for retransmissions).
+    fn server_send(&mut self, now: Instant, req: &Request, status: u16, bytes: Vec<u8>) {
+        if let Some(key) = server_key(req) {
+            if let Some((tx, _)) = self.server.get_mut(&key) {
+                tx.send_response(now, status, bytes);
+            }
+        }
+    }
+
+    fn respond(&mut self, now: Instant, to: Peer, req: &Request, status: u16, tag: Option<&str>) {
+        self.respond_with(now, to, req, status, tag, |_, _| {});
+    }
+
+    fn respond_with(
+        &mut self,
+        now: Instant,
+        to: Peer,
+        req: &Request,
+        status: u16,
+        tag: Option<&str>,
+        extra: impl FnOnce(&mut Response, &Self),
+    ) {
+        let reason = tipring_sip_message::reason_phrase(status);
+        let mut resp = req.make_response(status, reason, tag);
+        if matches!(status, 405 | 501) || req.method == Method::Options {
+            resp.headers.push("Allow", ALLOW);
+        }
+        extra(&mut resp, self);
+        resp.headers
+            .set("Content-Length", resp.body.len().to_string());
+        let bytes = resp.to_bytes();
+        self.server_send(now, req, status, bytes.clone());
+        self.transmit(to, bytes);
+    }
+
+    // ----- input dispatch -----------------------------------------------------------------
+
+    fn on_command(&mut self, now: Instant, cmd: Command) {
+        match cmd {
+            Command::Register(a) if a < self.regs.len() => {
+                self.regs[a].unregistering = false;
+                self.regs[a].server_idx = 0;
+                self.register(now, a);
+            }
+            Command::Unregister(a) if a < self.regs.len() => {
+                if matches!(self.regs[a].state, RegistrationState::Registered { .. }) {
+                    self.regs[a].unregistering = true;
+                    self.register(now, a);
+                } else {
+                    self.regs[a].due = None;
+                    self.set_reg_state(a, RegistrationState::Idle);
+                }
+            }
+            Command::Dial { account, number } if account < self.calls.len() => {
+                self.dial(now, account, &number)
+            }
+            Command::Answer(a) if a < self.calls.len() => self.answer(now, a),
+            Command::RejectBusy(a) if a < self.calls.len() => self.reject(now, a, 486),
+            Command::Hangup(a) if a < self.calls.len() => self.hangup(now, a),
+            other => tracing::warn!(?other, "command for an account that does not exist"),
+        }
+    }
+
+    fn on_receive(&mut self, now: Instant, from: Peer, data: &[u8]) {
+        let msg = match Message::parse(data) {
+            Ok(m) => m,
+            Err(e) => {
+                let answered = e.response(None).map(|r| {
+                    let status = r.status;
+                    self.transmit(from, r.to_bytes());
+                    status
+                });
+                self.emit(Event::BadMessage {
+                    from,
+                    reason: e.to_string(),
+                    answered,
+                });
+                return;
+            }
+        };
+        match msg {
+            Message::Request(req) => self.on_request(now, from, req),
+            Message::Response(resp) => self.on_response(now, from, resp),
+        }
+    }
+
+    fn on_request(&mut self, now: Instant, from: Peer, req: Request) {
+        if let Err(rej) = check_request(&req, &self.policy) {
+            if req.method != Method::Ack {
+                let resp = rej.to_response(&req.headers, None);
+                self.transmit(from, resp.to_bytes());
+            }
+            self.emit(Event::BadMessage {
+                from,
+                reason: rej.reason.clone(),
+                answered: Some(rej.status),
+            });
+            return;
+        }
+        // ACK: for a non-2xx it matches the INVITE server transaction; for a 2xx it ends
+        // the 2xx retransmissions of the dialog.
+        if req.method == Method::Ack {
+            if let Some(key) = server_key(&req).map(|(b, _)| (b, Method::Invite)) {
+                if let Some((tx, _)) = self.server.get_mut(&key) {
+                    tx.on_ack(now);
+                }
+            }
+            let call_id = req.headers.call_id().ok().map(str::to_string);
+            for call in self.calls.iter_mut().flatten() {
+                if Some(&call.call_id) == call_id.as_ref() {
+                    call.ok_retransmit = None;
+                }
+            }
+            return;
+        }
+        let Some(key) = server_key(&req) else {
+            self.respond(now, from, &req, 400, None);
+            return;
+        };
+        if let Some((tx, peer)) = self.server.get_mut(&key) {
+            let peer = *peer;
+            if let Verdict::Resend(bytes) = tx.on_request_retransmission() {
+                self.transmit(peer, bytes);
+            }
+            return;
+        }
+        let kind = if req.method == Method::Invite {
+            Kind::Invite
+        } else {
+            Kind::NonInvite
+        };
+        self.server.insert(
+            key.clone(),
+            (
+                ServerTx::new(kind, from.transport.is_reliable(), self.cfg.timers),
+                from,
+            ),
+        );
+        match req.method {
+            Method::Invite => {
+                self.respond(now, from, &req, 100, None);
+                self.on_incoming_invite(now, from, req, key.0);
+            }
+            Method::Cancel => self.on_cancel(now, from, &req),
+            Method::Bye => self.on_bye(now, from, &req),
+            Method::Options => self.respond_with(now, from, &req, 200, None, |r, _| {
+                r.headers.push("Accept", "application/sdp");
+                r.headers.push("Supported", "replaces");
+            }),
+            Method::Notify | Method::Info => self.respond(now, from, &req, 200, None),
+            _ => self.respond(now, from, &req, 405, None),
+        }
+    }
+
+    fn on_cancel(&mut self, now: Instant, from: Peer, req: &Request) {
+        let branch = server_key(req).map(|k| k.0);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref().is_some_and(|c| {
+                c.state == CallState::Ringing
+                    && c.incoming.as_ref().map(|(_, k)| Some(k)) == Some(branch.as_ref())
+            })
+        });
+        match account {
+            Some(a) => {
+                self.respond(now, from, req, 200, None);
+                let call = self.calls[a].take().expect("found");
+                if let Some((invite, _)) = call.incoming {
+                    self.respond(now, call.peer, &invite, 487, Some(&call.local_tag));
+                }
+                self.emit(Event::Call {
+                    account: a,
+                    event: CallEvent::Cancelled,
+                });
+            }
+            None => self.respond(now, from, req, 481, None),
+        }
+    }
+
+    fn on_bye(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        match account {
+            Some(a) => {
+                self.respond(now, from, req, 200, None);
+                self.calls[a] = None;
+                self.emit(Event::Call {
+                    account: a,
+                    event: CallEvent::RemoteHangup,
+                });
+            }
+            None => self.respond(now, from, req, 481, None),
+        }
+    }
+
+    fn on_response(&mut self, now: Instant, from: Peer, resp: Response) {
+        if let Err(d) = check_response(&resp) {
+            self.emit(Event::BadMessage {
+                from,
+                reason: d.reason.to_string(),
+                answered: None,
+            });
+            return;
+        }
+        let Ok(via) = resp.headers.top_via() else {
+            return;
+        };
+        let Some(branch) = via.branch().map(str::to_string) else {
+            return;
+        };
+        let method = resp.headers.cseq().map(|c| c.method).ok();
+        let key = if method == Some(Method::Cancel) {
+            format!("{branch}/CANCEL")
+        } else {
+            branch
+        };
+        let Some((tx, account, _, tx_method)) = self.client.get_mut(&key) else {
+            return; // a stray or late response: no transaction
+        };
+        let (account, tx_method) = (*account, tx_method.clone());
+        let verdict = tx.on_response(now, resp.status);
+        match verdict {
+            Verdict::Absorb => {}
+            Verdict::Resend(bytes) => {
+                let peer = self.client[&key].2;
+                self.transmit(peer, bytes);
+            }
+            Verdict::Pass | Verdict::PassAndAck => match tx_method {
+                Method::Register => self.on_register_response(now, account, &resp),
+                Method::Invite => self.on_invite_response(now, account, &resp, verdict, &key),
+                _ => {}
+            },
+        }
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        // Client transactions.
+        let keys: Vec<String> = self.client.keys().cloned().collect();
+        for key in keys {
+            let mut actions = Vec::new();
+            let Some((tx, account, peer, method)) = self.client.get_mut(&key) else {
+                continue;
+            };
+            if tx.deadline().is_none_or(|d| d > now) {
+                continue;
+            }
+            tx.on_timer(now, &mut actions);
+            let (account, peer, method) = (*account, *peer, method.clone());
+            for a in actions {
+                match a {
+                    TxAction::Retransmit(bytes) => self.transmit(peer, bytes),
+                    TxAction::TimedOut => match method {
+                        Method::Register => self.server_failed(now, account),
+                        Method::Invite if self.is_current_invite(account, &key) => {
+                            self.end_call(account, CallEvent::Failed { status: 408 });
+                        }
+                        _ => {}
+                    },
+                    TxAction::Terminated => {
+                        self.client.remove(&key);
+                    }
+                }
+            }
+        }
+        // Server transactions.
+        let keys: Vec<(String, Method)> = self.server.keys().cloned().collect();
+        for key in keys {
+            let mut actions = Vec::new();
+            let Some((tx, peer)) = self.server.get_mut(&key) else {
+                continue;
+            };
+            if tx.deadline().is_none_or(|d| d > now) {
+                continue;
+            }
+            tx.on_timer(now, &mut actions);
+            let peer = *peer;
+            for a in actions {
+                match a {
+                    TxAction::Retransmit(bytes) => self.transmit(peer, bytes),
+                    TxAction::TimedOut => {}
+                    TxAction::Terminated => {
+                        self.server.remove(&key);
+                    }
+                }
+            }
+        }
+        // 2xx retransmissions of answered calls (§13.3.1.4).
+        for account in 0..self.calls.len() {
+            let t2 = self.cfg.timers.t2;
+            let Some(call) = self.calls[account].as_mut() else {
+                continue;
+            };
+            let Some((bytes, interval, next, give_up)) = call.ok_retransmit.clone() else {
+                continue;
+            };
+            if next > now {
+                continue;
+            }
+            if give_up <= now {
+                // No ACK: the dialog is over (send BYE).
+                call.ok_retransmit = None;
+                self.in_dialog_request(now, account, Method::Bye);
+                self.end_call(account, CallEvent::RemoteHangup);
+                continue;
+            }
+            let next_interval = (interval * 2).min(t2);
+            call.ok_retransmit = Some((bytes.clone(), next_interval, now + next_interval, give_up));
+            let peer = call.peer;
+            self.transmit(peer, bytes);
+        }
+        // Registration refreshes and retries.
+        for account in 0..self.regs.len() {
+            if self.regs[account].due.is_some_and(|d| d <= now)
+                && self.regs[account].branch.is_none()
+            {
+                self.regs[account].due = None;
+                self.register(now, account);
+            }
+        }
+    }
+}
+
+/// From and To of an in-dialog request from our side.
+fn dialog_from_to(call: &Call) -> (String, String) {
+    let from = format!("{};tag={}", call.local, call.local_tag);
+    let to = match &call.remote_tag {
+        Some(t) => format!("{};tag={t}", call.remote),
+        None => call.remote.to_string(),
+    };
+    (from, to)
+}
+
+/// Server transaction key: top Via branch and method (CANCEL has its own transaction).
+fn server_key(req: &Request) -> Option<(String, Method)> {
+    let via = req.headers.top_via().ok()?;
+    let branch = via.branch()?.to_string();
+    let method = if req.method == Method::Ack {
+        Method::Invite
+    } else {
+        req.method.clone()
+    };
+    Some((branch, method))
+}
+
+/// Caller number, name and privacy from P-Asserted-Identity (if any) or From.
+fn caller_identity(h: &Headers, from: &NameAddr) -> (Option<String>, Option<String>, bool) {
+    let pai = h
+        .get("P-Asserted-Identity")
+        .and_then(|v| v.parse::<NameAddr>().ok());
+    let who = pai.as_ref().unwrap_or(from);
+    let number = match &who.uri {
+        Uri::Sip(s) => s.user_unescaped(),
+        Uri::Tel(t) => Some(t.digits()),
+        Uri::Other(_) => None,
+    };
+    let privacy = h
+        .get("Privacy")
+        .is_some_and(|p| p.to_ascii_lowercase().contains("id"));
+    let anonymous = number
+        .as_deref()
+        .is_some_and(|n| n.eq_ignore_ascii_case("anonymous"));
+    let private = privacy || anonymous;
+    let number = if private { None } else { number };
+    let name = if private {
+        None
+    } else {
+        who.display.clone().filter(|d| !d.is_empty())
+    };
+    (number, name, private)
+}

@@ -1,0 +1,287 @@
+//! INVITE both ways: ringing, answer, ACK, 2xx retransmission, CANCEL, BYE, busy, garbage.
+
+use std::time::Duration;
+
+use tipring_sip::{CallEvent, Command, Event};
+use tipring_sip_message::{Message, Method, Request};
+
+use crate::{account, peer, reply, Rig, SERVER_A};
+
+const PHONE: &str = "127.0.0.1:5090";
+
+fn call_events(rig: &mut Rig) -> Vec<CallEvent> {
+    rig.take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Call { event, .. } => Some(event),
+            _ => None,
+        })
+        .collect()
+}
+
+fn invite_from_phone(to_user: &str, branch: &str) -> Request {
+    let text = format!(
+        "INVITE sip:{to_user}@127.0.0.1:5070 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PHONE};branch={branch}\r\n\
+         Max-Forwards: 70\r\n\
+         From: \"Alice Smith\" <sip:5551000@pbx.test>;tag=a1\r\n\
+         To: <sip:{to_user}@pbx.test>\r\n\
+         Call-ID: call-1@{PHONE}\r\n\
+         CSeq: 1 INVITE\r\n\
+         Contact: <sip:5551000@{PHONE}>\r\n\
+         Content-Type: application/sdp\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    match Message::parse(text.as_bytes()).unwrap() {
+        Message::Request(r) => r,
+        _ => unreachable!(),
+    }
+}
+
+fn in_dialog(method: &str, branch: &str, to_tag: &str, cseq: u32) -> Vec<u8> {
+    format!(
+        "{method} sip:101@127.0.0.1:5070 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP {PHONE};branch={branch}\r\n\
+         Max-Forwards: 70\r\n\
+         From: \"Alice Smith\" <sip:5551000@pbx.test>;tag=a1\r\n\
+         To: <sip:101@pbx.test>;tag={to_tag}\r\n\
+         Call-ID: call-1@{PHONE}\r\n\
+         CSeq: {cseq} {method}\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn outgoing_call_rings_answers_acks_and_hangs_up() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+    });
+    let (to, invite) = rig.one_request();
+    assert_eq!(to, peer(SERVER_A));
+    assert_eq!(invite.method, Method::Invite);
+    assert_eq!(invite.uri.to_string(), "sip:102@pbx.test");
+    let sdp = String::from_utf8(invite.body.clone()).unwrap();
+    assert!(sdp.contains("m=audio 40000 RTP/AVP 0 8 101"), "{sdp}");
+    rig.receive(SERVER_A, reply(&invite, 100, None));
+    rig.receive(SERVER_A, reply(&invite, 180, Some("b2")));
+    assert_eq!(call_events(&mut rig), vec![CallEvent::Ringing]);
+    // No INVITE retransmission once a provisional response arrived.
+    rig.advance(Duration::from_secs(5));
+    assert!(rig.take_sent().is_empty());
+    let mut ok = reply(&invite, 200, Some("b2"));
+    ok.headers.push("Contact", "<sip:102@127.0.0.1:5092>");
+    rig.receive(SERVER_A, ok.clone());
+    assert_eq!(call_events(&mut rig), vec![CallEvent::Answered]);
+    let (ack_to, ack) = rig.one_request();
+    assert_eq!(ack.method, Method::Ack);
+    assert_eq!(ack_to, peer(SERVER_A));
+    assert_eq!(
+        ack.uri.to_string(),
+        "sip:102@127.0.0.1:5092",
+        "ACK to the remote target"
+    );
+    assert_eq!(
+        ack.headers.cseq().unwrap().seq,
+        invite.headers.cseq().unwrap().seq
+    );
+    // A retransmitted 200 is ACKed again, not reported twice.
+    rig.receive(SERVER_A, ok);
+    assert_eq!(rig.one_request().1.method, Method::Ack);
+    assert!(call_events(&mut rig).is_empty());
+    rig.command(Command::Hangup(0));
+    let (_, bye) = rig.one_request();
+    assert_eq!(bye.method, Method::Bye);
+    assert_eq!(bye.headers.to().unwrap().params.get("tag"), Some("b2"));
+    assert!(bye.headers.cseq().unwrap().seq > invite.headers.cseq().unwrap().seq);
+}
+
+#[test]
+fn busy_and_not_found_are_reported_and_acked() {
+    for (status, expect) in [
+        (486, CallEvent::Busy),
+        (404, CallEvent::Failed { status: 404 }),
+    ] {
+        let mut rig = Rig::new(vec![account("101")]);
+        rig.command(Command::Dial {
+            account: 0,
+            number: "102".into(),
+        });
+        let (_, invite) = rig.one_request();
+        let resp = reply(&invite, status, Some("b2"));
+        rig.receive(SERVER_A, resp.clone());
+        assert_eq!(call_events(&mut rig), vec![expect.clone()]);
+        let (_, ack) = rig.one_request();
+        assert_eq!(ack.method, Method::Ack);
+        assert_eq!(
+            ack.headers.top_via().unwrap().branch(),
+            invite.headers.top_via().unwrap().branch(),
+            "a non-2xx ACK is part of the INVITE transaction"
+        );
+        rig.receive(SERVER_A, resp);
+        assert_eq!(
+            rig.one_request().1.method,
+            Method::Ack,
+            "re-ACK a retransmitted final"
+        );
+    }
+}
+
+#[test]
+fn cancel_before_answer() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+    });
+    let (_, invite) = rig.one_request();
+    rig.receive(SERVER_A, reply(&invite, 180, Some("b2")));
+    call_events(&mut rig);
+    rig.command(Command::Hangup(0));
+    let (_, cancel) = rig.one_request();
+    assert_eq!(cancel.method, Method::Cancel);
+    assert_eq!(cancel.uri, invite.uri);
+    assert_eq!(
+        cancel.headers.top_via().unwrap().branch(),
+        invite.headers.top_via().unwrap().branch()
+    );
+    rig.receive(SERVER_A, reply(&cancel, 200, Some("b2")));
+    rig.receive(SERVER_A, reply(&invite, 487, Some("b2")));
+    assert_eq!(rig.one_request().1.method, Method::Ack);
+    assert!(!rig.ua.has_call(0));
+}
+
+#[test]
+fn incoming_call_rings_the_account_and_is_answered() {
+    let mut rig = Rig::new(vec![account("101"), account("102")]);
+    let invite = invite_from_phone("102", "z9hG4bKin1");
+    rig.receive(PHONE, invite.clone());
+    let resps = rig.responses();
+    assert_eq!(
+        resps.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![100, 180]
+    );
+    let tag = resps[1]
+        .headers
+        .to()
+        .unwrap()
+        .params
+        .get("tag")
+        .unwrap()
+        .to_string();
+    let evs = rig.take_events();
+    assert!(
+        evs.contains(&Event::Call {
+            account: 1,
+            event: CallEvent::Incoming {
+                number: Some("5551000".into()),
+                name: Some("Alice Smith".into()),
+                private: false,
+                alert_info: None
+            }
+        }),
+        "{evs:?}"
+    );
+    // A retransmitted INVITE gets the last response again, no second ring.
+    rig.receive(PHONE, invite.clone());
+    assert_eq!(
+        rig.responses().iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![180]
+    );
+    assert!(rig.take_events().is_empty());
+
+    rig.command(Command::Answer(1));
+    let ok = rig.responses();
+    assert_eq!(ok[0].status, 200);
+    assert!(String::from_utf8_lossy(&ok[0].body).contains("m=audio"));
+    // The 200 is retransmitted (T1, 2T1, ...) until the ACK.
+    rig.advance(Duration::from_millis(1600));
+    assert_eq!(
+        rig.responses().len(),
+        2,
+        "200 retransmitted at 0.5 s and 1.5 s"
+    );
+    rig.receive_bytes(PHONE, &in_dialog("ACK", "z9hG4bKack", &tag, 1));
+    rig.advance(Duration::from_secs(10));
+    assert!(
+        rig.take_sent().is_empty(),
+        "the ACK stops the retransmissions"
+    );
+    // The caller hangs up.
+    rig.receive_bytes(PHONE, &in_dialog("BYE", "z9hG4bKbye", &tag, 2));
+    assert_eq!(rig.responses()[0].status, 200);
+    assert_eq!(
+        call_events(&mut rig),
+        vec![CallEvent::Answered, CallEvent::RemoteHangup]
+    );
+}
+
+#[test]
+fn caller_cancels_a_ringing_call() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.receive(PHONE, invite_from_phone("101", "z9hG4bKin2"));
+    rig.take_sent();
+    let cancel = format!(
+        "CANCEL sip:101@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP {PHONE};branch=z9hG4bKin2\r\n\
+         Max-Forwards: 70\r\nFrom: \"Alice Smith\" <sip:5551000@pbx.test>;tag=a1\r\n\
+         To: <sip:101@pbx.test>\r\nCall-ID: call-1@{PHONE}\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n"
+    );
+    rig.receive_bytes(PHONE, cancel.as_bytes());
+    let statuses: Vec<u16> = rig.responses().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![200, 487]);
+    assert!(call_events(&mut rig).contains(&CallEvent::Cancelled));
+    assert!(!rig.ua.has_call(0));
+}
+
+#[test]
+fn a_second_call_gets_busy_and_unknown_users_404() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.receive(PHONE, invite_from_phone("101", "z9hG4bKa"));
+    rig.take_sent();
+    let mut second = invite_from_phone("101", "z9hG4bKb");
+    second.headers.set("Call-ID", "call-2@x");
+    rig.receive(PHONE, second);
+    assert_eq!(
+        rig.responses().iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![100, 486]
+    );
+    rig.receive(PHONE, invite_from_phone("999", "z9hG4bKc"));
+    assert_eq!(
+        rig.responses().iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![100, 404]
+    );
+}
+
+#[test]
+fn garbage_is_answered_or_dropped_and_the_ua_keeps_working() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.receive_bytes(PHONE, b"\x00\x01garbage\r\n\r\n");
+    rig.receive_bytes(PHONE, b"INVITE sip:101@x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKq\r\nCSeq: 99999999999 INVITE\r\n\r\n");
+    rig.take_sent();
+    let bad = rig.take_events();
+    assert!(
+        bad.iter().all(|e| matches!(e, Event::BadMessage { .. })) && bad.len() == 2,
+        "{bad:?}"
+    );
+    rig.receive(PHONE, invite_from_phone("101", "z9hG4bKok"));
+    assert_eq!(
+        rig.responses().iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![100, 180]
+    );
+}
+
+#[test]
+fn options_is_answered_with_allow() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let opt = format!(
+        "OPTIONS sip:101@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP {PHONE};branch=z9hG4bKo\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:probe@pbx.test>;tag=p\r\nTo: <sip:101@pbx.test>\r\n\
+         Call-ID: opt@x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    );
+    rig.receive_bytes(PHONE, opt.as_bytes());
+    let r = rig.responses();
+    assert_eq!(r[0].status, 200);
+    assert!(r[0].headers.get("Allow").unwrap().contains("INVITE"));
+}

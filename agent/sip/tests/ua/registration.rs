@@ -1,0 +1,229 @@
+//! REGISTER: digest challenges, refresh, 423, wrong password, failover with back-off.
+
+use std::time::Duration;
+
+use tipring_sip::{Command, Event, RegistrationFailure, RegistrationState};
+use tipring_sip_message::auth::{Algorithm, Challenge, Credentials};
+use tipring_sip_message::{Method, Request};
+
+use crate::{account, peer, reply, Rig, SERVER_A, SERVER_B};
+
+fn challenge(req: &Request, algorithm: Algorithm, nonce: &str) -> tipring_sip_message::Response {
+    let mut r = reply(req, 401, Some("reg"));
+    r.headers.push(
+        "WWW-Authenticate",
+        Challenge::new("pbx.test", nonce, algorithm).to_string(),
+    );
+    r
+}
+
+fn ok(req: &Request, expires: u32) -> tipring_sip_message::Response {
+    let mut r = reply(req, 200, Some("reg"));
+    let contact = req.headers.get("Contact").unwrap().to_string();
+    r.headers
+        .push("Contact", format!("{contact};expires={expires}"));
+    r
+}
+
+fn credentials(req: &Request) -> Credentials {
+    Credentials::parse(
+        req.headers
+            .get("Authorization")
+            .expect("Authorization sent"),
+    )
+    .unwrap()
+}
+
+fn state(rig: &Rig) -> RegistrationState {
+    rig.ua.registration(0).unwrap().clone()
+}
+
+#[test]
+fn register_401_then_200_then_refresh() {
+    for algorithm in [Algorithm::Md5, Algorithm::Sha256] {
+        let mut rig = Rig::new(vec![account("101")]);
+        rig.command(Command::Register(0));
+        let (to, first) = rig.one_request();
+        assert_eq!(to, peer(SERVER_A));
+        assert_eq!(first.method, Method::Register);
+        assert_eq!(first.headers.get("Expires"), Some("3600"));
+        assert!(first
+            .headers
+            .top_via()
+            .unwrap()
+            .branch()
+            .unwrap()
+            .starts_with("z9hG4bK"));
+        rig.receive(SERVER_A, challenge(&first, algorithm, "n1"));
+        let (_, second) = rig.one_request();
+        let c = credentials(&second);
+        assert!(
+            c.verify("pw-101", &Method::Register, &[]),
+            "{algorithm:?}: digest verifies"
+        );
+        assert_eq!(
+            second.headers.call_id().unwrap(),
+            first.headers.call_id().unwrap()
+        );
+        assert_eq!(
+            second.headers.cseq().unwrap().seq,
+            first.headers.cseq().unwrap().seq + 1
+        );
+        rig.receive(SERVER_A, ok(&second, 120));
+        assert_eq!(
+            state(&rig),
+            RegistrationState::Registered {
+                server: peer(SERVER_A),
+                expires: 120
+            }
+        );
+        // Refresh 60 s before expiry (at most half of it): at 60 s, with nc=2 on the nonce.
+        rig.advance(Duration::from_secs(59));
+        assert!(
+            rig.take_sent().iter().all(|(_, m)| !m.is_request()),
+            "no refresh yet"
+        );
+        rig.advance(Duration::from_millis(1100));
+        let (_, refresh) = rig.one_request();
+        assert_eq!(refresh.method, Method::Register);
+        assert_eq!(credentials(&refresh).nc, Some(2));
+        assert!(credentials(&refresh).verify("pw-101", &Method::Register, &[]));
+    }
+}
+
+#[test]
+fn wrong_password_is_reported_not_retried_in_a_loop() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    let (_, first) = rig.one_request();
+    rig.receive(SERVER_A, challenge(&first, Algorithm::Md5, "n1"));
+    let (_, second) = rig.one_request();
+    rig.receive(SERVER_A, challenge(&second, Algorithm::Md5, "n2"));
+    assert!(matches!(
+        state(&rig),
+        RegistrationState::Failed {
+            reason: RegistrationFailure::AuthenticationFailed { status: 401 },
+            ..
+        }
+    ));
+    rig.advance(Duration::from_secs(600));
+    assert!(
+        rig.take_sent().is_empty(),
+        "no REGISTER storm after an auth failure"
+    );
+}
+
+#[test]
+fn stale_nonce_is_answered_again() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    let (_, first) = rig.one_request();
+    rig.receive(SERVER_A, challenge(&first, Algorithm::Md5, "n1"));
+    let (_, second) = rig.one_request();
+    let mut stale = reply(&second, 401, Some("reg"));
+    let mut ch = Challenge::new("pbx.test", "n2", Algorithm::Md5);
+    ch.stale = true;
+    stale.headers.push("WWW-Authenticate", ch.to_string());
+    rig.receive(SERVER_A, stale);
+    let (_, third) = rig.one_request();
+    assert_eq!(credentials(&third).nonce, "n2");
+    rig.receive(SERVER_A, ok(&third, 3600));
+    assert!(matches!(state(&rig), RegistrationState::Registered { .. }));
+}
+
+#[test]
+fn interval_too_brief_raises_the_expiry() {
+    let mut rig = Rig::new(vec![Account {
+        expires: 60,
+        ..account("101")
+    }]);
+    rig.command(Command::Register(0));
+    let (_, first) = rig.one_request();
+    assert_eq!(first.headers.get("Expires"), Some("60"));
+    let mut r = reply(&first, 423, Some("reg"));
+    r.headers.push("Min-Expires", "1800");
+    rig.receive(SERVER_A, r);
+    let (_, second) = rig.one_request();
+    assert_eq!(second.headers.get("Expires"), Some("1800"));
+    rig.receive(SERVER_A, ok(&second, 1800));
+    assert_eq!(
+        state(&rig),
+        RegistrationState::Registered {
+            server: peer(SERVER_A),
+            expires: 1800
+        }
+    );
+}
+
+use tipring_sip::Account;
+
+#[test]
+fn silent_primary_fails_over_to_the_backup_after_timer_f() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    let (to, _) = rig.one_request();
+    assert_eq!(to, peer(SERVER_A));
+    // UDP retransmissions to the primary (timer E), then timer F at 32 s.
+    rig.advance(Duration::from_millis(31_900));
+    let retrans = rig.take_sent();
+    assert_eq!(retrans.len(), 10, "E: 0.5, 1.5, 3.5, 7.5, 11.5, ... 31.5 s");
+    assert!(retrans.iter().all(|(p, _)| *p == peer(SERVER_A)));
+    rig.advance(Duration::from_millis(200));
+    let (to, req) = rig.one_request();
+    assert_eq!(to, peer(SERVER_B), "failover to the backup");
+    rig.receive(SERVER_B, ok(&req, 600));
+    assert_eq!(
+        state(&rig),
+        RegistrationState::Registered {
+            server: peer(SERVER_B),
+            expires: 600
+        }
+    );
+}
+
+#[test]
+fn all_servers_down_backs_off_with_jitter_then_retries_the_primary() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    rig.advance(Duration::from_secs(65));
+    match state(&rig) {
+        RegistrationState::Failed {
+            reason: RegistrationFailure::NoServerReachable,
+            retry_at,
+        } => {
+            let wait = retry_at - rig.now;
+            // RFC 5626 §4.5: first wait in [base/2, base] = [15 s, 30 s] after the second F.
+            assert!(wait <= Duration::from_secs(30), "{wait:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    rig.take_sent();
+    rig.advance(Duration::from_secs(31));
+    let sent = rig.take_sent();
+    assert!(
+        !sent.is_empty() && sent[0].0 == peer(SERVER_A),
+        "retry starts at the primary"
+    );
+    let reported: Vec<_> = rig
+        .take_events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Registration { .. }))
+        .collect();
+    assert!(
+        reported.len() >= 3,
+        "state changes are reported: {reported:?}"
+    );
+}
+
+#[test]
+fn unregister_sends_expires_zero() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    let (_, first) = rig.one_request();
+    rig.receive(SERVER_A, ok(&first, 3600));
+    rig.command(Command::Unregister(0));
+    let (_, un) = rig.one_request();
+    assert_eq!(un.headers.get("Expires"), Some("0"));
+    rig.receive(SERVER_A, ok(&un, 0));
+    assert_eq!(state(&rig), RegistrationState::Idle);
+}
