@@ -1,0 +1,130 @@
+//! The gateway against real SIP peers: `tipring-agent`'s simulated gateway (the same loop
+//! as `tipring-agent --sim --sip-server ...`, run in-process on real UDP sockets) registers
+//! its ports with Kamailio, calls between its ports through it, and takes a call from SIPp.
+
+mod registrar;
+mod sip;
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use tipring_agent::sim::{self, Options, SipOptions};
+use tokio::io::AsyncWriteExt as _;
+
+/// A running simulated gateway: commands in, printed lines out.
+pub struct Agent {
+    commands: tokio::io::DuplexStream,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    writer: tokio::runtime::Runtime,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Agent {
+    /// Start a gateway with `ports` ports registering with `servers` (passwords `pw-<ext>`,
+    /// or `password` for every port when given).
+    pub fn start(
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+        password: Option<&str>,
+    ) -> Self {
+        let mut opts = Options::from_args(ports, "us", sim::DEFAULT_DIAL_PLAN, None, None).unwrap();
+        let secrets = (0..ports)
+            .map(|i| {
+                let ext = format!("{}", 101 + i);
+                let pw = password
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("pw-{ext}"));
+                (ext, pw)
+            })
+            .collect();
+        opts.sip = Some(SipOptions {
+            servers,
+            domain: domain.to_string(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+            secrets,
+            expires: 300,
+        });
+        let (commands, input) = tokio::io::duplex(4096);
+        let (tx, lines) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let input = tokio::io::BufReader::new(input);
+            let result = rt.block_on(sim::run_with(
+                opts,
+                input,
+                |l| drop(tx.send(l.to_string())),
+                false,
+            ));
+            if let Err(e) = result {
+                let _ = tx.send(format!("agent error: {e:#}"));
+            }
+        });
+        let writer = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        Self {
+            commands,
+            lines,
+            seen: Vec::new(),
+            writer,
+            thread: Some(thread),
+        }
+    }
+
+    /// Type a command at the prompt.
+    pub fn send(&mut self, command: &str) {
+        let line = format!("{command}\n");
+        self.writer
+            .block_on(self.commands.write_all(line.as_bytes()))
+            .unwrap();
+    }
+
+    /// Wait until a printed line contains every one of `parts`; returns it. Panics with
+    /// everything printed so far when `timeout` passes.
+    pub fn expect(&mut self, parts: &[&str], timeout: Duration) -> String {
+        let matches = |l: &str| parts.iter().all(|p| l.contains(p));
+        if let Some(l) = self.seen.iter().find(|l| matches(l)) {
+            return l.clone();
+        }
+        #[allow(clippy::disallowed_methods)] // a real-time test against real processes
+        let end = Instant::now() + timeout;
+        loop {
+            #[allow(clippy::disallowed_methods)]
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if matches(&l) {
+                        return l;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line with {parts:?} within {timeout:?}; printed:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Everything printed so far.
+    pub fn transcript(&mut self) -> String {
+        while let Ok(l) = self.lines.try_recv() {
+            self.seen.push(l);
+        }
+        self.seen.join("\n")
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.writer.block_on(self.commands.write_all(b"quit\n"));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Registration and calls through Kamailio, and a call from SIPp.
+
+use std::time::Duration;
+
+use tipring_integration_tests::peers::{Kamailio, KamailioConfig, Sipp};
+
+use crate::Agent;
+
+const DOMAIN: &str = "tipring.test";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn kamailio() -> Kamailio {
+    let cfg = (101..=104).fold(KamailioConfig::new(DOMAIN), |c, u| {
+        c.account(u.to_string(), format!("pw-{u}"))
+    });
+    Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn every_port_registers_and_kamailio_has_the_bindings() {
+    let k = kamailio();
+    let mut agent = Agent::start(4, vec![k.addr()], DOMAIN, None);
+    for ext in 101..=104 {
+        agent.expect(&[&format!("ext {ext}]"), "SIP: registered with"], WAIT);
+        let regs = k.wait_for_registration(&ext.to_string(), WAIT).unwrap();
+        assert!(
+            regs[0].contact.contains(&format!("sip:{ext}@127.0.0.1:")),
+            "{regs:?}"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_password_fails_cleanly_and_is_reported() {
+    let k = kamailio();
+    let mut agent = Agent::start(1, vec![k.addr()], DOMAIN, Some("not-the-password"));
+    let line = agent.expect(&["ext 101]", "registration failed"], WAIT);
+    assert!(line.contains("AuthenticationFailed"), "{line}");
+    // The gateway is still alive and answers commands.
+    agent.send("status");
+    agent.expect(&["ext 101]", "on hook"], WAIT);
+}
+
+#[test]
+fn two_ports_call_each_other_through_kamailio() {
+    let k = kamailio();
+    let mut agent = Agent::start(2, vec![k.addr()], DOMAIN, None);
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    agent.expect(&["ext 102]", "SIP: registered"], WAIT);
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 102");
+    agent.expect(&["ext 101]", "SIP: calling 102"], WAIT);
+    agent.expect(&["ext 102]", "phone RINGS"], WAIT);
+    // Caller ID from the INVITE's From, sent as Bell 202 FSK and decoded by the phone.
+    agent.expect(&["ext 102]", "caller ID display", "101", "Port 1"], WAIT);
+    agent.expect(&["ext 101]", "phone hears 440+480 Hz"], WAIT); // ringback
+    agent.send("lift 2");
+    agent.expect(&["ext 101]", "line: connected"], WAIT);
+    agent.expect(&["ext 102]", "line: connected"], WAIT);
+    agent.send("hang 1");
+    agent.expect(&["ext 102]", "line: congestion tone"], WAIT);
+    let t = agent.transcript();
+    assert!(!t.contains("SIP: call failed"), "{t}");
+}
+
+#[test]
+fn a_sipp_caller_rings_a_port_which_answers() {
+    let k = kamailio();
+    let mut agent = Agent::start(1, vec![k.addr()], DOMAIN, None);
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    let caller = std::thread::spawn({
+        let addr = k.addr();
+        move || {
+            Sipp::scenario("uac_call.xml")
+                .remote(addr)
+                .service("101")
+                .key("pause_ms", "1000")
+                .timeout(WAIT)
+                .run()
+                .unwrap()
+        }
+    });
+    agent.expect(&["ext 101]", "phone RINGS"], WAIT);
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "line: connected"], WAIT);
+    let outcome = caller.join().unwrap();
+    assert!(outcome.all_succeeded(), "{outcome}\n{}", agent.transcript());
+    // SIPp hung up after the pause: the port hears the disconnect treatment.
+    agent.expect(&["ext 101]", "line: congestion tone"], WAIT);
+}
