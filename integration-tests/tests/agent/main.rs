@@ -12,6 +12,7 @@ use tipring_agent::sim::{self, Options, SipOptions};
 use tokio::io::AsyncWriteExt as _;
 
 /// A running simulated gateway: commands in, printed lines out.
+#[derive(Debug)]
 pub struct Agent {
     commands: tokio::io::DuplexStream,
     lines: mpsc::Receiver<String>,
