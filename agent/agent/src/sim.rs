@@ -267,6 +267,11 @@ impl Gateway {
             timers: Default::default(),
             registration: Default::default(),
             rng_seed: seed,
+            codecs: vec![
+                tipring_sip::media::PCMU,
+                tipring_sip::media::PCMA,
+                tipring_sip::media::G722,
+            ],
             accounts,
         };
         let mut ua = UserAgent::new(cfg);

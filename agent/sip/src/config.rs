@@ -157,6 +157,8 @@ pub struct UaConfig {
     pub registration: RegistrationPolicy,
     /// Seed for branches, tags, Call-IDs, cnonces and jitter.
     pub rng_seed: [u8; 32],
+    /// Codecs offered and accepted, in preference order.
+    pub codecs: Vec<crate::media::Codec>,
     /// One account per port, in port order.
     pub accounts: Vec<Account>,
 }

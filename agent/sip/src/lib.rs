@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 mod auth;
 pub mod config;
+pub mod media;
 pub mod rng;
 pub mod timers;
 pub mod transaction;

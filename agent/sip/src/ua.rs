@@ -11,9 +11,11 @@ use tipring_sip_message::{
 
 use crate::auth;
 use crate::config::{Account, Peer, UaConfig};
+use crate::media::{self, Negotiated, Refusal};
 use crate::rng::Rng;
 use crate::transaction::{ClientTx, Kind, ServerTx, TxAction, Verdict};
 use tipring_sip_message::auth::Challenge;
+use tipring_sip_message::sdp::Direction;
 
 /// Index of an account (= FXS port, from 0).
 pub type AccountId = usize;
@@ -112,6 +114,21 @@ pub enum Event {
         account: AccountId,
         /// What.
         event: CallEvent,
+    },
+    /// Offer/answer settled (or changed, on a re-INVITE) for an account's call: where to
+    /// send RTP, with which codec and direction.
+    Media {
+        /// Which account.
+        account: AccountId,
+        /// What was agreed.
+        session: Negotiated,
+    },
+    /// Voicemail state for an account, from a message-summary NOTIFY (RFC 3842).
+    MessageWaiting {
+        /// Which account.
+        account: AccountId,
+        /// Whether messages wait.
+        waiting: bool,
     },
     /// A message was refused or dropped (for counters).
     BadMessage {
@@ -621,15 +638,28 @@ impl UserAgent {
     // ----- calls --------------------------------------------------------------------------
 
     fn sdp_offer(&mut self, account: AccountId) -> String {
-        let ip = self.cfg.local.ip();
-        let family = if ip.is_ipv6() { "IP6" } else { "IP4" };
         let port = self.cfg.accounts[account].rtp_port;
-        let sess = self.rng.next_u64() >> 1;
-        format!(
-            "v=0\r\no=tipring {sess} {sess} IN {family} {ip}\r\ns=-\r\nc=IN {family} {ip}\r\nt=0 0\r\n\
-             m=audio {port} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
-             a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
+        let session = self.rng.next_u64() >> 1;
+        media::offer(
+            self.cfg.local.ip(),
+            port,
+            &self.cfg.codecs,
+            session,
+            Direction::SendRecv,
         )
+    }
+
+    /// Answer `offer` for the account: our SDP, after reporting what was agreed.
+    fn sdp_answer(&mut self, account: AccountId, offer: &[u8]) -> Result<String, Refusal> {
+        let port = self.cfg.accounts[account].rtp_port;
+        let session = self.rng.next_u64() >> 1;
+        let (sdp, agreed) =
+            media::answer(offer, self.cfg.local.ip(), port, &self.cfg.codecs, session)?;
+        self.emit(Event::Media {
+            account,
+            session: agreed,
+        });
+        Ok(sdp)
     }
 
     fn dial(&mut self, now: Instant, account: AccountId, number: &str) {
@@ -904,6 +934,9 @@ impl UserAgent {
                     self.in_dialog_request(now, account, Method::Bye);
                     self.calls[account] = None;
                 } else if first {
+                    if let Some(session) = media::read_answer(&resp.body, &self.cfg.codecs) {
+                        self.emit(Event::Media { account, session });
+                    }
                     self.emit(Event::Call {
                         account,
                         event: CallEvent::Answered,
@@ -977,7 +1010,19 @@ impl UserAgent {
             // A re-INVITE inside the dialog: answer with our SDP (hold etc. come later).
             let in_dialog = req.headers.call_id().ok() == Some(call.call_id.as_str());
             if in_dialog && call.state == CallState::Confirmed {
-                let body = self.sdp_offer(account);
+                // A re-INVITE (hold, resume, codec change): answer its offer, or offer if
+                // it has none.
+                let body = if req.body.is_empty() {
+                    self.sdp_offer(account)
+                } else {
+                    match self.sdp_answer(account, &req.body) {
+                        Ok(b) => b,
+                        Err(_) => {
+                            self.respond(now, from, &req, 488, None);
+                            return;
+                        }
+                    }
+                };
                 let tag = self.calls[account].as_ref().map(|c| c.local_tag.clone());
                 self.respond_with(now, from, &req, 200, tag.as_deref(), |r, ua| {
                     r.headers.push("Contact", ua.contact(account));
@@ -988,6 +1033,14 @@ impl UserAgent {
             }
             self.respond(now, from, &req, 486, None);
             return;
+        }
+        if !req.body.is_empty() {
+            let ip = self.cfg.local.ip();
+            if let Err(refusal) = media::answer(&req.body, ip, 0, &self.cfg.codecs, 0) {
+                tracing::info!(?refusal, "refusing an INVITE whose offer we cannot answer");
+                self.respond(now, from, &req, 488, None);
+                return;
+            }
         }
         let local_tag = self.rng.hex(10);
         let (Ok(from_h), Ok(to_h), Ok(call_id)) =
@@ -1074,7 +1127,14 @@ impl UserAgent {
         };
         let tag = call.local_tag.clone();
         let peer = call.peer;
-        let body = self.sdp_offer(account);
+        let body = if req.body.is_empty() {
+            self.sdp_offer(account) // late offer: the ACK carries the answer
+        } else {
+            match self.sdp_answer(account, &req.body) {
+                Ok(b) => b,
+                Err(_) => return self.reject(now, account, 488),
+            }
+        };
         let mut resp = req.make_response(200, "OK", Some(&tag));
         resp.headers.push("Contact", self.contact(account));
         resp.headers.push("Allow", ALLOW);
@@ -1274,9 +1334,34 @@ impl UserAgent {
                 r.headers.push("Accept", "application/sdp");
                 r.headers.push("Supported", "replaces");
             }),
-            Method::Notify | Method::Info => self.respond(now, from, &req, 200, None),
+            Method::Notify => self.on_notify(now, from, &req),
+            Method::Info => self.respond(now, from, &req, 200, None),
             _ => self.respond(now, from, &req, 405, None),
         }
+    }
+
+    /// NOTIFY: message-summary (RFC 3842), solicited or not (Asterisk and FreePBX send it
+    /// unsolicited); other event packages are acknowledged and ignored.
+    fn on_notify(&mut self, now: Instant, from: Peer, req: &Request) {
+        let event = req
+            .headers
+            .get("Event")
+            .map(|e| e.trim().to_ascii_lowercase());
+        if event
+            .as_deref()
+            .is_some_and(|e| e.starts_with("message-summary"))
+        {
+            match (self.account_for(req), message_waiting(&req.body)) {
+                (Some(account), Some(waiting)) => {
+                    self.respond(now, from, req, 200, None);
+                    self.emit(Event::MessageWaiting { account, waiting });
+                }
+                (None, _) => self.respond(now, from, req, 404, None),
+                (_, None) => self.respond(now, from, req, 400, None),
+            }
+            return;
+        }
+        self.respond(now, from, req, 200, None);
     }
 
     fn on_cancel(&mut self, now: Instant, from: Peer, req: &Request) {
@@ -1447,6 +1532,22 @@ impl UserAgent {
             }
         }
     }
+}
+
+/// `Messages-Waiting: yes|no` of a message-summary body (RFC 3842 §5.2).
+fn message_waiting(body: &[u8]) -> Option<bool> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.lines().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        if !name.trim().eq_ignore_ascii_case("Messages-Waiting") {
+            return None;
+        }
+        match value.trim().to_ascii_lowercase().as_str() {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        }
+    })
 }
 
 /// From and To of an in-dialog request from our side.

@@ -285,3 +285,85 @@ fn options_is_answered_with_allow() {
     assert_eq!(r[0].status, 200);
     assert!(r[0].headers.get("Allow").unwrap().contains("INVITE"));
 }
+
+fn with_offer(mut invite: Request, sdp: &str) -> Request {
+    invite.body = sdp.as_bytes().to_vec();
+    invite.headers.set("Content-Length", sdp.len().to_string());
+    invite
+}
+
+const OPUS_ONLY: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+                         m=audio 5004 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n";
+const PCMA_FIRST: &str =
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+                          m=audio 5004 RTP/AVP 8 0 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+
+#[test]
+fn an_offer_without_a_common_codec_gets_488_and_no_ringing() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.receive(
+        PHONE,
+        with_offer(invite_from_phone("101", "z9hG4bKo1"), OPUS_ONLY),
+    );
+    assert_eq!(
+        rig.responses().iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![100, 488]
+    );
+    assert!(call_events(&mut rig).is_empty());
+    assert!(!rig.ua.has_call(0));
+}
+
+#[test]
+fn the_answer_follows_the_offerers_codec_order() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.receive(
+        PHONE,
+        with_offer(invite_from_phone("101", "z9hG4bKo2"), PCMA_FIRST),
+    );
+    rig.take_sent();
+    rig.command(Command::Answer(0));
+    let ok = rig.responses().remove(0);
+    let sdp = String::from_utf8(ok.body).unwrap();
+    assert!(sdp.contains("m=audio 40000 RTP/AVP 8 101\r\n"), "{sdp}");
+    let media: Vec<_> = rig
+        .take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Media { session, .. } => Some(session),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(media.len(), 1);
+    assert_eq!(media[0].codec.name, "PCMA");
+    assert_eq!(media[0].remote, "127.0.0.1:5004".parse().unwrap());
+}
+
+#[test]
+fn unsolicited_message_summary_notify_sets_message_waiting() {
+    let mut rig = Rig::new(vec![account("101")]);
+    for (body, waiting) in [
+        (
+            "Messages-Waiting: yes\r\nVoice-Message: 2/8 (0/2)\r\n",
+            true,
+        ),
+        ("Messages-Waiting: no\r\n", false),
+    ] {
+        let notify = format!(
+            "NOTIFY sip:101@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP {PHONE};branch=z9hG4bKn{waiting}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:asterisk@pbx.test>;tag=n\r\nTo: <sip:101@pbx.test>\r\n\
+             Call-ID: mwi-{waiting}@x\r\nCSeq: 1 NOTIFY\r\nEvent: message-summary\r\n\
+             Subscription-State: active\r\nContent-Type: application/simple-message-summary\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        rig.receive_bytes(PHONE, notify.as_bytes());
+        assert_eq!(rig.responses()[0].status, 200);
+        assert_eq!(
+            rig.take_events(),
+            vec![Event::MessageWaiting {
+                account: 0,
+                waiting
+            }]
+        );
+    }
+}

@@ -57,6 +57,7 @@ impl Rig {
             timers: Default::default(),
             registration: RegistrationPolicy::default(),
             rng_seed: [7; 32],
+            codecs: vec![tipring_sip::media::PCMU, tipring_sip::media::PCMA],
             accounts,
         };
         Self {
