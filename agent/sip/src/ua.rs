@@ -220,6 +220,8 @@ struct Registration {
     /// When to refresh or retry.
     due: Option<Instant>,
     unregistering: bool,
+    /// While registered to a backup: when to probe the primary with OPTIONS.
+    probe_due: Option<Instant>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,6 +304,7 @@ impl UserAgent {
                 failures: 0,
                 due: None,
                 unregistering: false,
+                probe_due: None,
             })
             .collect();
         let calls = cfg.accounts.iter().map(|_| None).collect();
@@ -342,7 +345,11 @@ impl UserAgent {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let tx = self.client.values().filter_map(|(t, ..)| t.deadline());
         let stx = self.server.values().filter_map(|(t, _)| t.deadline());
-        let regs = self.regs.iter().filter_map(|r| r.due);
+        let regs = self
+            .regs
+            .iter()
+            .flat_map(|r| [r.due, r.probe_due])
+            .flatten();
         let oks = self
             .calls
             .iter()
@@ -536,6 +543,9 @@ impl UserAgent {
                     .min(Duration::from_secs(u64::from(granted) / 2));
                 self.regs[account].due =
                     Some(now + Duration::from_secs(u64::from(granted)) - margin);
+                // On a backup: keep probing the primary to return to it when it recovers.
+                self.regs[account].probe_due =
+                    (self.regs[account].server_idx > 0).then(|| now + policy.primary_probe);
                 self.set_reg_state(
                     account,
                     RegistrationState::Registered {
@@ -633,6 +643,44 @@ impl UserAgent {
                 retry_at,
             },
         );
+    }
+
+    /// Send OPTIONS to the account's primary server (RFC 3261 §11).
+    fn probe_primary(&mut self, now: Instant, account: AccountId) {
+        let Some(&primary) = self.cfg.accounts[account].servers.first() else {
+            return;
+        };
+        let branch = self.branch();
+        let uri = Uri::Sip(SipUri::new(Host::Domain(
+            self.cfg.accounts[account].domain.clone(),
+        )));
+        let mut req = Request::new(Method::Options, uri);
+        let h = &mut req.headers;
+        h.push("Via", self.via(&branch));
+        h.push("Max-Forwards", "70");
+        let from = format!("{};tag={}", self.aor(account), self.rng.hex(10));
+        let call_id = format!("{}@{}", self.rng.hex(20), self.cfg.local.ip());
+        let h = &mut req.headers;
+        h.push("From", from);
+        h.push("To", self.aor(account).to_string());
+        h.push("Call-ID", call_id);
+        h.push("CSeq", CSeq::new(1, Method::Options).to_string());
+        h.push("User-Agent", self.cfg.user_agent.clone());
+        h.push("Content-Length", "0");
+        self.send_request(now, account, primary, &req, branch);
+    }
+
+    /// The primary answered a probe: register with it again (the binding on the backup
+    /// runs out by itself).
+    fn primary_answered(&mut self, now: Instant, account: AccountId) {
+        let reg = &mut self.regs[account];
+        if reg.server_idx == 0 || reg.branch.is_some() || reg.unregistering {
+            return;
+        }
+        reg.server_idx = 0;
+        reg.challenge = None;
+        reg.auth_tries = 0;
+        self.register(now, account);
     }
 
     // ----- calls --------------------------------------------------------------------------
@@ -1442,6 +1490,7 @@ impl UserAgent {
             Verdict::Pass | Verdict::PassAndAck => match tx_method {
                 Method::Register => self.on_register_response(now, account, &resp),
                 Method::Invite => self.on_invite_response(now, account, &resp, verdict, &key),
+                Method::Options if resp.status >= 200 => self.primary_answered(now, account),
                 _ => {}
             },
         }
@@ -1467,6 +1516,11 @@ impl UserAgent {
                         Method::Register => self.server_failed(now, account),
                         Method::Invite if self.is_current_invite(account, &key) => {
                             self.end_call(account, CallEvent::Failed { status: 408 });
+                        }
+                        Method::Options => {
+                            // The primary is still down: probe again later.
+                            let next = now + self.cfg.registration.primary_probe;
+                            self.regs[account].probe_due = Some(next);
                         }
                         _ => {}
                     },
@@ -1522,8 +1576,12 @@ impl UserAgent {
             let peer = call.peer;
             self.transmit(peer, bytes);
         }
-        // Registration refreshes and retries.
+        // Registration refreshes and retries, and probes of the primary.
         for account in 0..self.regs.len() {
+            if self.regs[account].probe_due.is_some_and(|d| d <= now) {
+                self.regs[account].probe_due = None;
+                self.probe_primary(now, account);
+            }
             if self.regs[account].due.is_some_and(|d| d <= now)
                 && self.regs[account].branch.is_none()
             {

@@ -227,3 +227,42 @@ fn unregister_sends_expires_zero() {
     rig.receive(SERVER_A, ok(&un, 0));
     assert_eq!(state(&rig), RegistrationState::Idle);
 }
+
+#[test]
+fn returns_to_the_primary_when_it_answers_a_probe() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    rig.advance(Duration::from_millis(32_100));
+    let (to, req) = rig
+        .take_sent()
+        .into_iter()
+        .rev()
+        .find_map(|(p, m)| match m {
+            tipring_sip_message::Message::Request(r) => Some((p, r)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(to, peer(SERVER_B));
+    rig.receive(SERVER_B, ok(&req, 3600));
+    // 60 s later: OPTIONS to the primary; no answer yet -> stays on the backup.
+    rig.advance(Duration::from_secs(60));
+    let (to, probe) = rig.one_request();
+    assert_eq!(
+        (to, probe.method.clone()),
+        (peer(SERVER_A), Method::Options)
+    );
+    rig.receive(SERVER_A, reply(&probe, 200, Some("p")));
+    let (to, again) = rig.one_request();
+    assert_eq!(
+        (to, again.method.clone()),
+        (peer(SERVER_A), Method::Register)
+    );
+    rig.receive(SERVER_A, ok(&again, 3600));
+    assert_eq!(
+        state(&rig),
+        RegistrationState::Registered {
+            server: peer(SERVER_A),
+            expires: 3600
+        }
+    );
+}
