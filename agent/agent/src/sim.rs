@@ -371,6 +371,10 @@ impl Gateway {
                     }
                     CallEvent::Cancelled => Some(NetworkEvent::CallCancelled),
                     CallEvent::RemoteHangup => Some(NetworkEvent::RemoteHangup),
+                    CallEvent::Dtmf(d) => {
+                        self.say(account, lines, format!("SIP: far end sent key {d}"));
+                        None
+                    }
                     _ => None,
                 };
                 if let Some(ev) = ev {
@@ -475,6 +479,12 @@ impl Gateway {
                 CallCommand::Answer => Some(SipCommand::Answer(i)),
                 CallCommand::Hangup => Some(SipCommand::Hangup(i)),
                 CallCommand::RejectBusy => Some(SipCommand::RejectBusy(i)),
+                // Until the media engine sends RFC 4733 events, keys go as SIP INFO.
+                CallCommand::Digit(digit) => Some(SipCommand::SendDtmf {
+                    account: i,
+                    digit,
+                    duration_ms: 100,
+                }),
                 _ => None,
             };
             if let Some(c) = sip {

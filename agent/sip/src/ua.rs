@@ -95,6 +95,8 @@ pub enum CallEvent {
     Cancelled,
     /// The far end hung up (BYE).
     RemoteHangup,
+    /// The far end sent a DTMF key as SIP INFO: play it to the phone.
+    Dtmf(char),
 }
 
 /// Events of the user agent.
@@ -176,6 +178,15 @@ pub enum Command {
     RejectBusy(AccountId),
     /// End the account's call (CANCEL before answer, BYE after).
     Hangup(AccountId),
+    /// Send a DTMF key in the call as SIP INFO (`application/dtmf-relay`).
+    SendDtmf {
+        /// Which account.
+        account: AccountId,
+        /// The key.
+        digit: char,
+        /// How long it was pressed, in ms.
+        duration_ms: u32,
+    },
 }
 
 /// Inputs to [`UserAgent::handle_input`].
@@ -259,6 +270,8 @@ struct Call {
     invite: Option<Request>,
     invite_branch: Option<String>,
     invite_auth_tries: u8,
+    /// 3xx redirections followed so far.
+    redirects: u8,
     /// UAS: the INVITE received (for the responses) and its transaction key.
     incoming: Option<(Request, String)>,
     /// UAS: the 2xx retransmitted until the ACK arrives (interval, next, give-up).
@@ -279,6 +292,9 @@ pub struct UserAgent {
     server: HashMap<(String, Method), (ServerTx, Peer)>,
     outputs: VecDeque<Output>,
 }
+
+/// Most 3xx redirections followed for one call (loops end here).
+const MAX_REDIRECTS: u8 = 5;
 
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, INFO, REFER, UPDATE";
 
@@ -747,6 +763,7 @@ impl UserAgent {
             invite: None,
             invite_branch: None,
             invite_auth_tries: 0,
+            redirects: 0,
             incoming: None,
             ok_retransmit: None,
         };
@@ -789,6 +806,17 @@ impl UserAgent {
 
     /// A request inside the account's dialog (BYE, CANCEL-free), sent on a new transaction.
     fn in_dialog_request(&mut self, now: Instant, account: AccountId, method: Method) {
+        self.in_dialog_request_with(now, account, method, None);
+    }
+
+    /// An in-dialog request with a body of the given content type.
+    fn in_dialog_request_with(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        method: Method,
+        body: Option<(&str, String)>,
+    ) {
         let branch = self.branch();
         let via = self.via(&branch);
         let ua = self.cfg.user_agent.clone();
@@ -809,7 +837,12 @@ impl UserAgent {
         h.push("Call-ID", call.call_id.clone());
         h.push("CSeq", CSeq::new(call.local_cseq, method).to_string());
         h.push("User-Agent", ua);
-        h.push("Content-Length", "0");
+        if let Some((ctype, text)) = body {
+            h.push("Content-Type", ctype);
+            req.body = text.into_bytes();
+        }
+        let h = &mut req.headers;
+        h.push("Content-Length", req.body.len().to_string());
         let peer = call.peer;
         self.send_request(now, account, peer, &req, branch);
     }
@@ -1029,6 +1062,29 @@ impl UserAgent {
                     }
                 }
             }
+            301 | 302 if call.redirects < MAX_REDIRECTS && call.state != CallState::Cancelling => {
+                // Follow the first Contact (call forwarding by the PBX), same Call-ID and
+                // From tag, a new transaction (RFC 3261 §8.1.3.4).
+                let target =
+                    resp.headers.contacts().ok().and_then(|cs| {
+                        cs.into_iter().find_map(|c| c.addr().map(|a| a.uri.clone()))
+                    });
+                let Some(target) = target else {
+                    self.end_call(account, CallEvent::Failed { status });
+                    return;
+                };
+                let mut call = self.calls[account].take().expect("checked");
+                call.redirects += 1;
+                call.state = CallState::Calling;
+                call.remote_target = target;
+                let body = call
+                    .invite
+                    .as_ref()
+                    .map(|r| r.body.clone())
+                    .unwrap_or_default();
+                let req = self.build_invite(account, &mut call, body);
+                self.send_invite(now, account, call, req);
+            }
             486 | 600 => self.end_call(account, CallEvent::Busy),
             487 if call.state == CallState::Cancelling => {
                 self.calls[account] = None;
@@ -1131,6 +1187,7 @@ impl UserAgent {
             invite: None,
             invite_branch: None,
             invite_auth_tries: 0,
+            redirects: 0,
             incoming: Some((req.clone(), key)),
             ok_retransmit: None,
         });
@@ -1292,6 +1349,19 @@ impl UserAgent {
             Command::Answer(a) if a < self.calls.len() => self.answer(now, a),
             Command::RejectBusy(a) if a < self.calls.len() => self.reject(now, a, 486),
             Command::Hangup(a) if a < self.calls.len() => self.hangup(now, a),
+            Command::SendDtmf {
+                account,
+                digit,
+                duration_ms,
+            } if self
+                .calls
+                .get(account)
+                .is_some_and(|c| c.as_ref().is_some_and(|c| c.state == CallState::Confirmed)) =>
+            {
+                let body = format!("Signal={digit}\r\nDuration={duration_ms}\r\n");
+                let info = Some(("application/dtmf-relay", body));
+                self.in_dialog_request_with(now, account, Method::Info, info);
+            }
             other => tracing::warn!(?other, "command for an account that does not exist"),
         }
     }
@@ -1383,7 +1453,7 @@ impl UserAgent {
                 r.headers.push("Supported", "replaces");
             }),
             Method::Notify => self.on_notify(now, from, &req),
-            Method::Info => self.respond(now, from, &req, 200, None),
+            Method::Info => self.on_info(now, from, &req),
             _ => self.respond(now, from, &req, 405, None),
         }
     }
@@ -1410,6 +1480,30 @@ impl UserAgent {
             return;
         }
         self.respond(now, from, req, 200, None);
+    }
+
+    /// INFO in a call: `application/dtmf-relay` keys are passed on; others acknowledged.
+    fn on_info(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        let Some(account) = account else {
+            self.respond(now, from, req, 481, None);
+            return;
+        };
+        self.respond(now, from, req, 200, None);
+        let is_relay = req
+            .headers
+            .get("Content-Type")
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/dtmf-relay"));
+        if let Some(digit) = is_relay.then(|| dtmf_relay_signal(&req.body)).flatten() {
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::Dtmf(digit),
+            });
+        }
     }
 
     fn on_cancel(&mut self, now: Instant, from: Peer, req: &Request) {
@@ -1590,6 +1684,28 @@ impl UserAgent {
             }
         }
     }
+}
+
+/// The key of an `application/dtmf-relay` body (`Signal=5`), as Cisco and Asterisk send it.
+fn dtmf_relay_signal(body: &[u8]) -> Option<char> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.lines().find_map(|l| {
+        let (name, value) = l.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("Signal") {
+            return None;
+        }
+        let v = value.trim();
+        match v {
+            "10" => Some('*'),
+            "11" => Some('#'),
+            _ if v.len() == 1 => v
+                .chars()
+                .next()
+                .map(|c| c.to_ascii_uppercase())
+                .filter(|c| "0123456789*#ABCD".contains(*c)),
+            _ => None,
+        }
+    })
 }
 
 /// `Messages-Waiting: yes|no` of a message-summary body (RFC 3842 §5.2).

@@ -367,3 +367,80 @@ fn unsolicited_message_summary_notify_sets_message_waiting() {
         );
     }
 }
+
+/// A connected outgoing call from account 0 to 102 (remote target 127.0.0.1:5092).
+fn connected_call(rig: &mut Rig) -> Request {
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+    });
+    let (_, invite) = rig.one_request();
+    let mut ok = reply(&invite, 200, Some("b2"));
+    ok.headers.push("Contact", "<sip:102@127.0.0.1:5092>");
+    rig.receive(SERVER_A, ok);
+    rig.take_sent();
+    call_events(rig);
+    invite
+}
+
+#[test]
+fn dtmf_as_sip_info_both_ways() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let invite = connected_call(&mut rig);
+    rig.command(Command::SendDtmf {
+        account: 0,
+        digit: '5',
+        duration_ms: 160,
+    });
+    let (_, info) = rig.one_request();
+    assert_eq!(info.method, Method::Info);
+    assert_eq!(
+        info.headers.get("Content-Type"),
+        Some("application/dtmf-relay")
+    );
+    assert_eq!(
+        String::from_utf8(info.body).unwrap(),
+        "Signal=5\r\nDuration=160\r\n"
+    );
+    let call_id = invite.headers.call_id().unwrap().to_string();
+    let body = "Signal=11\r\nDuration=100\r\n";
+    let incoming = format!(
+        "INFO sip:101@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP {SERVER_A};branch=z9hG4bKi\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:102@pbx.test>;tag=b2\r\nTo: <sip:101@pbx.test>;tag=x\r\n\
+         Call-ID: {call_id}\r\nCSeq: 5 INFO\r\nContent-Type: application/dtmf-relay\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    rig.receive_bytes(SERVER_A, incoming.as_bytes());
+    assert_eq!(rig.responses()[0].status, 200);
+    assert_eq!(call_events(&mut rig), vec![CallEvent::Dtmf('#')]);
+}
+
+#[test]
+fn a_302_is_followed_to_the_new_target() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+    });
+    let (_, invite) = rig.one_request();
+    let mut moved = reply(&invite, 302, Some("r"));
+    moved.headers.push("Contact", "<sip:5551234@pbx.test>");
+    rig.receive(SERVER_A, moved);
+    let sent = rig.take_sent();
+    let methods: Vec<String> = sent
+        .iter()
+        .filter_map(|(_, m)| m.as_request().map(|r| r.method.to_string()))
+        .collect();
+    assert_eq!(methods, vec!["ACK", "INVITE"]);
+    let again = sent[1].1.as_request().unwrap();
+    assert_eq!(again.uri.to_string(), "sip:5551234@pbx.test");
+    assert_eq!(
+        again.headers.call_id().unwrap(),
+        invite.headers.call_id().unwrap()
+    );
+    assert!(
+        call_events(&mut rig).is_empty(),
+        "a redirect is not a failure"
+    );
+}

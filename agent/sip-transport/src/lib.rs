@@ -1,0 +1,1 @@
+//! SIP transports for the Tipring agent shell (work in progress).
