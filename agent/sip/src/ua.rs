@@ -276,6 +276,10 @@ struct Call {
     incoming: Option<(Request, String)>,
     /// UAS: the 2xx retransmitted until the ACK arrives (interval, next, give-up).
     ok_retransmit: Option<(Vec<u8>, Duration, Instant, Instant)>,
+    /// UAS: a reliable 180 (RFC 3262) retransmitted until its PRACK, same shape.
+    prov_retransmit: Option<(Vec<u8>, Duration, Instant, Instant)>,
+    /// UAC: the highest RSeq acknowledged with PRACK.
+    last_rseq: Option<u32>,
 }
 
 /// The user agent of all ports. See the crate docs for the drive loop.
@@ -291,6 +295,8 @@ pub struct UserAgent {
     /// Server transactions by (branch, method).
     server: HashMap<(String, Method), (ServerTx, Peer)>,
     outputs: VecDeque<Output>,
+    /// Extra headers for the next in-dialog request.
+    extra_headers: Vec<(String, String)>,
 }
 
 /// Most 3xx redirections followed for one call (loops end here).
@@ -334,6 +340,7 @@ impl UserAgent {
             client: HashMap::new(),
             server: HashMap::new(),
             outputs: VecDeque::new(),
+            extra_headers: Vec::new(),
         }
     }
 
@@ -370,7 +377,8 @@ impl UserAgent {
             .calls
             .iter()
             .flatten()
-            .filter_map(|c| c.ok_retransmit.as_ref().map(|(_, _, next, _)| *next));
+            .flat_map(|c| [c.ok_retransmit.as_ref(), c.prov_retransmit.as_ref()])
+            .filter_map(|r| r.map(|(_, _, next, _)| *next));
         tx.chain(stx).chain(regs).chain(oks).min()
     }
 
@@ -764,6 +772,8 @@ impl UserAgent {
             invite_branch: None,
             invite_auth_tries: 0,
             redirects: 0,
+            prov_retransmit: None,
+            last_rseq: None,
             incoming: None,
             ok_retransmit: None,
         };
@@ -785,7 +795,7 @@ impl UserAgent {
         );
         h.push("Contact", self.contact(account));
         h.push("Allow", ALLOW);
-        h.push("Supported", "replaces");
+        h.push("Supported", "100rel, replaces");
         h.push("User-Agent", self.cfg.user_agent.clone());
         h.push("Content-Type", "application/sdp");
         req.body = body;
@@ -806,6 +816,21 @@ impl UserAgent {
 
     /// A request inside the account's dialog (BYE, CANCEL-free), sent on a new transaction.
     fn in_dialog_request(&mut self, now: Instant, account: AccountId, method: Method) {
+        self.in_dialog_request_with(now, account, method, None);
+    }
+
+    /// An in-dialog request with extra headers (RAck for PRACK).
+    fn in_dialog_request_with_headers(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        method: Method,
+        extra: &[(&str, String)],
+    ) {
+        self.extra_headers = extra
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.clone()))
+            .collect();
         self.in_dialog_request_with(now, account, method, None);
     }
 
@@ -837,6 +862,9 @@ impl UserAgent {
         h.push("Call-ID", call.call_id.clone());
         h.push("CSeq", CSeq::new(call.local_cseq, method).to_string());
         h.push("User-Agent", ua);
+        for (n, v) in std::mem::take(&mut self.extra_headers) {
+            h.push(n.as_str(), v);
+        }
         if let Some((ctype, text)) = body {
             h.push("Content-Type", ctype);
             req.body = text.into_bytes();
@@ -974,6 +1002,43 @@ impl UserAgent {
                 }
                 if call.state == CallState::Calling {
                     call.state = CallState::Early;
+                }
+                let reliable = resp
+                    .headers
+                    .tokens("Require")
+                    .is_ok_and(|t| t.iter().any(|t| t.eq_ignore_ascii_case("100rel")));
+                let rseq = resp
+                    .headers
+                    .get("RSeq")
+                    .and_then(|v| v.trim().parse::<u32>().ok());
+                if let (true, Some(rseq)) = (reliable, rseq) {
+                    if call.last_rseq.is_none_or(|last| rseq > last) {
+                        call.last_rseq = Some(rseq);
+                        // The early dialog's target and route set come from this 1xx.
+                        if let Some(a) = resp
+                            .headers
+                            .contacts()
+                            .ok()
+                            .and_then(|cs| cs.into_iter().find_map(|c| c.addr().cloned()))
+                        {
+                            call.remote_target = a.uri;
+                        }
+                        let mut rr: Vec<String> = resp
+                            .headers
+                            .get_all("Record-Route")
+                            .map(str::to_string)
+                            .collect();
+                        rr.reverse();
+                        call.route_set = rr;
+                        let cseq = resp.headers.cseq().map(|c| c.seq).unwrap_or(0);
+                        let rack = format!("{rseq} {cseq} INVITE");
+                        self.in_dialog_request_with_headers(
+                            now,
+                            account,
+                            Method::Prack,
+                            &[("RAck", rack)],
+                        );
+                    }
                 }
                 let ev = if status == 183 && !resp.body.is_empty() {
                     CallEvent::EarlyMedia
@@ -1188,10 +1253,36 @@ impl UserAgent {
             invite_branch: None,
             invite_auth_tries: 0,
             redirects: 0,
+            prov_retransmit: None,
+            last_rseq: None,
             incoming: Some((req.clone(), key)),
             ok_retransmit: None,
         });
-        self.respond(now, from, &req, 180, Some(&local_tag));
+        let requires_100rel = req
+            .headers
+            .tokens("Require")
+            .is_ok_and(|t| t.iter().any(|t| t.eq_ignore_ascii_case("100rel")));
+        if requires_100rel {
+            // RFC 3262 §3: a reliable provisional, retransmitted until PRACKed.
+            let contact = self.contact(account);
+            let mut ringing = req.make_response(180, "Ringing", Some(&local_tag));
+            ringing.headers.push("Require", "100rel");
+            ringing.headers.push("RSeq", "1");
+            ringing.headers.push("Contact", contact);
+            ringing.headers.set("Content-Length", "0");
+            let bytes = ringing.to_bytes();
+            self.server_send(now, &req, 180, bytes.clone());
+            self.transmit(from, bytes.clone());
+            if !from.transport.is_reliable() {
+                let t1 = self.cfg.timers.t1;
+                let give_up = now + self.cfg.timers.timeout();
+                if let Some(call) = self.calls[account].as_mut() {
+                    call.prov_retransmit = Some((bytes, t1, now + t1, give_up));
+                }
+            }
+        } else {
+            self.respond(now, from, &req, 180, Some(&local_tag));
+        }
         self.emit(Event::Call {
             account,
             event: CallEvent::Incoming {
@@ -1253,6 +1344,7 @@ impl UserAgent {
         let give_up = now + self.cfg.timers.timeout();
         let call = self.calls[account].as_mut().expect("checked");
         call.state = CallState::Confirmed;
+        call.prov_retransmit = None;
         call.ok_retransmit = if peer.transport.is_reliable() {
             None
         } else {
@@ -1454,6 +1546,7 @@ impl UserAgent {
             }),
             Method::Notify => self.on_notify(now, from, &req),
             Method::Info => self.on_info(now, from, &req),
+            Method::Prack => self.on_prack(now, from, &req),
             _ => self.respond(now, from, &req, 405, None),
         }
     }
@@ -1480,6 +1573,24 @@ impl UserAgent {
             return;
         }
         self.respond(now, from, req, 200, None);
+    }
+
+    /// PRACK for our reliable 180 (RFC 3262 §3): stop its retransmissions.
+    fn on_prack(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        match account {
+            Some(a) => {
+                if let Some(call) = self.calls[a].as_mut() {
+                    call.prov_retransmit = None;
+                }
+                self.respond(now, from, req, 200, None);
+            }
+            None => self.respond(now, from, req, 481, None),
+        }
     }
 
     /// INFO in a call: `application/dtmf-relay` keys are passed on; others acknowledged.
@@ -1667,6 +1778,33 @@ impl UserAgent {
             }
             let next_interval = (interval * 2).min(t2);
             call.ok_retransmit = Some((bytes.clone(), next_interval, now + next_interval, give_up));
+            let peer = call.peer;
+            self.transmit(peer, bytes);
+        }
+        // Reliable provisionals until PRACK (RFC 3262 §3); no PRACK in 64·T1: 500.
+        for account in 0..self.calls.len() {
+            let t2 = self.cfg.timers.t2;
+            let Some(call) = self.calls[account].as_mut() else {
+                continue;
+            };
+            let Some((bytes, interval, next, give_up)) = call.prov_retransmit.clone() else {
+                continue;
+            };
+            if next > now {
+                continue;
+            }
+            if give_up <= now {
+                call.prov_retransmit = None;
+                self.reject(now, account, 500);
+                self.emit(Event::Call {
+                    account,
+                    event: CallEvent::Cancelled,
+                });
+                continue;
+            }
+            let next_interval = (interval * 2).min(t2);
+            call.prov_retransmit =
+                Some((bytes.clone(), next_interval, now + next_interval, give_up));
             let peer = call.peer;
             self.transmit(peer, bytes);
         }

@@ -444,3 +444,68 @@ fn a_302_is_followed_to_the_new_target() {
         "a redirect is not a failure"
     );
 }
+
+#[test]
+fn reliable_provisionals_are_pracked() {
+    // RFC 3262 as UAC: a 180 with Require: 100rel and RSeq gets a PRACK with RAck.
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+    });
+    let (_, invite) = rig.one_request();
+    assert!(invite.headers.get("Supported").unwrap().contains("100rel"));
+    let mut ringing = reply(&invite, 180, Some("b2"));
+    ringing.headers.push("Require", "100rel");
+    ringing.headers.push("RSeq", "7");
+    ringing.headers.push("Contact", "<sip:102@127.0.0.1:5092>");
+    rig.receive(SERVER_A, ringing.clone());
+    let (_, prack) = rig.one_request();
+    assert_eq!(prack.method, Method::Prack);
+    let cseq = invite.headers.cseq().unwrap().seq;
+    assert_eq!(
+        prack.headers.get("RAck"),
+        Some(format!("7 {cseq} INVITE").as_str())
+    );
+    assert_eq!(prack.uri.to_string(), "sip:102@127.0.0.1:5092");
+    assert_eq!(prack.headers.to().unwrap().params.get("tag"), Some("b2"));
+    // A retransmitted 180 (same RSeq) is not PRACKed again.
+    rig.receive(SERVER_A, ringing);
+    assert!(rig.take_sent().is_empty());
+}
+
+#[test]
+fn a_caller_requiring_100rel_gets_a_reliable_180() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let mut invite = invite_from_phone("101", "z9hG4bKrel");
+    invite.headers.push("Require", "100rel");
+    rig.receive(PHONE, invite);
+    let r = rig.responses();
+    assert_eq!(r[1].status, 180);
+    assert_eq!(r[1].headers.get("RSeq"), Some("1"));
+    assert_eq!(r[1].headers.get("Require"), Some("100rel"));
+    let tag = r[1]
+        .headers
+        .to()
+        .unwrap()
+        .params
+        .get("tag")
+        .unwrap()
+        .to_string();
+    rig.advance(Duration::from_millis(600));
+    assert_eq!(
+        rig.responses().iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![180],
+        "retransmitted"
+    );
+    let prack = format!(
+        "PRACK sip:101@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP {PHONE};branch=z9hG4bKpr\r\n\
+         Max-Forwards: 70\r\nFrom: \"Alice Smith\" <sip:5551000@pbx.test>;tag=a1\r\n\
+         To: <sip:101@pbx.test>;tag={tag}\r\nCall-ID: call-1@{PHONE}\r\nCSeq: 2 PRACK\r\n\
+         RAck: 1 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+    );
+    rig.receive_bytes(PHONE, prack.as_bytes());
+    assert_eq!(rig.responses()[0].status, 200);
+    rig.advance(Duration::from_secs(5));
+    assert!(rig.take_sent().is_empty(), "no more 180s after the PRACK");
+}
