@@ -5,8 +5,8 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use tipring_sip_message::{
-    check_request, check_response, CSeq, Headers, Host, Message, Method, NameAddr, Request,
-    Response, SipUri, UaPolicy, Uri,
+    check_request, check_response, CSeq, Headers, Host, Message, Method, NameAddr, Refresher,
+    Request, Response, SipUri, UaPolicy, Uri,
 };
 
 use crate::auth;
@@ -280,6 +280,9 @@ struct Call {
     prov_retransmit: Option<(Vec<u8>, Duration, Instant, Instant)>,
     /// UAC: the highest RSeq acknowledged with PRACK.
     last_rseq: Option<u32>,
+    /// RFC 4028 session timer: interval, whether we refresh, and the next deadline
+    /// (our refresh, or the expiry if the peer refreshes).
+    session_timer: Option<(Duration, bool, Instant)>,
 }
 
 /// The user agent of all ports. See the crate docs for the drive loop.
@@ -379,7 +382,12 @@ impl UserAgent {
             .flatten()
             .flat_map(|c| [c.ok_retransmit.as_ref(), c.prov_retransmit.as_ref()])
             .filter_map(|r| r.map(|(_, _, next, _)| *next));
-        tx.chain(stx).chain(regs).chain(oks).min()
+        let sessions = self
+            .calls
+            .iter()
+            .flatten()
+            .filter_map(|c| c.session_timer.map(|t| t.2));
+        tx.chain(stx).chain(regs).chain(oks).chain(sessions).min()
     }
 
     /// Feed one input.
@@ -774,6 +782,7 @@ impl UserAgent {
             redirects: 0,
             prov_retransmit: None,
             last_rseq: None,
+            session_timer: None,
             incoming: None,
             ok_retransmit: None,
         };
@@ -795,7 +804,7 @@ impl UserAgent {
         );
         h.push("Contact", self.contact(account));
         h.push("Allow", ALLOW);
-        h.push("Supported", "100rel, replaces");
+        h.push("Supported", "100rel, replaces, timer");
         h.push("User-Agent", self.cfg.user_agent.clone());
         h.push("Content-Type", "application/sdp");
         req.body = body;
@@ -1074,6 +1083,13 @@ impl UserAgent {
                 }
                 let cancelling = call.state == CallState::Cancelling;
                 call.state = CallState::Confirmed;
+                if first {
+                    // RFC 4028 §7.2: the 200 says who refreshes; we are the UAC.
+                    if let Ok(Some(se)) = resp.headers.session_expires() {
+                        let we = se.refresher != Some(Refresher::Uas);
+                        call.session_timer = Some(session_timer(now, se.delta, we));
+                    }
+                }
                 self.ack_2xx(account, resp);
                 if cancelling && first {
                     // CANCEL lost the race with the 200: end the call with BYE (§9.1).
@@ -1158,6 +1174,14 @@ impl UserAgent {
         }
     }
 
+    /// `uac` or `uas`: which role we have in the account's call (we refresh).
+    fn refresher_name(&self, account: AccountId) -> &'static str {
+        match self.calls[account].as_ref() {
+            Some(c) if !c.uac => "uas",
+            _ => "uac",
+        }
+    }
+
     /// Whether `branch` is the INVITE of the account's current call.
     fn is_current_invite(&self, account: AccountId, branch: &str) -> bool {
         self.calls[account]
@@ -1179,6 +1203,7 @@ impl UserAgent {
             // A re-INVITE inside the dialog: answer with our SDP (hold etc. come later).
             let in_dialog = req.headers.call_id().ok() == Some(call.call_id.as_str());
             if in_dialog && call.state == CallState::Confirmed {
+                self.refreshed(now, account, &req);
                 // A re-INVITE (hold, resume, codec change): answer its offer, or offer if
                 // it has none.
                 let body = if req.body.is_empty() {
@@ -1255,6 +1280,7 @@ impl UserAgent {
             redirects: 0,
             prov_retransmit: None,
             last_rseq: None,
+            session_timer: None,
             incoming: Some((req.clone(), key)),
             ok_retransmit: None,
         });
@@ -1332,6 +1358,27 @@ impl UserAgent {
             }
         };
         let mut resp = req.make_response(200, "OK", Some(&tag));
+        // RFC 4028 §9: honour the caller's Session-Expires; the caller refreshes unless
+        // it asked us to.
+        let timer = req.headers.session_expires().ok().flatten().map(|se| {
+            let delta = se.delta.max(MIN_SE);
+            let refresher = se.refresher.unwrap_or(Refresher::Uac);
+            let name = if refresher == Refresher::Uac {
+                "uac"
+            } else {
+                "uas"
+            };
+            resp.headers
+                .push("Session-Expires", format!("{delta};refresher={name}"));
+            if req
+                .headers
+                .tokens("Supported")
+                .is_ok_and(|t| t.iter().any(|t| t.eq_ignore_ascii_case("timer")))
+            {
+                resp.headers.push("Require", "timer");
+            }
+            session_timer(now, delta, refresher == Refresher::Uas)
+        });
         resp.headers.push("Contact", self.contact(account));
         resp.headers.push("Allow", ALLOW);
         resp.headers.push("Content-Type", "application/sdp");
@@ -1345,6 +1392,7 @@ impl UserAgent {
         let call = self.calls[account].as_mut().expect("checked");
         call.state = CallState::Confirmed;
         call.prov_retransmit = None;
+        call.session_timer = timer;
         call.ok_retransmit = if peer.transport.is_reliable() {
             None
         } else {
@@ -1547,6 +1595,7 @@ impl UserAgent {
             Method::Notify => self.on_notify(now, from, &req),
             Method::Info => self.on_info(now, from, &req),
             Method::Prack => self.on_prack(now, from, &req),
+            Method::Update => self.on_update(now, from, &req),
             _ => self.respond(now, from, &req, 405, None),
         }
     }
@@ -1573,6 +1622,54 @@ impl UserAgent {
             return;
         }
         self.respond(now, from, req, 200, None);
+    }
+
+    /// UPDATE in a call: a session refresh (RFC 4028) without a new offer; with an
+    /// offer, answered like a re-INVITE.
+    fn on_update(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        let Some(account) = account else {
+            self.respond(now, from, req, 481, None);
+            return;
+        };
+        let body = if req.body.is_empty() {
+            None
+        } else {
+            match self.sdp_answer(account, &req.body) {
+                Ok(b) => Some(b),
+                Err(_) => {
+                    self.respond(now, from, req, 488, None);
+                    return;
+                }
+            }
+        };
+        self.refreshed(now, account, req);
+        let se = req.headers.get("Session-Expires").map(str::to_string);
+        self.respond_with(now, from, req, 200, None, |r, ua| {
+            if let Some(se) = se {
+                r.headers.push("Session-Expires", se);
+            }
+            r.headers.push("Contact", ua.contact(account));
+            if let Some(b) = body {
+                r.headers.push("Content-Type", "application/sdp");
+                r.body = b.into_bytes();
+            }
+        });
+    }
+
+    /// The peer refreshed the session (UPDATE or re-INVITE): restart the timer.
+    fn refreshed(&mut self, now: Instant, account: AccountId, req: &Request) {
+        let se = req.headers.session_expires().ok().flatten();
+        if let Some(call) = self.calls[account].as_mut() {
+            if let Some((interval, we, _)) = call.session_timer {
+                let delta = se.map_or(interval.as_secs() as u32, |s| s.delta);
+                call.session_timer = Some(session_timer(now, delta, we));
+            }
+        }
     }
 
     /// PRACK for our reliable 180 (RFC 3262 §3): stop its retransmissions.
@@ -1781,6 +1878,41 @@ impl UserAgent {
             let peer = call.peer;
             self.transmit(peer, bytes);
         }
+        // Session timers (RFC 4028 §10): refresh with UPDATE at half the interval, or end
+        // the call if the peer did not refresh in time.
+        for account in 0..self.calls.len() {
+            let Some((interval, we, due)) =
+                self.calls[account].as_ref().and_then(|c| c.session_timer)
+            else {
+                continue;
+            };
+            if due > now {
+                continue;
+            }
+            if we {
+                let se = format!(
+                    "{};refresher={}",
+                    interval.as_secs(),
+                    self.refresher_name(account)
+                );
+                self.in_dialog_request_with_headers(
+                    now,
+                    account,
+                    Method::Update,
+                    &[("Session-Expires", se)],
+                );
+                if let Some(c) = self.calls[account].as_mut() {
+                    c.session_timer = Some(session_timer(now, interval.as_secs() as u32, true));
+                }
+            } else {
+                tracing::info!(
+                    account,
+                    "session expired without a refresh: ending the call"
+                );
+                self.in_dialog_request(now, account, Method::Bye);
+                self.end_call(account, CallEvent::RemoteHangup);
+            }
+        }
         // Reliable provisionals until PRACK (RFC 3262 §3); no PRACK in 64·T1: 500.
         for account in 0..self.calls.len() {
             let t2 = self.cfg.timers.t2;
@@ -1844,6 +1976,21 @@ fn dtmf_relay_signal(body: &[u8]) -> Option<char> {
             _ => None,
         }
     })
+}
+
+/// Smallest session interval we accept (RFC 4028 §4: Min-SE floor of 90 s).
+const MIN_SE: u32 = 90;
+
+/// A session timer of `delta` seconds starting at `now`: the refresher refreshes at half
+/// the interval; the other side gives up at `delta - min(32, delta/3)` (RFC 4028 §10).
+fn session_timer(now: Instant, delta: u32, we_refresh: bool) -> (Duration, bool, Instant) {
+    let interval = Duration::from_secs(u64::from(delta.max(MIN_SE)));
+    let due = if we_refresh {
+        now + interval / 2
+    } else {
+        now + interval - Duration::from_secs(32).min(interval / 3)
+    };
+    (interval, we_refresh, due)
 }
 
 /// `Messages-Waiting: yes|no` of a message-summary body (RFC 3842 §5.2).

@@ -509,3 +509,63 @@ fn a_caller_requiring_100rel_gets_a_reliable_180() {
     rig.advance(Duration::from_secs(5));
     assert!(rig.take_sent().is_empty(), "no more 180s after the PRACK");
 }
+
+#[test]
+fn session_timer_we_refresh_with_update() {
+    // RFC 4028: the 200 names us (the UAC) as refresher: UPDATE at half the interval.
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+    });
+    let (_, invite) = rig.one_request();
+    assert!(invite.headers.tokens("Supported").unwrap().contains(&"timer"));
+    let mut ok = reply(&invite, 200, Some("b2"));
+    ok.headers.push("Contact", "<sip:102@127.0.0.1:5092>");
+    ok.headers.push("Session-Expires", "120;refresher=uac");
+    rig.receive(SERVER_A, ok);
+    rig.take_sent();
+    rig.advance(Duration::from_secs(59));
+    assert!(rig.take_sent().is_empty());
+    rig.advance(Duration::from_millis(1100));
+    let (_, update) = rig.one_request();
+    assert_eq!(update.method, Method::Update);
+    assert_eq!(
+        update.headers.get("Session-Expires"),
+        Some("120;refresher=uac")
+    );
+}
+
+#[test]
+fn session_timer_expires_when_the_peer_does_not_refresh() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let mut invite = invite_from_phone("101", "z9hG4bKse");
+    invite.headers.push("Supported", "timer");
+    invite.headers.push("Session-Expires", "90");
+    rig.receive(PHONE, invite);
+    let tag = rig.responses()[1]
+        .headers
+        .to()
+        .unwrap()
+        .params
+        .get("tag")
+        .unwrap()
+        .to_string();
+    rig.command(Command::Answer(0));
+    let ok = rig.responses().remove(0);
+    assert_eq!(ok.headers.get("Session-Expires"), Some("90;refresher=uac"));
+    assert_eq!(ok.headers.get("Require"), Some("timer"));
+    rig.receive_bytes(PHONE, &in_dialog("ACK", "z9hG4bKsa", &tag, 1));
+    // A refresh at 40 s moves the expiry to 40 + 60 s.
+    rig.advance(Duration::from_secs(40));
+    rig.receive_bytes(PHONE, &in_dialog("UPDATE", "z9hG4bKup", &tag, 2));
+    assert_eq!(rig.responses()[0].status, 200);
+    rig.advance(Duration::from_secs(55));
+    assert!(rig.ua.has_call(0), "refreshed");
+    rig.advance(Duration::from_secs(10));
+    assert!(!rig.ua.has_call(0), "expired 60 s after the last refresh");
+    let sent = rig.take_sent();
+    assert!(sent
+        .iter()
+        .any(|(_, m)| m.as_request().is_some_and(|r| r.method == Method::Bye)));
+}
