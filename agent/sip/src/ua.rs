@@ -1,7 +1,8 @@
 //! The user agent core: accounts (one per FXS port), their registrations and calls, on top
 //! of the transaction layer. Sans-IO: bytes and time in, bytes and events out.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use tipring_sip_message::{
@@ -300,6 +301,18 @@ pub struct UserAgent {
     outputs: VecDeque<Output>,
     /// Extra headers for the next in-dialog request.
     extra_headers: Vec<(String, String)>,
+    /// Transaction deadlines (lazy: stale entries are skipped when popped), so that a
+    /// busy gateway with thousands of lingering transactions never scans them all.
+    tx_timers: BinaryHeap<Reverse<(Instant, TimerKey)>>,
+    /// Transactions touched by the current input, to re-arm afterwards.
+    touched: Vec<TimerKey>,
+}
+
+/// A transaction in the timer heap: client (by key) or server (branch, method).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKey {
+    Client(String),
+    Server(String, String),
 }
 
 /// Most 3xx redirections followed for one call (loops end here).
@@ -344,6 +357,8 @@ impl UserAgent {
             server: HashMap::new(),
             outputs: VecDeque::new(),
             extra_headers: Vec::new(),
+            tx_timers: BinaryHeap::new(),
+            touched: Vec::new(),
         }
     }
 
@@ -369,8 +384,8 @@ impl UserAgent {
 
     /// When [`Input::Timeout`] is next due.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let tx = self.client.values().filter_map(|(t, ..)| t.deadline());
-        let stx = self.server.values().filter_map(|(t, _)| t.deadline());
+        let tx = self.tx_timers.peek().map(|Reverse((t, _))| *t).into_iter();
+        let stx = std::iter::empty();
         let regs = self
             .regs
             .iter()
@@ -397,6 +412,32 @@ impl UserAgent {
             Input::Command { now, command } => self.on_command(now, command),
             Input::Timeout(now) => self.on_timeout(now),
         }
+        self.rearm();
+    }
+
+    /// Put the deadlines of the transactions touched by the last input into the heap.
+    fn rearm(&mut self) {
+        for key in std::mem::take(&mut self.touched) {
+            let deadline = match &key {
+                TimerKey::Client(k) => self.client.get(k).and_then(|(t, ..)| t.deadline()),
+                TimerKey::Server(b, m) => Method::parse(m)
+                    .ok()
+                    .and_then(|m| self.server.get(&(b.clone(), m)))
+                    .and_then(|(t, _)| t.deadline()),
+            };
+            if let Some(d) = deadline {
+                self.tx_timers.push(Reverse((d, key)));
+            }
+        }
+    }
+
+    fn touch_client(&mut self, key: &str) {
+        self.touched.push(TimerKey::Client(key.to_string()));
+    }
+
+    fn touch_server(&mut self, key: &(String, Method)) {
+        self.touched
+            .push(TimerKey::Server(key.0.clone(), key.1.to_string()));
     }
 
     // ----- helpers ------------------------------------------------------------------------
@@ -469,6 +510,7 @@ impl UserAgent {
             to.transport.is_reliable(),
             self.cfg.timers,
         );
+        self.touch_client(&branch);
         self.client
             .insert(branch, (tx, account, to, req.method.clone()));
         self.transmit(to, bytes);
@@ -969,10 +1011,9 @@ impl UserAgent {
             peer.transport.is_reliable(),
             self.cfg.timers,
         );
-        self.client.insert(
-            format!("{branch}/CANCEL"),
-            (tx, account, peer, Method::Cancel),
-        );
+        let key = format!("{branch}/CANCEL");
+        self.touch_client(&key);
+        self.client.insert(key, (tx, account, peer, Method::Cancel));
         self.transmit(peer, bytes);
     }
 
@@ -1435,6 +1476,8 @@ impl UserAgent {
         if let Some(key) = server_key(req) {
             if let Some((tx, _)) = self.server.get_mut(&key) {
                 tx.send_response(now, status, bytes);
+                self.touched
+                    .push(TimerKey::Server(key.0.clone(), key.1.to_string()));
             }
         }
     }
@@ -1548,6 +1591,8 @@ impl UserAgent {
             if let Some(key) = server_key(&req).map(|(b, _)| (b, Method::Invite)) {
                 if let Some((tx, _)) = self.server.get_mut(&key) {
                     tx.on_ack(now);
+                    self.touched
+                        .push(TimerKey::Server(key.0.clone(), key.1.to_string()));
                 }
             }
             let call_id = req.headers.call_id().ok().map(str::to_string);
@@ -1574,6 +1619,7 @@ impl UserAgent {
         } else {
             Kind::NonInvite
         };
+        self.touch_server(&key);
         self.server.insert(
             key.clone(),
             (
@@ -1783,6 +1829,7 @@ impl UserAgent {
         };
         let (account, tx_method) = (*account, tx_method.clone());
         let verdict = tx.on_response(now, resp.status);
+        self.touched.push(TimerKey::Client(key.clone()));
         match verdict {
             Verdict::Absorb => {}
             Verdict::Resend(bytes) => {
@@ -1798,61 +1845,79 @@ impl UserAgent {
         }
     }
 
-    fn on_timeout(&mut self, now: Instant) {
-        // Client transactions.
-        let keys: Vec<String> = self.client.keys().cloned().collect();
-        for key in keys {
-            let mut actions = Vec::new();
-            let Some((tx, account, peer, method)) = self.client.get_mut(&key) else {
-                continue;
-            };
-            if tx.deadline().is_none_or(|d| d > now) {
-                continue;
-            }
-            tx.on_timer(now, &mut actions);
-            let (account, peer, method) = (*account, *peer, method.clone());
-            for a in actions {
-                match a {
-                    TxAction::Retransmit(bytes) => self.transmit(peer, bytes),
-                    TxAction::TimedOut => match method {
-                        Method::Register => self.server_failed(now, account),
-                        Method::Invite if self.is_current_invite(account, &key) => {
-                            self.end_call(account, CallEvent::Failed { status: 408 });
-                        }
-                        Method::Options => {
-                            // The primary is still down: probe again later.
-                            let next = now + self.cfg.registration.primary_probe;
-                            self.regs[account].probe_due = Some(next);
-                        }
-                        _ => {}
-                    },
-                    TxAction::Terminated => {
-                        self.client.remove(&key);
+    fn client_timer(&mut self, now: Instant, key: String) {
+        let mut actions = Vec::new();
+        let Some((tx, account, peer, method)) = self.client.get_mut(&key) else {
+            return;
+        };
+        if tx.deadline().is_none_or(|d| d > now) {
+            return;
+        }
+        tx.on_timer(now, &mut actions);
+        let (account, peer, method) = (*account, *peer, method.clone());
+        self.touch_client(&key);
+        for a in actions {
+            match a {
+                TxAction::Retransmit(bytes) => self.transmit(peer, bytes),
+                TxAction::TimedOut => match method {
+                    Method::Register => self.server_failed(now, account),
+                    Method::Invite if self.is_current_invite(account, &key) => {
+                        self.end_call(account, CallEvent::Failed { status: 408 });
                     }
+                    Method::Options => {
+                        // The primary is still down: probe again later.
+                        let next = now + self.cfg.registration.primary_probe;
+                        self.regs[account].probe_due = Some(next);
+                    }
+                    _ => {}
+                },
+                TxAction::Terminated => {
+                    self.client.remove(&key);
                 }
             }
         }
-        // Server transactions.
-        let keys: Vec<(String, Method)> = self.server.keys().cloned().collect();
-        for key in keys {
-            let mut actions = Vec::new();
-            let Some((tx, peer)) = self.server.get_mut(&key) else {
-                continue;
-            };
-            if tx.deadline().is_none_or(|d| d > now) {
-                continue;
+    }
+
+    fn server_timer(&mut self, now: Instant, key: (String, Method)) {
+        let mut actions = Vec::new();
+        let Some((tx, peer)) = self.server.get_mut(&key) else {
+            return;
+        };
+        if tx.deadline().is_none_or(|d| d > now) {
+            return;
+        }
+        tx.on_timer(now, &mut actions);
+        let peer = *peer;
+        self.touch_server(&key);
+        for a in actions {
+            match a {
+                TxAction::Retransmit(bytes) => self.transmit(peer, bytes),
+                TxAction::TimedOut => {}
+                TxAction::Terminated => {
+                    self.server.remove(&key);
+                }
             }
-            tx.on_timer(now, &mut actions);
-            let peer = *peer;
-            for a in actions {
-                match a {
-                    TxAction::Retransmit(bytes) => self.transmit(peer, bytes),
-                    TxAction::TimedOut => {}
-                    TxAction::Terminated => {
-                        self.server.remove(&key);
+        }
+    }
+
+    fn on_timeout(&mut self, now: Instant) {
+        // Transactions whose deadline has come (stale heap entries are skipped).
+        while let Some(Reverse((at, _))) = self.tx_timers.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((_, key))) = self.tx_timers.pop() else {
+                break;
+            };
+            match key {
+                TimerKey::Client(k) => self.client_timer(now, k),
+                TimerKey::Server(b, m) => {
+                    if let Ok(m) = Method::parse(&m) {
+                        self.server_timer(now, (b, m));
                     }
                 }
             }
+            self.rearm();
         }
         // 2xx retransmissions of answered calls (§13.3.1.4).
         for account in 0..self.calls.len() {

@@ -668,6 +668,7 @@ mod tests {
             "registrar_drop.xml",
             "uac_call.xml",
             "uac_call_auth.xml",
+            "uac_load.xml",
             "uas_answer.xml",
             "uas_busy.xml",
             "uas_drop_invite.xml",

@@ -519,7 +519,11 @@ fn session_timer_we_refresh_with_update() {
         number: "102".into(),
     });
     let (_, invite) = rig.one_request();
-    assert!(invite.headers.tokens("Supported").unwrap().contains(&"timer"));
+    assert!(invite
+        .headers
+        .tokens("Supported")
+        .unwrap()
+        .contains(&"timer"));
     let mut ok = reply(&invite, 200, Some("b2"));
     ok.headers.push("Contact", "<sip:102@127.0.0.1:5092>");
     ok.headers.push("Session-Expires", "120;refresher=uac");
