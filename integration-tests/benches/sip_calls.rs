@@ -51,6 +51,7 @@ fn serve(sock: UdpSocket, stop: Arc<AtomicBool>, tid: std::sync::mpsc::Sender<St
             expires: 3600,
             register: false,
             rtp_port: 40000 + 2 * i as u16,
+            subscribe_mwi: false,
         })
         .collect();
     let mut ua = UserAgent::new(UaConfig {

@@ -74,6 +74,11 @@ struct Args {
     #[arg(long, default_value_t = 3600)]
     sip_expires: u32,
 
+    /// Subscribe every port to message-summary (RFC 3842) for the voicemail lamp;
+    /// unsolicited NOTIFYs are taken either way.
+    #[arg(long)]
+    sip_mwi_subscribe: bool,
+
     /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
@@ -134,6 +139,7 @@ fn main() -> ExitCode {
             listen: args.sip_listen,
             secrets,
             expires: args.sip_expires,
+            subscribe_mwi: args.sip_mwi_subscribe,
         });
     }
     let interactive = std::io::stdin().is_terminal();

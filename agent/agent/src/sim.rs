@@ -55,6 +55,8 @@ pub struct SipOptions {
     pub secrets: std::collections::HashMap<String, String>,
     /// Registration expiry to ask for.
     pub expires: u32,
+    /// Subscribe each port to message-summary (voicemail lamp) once registered.
+    pub subscribe_mwi: bool,
 }
 
 impl SipOptions {
@@ -258,6 +260,7 @@ impl Gateway {
                 expires: sip.expires,
                 register: true,
                 rtp_port: 40000 + 2 * i as u16,
+                subscribe_mwi: sip.subscribe_mwi,
             })
             .collect();
         let cfg = UaConfig {

@@ -106,6 +106,9 @@ pub struct Account {
     pub register: bool,
     /// Local RTP port offered in SDP for this account's calls.
     pub rtp_port: u16,
+    /// Subscribe to message-summary (RFC 3842) once registered, for the MWI lamp and
+    /// stutter dial tone (unsolicited NOTIFYs are taken either way).
+    pub subscribe_mwi: bool,
 }
 
 impl Account {

@@ -46,6 +46,7 @@
 //!         expires: 3600,
 //!         register: true,
 //!         rtp_port: 40000,
+//!         subscribe_mwi: false,
 //!     }],
 //! };
 //! let mut ua = UserAgent::new(cfg);

@@ -236,6 +236,25 @@ struct Registration {
     probe_due: Option<Instant>,
 }
 
+/// An account's message-summary subscription (RFC 3842 / RFC 6665).
+#[derive(Debug)]
+struct Subscription {
+    call_id: String,
+    from_tag: String,
+    to_tag: Option<String>,
+    cseq: u32,
+    /// Branch of the SUBSCRIBE in flight.
+    branch: Option<String>,
+    /// When to (re)subscribe.
+    due: Option<Instant>,
+    active: bool,
+    challenge: Option<(&'static str, Challenge)>,
+    auth_tries: u8,
+}
+
+/// Expiry asked for message-summary subscriptions.
+const MWI_EXPIRES: u32 = 3600;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CallState {
     /// UAC: INVITE sent.
@@ -293,6 +312,7 @@ pub struct UserAgent {
     rng: Rng,
     policy: UaPolicy,
     regs: Vec<Registration>,
+    subs: Vec<Subscription>,
     calls: Vec<Option<Call>>,
     /// Client transactions by branch, with their account and peer.
     client: HashMap<String, (ClientTx, AccountId, Peer, Method)>,
@@ -346,12 +366,28 @@ impl UserAgent {
             })
             .collect();
         let calls = cfg.accounts.iter().map(|_| None).collect();
+        let subs = cfg
+            .accounts
+            .iter()
+            .map(|_| Subscription {
+                call_id: format!("{}@{}", rng.hex(20), cfg.local.ip()),
+                from_tag: rng.hex(10),
+                to_tag: None,
+                cseq: 0,
+                branch: None,
+                due: None,
+                active: false,
+                challenge: None,
+                auth_tries: 0,
+            })
+            .collect();
         let policy = UaPolicy::default();
         Self {
             cfg,
             rng,
             policy,
             regs,
+            subs,
             calls,
             client: HashMap::new(),
             server: HashMap::new(),
@@ -390,6 +426,7 @@ impl UserAgent {
             .regs
             .iter()
             .flat_map(|r| [r.due, r.probe_due])
+            .chain(self.subs.iter().map(|s| s.due))
             .flatten();
         let oks = self
             .calls
@@ -620,6 +657,14 @@ impl UserAgent {
                 // On a backup: keep probing the primary to return to it when it recovers.
                 self.regs[account].probe_due =
                     (self.regs[account].server_idx > 0).then(|| now + policy.primary_probe);
+                let sub = &self.subs[account];
+                if self.cfg.accounts[account].subscribe_mwi
+                    && !sub.active
+                    && sub.branch.is_none()
+                    && sub.due.is_none()
+                {
+                    self.subscribe(now, account);
+                }
                 self.set_reg_state(
                     account,
                     RegistrationState::Registered {
@@ -717,6 +762,92 @@ impl UserAgent {
                 retry_at,
             },
         );
+    }
+
+    /// SUBSCRIBE to the account's message-summary (RFC 3842), or refresh it.
+    fn subscribe(&mut self, now: Instant, account: AccountId) {
+        let a = &self.cfg.accounts[account];
+        let idx = self.regs[account].server_idx;
+        let Some(&server) = a.servers.get(idx).or(a.servers.first()) else {
+            return;
+        };
+        let branch = self.branch();
+        let via = self.via(&branch);
+        let aor = self.aor(account);
+        let contact = self.contact(account);
+        let ua = self.cfg.user_agent.clone();
+        let sub = &mut self.subs[account];
+        sub.cseq += 1;
+        sub.branch = Some(branch.clone());
+        let mut req = Request::new(Method::Subscribe, aor.uri.clone());
+        let h = &mut req.headers;
+        h.push("Via", via);
+        h.push("Max-Forwards", "70");
+        h.push("From", format!("{aor};tag={}", sub.from_tag));
+        let mut to = aor.to_string();
+        if let Some(t) = &sub.to_tag {
+            to.push_str(&format!(";tag={t}"));
+        }
+        h.push("To", to);
+        h.push("Call-ID", sub.call_id.clone());
+        h.push("CSeq", CSeq::new(sub.cseq, Method::Subscribe).to_string());
+        h.push("Contact", contact);
+        h.push("Event", "message-summary");
+        h.push("Accept", "application/simple-message-summary");
+        h.push("Expires", MWI_EXPIRES.to_string());
+        h.push("User-Agent", ua);
+        if let Some((name, ch)) = self.subs[account].challenge.clone() {
+            let a = &self.cfg.accounts[account];
+            let cnonce = self.rng.hex(16);
+            let uri = req.uri.to_string();
+            let (user, pw) = (a.auth_name().to_string(), a.password.expose().to_string());
+            if let Some(v) =
+                auth::authorize(&ch, &user, &pw, &Method::Subscribe, &uri, &[], &cnonce, 1)
+            {
+                req.headers.push(name, v);
+            }
+        }
+        req.headers.push("Content-Length", "0");
+        self.send_request(now, account, server, &req, branch);
+    }
+
+    fn on_subscribe_response(&mut self, now: Instant, account: AccountId, resp: &Response) {
+        let retry_later = self.cfg.registration.auth_failure_retry;
+        let sub = &mut self.subs[account];
+        sub.branch = None;
+        match resp.status {
+            200..=299 => {
+                sub.active = true;
+                sub.auth_tries = 0;
+                sub.to_tag = resp
+                    .headers
+                    .to()
+                    .ok()
+                    .and_then(|t| t.params.get("tag").map(str::to_string));
+                let granted = resp
+                    .headers
+                    .expires()
+                    .ok()
+                    .flatten()
+                    .unwrap_or(MWI_EXPIRES)
+                    .max(60);
+                let margin = (granted / 10).clamp(5, 60);
+                sub.due = Some(now + Duration::from_secs(u64::from(granted - margin)));
+            }
+            401 | 407 if sub.auth_tries == 0 => {
+                sub.auth_tries = 1;
+                sub.challenge = auth::challenge_of(resp);
+                self.subscribe(now, account);
+            }
+            status => {
+                // 404, 405, 489 Bad Event...: the server does not offer it; ask again much
+                // later (unsolicited NOTIFYs still work).
+                tracing::info!(account, status, "message-summary subscription refused");
+                sub.active = false;
+                sub.to_tag = None;
+                sub.due = Some(now + retry_later);
+            }
+        }
     }
 
     /// Send OPTIONS to the account's primary server (RFC 3261 §11).
@@ -1659,6 +1790,15 @@ impl UserAgent {
         {
             match (self.account_for(req), message_waiting(&req.body)) {
                 (Some(account), Some(waiting)) => {
+                    let terminated = req
+                        .headers
+                        .get("Subscription-State")
+                        .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("terminated"));
+                    if terminated && self.subs[account].active {
+                        self.subs[account].active = false;
+                        self.subs[account].to_tag = None;
+                        self.subs[account].due = Some(now + Duration::from_secs(5));
+                    }
                     self.respond(now, from, req, 200, None);
                     self.emit(Event::MessageWaiting { account, waiting });
                 }
@@ -1840,6 +1980,9 @@ impl UserAgent {
                 Method::Register => self.on_register_response(now, account, &resp),
                 Method::Invite => self.on_invite_response(now, account, &resp, verdict, &key),
                 Method::Options if resp.status >= 200 => self.primary_answered(now, account),
+                Method::Subscribe if resp.status >= 200 => {
+                    self.on_subscribe_response(now, account, &resp)
+                }
                 _ => {}
             },
         }
@@ -1863,6 +2006,10 @@ impl UserAgent {
                     Method::Register => self.server_failed(now, account),
                     Method::Invite if self.is_current_invite(account, &key) => {
                         self.end_call(account, CallEvent::Failed { status: 408 });
+                    }
+                    Method::Subscribe => {
+                        self.subs[account].branch = None;
+                        self.subs[account].due = Some(now + self.cfg.registration.retry_base);
                     }
                     Method::Options => {
                         // The primary is still down: probe again later.
@@ -2005,8 +2152,14 @@ impl UserAgent {
             let peer = call.peer;
             self.transmit(peer, bytes);
         }
-        // Registration refreshes and retries, and probes of the primary.
+        // Registration refreshes and retries, probes of the primary, subscriptions.
         for account in 0..self.regs.len() {
+            if self.subs[account].due.is_some_and(|d| d <= now)
+                && self.subs[account].branch.is_none()
+            {
+                self.subs[account].due = None;
+                self.subscribe(now, account);
+            }
             if self.regs[account].probe_due.is_some_and(|d| d <= now) {
                 self.regs[account].probe_due = None;
                 self.probe_primary(now, account);

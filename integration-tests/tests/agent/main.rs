@@ -46,6 +46,7 @@ impl Agent {
             listen: "127.0.0.1:0".parse().unwrap(),
             secrets,
             expires: 300,
+            subscribe_mwi: false,
         });
         let (commands, input) = tokio::io::duplex(4096);
         let (tx, lines) = mpsc::channel();

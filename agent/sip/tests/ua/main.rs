@@ -33,6 +33,7 @@ pub fn account(user: &str) -> Account {
         expires: 3600,
         register: true,
         rtp_port: 40000,
+        subscribe_mwi: false,
     }
 }
 

@@ -266,3 +266,30 @@ fn returns_to_the_primary_when_it_answers_a_probe() {
         }
     );
 }
+
+#[test]
+fn message_summary_subscription_after_registration() {
+    let mut rig = Rig::new(vec![Account { subscribe_mwi: true, ..account("101") }]);
+    rig.command(Command::Register(0));
+    let (_, reg) = rig.one_request();
+    rig.receive(SERVER_A, ok(&reg, 3600));
+    let (to, sub) = rig.one_request();
+    assert_eq!((to, sub.method.clone()), (peer(SERVER_A), Method::Subscribe));
+    assert_eq!(sub.headers.get("Event"), Some("message-summary"));
+    assert_eq!(sub.headers.get("Accept"), Some("application/simple-message-summary"));
+    // The server challenges; the second SUBSCRIBE carries credentials.
+    rig.receive(SERVER_A, challenge(&sub, Algorithm::Md5, "s1"));
+    let (_, sub2) = rig.one_request();
+    assert!(credentials(&sub2).verify("pw-101", &Method::Subscribe, &[]));
+    let mut accepted = reply(&sub2, 202, Some("srv"));
+    accepted.headers.push("Expires", "600");
+    rig.receive(SERVER_A, accepted);
+    // Refreshed inside the dialog before it runs out (600 s - 60 s).
+    rig.advance(Duration::from_secs(539));
+    assert!(rig.take_sent().iter().all(|(_, m)| !m.is_request()));
+    rig.advance(Duration::from_millis(1100));
+    let (_, refresh) = rig.one_request();
+    assert_eq!(refresh.method, Method::Subscribe);
+    assert_eq!(refresh.headers.to().unwrap().params.get("tag"), Some("srv"));
+    assert_eq!(refresh.headers.call_id().unwrap(), sub.headers.call_id().unwrap());
+}
