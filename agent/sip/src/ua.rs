@@ -2238,9 +2238,30 @@ fn dialog_from_to(call: &Call) -> (String, String) {
 }
 
 /// Server transaction key: top Via branch and method (CANCEL has its own transaction).
+///
+/// A branch without the RFC 3261 magic cookie (`z9hG4bK`) cannot be trusted to be unique:
+/// such requests (RFC 2543 peers, RFC 4475 §3.4.1) are matched as §17.2.3 says, by
+/// Call-ID, CSeq number, From tag and the top Via's sent-by.
 fn server_key(req: &Request) -> Option<(String, Method)> {
     let via = req.headers.top_via().ok()?;
-    let branch = via.branch()?.to_string();
+    let branch = match via.branch() {
+        Some(b) if b.starts_with("z9hG4bK") => b.to_string(),
+        _ => {
+            let h = &req.headers;
+            let from_tag = h
+                .from()
+                .ok()
+                .and_then(|f| f.params.get("tag").map(str::to_string));
+            format!(
+                "2543/{}/{}/{}/{}:{}",
+                h.call_id().ok()?,
+                h.cseq().ok()?.seq,
+                from_tag.unwrap_or_default(),
+                via.host,
+                via.port.unwrap_or(5060)
+            )
+        }
+    };
     let method = if req.method == Method::Ack {
         Method::Invite
     } else {

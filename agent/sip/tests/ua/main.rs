@@ -4,6 +4,7 @@
 
 mod calls;
 mod registration;
+mod torture;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
