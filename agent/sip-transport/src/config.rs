@@ -91,7 +91,12 @@ impl TransportConfig {
         {
             return bad("keep-alive interval and pong timeout must be positive");
         }
-        if self.tls.is_some() && self.tls_config.as_ref().is_none_or(|t| t.identity.is_none()) {
+        if self.tls.is_some()
+            && self
+                .tls_config
+                .as_ref()
+                .is_none_or(|t| t.identity.is_none())
+        {
             return bad("a TLS listener needs tls_config with an identity (certificate + key)");
         }
         Ok(())
@@ -202,4 +207,67 @@ pub struct TlsConfig {
     pub default_server_name: Option<String>,
     /// Client certificates on the listener.
     pub client_auth: ClientAuth,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The defaults follow RFC 5626 §4.4.1 (120 s keep-alive nominal interval, 10 s pong
+    // timeout) and hold one message of the size limit in the buffer.
+    #[test]
+    fn defaults_are_valid() {
+        let cfg = TransportConfig::default();
+        cfg.check().unwrap();
+        assert_eq!(cfg.keepalive.interval, Duration::from_secs(120));
+        assert_eq!(cfg.keepalive.pong_timeout, Duration::from_secs(10));
+        assert!(cfg.max_buffer >= cfg.limits.max_message_size);
+    }
+
+    #[test]
+    fn inconsistent_configurations_are_refused() {
+        let any = SocketAddr::from(([127, 0, 0, 1], 0));
+        let bad = [
+            TransportConfig {
+                max_connections: 0,
+                ..TransportConfig::default()
+            },
+            TransportConfig {
+                max_buffer: 100,
+                ..TransportConfig::default()
+            },
+            TransportConfig {
+                connect_timeout: Duration::ZERO,
+                ..TransportConfig::default()
+            },
+            TransportConfig {
+                keepalive: KeepAliveConfig {
+                    peers: HashSet::from([Peer::udp(any)]),
+                    interval: Duration::ZERO,
+                    ..KeepAliveConfig::default()
+                },
+                ..TransportConfig::default()
+            },
+            // A TLS listener needs a certificate.
+            TransportConfig {
+                tls: Some(any),
+                tls_config: Some(TlsConfig::default()),
+                ..TransportConfig::default()
+            },
+        ];
+        for cfg in bad {
+            assert!(matches!(cfg.check(), Err(Error::Config(_))), "{cfg:?}");
+        }
+    }
+
+    #[test]
+    fn identity_is_never_printed() {
+        let id = Identity {
+            cert_chain: vec![CertificateDer::from(vec![1, 2, 3])],
+            key: PrivateKeyDer::Pkcs8(vec![0x42; 8].into()),
+        };
+        let shown = format!("{:?}", id.clone());
+        assert!(shown.contains("***") && !shown.contains("66"), "{shown}");
+        assert!(matches!(Identity::from_pem(b"", b""), Err(Error::Pem(_))));
+    }
 }

@@ -107,6 +107,15 @@ impl Error {
                 | Error::Send { .. }
         )
     }
+
+    /// The TLS error behind a failed handshake (an untrusted certificate, a name
+    /// mismatch, an alert from the peer...), if that is what this is.
+    pub fn tls_cause(&self) -> Option<&rustls::Error> {
+        match self {
+            Error::Handshake { source, .. } => source.get_ref()?.downcast_ref(),
+            _ => None,
+        }
+    }
 }
 
 /// Result of this crate.

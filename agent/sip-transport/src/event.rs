@@ -72,6 +72,9 @@ impl CloseReason {
     /// Whether the peer misbehaved (framing error, buffer overflow), as opposed to a
     /// network failure or a local decision.
     pub fn is_peer_fault(&self) -> bool {
-        matches!(self, CloseReason::Framing(_) | CloseReason::BufferFull { .. })
+        matches!(
+            self,
+            CloseReason::Framing(_) | CloseReason::BufferFull { .. }
+        )
     }
 }

@@ -73,7 +73,11 @@ impl Client {
             .iter()
             .map(|(addr, name)| Ok((*addr, parse_name(name)?)))
             .collect::<Result<_>>()?;
-        let default_name = cfg.default_server_name.as_deref().map(parse_name).transpose()?;
+        let default_name = cfg
+            .default_server_name
+            .as_deref()
+            .map(parse_name)
+            .transpose()?;
         Ok(Self {
             connector: TlsConnector::from(Arc::new(config)),
             names,
