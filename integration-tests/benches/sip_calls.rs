@@ -38,7 +38,10 @@ fn cpu_seconds(stat_path: &str) -> f64 {
 fn serve(sock: UdpSocket, stop: Arc<AtomicBool>, tid: std::sync::mpsc::Sender<String>) {
     // /proc/thread-self -> "<pid>/task/<tid>": the main thread reads our CPU time there.
     let me = std::fs::read_link("/proc/thread-self").map(|p| p.to_string_lossy().into_owned());
-    let _ = tid.send(me.map(|p| format!("/proc/{p}/stat")).unwrap_or_else(|_| "/proc/self/stat".into()));
+    let _ = tid.send(
+        me.map(|p| format!("/proc/{p}/stat"))
+            .unwrap_or_else(|_| "/proc/self/stat".into()),
+    );
     let local = sock.local_addr().unwrap();
     let accounts = (0..ACCOUNTS)
         .map(|i| Account {

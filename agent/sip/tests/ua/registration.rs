@@ -269,14 +269,23 @@ fn returns_to_the_primary_when_it_answers_a_probe() {
 
 #[test]
 fn message_summary_subscription_after_registration() {
-    let mut rig = Rig::new(vec![Account { subscribe_mwi: true, ..account("101") }]);
+    let mut rig = Rig::new(vec![Account {
+        subscribe_mwi: true,
+        ..account("101")
+    }]);
     rig.command(Command::Register(0));
     let (_, reg) = rig.one_request();
     rig.receive(SERVER_A, ok(&reg, 3600));
     let (to, sub) = rig.one_request();
-    assert_eq!((to, sub.method.clone()), (peer(SERVER_A), Method::Subscribe));
+    assert_eq!(
+        (to, sub.method.clone()),
+        (peer(SERVER_A), Method::Subscribe)
+    );
     assert_eq!(sub.headers.get("Event"), Some("message-summary"));
-    assert_eq!(sub.headers.get("Accept"), Some("application/simple-message-summary"));
+    assert_eq!(
+        sub.headers.get("Accept"),
+        Some("application/simple-message-summary")
+    );
     // The server challenges; the second SUBSCRIBE carries credentials.
     rig.receive(SERVER_A, challenge(&sub, Algorithm::Md5, "s1"));
     let (_, sub2) = rig.one_request();
@@ -291,5 +300,8 @@ fn message_summary_subscription_after_registration() {
     let (_, refresh) = rig.one_request();
     assert_eq!(refresh.method, Method::Subscribe);
     assert_eq!(refresh.headers.to().unwrap().params.get("tag"), Some("srv"));
-    assert_eq!(refresh.headers.call_id().unwrap(), sub.headers.call_id().unwrap());
+    assert_eq!(
+        refresh.headers.call_id().unwrap(),
+        sub.headers.call_id().unwrap()
+    );
 }

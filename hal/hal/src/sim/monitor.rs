@@ -235,7 +235,7 @@ impl ToneMonitor {
             self.hist.push_back(s);
             self.sub_energy += x * x;
             self.next += 1;
-            if self.next % SUB as u64 == 0 {
+            if self.next.is_multiple_of(SUB as u64) {
                 let level = energy_dbm0(self.sub_energy, SUB);
                 self.sub_energy = 0.0;
                 if self.subs.len() == SUB_HISTORY {
@@ -246,7 +246,7 @@ impl ToneMonitor {
                     level,
                 });
             }
-            if self.next % UPDATE as u64 == 0 {
+            if self.next.is_multiple_of(UPDATE as u64) {
                 self.update();
             }
         }
