@@ -74,6 +74,18 @@ struct Args {
     #[arg(long, default_value_t = 3600)]
     sip_expires: u32,
 
+    /// SIP transport toward the servers: udp, tcp or tls.
+    #[arg(long, default_value = "udp", value_parser = ["udp", "tcp", "tls"])]
+    sip_transport: String,
+
+    /// PEM file of CA certificates a TLS server's certificate must chain to.
+    #[arg(long, value_name = "FILE")]
+    sip_tls_ca: Option<std::path::PathBuf>,
+
+    /// Name the TLS server's certificate must carry (default: its IP address).
+    #[arg(long, value_name = "NAME")]
+    sip_tls_name: Option<String>,
+
     /// Subscribe every port to message-summary (RFC 3842) for the voicemail lamp;
     /// unsolicited NOTIFYs are taken either way.
     #[arg(long)]
@@ -140,6 +152,13 @@ fn main() -> ExitCode {
             secrets,
             expires: args.sip_expires,
             subscribe_mwi: args.sip_mwi_subscribe,
+            transport: match args.sip_transport.as_str() {
+                "tcp" => tipring_sip::TransportKind::Tcp,
+                "tls" => tipring_sip::TransportKind::Tls,
+                _ => tipring_sip::TransportKind::Udp,
+            },
+            tls_ca: args.sip_tls_ca.clone(),
+            tls_server_name: args.sip_tls_name.clone(),
         });
     }
     let interactive = std::io::stdin().is_terminal();

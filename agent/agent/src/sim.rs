@@ -57,6 +57,12 @@ pub struct SipOptions {
     pub expires: u32,
     /// Subscribe each port to message-summary (voicemail lamp) once registered.
     pub subscribe_mwi: bool,
+    /// UDP, TCP or TLS toward the servers.
+    pub transport: TransportKind,
+    /// CA certificates (PEM) that a TLS server's certificate must chain to.
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// Name the TLS server certificate must carry (default: the server's IP address).
+    pub tls_server_name: Option<String>,
 }
 
 impl SipOptions {
@@ -154,8 +160,8 @@ pub struct Gateway {
     wall: WallClock,
     /// The SIP user agent of every port, when SIP is on (else the local switch routes).
     ua: Option<UserAgent>,
-    /// Datagrams the UA wants sent.
-    outbox: Vec<(SocketAddr, Vec<u8>)>,
+    /// Messages the UA wants sent.
+    outbox: Vec<(SipPeer, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -256,7 +262,14 @@ impl Gateway {
                 password: Secret::new(sip.secrets.get(&s.ext).cloned().unwrap_or_default()),
                 domain: sip.domain.clone(),
                 display_name: Some(format!("Port {}", i + 1)),
-                servers: sip.servers.iter().map(|a| SipPeer::udp(*a)).collect(),
+                servers: sip
+                    .servers
+                    .iter()
+                    .map(|a| SipPeer {
+                        transport: sip.transport,
+                        addr: *a,
+                    })
+                    .collect(),
                 expires: sip.expires,
                 register: true,
                 rtp_port: 40000 + 2 * i as u16,
@@ -265,7 +278,7 @@ impl Gateway {
             .collect();
         let cfg = UaConfig {
             local,
-            transport: TransportKind::Udp,
+            transport: sip.transport,
             user_agent: format!("Tipring/{}", env!("CARGO_PKG_VERSION")),
             timers: Default::default(),
             registration: Default::default(),
@@ -287,22 +300,18 @@ impl Gateway {
         self.ua = Some(ua);
     }
 
-    /// A SIP message arrived on the socket.
-    pub fn sip_receive(&mut self, now: Instant, from: SocketAddr, data: &[u8]) -> Vec<String> {
+    /// A SIP message arrived from a transport.
+    pub fn sip_receive(&mut self, now: Instant, from: SipPeer, data: &[u8]) -> Vec<String> {
         let mut lines = Vec::new();
         if let Some(ua) = self.ua.as_mut() {
-            ua.handle_input(SipInput::Receive {
-                now,
-                from: SipPeer::udp(from),
-                data,
-            });
+            ua.handle_input(SipInput::Receive { now, from, data });
         }
         self.drain_sip(now, &mut lines);
         lines
     }
 
     /// Datagrams to send now.
-    pub fn take_outbox(&mut self) -> Vec<(SocketAddr, Vec<u8>)> {
+    pub fn take_outbox(&mut self) -> Vec<(SipPeer, Vec<u8>)> {
         std::mem::take(&mut self.outbox)
     }
 
@@ -316,7 +325,7 @@ impl Gateway {
     fn drain_sip(&mut self, now: Instant, lines: &mut Vec<String>) {
         while let Some(out) = self.ua.as_mut().and_then(UserAgent::poll_output) {
             match out {
-                SipOutput::Transmit { to, data } => self.outbox.push((to.addr, data)),
+                SipOutput::Transmit { to, data } => self.outbox.push((to, data)),
                 SipOutput::Event(e) => self.on_sip_event(now, e, lines),
             }
         }
@@ -786,6 +795,44 @@ fn wall_clock_now() -> DateTime {
     }
 }
 
+/// Bind the transport the options ask for (on `listen`), with TLS verification and
+/// keep-alives toward the servers on stream transports.
+async fn open_transports(sip: &SipOptions) -> anyhow::Result<tipring_sip_transport::Transports> {
+    use tipring_sip_transport::{certs_from_pem, KeepAliveConfig, TlsConfig, TransportConfig};
+    let mut cfg = TransportConfig::default();
+    match sip.transport {
+        TransportKind::Udp => cfg.udp = Some(sip.listen),
+        TransportKind::Tcp => cfg.tcp = Some(sip.listen),
+        TransportKind::Tls => {
+            cfg.tls = Some(sip.listen);
+            let mut tls = TlsConfig::default();
+            if let Some(path) = &sip.tls_ca {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("--sip-tls-ca: cannot read {}", path.display()))?;
+                tls.ca_certs = certs_from_pem(&pem).context("--sip-tls-ca")?;
+            }
+            tls.default_server_name = sip.tls_server_name.clone();
+            cfg.tls_config = Some(tls);
+        }
+    }
+    if sip.transport != TransportKind::Udp {
+        cfg.keepalive = KeepAliveConfig {
+            peers: sip
+                .servers
+                .iter()
+                .map(|a| SipPeer {
+                    transport: sip.transport,
+                    addr: *a,
+                })
+                .collect(),
+            ..KeepAliveConfig::default()
+        };
+    }
+    tipring_sip_transport::Transports::bind(cfg)
+        .await
+        .with_context(|| format!("--sip-listen: cannot bind {}", sip.listen))
+}
+
 /// 32 bytes of seed for the SIP identifiers: hashed from the process's random hasher keys
 /// and the clock (the binary owns both; the cores only ever see the seed).
 #[allow(clippy::disallowed_methods)]
@@ -848,25 +895,23 @@ pub async fn run_with(
         }
     };
     prompt();
-    let socket = match &opts.sip {
+    let mut transports = match &opts.sip {
         Some(sip) => {
-            let sock = tokio::net::UdpSocket::bind(sip.listen)
-                .await
-                .with_context(|| format!("--sip-listen: cannot bind {}", sip.listen))?;
-            let local = sock
-                .local_addr()
-                .context("local address of the SIP socket")?;
+            let t = open_transports(sip).await?;
+            let local = t
+                .local_addr(sip.transport)
+                .context("local address of the SIP transport")?;
             out(&format!(
-                "SIP on udp:{local}, registering {} ports with {:?}",
+                "SIP on {}:{local}, registering {} ports with {:?}",
+                sip.transport.via_token().to_ascii_lowercase(),
                 gw.ports(),
                 sip.servers
             ));
             gw.enable_sip(start, sip, local, os_seed());
-            Some(sock)
+            Some(t)
         }
         None => None,
     };
-    let mut buf = vec![0u8; 65_536];
     let mut lines = input.lines();
     let mut ticker = tokio::time::interval(FRAME);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -874,9 +919,9 @@ pub async fn run_with(
     let mut now = start;
     let mut resume_at = start;
     loop {
-        if let Some(sock) = socket.as_ref() {
+        if let Some(t) = transports.as_ref() {
             for (to, data) in gw.take_outbox() {
-                if let Err(e) = sock.send_to(&data, to).await {
+                if let Err(e) = t.send(to, data).await {
                     tracing::warn!(%to, error = %e, "SIP send failed");
                 }
             }
@@ -891,9 +936,15 @@ pub async fn run_with(
                     prompt();
                 }
             }
-            got = async { socket.as_ref().expect("guarded").recv_from(&mut buf).await }, if socket.is_some() => {
-                if let Ok((n, from)) = got {
-                    gw.sip_receive(now, from, &buf[..n]).iter().for_each(|l| out(l));
+            ev = async { transports.as_mut().expect("guarded").recv().await }, if transports.is_some() => {
+                match ev {
+                    tipring_sip_transport::Event::Message { from, data } => {
+                        gw.sip_receive(now, from, &data).iter().for_each(|l| out(l));
+                    }
+                    tipring_sip_transport::Event::Closed { peer, reason } => {
+                        tracing::info!(%peer, ?reason, "SIP connection closed");
+                    }
+                    _ => {}
                 }
             }
             line = lines.next_line(), if now >= resume_at => {

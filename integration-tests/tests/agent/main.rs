@@ -30,6 +30,23 @@ impl Agent {
         domain: &str,
         password: Option<&str>,
     ) -> Self {
+        Self::start_on(
+            tipring_sip::TransportKind::Udp,
+            ports,
+            servers,
+            domain,
+            password,
+        )
+    }
+
+    /// Like [`Agent::start`], over `transport`.
+    pub fn start_on(
+        transport: tipring_sip::TransportKind,
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+        password: Option<&str>,
+    ) -> Self {
         let mut opts = Options::from_args(ports, "us", sim::DEFAULT_DIAL_PLAN, None, None).unwrap();
         let secrets = (0..ports)
             .map(|i| {
@@ -47,6 +64,9 @@ impl Agent {
             secrets,
             expires: 300,
             subscribe_mwi: false,
+            transport,
+            tls_ca: None,
+            tls_server_name: None,
         });
         let (commands, input) = tokio::io::duplex(4096);
         let (tx, lines) = mpsc::channel();

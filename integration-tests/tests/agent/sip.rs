@@ -89,3 +89,26 @@ fn a_sipp_caller_rings_a_port_which_answers() {
     // SIPp hung up after the pause: the port hears the disconnect treatment.
     agent.expect(&["ext 101]", "line: congestion tone"], WAIT);
 }
+
+#[test]
+fn ports_register_and_call_over_tcp() {
+    let k = kamailio();
+    let mut agent = Agent::start_on(
+        tipring_sip::TransportKind::Tcp,
+        2,
+        vec![k.addr()],
+        DOMAIN,
+        None,
+    );
+    agent.expect(&["SIP on tcp:"], WAIT);
+    agent.expect(&["ext 101]", "SIP: registered with tcp:"], WAIT);
+    agent.expect(&["ext 102]", "SIP: registered with tcp:"], WAIT);
+    let regs = k.wait_for_registration("101", WAIT).unwrap();
+    assert!(regs[0].contact.contains("transport=tcp"), "{regs:?}");
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "line: dial tone"], WAIT);
+    agent.send("press 1 102");
+    agent.expect(&["ext 102]", "phone RINGS"], WAIT);
+    agent.send("lift 2");
+    agent.expect(&["ext 101]", "line: connected"], WAIT);
+}
