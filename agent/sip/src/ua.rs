@@ -3,6 +3,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tipring_sip_message::{
@@ -321,6 +322,9 @@ pub struct UserAgent {
     outputs: VecDeque<Output>,
     /// Extra headers for the next in-dialog request.
     extra_headers: Vec<(String, String)>,
+    /// Our address as the registrar sees it (Via received/rport), when it differs from
+    /// the local one: we are behind a NAT, and Contacts must carry this address.
+    public: Option<SocketAddr>,
     /// Transaction deadlines (lazy: stale entries are skipped when popped), so that a
     /// busy gateway with thousands of lingering transactions never scans them all.
     tx_timers: BinaryHeap<Reverse<(Instant, TimerKey)>>,
@@ -393,6 +397,7 @@ impl UserAgent {
             server: HashMap::new(),
             outputs: VecDeque::new(),
             extra_headers: Vec::new(),
+            public: None,
             tx_timers: BinaryHeap::new(),
             touched: Vec::new(),
         }
@@ -503,9 +508,10 @@ impl UserAgent {
 
     fn contact_uri(&self, account: AccountId) -> SipUri {
         let a = &self.cfg.accounts[account];
-        let mut uri = SipUri::new(Host::from(self.cfg.local.ip()))
+        let addr = self.public.unwrap_or(self.cfg.local);
+        let mut uri = SipUri::new(Host::from(addr.ip()))
             .with_user(&a.user)
-            .with_port(self.cfg.local.port());
+            .with_port(addr.port());
         if self.cfg.transport != crate::config::TransportKind::Udp {
             let t = self.cfg.transport.via_token().to_ascii_lowercase();
             uri = uri.with_param("transport", Some(&t));
@@ -638,6 +644,12 @@ impl UserAgent {
         }
         self.regs[account].branch = None;
         let policy = self.cfg.registration;
+        if self.learn_public_address(resp) && (200..300).contains(&resp.status) {
+            // The binding we just made names an address the registrar cannot reach:
+            // register again with the public one (RFC 3581 §9 style NAT discovery).
+            self.register(now, account);
+            return;
+        }
         let server = self.cfg.accounts[account].servers[self.regs[account].server_idx];
         match resp.status {
             200..=299 => {
@@ -718,6 +730,28 @@ impl UserAgent {
         mine.or_else(|| resp.headers.expires().ok().flatten())
             .unwrap_or(self.regs[account].expires_req)
             .max(1)
+    }
+
+    /// Read `received`/`rport` from a response's top Via; true if our public address
+    /// changed.
+    fn learn_public_address(&mut self, resp: &Response) -> bool {
+        let Ok(via) = resp.headers.top_via() else {
+            return false;
+        };
+        let Some(ip) = via
+            .received()
+            .and_then(|r| r.parse::<std::net::IpAddr>().ok())
+        else {
+            return false;
+        };
+        let seen = SocketAddr::new(ip, via.rport().unwrap_or(self.cfg.local.port()));
+        let current = self.public.unwrap_or(self.cfg.local);
+        if seen == current {
+            return false;
+        }
+        tracing::info!(%seen, local = %self.cfg.local, "registrar sees us at another address (NAT)");
+        self.public = (seen != self.cfg.local).then_some(seen);
+        true
     }
 
     fn auth_failed(&mut self, now: Instant, account: AccountId, status: u16) {
@@ -1703,7 +1737,8 @@ impl UserAgent {
         }
     }
 
-    fn on_request(&mut self, now: Instant, from: Peer, req: Request) {
+    fn on_request(&mut self, now: Instant, from: Peer, mut req: Request) {
+        stamp_received(&mut req, from);
         if let Err(rej) = check_request(&req, &self.policy) {
             if req.method != Method::Ack {
                 let resp = rej.to_response(&req.headers, None);
@@ -2225,6 +2260,30 @@ fn message_waiting(body: &[u8]) -> Option<bool> {
             _ => None,
         }
     })
+}
+
+/// RFC 3261 §18.2.1 and RFC 3581 §4: note on the top Via where the request really came
+/// from (`received`), and its source port when the sender asked with a bare `rport`, so
+/// that every response built from it goes back through the sender's NAT.
+fn stamp_received(req: &mut Request, from: Peer) {
+    let Ok(mut via) = req.headers.top_via() else {
+        return;
+    };
+    let src_ip = from.addr.ip();
+    let mut changed = false;
+    if via.host.ip() != Some(src_ip) {
+        via.params.set("received", Some(&src_ip.to_string()));
+        changed = true;
+    }
+    if via.params.param("rport").is_some_and(|p| p.value.is_none()) {
+        via.params.set("received", Some(&src_ip.to_string()));
+        via.params.set("rport", Some(&from.addr.port().to_string()));
+        changed = true;
+    }
+    if changed {
+        req.headers.remove_first("Via");
+        req.headers.push_front("Via", via.to_string());
+    }
 }
 
 /// From and To of an in-dialog request from our side.

@@ -573,3 +573,28 @@ fn session_timer_expires_when_the_peer_does_not_refresh() {
         .iter()
         .any(|(_, m)| m.as_request().is_some_and(|r| r.method == Method::Bye)));
 }
+
+#[test]
+fn responses_carry_received_and_rport_for_the_callers_nat() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let mut invite = invite_from_phone("101", "z9hG4bKnat");
+    // The caller thinks it is 10.0.0.5:5060 and asks for rport; it arrives from PHONE.
+    invite.headers.remove_first("Via");
+    invite
+        .headers
+        .push_front("Via", "SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKnat;rport");
+    rig.receive(PHONE, invite);
+    let sent = rig.take_sent();
+    assert!(
+        sent.iter().all(|(to, _)| *to == peer(PHONE)),
+        "answers go to the source"
+    );
+    let (_, Message::Response(r)) = &sent[0] else {
+        panic!()
+    };
+    let via = r.headers.get("Via").unwrap();
+    assert!(
+        via.contains("received=127.0.0.1") && via.contains("rport=5090"),
+        "{via}"
+    );
+}

@@ -305,3 +305,38 @@ fn message_summary_subscription_after_registration() {
         sub.headers.call_id().unwrap()
     );
 }
+
+#[test]
+fn behind_a_nat_the_contact_takes_the_address_the_registrar_saw() {
+    // RFC 3581: the registrar stamps received/rport on our Via; the binding must name the
+    // public address, so we register again with it.
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    let (_, first) = rig.one_request();
+    assert!(first
+        .headers
+        .get("Contact")
+        .unwrap()
+        .contains("127.0.0.1:5070"));
+    let mut resp = ok(&first, 3600);
+    let via = resp.headers.remove_first("Via").unwrap();
+    let via = via.replace(";rport", ";rport=40123;received=198.51.100.7");
+    resp.headers.push_front("Via", via);
+    rig.receive(SERVER_A, resp);
+    let (_, second) = rig.one_request();
+    assert!(
+        second
+            .headers
+            .get("Contact")
+            .unwrap()
+            .contains("198.51.100.7:40123"),
+        "{:?}",
+        second.headers.get("Contact")
+    );
+    rig.receive(SERVER_A, ok(&second, 3600));
+    assert!(matches!(state(&rig), RegistrationState::Registered { .. }));
+    assert!(
+        rig.take_sent().is_empty(),
+        "no loop once the address is known"
+    );
+}
