@@ -1955,6 +1955,14 @@ impl UserAgent {
                     event: CallEvent::Cancelled,
                 });
             }
+            // §9.2: a CANCEL that matches a transaction already answered has no effect,
+            // but is itself answered 200 (the CANCEL crossed our 200).
+            None if branch
+                .as_ref()
+                .is_some_and(|b| self.server.contains_key(&(b.clone(), Method::Invite))) =>
+            {
+                self.respond(now, from, req, 200, None)
+            }
             None => self.respond(now, from, req, 481, None),
         }
     }

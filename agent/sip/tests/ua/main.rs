@@ -3,6 +3,7 @@
 //! `integration-tests`).
 
 mod calls;
+mod pair;
 mod registration;
 mod torture;
 
