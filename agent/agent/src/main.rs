@@ -86,6 +86,10 @@ struct Args {
     #[arg(long, value_name = "NAME")]
     sip_tls_name: Option<String>,
 
+    /// Do not register: calls go straight to the first --sip-server (peer to peer).
+    #[arg(long)]
+    sip_no_register: bool,
+
     /// Subscribe every port to message-summary (RFC 3842) for the voicemail lamp;
     /// unsolicited NOTIFYs are taken either way.
     #[arg(long)]
@@ -152,6 +156,7 @@ fn main() -> ExitCode {
             secrets,
             expires: args.sip_expires,
             subscribe_mwi: args.sip_mwi_subscribe,
+            register: !args.sip_no_register,
             transport: match args.sip_transport.as_str() {
                 "tcp" => tipring_sip::TransportKind::Tcp,
                 "tls" => tipring_sip::TransportKind::Tls,

@@ -57,6 +57,8 @@ pub struct SipOptions {
     pub expires: u32,
     /// Subscribe each port to message-summary (voicemail lamp) once registered.
     pub subscribe_mwi: bool,
+    /// Register the ports (off: calls go straight to the first server, peer to peer).
+    pub register: bool,
     /// UDP, TCP or TLS toward the servers.
     pub transport: TransportKind,
     /// CA certificates (PEM) that a TLS server's certificate must chain to.
@@ -271,7 +273,7 @@ impl Gateway {
                     })
                     .collect(),
                 expires: sip.expires,
-                register: true,
+                register: sip.register,
                 rtp_port: 40000 + 2 * i as u16,
                 subscribe_mwi: sip.subscribe_mwi,
             })
@@ -291,7 +293,7 @@ impl Gateway {
             accounts,
         };
         let mut ua = UserAgent::new(cfg);
-        for i in 0..self.slots.len() {
+        for i in (0..self.slots.len()).filter(|_| sip.register) {
             ua.handle_input(SipInput::Command {
                 now,
                 command: SipCommand::Register(i),
@@ -392,6 +394,16 @@ impl Gateway {
                 if let Some(ev) = ev {
                     self.network(now, account, ev, lines);
                 }
+            }
+            SipEvent::MessageWaiting { account, waiting } => {
+                self.network(now, account, NetworkEvent::MessageWaiting(waiting), lines);
+            }
+            SipEvent::Media { account, session } => {
+                let text = format!(
+                    "SIP: media {} to {} ({:?})",
+                    session.codec.name, session.remote, session.direction
+                );
+                self.say(account, lines, text);
             }
             SipEvent::BadMessage {
                 from,
@@ -752,6 +764,16 @@ impl Gateway {
                         if port.vmwi_lamp() { " | lamp ON" } else { "" },
                     );
                     self.say(i, &mut lines, text);
+                    if let Some(state) = self.ua.as_ref().and_then(|ua| ua.registration(i)) {
+                        self.say(i, &mut lines, format!("SIP registration: {state:?}"));
+                    }
+                }
+                if let Some(ua) = &self.ua {
+                    let st = ua.stats();
+                    lines.push(format!(
+                        "SIP: {} bad messages answered with an error, {} dropped",
+                        st.bad_answered, st.bad_dropped
+                    ));
                 }
             }
             Command::Help => lines.push(command::HELP.to_string()),

@@ -76,5 +76,5 @@ pub mod ua;
 pub use config::{Account, Peer, RegistrationPolicy, Secret, TransportKind, UaConfig};
 pub use ua::{
     AccountId, CallEvent, Command, Event, Input, Output, RegistrationFailure, RegistrationState,
-    UserAgent,
+    Stats, UserAgent,
 };

@@ -289,3 +289,17 @@ mod tests {
         assert_eq!(agreed.remote.port(), 6000);
     }
 }
+
+#[cfg(test)]
+mod sipp_answer {
+    use super::*;
+
+    #[test]
+    fn sipp_uas_answer_is_read() {
+        let sdp = "v=0\r\no=sipp 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+                   m=audio 6004 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n\
+                   a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n";
+        let got = read_answer(sdp.as_bytes(), &[PCMU, PCMA, G722]);
+        assert_eq!(got.map(|n| n.codec), Some(PCMU));
+    }
+}

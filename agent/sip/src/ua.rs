@@ -19,6 +19,15 @@ use crate::transaction::{ClientTx, Kind, ServerTx, TxAction, Verdict};
 use tipring_sip_message::auth::Challenge;
 use tipring_sip_message::sdp::Direction;
 
+/// Counters of what the UA refused or dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Bad requests answered with an error status (400, 505, 501, ...).
+    pub bad_answered: u64,
+    /// Messages dropped without an answer (unparseable, or responses to discard).
+    pub bad_dropped: u64,
+}
+
 /// Index of an account (= FXS port, from 0).
 pub type AccountId = usize;
 
@@ -322,6 +331,8 @@ pub struct UserAgent {
     outputs: VecDeque<Output>,
     /// Extra headers for the next in-dialog request.
     extra_headers: Vec<(String, String)>,
+    /// Counters.
+    stats: Stats,
     /// Our address as the registrar sees it (Via received/rport), when it differs from
     /// the local one: we are behind a NAT, and Contacts must carry this address.
     public: Option<SocketAddr>,
@@ -398,6 +409,7 @@ impl UserAgent {
             outputs: VecDeque::new(),
             extra_headers: Vec::new(),
             public: None,
+            stats: Stats::default(),
             tx_timers: BinaryHeap::new(),
             touched: Vec::new(),
         }
@@ -411,6 +423,11 @@ impl UserAgent {
     /// An account's registration state.
     pub fn registration(&self, account: AccountId) -> Option<&RegistrationState> {
         self.regs.get(account).map(|r| &r.state)
+    }
+
+    /// Counters of refused and dropped input (for SNMP / metrics).
+    pub fn stats(&self) -> &Stats {
+        &self.stats
     }
 
     /// Whether the account has a call (ringing, in progress or connected).
@@ -524,6 +541,12 @@ impl UserAgent {
     }
 
     fn emit(&mut self, e: Event) {
+        if let Event::BadMessage { answered, .. } = &e {
+            match answered {
+                Some(_) => self.stats.bad_answered += 1,
+                None => self.stats.bad_dropped += 1,
+            }
+        }
         self.outputs.push_back(Output::Event(e));
     }
 

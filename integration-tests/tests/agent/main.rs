@@ -4,6 +4,7 @@
 
 mod registrar;
 mod sip;
+mod uas;
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -39,9 +40,26 @@ impl Agent {
         )
     }
 
+    /// A gateway that does not register: its calls go straight to `peer` (a SIPp UAS).
+    pub fn start_peer_to_peer(ports: usize, peer: std::net::SocketAddr) -> Self {
+        let udp = tipring_sip::TransportKind::Udp;
+        Self::start_with(udp, false, ports, vec![peer], "tipring.test", None)
+    }
+
     /// Like [`Agent::start`], over `transport`.
     pub fn start_on(
         transport: tipring_sip::TransportKind,
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+        password: Option<&str>,
+    ) -> Self {
+        Self::start_with(transport, true, ports, servers, domain, password)
+    }
+
+    fn start_with(
+        transport: tipring_sip::TransportKind,
+        register: bool,
         ports: usize,
         servers: Vec<std::net::SocketAddr>,
         domain: &str,
@@ -64,6 +82,7 @@ impl Agent {
             secrets,
             expires: 300,
             subscribe_mwi: false,
+            register,
             transport,
             tls_ca: None,
             tls_server_name: None,

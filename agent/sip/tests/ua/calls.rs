@@ -260,6 +260,11 @@ fn garbage_is_answered_or_dropped_and_the_ua_keeps_working() {
     rig.receive_bytes(PHONE, b"\x00\x01garbage\r\n\r\n");
     rig.receive_bytes(PHONE, b"INVITE sip:101@x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKq\r\nCSeq: 99999999999 INVITE\r\n\r\n");
     rig.take_sent();
+    assert_eq!(
+        rig.ua.stats().bad_answered + rig.ua.stats().bad_dropped,
+        2,
+        "counted"
+    );
     let bad = rig.take_events();
     assert!(
         bad.iter().all(|e| matches!(e, Event::BadMessage { .. })) && bad.len() == 2,
