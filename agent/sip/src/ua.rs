@@ -15,9 +15,50 @@ use crate::auth;
 use crate::config::{Account, Peer, UaConfig};
 use crate::media::{self, Negotiated, Refusal};
 use crate::rng::Rng;
+use crate::timers::Timers;
 use crate::transaction::{ClientTx, Kind, ServerTx, TxAction, Verdict};
 use tipring_sip_message::auth::Challenge;
 use tipring_sip_message::sdp::Direction;
+
+/// A response the UAS retransmits on its own (a 2xx until the ACK, a reliable 1xx until
+/// its PRACK): T1 doubling up to T2, giving up after 64·T1.
+#[derive(Debug, Clone)]
+struct Retransmit {
+    bytes: Vec<u8>,
+    interval: Duration,
+    next: Instant,
+    give_up: Instant,
+}
+
+/// What a [`Retransmit`] wants done now.
+enum RetransmitStep {
+    Wait,
+    Send(Vec<u8>),
+    GiveUp,
+}
+
+impl Retransmit {
+    fn start(now: Instant, bytes: Vec<u8>, timers: &Timers) -> Self {
+        Self {
+            bytes,
+            interval: timers.t1,
+            next: now + timers.t1,
+            give_up: now + timers.timeout(),
+        }
+    }
+
+    fn step(&mut self, now: Instant, t2: Duration) -> RetransmitStep {
+        if self.next > now {
+            RetransmitStep::Wait
+        } else if self.give_up <= now {
+            RetransmitStep::GiveUp
+        } else {
+            self.interval = (self.interval * 2).min(t2);
+            self.next = now + self.interval;
+            RetransmitStep::Send(self.bytes.clone())
+        }
+    }
+}
 
 /// Counters of what the UA refused or dropped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -305,9 +346,9 @@ struct Call {
     /// UAS: the INVITE received (for the responses) and its transaction key.
     incoming: Option<(Request, String)>,
     /// UAS: the 2xx retransmitted until the ACK arrives (interval, next, give-up).
-    ok_retransmit: Option<(Vec<u8>, Duration, Instant, Instant)>,
+    ok_retransmit: Option<Retransmit>,
     /// UAS: a reliable 180 (RFC 3262) retransmitted until its PRACK, same shape.
-    prov_retransmit: Option<(Vec<u8>, Duration, Instant, Instant)>,
+    prov_retransmit: Option<Retransmit>,
     /// UAC: the highest RSeq acknowledged with PRACK.
     last_rseq: Option<u32>,
     /// RFC 4028 session timer: interval, whether we refresh, and the next deadline
@@ -455,7 +496,7 @@ impl UserAgent {
             .iter()
             .flatten()
             .flat_map(|c| [c.ok_retransmit.as_ref(), c.prov_retransmit.as_ref()])
-            .filter_map(|r| r.map(|(_, _, next, _)| *next));
+            .filter_map(|r| r.map(|r| r.next));
         let sessions = self
             .calls
             .iter()
@@ -1529,10 +1570,9 @@ impl UserAgent {
             self.server_send(now, &req, 180, bytes.clone());
             self.transmit(from, bytes.clone());
             if !from.transport.is_reliable() {
-                let t1 = self.cfg.timers.t1;
-                let give_up = now + self.cfg.timers.timeout();
+                let r = Retransmit::start(now, bytes, &self.cfg.timers);
                 if let Some(call) = self.calls[account].as_mut() {
-                    call.prov_retransmit = Some((bytes, t1, now + t1, give_up));
+                    call.prov_retransmit = Some(r);
                 }
             }
         } else {
@@ -1616,17 +1656,13 @@ impl UserAgent {
         let bytes = resp.to_bytes();
         self.server_send(now, &req, 200, bytes.clone());
         self.transmit(peer, bytes.clone());
-        let t1 = self.cfg.timers.t1;
-        let give_up = now + self.cfg.timers.timeout();
+        let retransmit = (!peer.transport.is_reliable())
+            .then(|| Retransmit::start(now, bytes, &self.cfg.timers));
         let call = self.calls[account].as_mut().expect("checked");
         call.state = CallState::Confirmed;
         call.prov_retransmit = None;
         call.session_timer = timer;
-        call.ok_retransmit = if peer.transport.is_reliable() {
-            None
-        } else {
-            Some((bytes, t1, now + t1, give_up))
-        };
+        call.ok_retransmit = retransmit;
         self.emit(Event::Call {
             account,
             event: CallEvent::Answered,
@@ -2132,29 +2168,28 @@ impl UserAgent {
             }
             self.rearm();
         }
-        // 2xx retransmissions of answered calls (§13.3.1.4).
+        // 2xx retransmissions of answered calls until the ACK (§13.3.1.4); no ACK in
+        // 64·T1 ends the dialog with BYE.
+        let t2 = self.cfg.timers.t2;
         for account in 0..self.calls.len() {
-            let t2 = self.cfg.timers.t2;
             let Some(call) = self.calls[account].as_mut() else {
                 continue;
             };
-            let Some((bytes, interval, next, give_up)) = call.ok_retransmit.clone() else {
+            let Some(r) = call.ok_retransmit.as_mut() else {
                 continue;
             };
-            if next > now {
-                continue;
+            match r.step(now, t2) {
+                RetransmitStep::Wait => {}
+                RetransmitStep::Send(bytes) => {
+                    let peer = call.peer;
+                    self.transmit(peer, bytes);
+                }
+                RetransmitStep::GiveUp => {
+                    call.ok_retransmit = None;
+                    self.in_dialog_request(now, account, Method::Bye);
+                    self.end_call(account, CallEvent::RemoteHangup);
+                }
             }
-            if give_up <= now {
-                // No ACK: the dialog is over (send BYE).
-                call.ok_retransmit = None;
-                self.in_dialog_request(now, account, Method::Bye);
-                self.end_call(account, CallEvent::RemoteHangup);
-                continue;
-            }
-            let next_interval = (interval * 2).min(t2);
-            call.ok_retransmit = Some((bytes.clone(), next_interval, now + next_interval, give_up));
-            let peer = call.peer;
-            self.transmit(peer, bytes);
         }
         // Session timers (RFC 4028 §10): refresh with UPDATE at half the interval, or end
         // the call if the peer did not refresh in time.
@@ -2193,30 +2228,27 @@ impl UserAgent {
         }
         // Reliable provisionals until PRACK (RFC 3262 §3); no PRACK in 64·T1: 500.
         for account in 0..self.calls.len() {
-            let t2 = self.cfg.timers.t2;
             let Some(call) = self.calls[account].as_mut() else {
                 continue;
             };
-            let Some((bytes, interval, next, give_up)) = call.prov_retransmit.clone() else {
+            let Some(r) = call.prov_retransmit.as_mut() else {
                 continue;
             };
-            if next > now {
-                continue;
+            match r.step(now, t2) {
+                RetransmitStep::Wait => {}
+                RetransmitStep::Send(bytes) => {
+                    let peer = call.peer;
+                    self.transmit(peer, bytes);
+                }
+                RetransmitStep::GiveUp => {
+                    call.prov_retransmit = None;
+                    self.reject(now, account, 500);
+                    self.emit(Event::Call {
+                        account,
+                        event: CallEvent::Cancelled,
+                    });
+                }
             }
-            if give_up <= now {
-                call.prov_retransmit = None;
-                self.reject(now, account, 500);
-                self.emit(Event::Call {
-                    account,
-                    event: CallEvent::Cancelled,
-                });
-                continue;
-            }
-            let next_interval = (interval * 2).min(t2);
-            call.prov_retransmit =
-                Some((bytes.clone(), next_interval, now + next_interval, give_up));
-            let peer = call.peer;
-            self.transmit(peer, bytes);
         }
         // Registration refreshes and retries, probes of the primary, subscriptions.
         for account in 0..self.regs.len() {
