@@ -385,6 +385,18 @@ impl Gateway {
                     }
                     CallEvent::Cancelled => Some(NetworkEvent::CallCancelled),
                     CallEvent::RemoteHangup => Some(NetworkEvent::RemoteHangup),
+                    CallEvent::Replaced => {
+                        self.say(account, lines, "SIP: call transferred to a new party");
+                        None
+                    }
+                    CallEvent::Transferred => {
+                        self.say(account, lines, "SIP: transfer done");
+                        Some(NetworkEvent::RemoteHangup)
+                    }
+                    CallEvent::TransferFailed { status } => {
+                        self.say(account, lines, format!("SIP: transfer failed ({status})"));
+                        None
+                    }
                     CallEvent::Dtmf(d) => {
                         self.say(account, lines, format!("SIP: far end sent key {d}"));
                         None

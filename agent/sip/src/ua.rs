@@ -149,6 +149,18 @@ pub enum CallEvent {
     RemoteHangup,
     /// The far end sent a DTMF key as SIP INFO: play it to the phone.
     Dtmf(char),
+    /// Our blind transfer succeeded: the far end is now talking to the target, and our
+    /// call has ended.
+    Transferred,
+    /// Our transfer failed (REFER refused or the target could not be reached); the call
+    /// goes on.
+    TransferFailed {
+        /// The status reported.
+        status: u16,
+    },
+    /// We were transferred (REFER) or our call was replaced (INVITE with Replaces): the
+    /// port stays in a call, now with another party.
+    Replaced,
 }
 
 /// Events of the user agent.
@@ -230,6 +242,14 @@ pub enum Command {
     RejectBusy(AccountId),
     /// End the account's call (CANCEL before answer, BYE after).
     Hangup(AccountId),
+    /// Blind transfer: ask the far end to call `target` (REFER, RFC 3515), and end our
+    /// call when it reports success.
+    BlindTransfer {
+        /// Which account.
+        account: AccountId,
+        /// Number (or user part) to transfer to.
+        target: String,
+    },
     /// Send a DTMF key in the call as SIP INFO (`application/dtmf-relay`).
     SendDtmf {
         /// Which account.
@@ -365,6 +385,9 @@ pub struct UserAgent {
     regs: Vec<Registration>,
     subs: Vec<Subscription>,
     calls: Vec<Option<Call>>,
+    /// While we carry out a transfer (we were REFERred): the referring call, kept for
+    /// its NOTIFYs and its BYE, and restored if the transfer fails.
+    transfers: Vec<Option<Call>>,
     /// Client transactions by branch, with their account and peer.
     client: HashMap<String, (ClientTx, AccountId, Peer, Method)>,
     /// Server transactions by (branch, method).
@@ -374,6 +397,8 @@ pub struct UserAgent {
     extra_headers: Vec<(String, String)>,
     /// Counters.
     stats: Stats,
+    /// The time of the input being handled (for helpers called without one).
+    last_now: Option<Instant>,
     /// Our address as the registrar sees it (Via received/rport), when it differs from
     /// the local one: we are behind a NAT, and Contacts must carry this address.
     public: Option<SocketAddr>,
@@ -421,7 +446,7 @@ impl UserAgent {
                 probe_due: None,
             })
             .collect();
-        let calls = cfg.accounts.iter().map(|_| None).collect();
+        let calls: Vec<Option<Call>> = cfg.accounts.iter().map(|_| None).collect();
         let subs = cfg
             .accounts
             .iter()
@@ -444,6 +469,7 @@ impl UserAgent {
             policy,
             regs,
             subs,
+            transfers: calls.iter().map(|_| None).collect(),
             calls,
             client: HashMap::new(),
             server: HashMap::new(),
@@ -451,6 +477,7 @@ impl UserAgent {
             extra_headers: Vec::new(),
             public: None,
             stats: Stats::default(),
+            last_now: None,
             tx_timers: BinaryHeap::new(),
             touched: Vec::new(),
         }
@@ -507,6 +534,10 @@ impl UserAgent {
 
     /// Feed one input.
     pub fn handle_input(&mut self, input: Input<'_>) {
+        self.last_now = Some(match &input {
+            Input::Receive { now, .. } | Input::Command { now, .. } => *now,
+            Input::Timeout(now) => *now,
+        });
         match input {
             Input::Receive { now, from, data } => self.on_receive(now, from, data),
             Input::Command { now, command } => self.on_command(now, command),
@@ -1369,10 +1400,14 @@ impl UserAgent {
                     if let Some(session) = media::read_answer(&resp.body, &self.cfg.codecs) {
                         self.emit(Event::Media { account, session });
                     }
-                    self.emit(Event::Call {
-                        account,
-                        event: CallEvent::Answered,
-                    });
+                    if self.transfers[account].is_some() {
+                        self.transfer_succeeded(now, account);
+                    } else {
+                        self.emit(Event::Call {
+                            account,
+                            event: CallEvent::Answered,
+                        });
+                    }
                 }
             }
             401 | 407 if call.invite_auth_tries == 0 && call.state != CallState::Cancelling => {
@@ -1461,7 +1496,181 @@ impl UserAgent {
 
     fn end_call(&mut self, account: AccountId, event: CallEvent) {
         self.calls[account] = None;
+        if let Some(old) = self.transfers[account].take() {
+            // The transfer target failed: report it to the transferor and go back to the
+            // referring call (RFC 5589 §6 leaves the original call up).
+            let status = match &event {
+                CallEvent::Busy => 486,
+                CallEvent::Failed { status } => *status,
+                _ => 487,
+            };
+            self.calls[account] = Some(old);
+            self.notify_refer(account, status);
+            return;
+        }
         self.emit(Event::Call { account, event });
+    }
+
+    /// Run `f` with the referring call of a transfer in the account's call slot, so that
+    /// the in-dialog request helpers address that dialog.
+    fn on_transfer_dialog(&mut self, account: AccountId, f: impl FnOnce(&mut Self)) {
+        std::mem::swap(&mut self.calls[account], &mut self.transfers[account]);
+        f(self);
+        std::mem::swap(&mut self.calls[account], &mut self.transfers[account]);
+    }
+
+    /// NOTIFY the transferor how the transfer goes (RFC 3515 §2.4.4), in the dialog of the
+    /// call in the account's slot.
+    fn notify_refer_in_current(&mut self, account: AccountId, status: u16) {
+        let now = self.last_now.expect("set at the start of handle_input");
+        let state = if status < 200 {
+            "active;expires=60"
+        } else {
+            "terminated;reason=noresource"
+        };
+        self.extra_headers = vec![
+            ("Event".into(), "refer".into()),
+            ("Subscription-State".into(), state.into()),
+        ];
+        let body = Some(("message/sipfrag;version=2.0", sipfrag(status)));
+        self.in_dialog_request_with(now, account, Method::Notify, body);
+    }
+
+    /// NOTIFY the transferor: in the referring dialog while the transfer runs.
+    fn notify_refer(&mut self, account: AccountId, status: u16) {
+        if self.transfers[account].is_some() {
+            self.on_transfer_dialog(account, |ua| ua.notify_refer_in_current(account, status));
+        } else {
+            self.notify_refer_in_current(account, status);
+        }
+    }
+
+    /// REFER from the far end of a call: call the Refer-To target (with its Replaces, for
+    /// an attended transfer), keep the referring call until the target answers.
+    fn on_refer(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref().is_some_and(|c| {
+                Some(&c.call_id) == call_id.as_ref() && c.state == CallState::Confirmed
+            })
+        });
+        let Some(account) = account else {
+            self.respond(now, from, req, 481, None);
+            return;
+        };
+        let target = match req.headers.refer_to() {
+            Ok(Some(t)) => t,
+            _ => {
+                self.respond(now, from, req, 400, None);
+                return;
+            }
+        };
+        let Uri::Sip(mut target_uri) = target.uri.clone() else {
+            self.respond(now, from, req, 416, None);
+            return;
+        };
+        if self.transfers[account].is_some() {
+            self.respond(now, from, req, 491, None);
+            return;
+        }
+        let replaces = target_uri.header_unescaped("Replaces");
+        target_uri.headers.clear();
+        let referred_by = req.headers.get("Referred-By").map(str::to_string);
+        self.respond_with(now, from, req, 202, None, |r, ua| {
+            r.headers.push("Contact", ua.contact(account));
+        });
+        self.notify_refer(account, 100);
+        // The referring call moves aside; a new call to the target takes the slot.
+        let old = self.calls[account].take().expect("found");
+        let peer = self.cfg.accounts[account]
+            .servers
+            .get(self.regs[account].server_idx)
+            .copied()
+            .unwrap_or(old.peer);
+        self.transfers[account] = Some(old);
+        let target_uri = Uri::Sip(target_uri);
+        let mut call = Call {
+            state: CallState::Calling,
+            uac: true,
+            call_id: format!("{}@{}", self.rng.hex(20), self.cfg.local.ip()),
+            local_tag: self.rng.hex(10),
+            remote_tag: None,
+            local: self.aor(account),
+            remote: NameAddr::new(target_uri.clone()),
+            remote_target: target_uri,
+            route_set: Vec::new(),
+            local_cseq: 0,
+            peer,
+            invite: None,
+            invite_branch: None,
+            invite_auth_tries: 0,
+            redirects: 0,
+            prov_retransmit: None,
+            last_rseq: None,
+            session_timer: None,
+            incoming: None,
+            ok_retransmit: None,
+        };
+        let body = self.sdp_offer(account).into_bytes();
+        let mut invite = self.build_invite(account, &mut call, body);
+        if let Some(r) = replaces {
+            invite.headers.push("Replaces", r);
+        }
+        if let Some(rb) = referred_by {
+            invite.headers.push("Referred-By", rb);
+        }
+        self.send_invite(now, account, call, invite);
+    }
+
+    /// The transfer target answered: tell the transferor, end the referring call.
+    fn transfer_succeeded(&mut self, now: Instant, account: AccountId) {
+        if self.transfers[account].is_none() {
+            return;
+        }
+        self.notify_refer(account, 200);
+        self.on_transfer_dialog(account, |ua| {
+            ua.in_dialog_request(now, account, Method::Bye)
+        });
+        self.transfers[account] = None;
+        self.emit(Event::Call {
+            account,
+            event: CallEvent::Replaced,
+        });
+    }
+
+    /// Blind transfer as transferor: REFER in our call.
+    fn blind_transfer(&mut self, now: Instant, account: AccountId, target: &str) {
+        if !self.calls[account]
+            .as_ref()
+            .is_some_and(|c| c.state == CallState::Confirmed)
+        {
+            return;
+        }
+        let domain = self.cfg.accounts[account].domain.clone();
+        let to = Uri::Sip(SipUri::new(Host::Domain(domain)).with_user(target));
+        let aor = self.aor(account);
+        self.extra_headers = vec![
+            ("Refer-To".into(), format!("<{to}>")),
+            ("Referred-By".into(), format!("<{}>", aor.uri)),
+            ("Contact".into(), self.contact(account)),
+        ];
+        self.in_dialog_request_with(now, account, Method::Refer, None);
+    }
+
+    fn end_call_for_transfer(&mut self, now: Instant, account: AccountId, status: u16) {
+        if (200..300).contains(&status) {
+            self.in_dialog_request(now, account, Method::Bye);
+            self.calls[account] = None;
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::Transferred,
+            });
+        } else if status >= 300 {
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::TransferFailed { status },
+            });
+        }
     }
 
     fn on_incoming_invite(&mut self, now: Instant, from: Peer, req: Request, key: String) {
@@ -1495,6 +1704,32 @@ impl UserAgent {
                 });
                 return;
             }
+        }
+        // RFC 3891: an INVITE with Replaces takes over the dialog it names (attended
+        // transfer toward us): answered at once, the replaced call ended with BYE.
+        let replacing = match (req.headers.replaces(), &self.calls[account]) {
+            (Ok(Some(r)), Some(call)) => {
+                let tags = (r.to_tag.as_str(), r.from_tag.as_str());
+                let remote = call.remote_tag.as_deref().unwrap_or_default();
+                let ours = call.call_id == r.call_id
+                    && (tags == (call.local_tag.as_str(), remote)
+                        || tags == (remote, call.local_tag.as_str()));
+                if !ours || call.state != CallState::Confirmed {
+                    self.respond(now, from, &req, 481, None);
+                    return;
+                }
+                true
+            }
+            (Ok(Some(_)), None) => {
+                self.respond(now, from, &req, 481, None);
+                return;
+            }
+            _ => false,
+        };
+        if replacing {
+            self.in_dialog_request(now, account, Method::Bye);
+            self.calls[account] = None;
+        } else if self.calls[account].is_some() {
             self.respond(now, from, &req, 486, None);
             return;
         }
@@ -1554,6 +1789,14 @@ impl UserAgent {
             incoming: Some((req.clone(), key)),
             ok_retransmit: None,
         });
+        if replacing {
+            self.answer(now, account);
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::Replaced,
+            });
+            return;
+        }
         let requires_100rel = req
             .headers
             .tokens("Require")
@@ -1756,6 +1999,9 @@ impl UserAgent {
             Command::Answer(a) if a < self.calls.len() => self.answer(now, a),
             Command::RejectBusy(a) if a < self.calls.len() => self.reject(now, a, 486),
             Command::Hangup(a) if a < self.calls.len() => self.hangup(now, a),
+            Command::BlindTransfer { account, target } if account < self.calls.len() => {
+                self.blind_transfer(now, account, &target)
+            }
             Command::SendDtmf {
                 account,
                 digit,
@@ -1864,6 +2110,7 @@ impl UserAgent {
                 r.headers.push("Supported", "replaces");
             }),
             Method::Notify => self.on_notify(now, from, &req),
+            Method::Refer => self.on_refer(now, from, &req),
             Method::Info => self.on_info(now, from, &req),
             Method::Prack => self.on_prack(now, from, &req),
             Method::Update => self.on_update(now, from, &req),
@@ -1878,6 +2125,29 @@ impl UserAgent {
             .headers
             .get("Event")
             .map(|e| e.trim().to_ascii_lowercase());
+        if event.as_deref().is_some_and(|e| e.starts_with("refer")) {
+            // Progress of our REFER (RFC 3515 §2.4.5): the sipfrag's status line.
+            let call_id = req.headers.call_id().ok().map(str::to_string);
+            let account = self.calls.iter().position(|c| {
+                c.as_ref()
+                    .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+            });
+            self.respond(
+                now,
+                from,
+                req,
+                if account.is_some() { 200 } else { 481 },
+                None,
+            );
+            let status = std::str::from_utf8(&req.body)
+                .ok()
+                .and_then(|b| b.split_whitespace().nth(1))
+                .and_then(|c| c.parse::<u16>().ok());
+            if let (Some(account), Some(status)) = (account, status) {
+                self.end_call_for_transfer(now, account, status);
+            }
+            return;
+        }
         if event
             .as_deref()
             .is_some_and(|e| e.starts_with("message-summary"))
@@ -2028,6 +2298,17 @@ impl UserAgent {
 
     fn on_bye(&mut self, now: Instant, from: Peer, req: &Request) {
         let call_id = req.headers.call_id().ok().map(str::to_string);
+        // The transferor hangs up its leg while we carry out its REFER: no event, the
+        // port stays in the call with the transfer target.
+        let referring = self.transfers.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        if let Some(a) = referring {
+            self.respond(now, from, req, 200, None);
+            self.transfers[a] = None;
+            return;
+        }
         let account = self.calls.iter().position(|c| {
             c.as_ref()
                 .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
@@ -2082,6 +2363,12 @@ impl UserAgent {
                 Method::Register => self.on_register_response(now, account, &resp),
                 Method::Invite => self.on_invite_response(now, account, &resp, verdict, &key),
                 Method::Options if resp.status >= 200 => self.primary_answered(now, account),
+                Method::Refer if resp.status >= 300 => self.emit(Event::Call {
+                    account,
+                    event: CallEvent::TransferFailed {
+                        status: resp.status,
+                    },
+                }),
                 Method::Subscribe if resp.status >= 200 => {
                     self.on_subscribe_response(now, account, &resp)
                 }
@@ -2292,6 +2579,14 @@ fn dtmf_relay_signal(body: &[u8]) -> Option<char> {
             _ => None,
         }
     })
+}
+
+/// `SIP/2.0 <status> <reason>` as a `message/sipfrag` body (RFC 3515 §2.4.5).
+fn sipfrag(status: u16) -> String {
+    format!(
+        "SIP/2.0 {status} {}\r\n",
+        tipring_sip_message::reason_phrase(status)
+    )
 }
 
 /// Smallest session interval we accept (RFC 4028 §4: Min-SE floor of 90 s).

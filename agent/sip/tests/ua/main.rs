@@ -6,6 +6,7 @@ mod calls;
 mod pair;
 mod registration;
 mod torture;
+mod transfer;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -1,0 +1,228 @@
+//! REFER (RFC 3515) as transferee and transferor, and INVITE with Replaces (RFC 3891).
+
+use tipring_sip::{CallEvent, Command, Event};
+use tipring_sip_message::{Message, Method, Request};
+
+use crate::{account, reply, Rig, SERVER_A};
+
+/// A connected outgoing call from 101 to 102; the INVITE that made it.
+fn connected(rig: &mut Rig) -> Request {
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+    });
+    let (_, invite) = rig.one_request();
+    let mut ok = reply(&invite, 200, Some("b2"));
+    ok.headers.push("Contact", "<sip:102@127.0.0.1:5092>");
+    rig.receive(SERVER_A, ok);
+    rig.take_sent();
+    rig.take_events();
+    invite
+}
+
+/// A request from the far end (102) inside the call made by `invite`.
+fn from_far_end(invite: &Request, method: &str, cseq: u32, extra: &str, body: &str) -> Vec<u8> {
+    let from_tag = invite
+        .headers
+        .from()
+        .unwrap()
+        .params
+        .get("tag")
+        .unwrap()
+        .to_string();
+    let call_id = invite.headers.call_id().unwrap();
+    format!(
+        "{method} sip:101@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP {SERVER_A};branch=z9hG4bK{method}{cseq}\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:102@pbx.test>;tag=b2\r\nTo: <sip:101@pbx.test>;tag={from_tag}\r\n\
+         Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn requests(sent: &[(tipring_sip::Peer, Message)]) -> Vec<&Request> {
+    sent.iter().filter_map(|(_, m)| m.as_request()).collect()
+}
+
+fn call_events(rig: &mut Rig) -> Vec<CallEvent> {
+    rig.take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Call { event, .. } => Some(event),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn transferee_calls_the_refer_target_then_leaves_the_transferor() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let invite = connected(&mut rig);
+    let refer = from_far_end(
+        &invite,
+        "REFER",
+        2,
+        "Refer-To: <sip:103@pbx.test>\r\nReferred-By: <sip:102@pbx.test>\r\n",
+        "",
+    );
+    rig.receive_bytes(SERVER_A, &refer);
+    let sent = rig.take_sent();
+    let statuses: Vec<u16> = sent
+        .iter()
+        .filter_map(|(_, m)| m.as_response().map(|r| r.status))
+        .collect();
+    assert_eq!(statuses, vec![202]);
+    let reqs = requests(&sent);
+    let notify = reqs
+        .iter()
+        .find(|r| r.method == Method::Notify)
+        .expect("NOTIFY 100");
+    assert_eq!(notify.headers.get("Event"), Some("refer"));
+    assert_eq!(
+        String::from_utf8_lossy(&notify.body),
+        "SIP/2.0 100 Trying\r\n"
+    );
+    assert_eq!(
+        notify.headers.call_id().unwrap(),
+        invite.headers.call_id().unwrap()
+    );
+    let new_invite = reqs
+        .iter()
+        .find(|r| r.method == Method::Invite)
+        .expect("INVITE to 103");
+    assert_eq!(new_invite.uri.to_string(), "sip:103@pbx.test");
+    assert_eq!(
+        new_invite.headers.get("Referred-By"),
+        Some("<sip:102@pbx.test>")
+    );
+    let new_invite = (*new_invite).clone();
+    // The target answers: ACK it, NOTIFY 200 to the transferor, BYE the transferor.
+    let mut ok = reply(&new_invite, 200, Some("c3"));
+    ok.headers.push("Contact", "<sip:103@127.0.0.1:5093>");
+    rig.receive(SERVER_A, ok);
+    let sent = rig.take_sent();
+    let methods: Vec<String> = requests(&sent)
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(methods, vec!["ACK", "NOTIFY", "BYE"]);
+    let reqs = requests(&sent);
+    assert!(String::from_utf8_lossy(&reqs[1].body).starts_with("SIP/2.0 200"));
+    assert!(reqs[1]
+        .headers
+        .get("Subscription-State")
+        .unwrap()
+        .starts_with("terminated"));
+    assert_eq!(
+        reqs[2].headers.call_id().unwrap(),
+        invite.headers.call_id().unwrap()
+    );
+    assert_eq!(call_events(&mut rig), vec![CallEvent::Replaced]);
+    assert!(rig.ua.has_call(0), "the port is in a call with the target");
+}
+
+#[test]
+fn a_failed_transfer_returns_to_the_original_call() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let invite = connected(&mut rig);
+    rig.receive_bytes(
+        SERVER_A,
+        &from_far_end(&invite, "REFER", 2, "Refer-To: <sip:103@pbx.test>\r\n", ""),
+    );
+    let sent = rig.take_sent();
+    let new_invite = requests(&sent)
+        .into_iter()
+        .find(|r| r.method == Method::Invite)
+        .unwrap()
+        .clone();
+    rig.receive(SERVER_A, reply(&new_invite, 486, Some("c3")));
+    let sent = rig.take_sent();
+    let reqs = requests(&sent);
+    let notify = reqs
+        .iter()
+        .find(|r| r.method == Method::Notify)
+        .expect("final NOTIFY");
+    assert!(String::from_utf8_lossy(&notify.body).starts_with("SIP/2.0 486"));
+    assert!(
+        !reqs.iter().any(|r| r.method == Method::Bye),
+        "the original call stays"
+    );
+    assert!(
+        call_events(&mut rig).is_empty(),
+        "the line is not told of the failed attempt"
+    );
+    // The original call is back: a BYE from the transferor ends it as usual.
+    rig.receive_bytes(SERVER_A, &from_far_end(&invite, "BYE", 3, "", ""));
+    assert_eq!(call_events(&mut rig), vec![CallEvent::RemoteHangup]);
+}
+
+#[test]
+fn transferor_refers_and_hangs_up_on_success() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let invite = connected(&mut rig);
+    rig.command(Command::BlindTransfer {
+        account: 0,
+        target: "103".into(),
+    });
+    let (_, refer) = rig.one_request();
+    assert_eq!(refer.method, Method::Refer);
+    assert_eq!(refer.headers.get("Refer-To"), Some("<sip:103@pbx.test>"));
+    rig.receive(SERVER_A, reply(&refer, 202, None));
+    let notify = from_far_end(
+        &invite,
+        "NOTIFY",
+        2,
+        "Event: refer\r\nSubscription-State: terminated\r\nContent-Type: message/sipfrag;version=2.0\r\n",
+        "SIP/2.0 200 OK\r\n",
+    );
+    rig.receive_bytes(SERVER_A, &notify);
+    let sent = rig.take_sent();
+    assert!(sent
+        .iter()
+        .any(|(_, m)| m.as_response().is_some_and(|r| r.status == 200)));
+    assert!(requests(&sent).iter().any(|r| r.method == Method::Bye));
+    assert_eq!(call_events(&mut rig), vec![CallEvent::Transferred]);
+    assert!(!rig.ua.has_call(0));
+}
+
+#[test]
+fn invite_with_replaces_takes_over_the_call() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let invite = connected(&mut rig);
+    let our_tag = invite
+        .headers
+        .from()
+        .unwrap()
+        .params
+        .get("tag")
+        .unwrap()
+        .to_string();
+    let call_id = invite.headers.call_id().unwrap().to_string();
+    let replacing = format!(
+        "INVITE sip:101@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5094;branch=z9hG4bKrep\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:104@pbx.test>;tag=d4\r\nTo: <sip:101@pbx.test>\r\n\
+         Call-ID: rep-1@x\r\nCSeq: 1 INVITE\r\nContact: <sip:104@127.0.0.1:5094>\r\n\
+         Replaces: {call_id};to-tag={our_tag};from-tag=b2\r\nContent-Length: 0\r\n\r\n"
+    );
+    rig.receive_bytes("127.0.0.1:5094", replacing.as_bytes());
+    let sent = rig.take_sent();
+    let statuses: Vec<u16> = sent
+        .iter()
+        .filter_map(|(_, m)| m.as_response().map(|r| r.status))
+        .collect();
+    assert_eq!(statuses, vec![100, 200], "answered at once, no ringing");
+    let bye = requests(&sent)
+        .into_iter()
+        .find(|r| r.method == Method::Bye)
+        .expect("BYE old call");
+    assert_eq!(bye.headers.call_id().unwrap(), call_id);
+    assert!(call_events(&mut rig).contains(&CallEvent::Replaced));
+    // A Replaces for a dialog we do not have is refused with 481.
+    let stray = replacing
+        .replace("rep-1@x", "rep-2@x")
+        .replace("z9hG4bKrep", "z9hG4bKrep2")
+        .replace(&call_id, "nope");
+    rig.receive_bytes("127.0.0.1:5094", stray.as_bytes());
+    let statuses: Vec<u16> = rig.responses().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![100, 481]);
+}
