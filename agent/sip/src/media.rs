@@ -93,6 +93,19 @@ pub fn offer(
     session: u64,
     direction: Direction,
 ) -> String {
+    offer_version(ip, port, codecs, session, session, direction)
+}
+
+/// An offer in an existing session: same `session` id, a `version` one higher than the
+/// last description we sent (RFC 3264 §8, for re-INVITEs).
+pub fn offer_version(
+    ip: IpAddr,
+    port: u16,
+    codecs: &[Codec],
+    session: u64,
+    version: u64,
+    direction: Direction,
+) -> String {
     let mut pts: Vec<u8> = codecs.iter().map(|c| c.payload_type).collect();
     pts.push(TELEPHONE_EVENT_PT);
     let mut m = Media::audio(port, "RTP/AVP", &pts);
@@ -109,7 +122,7 @@ pub fn offer(
     m.push_attr("fmtp", Some(&format!("{TELEPHONE_EVENT_PT} 0-16")));
     m.push_attr("ptime", Some("20"));
     m.set_direction(direction);
-    description(ip, session, session, m)
+    description(ip, session, version, m)
 }
 
 /// The codec and telephone-event of an audio stream, matched against ours by name

@@ -149,6 +149,11 @@ pub enum CallEvent {
     RemoteHangup,
     /// The far end sent a DTMF key as SIP INFO: play it to the phone.
     Dtmf(char),
+    /// Our hold or resume re-INVITE was accepted.
+    HoldChanged {
+        /// Whether the call is now on hold (by us).
+        held: bool,
+    },
     /// Our blind transfer succeeded: the far end is now talking to the target, and our
     /// call has ended.
     Transferred,
@@ -242,6 +247,10 @@ pub enum Command {
     RejectBusy(AccountId),
     /// End the account's call (CANCEL before answer, BYE after).
     Hangup(AccountId),
+    /// Put the call on hold (re-INVITE offering `sendonly`).
+    Hold(AccountId),
+    /// Take the call off hold (re-INVITE offering `sendrecv`).
+    Resume(AccountId),
     /// Blind transfer: ask the far end to call `target` (REFER, RFC 3515), and end our
     /// call when it reports success.
     BlindTransfer {
@@ -374,6 +383,14 @@ struct Call {
     /// RFC 4028 session timer: interval, whether we refresh, and the next deadline
     /// (our refresh, or the expiry if the peer refreshes).
     session_timer: Option<(Duration, bool, Instant)>,
+    /// Our re-INVITE in flight (its branch and the direction it offers).
+    reinvite: Option<(String, Direction)>,
+    /// A re-INVITE to retry after a 491 (glare), and when.
+    reinvite_retry: Option<(Instant, Direction)>,
+    /// Our SDP session id and the version of the last description we sent.
+    sdp_session: (u64, u64),
+    /// We have put the call on hold.
+    held: bool,
 }
 
 /// The user agent of all ports. See the crate docs for the drive loop.
@@ -529,7 +546,17 @@ impl UserAgent {
             .iter()
             .flatten()
             .filter_map(|c| c.session_timer.map(|t| t.2));
-        tx.chain(stx).chain(regs).chain(oks).chain(sessions).min()
+        let retries = self
+            .calls
+            .iter()
+            .flatten()
+            .filter_map(|c| c.reinvite_retry.map(|r| r.0));
+        tx.chain(stx)
+            .chain(regs)
+            .chain(oks)
+            .chain(sessions)
+            .chain(retries)
+            .min()
     }
 
     /// Feed one input.
@@ -1085,6 +1112,10 @@ impl UserAgent {
             prov_retransmit: None,
             last_rseq: None,
             session_timer: None,
+            reinvite: None,
+            reinvite_retry: None,
+            sdp_session: (0, 0),
+            held: false,
             incoming: None,
             ok_retransmit: None,
         };
@@ -1152,13 +1183,11 @@ impl UserAgent {
         account: AccountId,
         method: Method,
         body: Option<(&str, String)>,
-    ) {
+    ) -> Option<String> {
         let branch = self.branch();
         let via = self.via(&branch);
         let ua = self.cfg.user_agent.clone();
-        let Some(call) = self.calls[account].as_mut() else {
-            return;
-        };
+        let call = self.calls[account].as_mut()?;
         call.local_cseq += 1;
         let mut req = Request::new(method.clone(), call.remote_target.clone());
         let h = &mut req.headers;
@@ -1183,7 +1212,8 @@ impl UserAgent {
         let h = &mut req.headers;
         h.push("Content-Length", req.body.len().to_string());
         let peer = call.peer;
-        self.send_request(now, account, peer, &req, branch);
+        self.send_request(now, account, peer, &req, branch.clone());
+        Some(branch)
     }
 
     fn ack_2xx(&mut self, account: AccountId, resp: &Response) {
@@ -1210,6 +1240,21 @@ impl UserAgent {
         h.push("Content-Length", "0");
         let peer = call.peer;
         self.transmit(peer, ack.to_bytes());
+    }
+
+    /// ACK a non-2xx final response to the INVITE of client transaction `key` (built from
+    /// the request the transaction sent, so it works even when the call is already gone),
+    /// and let the transaction re-send it for retransmitted finals.
+    fn ack_final(&mut self, key: &str, resp: &Response) {
+        let Some((tx, _, peer, _)) = self.client.get_mut(key) else {
+            return;
+        };
+        if let Ok(Message::Request(invite)) = Message::parse(tx.request()) {
+            let ack = Self::ack_non_2xx(&invite, resp);
+            tx.set_ack(ack.clone());
+            let peer = *peer;
+            self.transmit(peer, ack);
+        }
     }
 
     /// RFC 3261 §17.1.1.3: the ACK for a non-2xx final response, on the INVITE's branch.
@@ -1285,21 +1330,13 @@ impl UserAgent {
         verdict: Verdict,
         key: &str,
     ) {
+        if verdict == Verdict::PassAndAck {
+            self.ack_final(key, resp);
+        }
+        let status = resp.status;
         let Some(call) = self.calls[account].as_mut() else {
             return;
         };
-        let status = resp.status;
-        if verdict == Verdict::PassAndAck {
-            if let Some(invite) = &call.invite {
-                let ack = Self::ack_non_2xx(invite, resp);
-                if let Some((tx, _, peer, _)) = self.client.get_mut(key) {
-                    tx.set_ack(ack.clone());
-                    let peer = *peer;
-                    self.transmit(peer, ack);
-                }
-            }
-        }
-        let call = self.calls[account].as_mut().expect("checked");
         match status {
             100 => {}
             101..=199 => {
@@ -1608,6 +1645,10 @@ impl UserAgent {
             prov_retransmit: None,
             last_rseq: None,
             session_timer: None,
+            reinvite: None,
+            reinvite_retry: None,
+            sdp_session: (0, 0),
+            held: false,
             incoming: None,
             ok_retransmit: None,
         };
@@ -1636,6 +1677,88 @@ impl UserAgent {
             account,
             event: CallEvent::Replaced,
         });
+    }
+
+    /// Send a re-INVITE offering `direction` (hold: sendonly, resume: sendrecv).
+    fn reinvite(&mut self, now: Instant, account: AccountId, direction: Direction) {
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        if call.state != CallState::Confirmed || call.reinvite.is_some() {
+            return;
+        }
+        call.reinvite_retry = None;
+        if call.sdp_session.0 == 0 {
+            call.sdp_session = ((self.rng.next_u64() >> 2) + 1, 1);
+        }
+        call.sdp_session.1 += 1;
+        let (session, version) = call.sdp_session;
+        let port = self.cfg.accounts[account].rtp_port;
+        let body = media::offer_version(
+            self.cfg.local.ip(),
+            port,
+            &self.cfg.codecs,
+            session,
+            version,
+            direction,
+        );
+        self.extra_headers = vec![("Contact".into(), self.contact(account))];
+        let sdp = Some(("application/sdp", body));
+        let branch = self.in_dialog_request_with(now, account, Method::Invite, sdp);
+        if let (Some(call), Some(b)) = (self.calls[account].as_mut(), branch) {
+            call.reinvite = Some((b, direction));
+        }
+    }
+
+    fn on_reinvite_response(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        resp: &Response,
+        verdict: Verdict,
+        key: &str,
+    ) {
+        if verdict == Verdict::PassAndAck {
+            self.ack_final(key, resp);
+        }
+        let Some((_, direction)) = self.calls[account]
+            .as_ref()
+            .and_then(|c| c.reinvite.clone())
+        else {
+            return; // the call ended meanwhile (BYE during our re-INVITE)
+        };
+
+        if resp.status < 200 {
+            return;
+        }
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        call.reinvite = None;
+        match resp.status {
+            200..=299 => {
+                call.held = direction != Direction::SendRecv;
+                let held = call.held;
+                self.ack_2xx(account, resp);
+                if let Some(session) = media::read_answer(&resp.body, &self.cfg.codecs) {
+                    self.emit(Event::Media { account, session });
+                }
+                self.emit(Event::Call {
+                    account,
+                    event: CallEvent::HoldChanged { held },
+                });
+            }
+            491 => {
+                // §14.1: retry after 2.1-4 s if we own the Call-ID (we placed the call),
+                // else 0-2 s, so the two sides do not collide again.
+                let (lo, span) = if call.uac { (2100, 1900) } else { (0, 2000) };
+                let wait = Duration::from_millis(lo + (self.rng.fraction() * span as f64) as u64);
+                if let Some(call) = self.calls[account].as_mut() {
+                    call.reinvite_retry = Some((now + wait, direction));
+                }
+            }
+            _ => {} // the session stays as it was (RFC 3261 §14.1)
+        }
     }
 
     /// Blind transfer as transferor: REFER in our call.
@@ -1681,6 +1804,11 @@ impl UserAgent {
         if let Some(call) = &self.calls[account] {
             // A re-INVITE inside the dialog: answer with our SDP (hold etc. come later).
             let in_dialog = req.headers.call_id().ok() == Some(call.call_id.as_str());
+            if in_dialog && call.state == CallState::Confirmed && call.reinvite.is_some() {
+                // Glare (RFC 3261 §14.2): both sides re-INVITE at once.
+                self.respond(now, from, &req, 491, None);
+                return;
+            }
             if in_dialog && call.state == CallState::Confirmed {
                 self.refreshed(now, account, &req);
                 // A re-INVITE (hold, resume, codec change): answer its offer, or offer if
@@ -1786,6 +1914,10 @@ impl UserAgent {
             prov_retransmit: None,
             last_rseq: None,
             session_timer: None,
+            reinvite: None,
+            reinvite_retry: None,
+            sdp_session: (0, 0),
+            held: false,
             incoming: Some((req.clone(), key)),
             ok_retransmit: None,
         });
@@ -1999,6 +2131,10 @@ impl UserAgent {
             Command::Answer(a) if a < self.calls.len() => self.answer(now, a),
             Command::RejectBusy(a) if a < self.calls.len() => self.reject(now, a, 486),
             Command::Hangup(a) if a < self.calls.len() => self.hangup(now, a),
+            Command::Hold(a) if a < self.calls.len() => self.reinvite(now, a, Direction::SendOnly),
+            Command::Resume(a) if a < self.calls.len() => {
+                self.reinvite(now, a, Direction::SendRecv)
+            }
             Command::BlindTransfer { account, target } if account < self.calls.len() => {
                 self.blind_transfer(now, account, &target)
             }
@@ -2361,7 +2497,10 @@ impl UserAgent {
             }
             Verdict::Pass | Verdict::PassAndAck => match tx_method {
                 Method::Register => self.on_register_response(now, account, &resp),
-                Method::Invite => self.on_invite_response(now, account, &resp, verdict, &key),
+                Method::Invite if self.is_current_invite(account, &key) => {
+                    self.on_invite_response(now, account, &resp, verdict, &key)
+                }
+                Method::Invite => self.on_reinvite_response(now, account, &resp, verdict, &key),
                 Method::Options if resp.status >= 200 => self.primary_answered(now, account),
                 Method::Refer if resp.status >= 300 => self.emit(Event::Call {
                     account,
@@ -2511,6 +2650,17 @@ impl UserAgent {
                 );
                 self.in_dialog_request(now, account, Method::Bye);
                 self.end_call(account, CallEvent::RemoteHangup);
+            }
+        }
+        // re-INVITEs to retry after glare.
+        for account in 0..self.calls.len() {
+            let due = self.calls[account].as_ref().and_then(|c| c.reinvite_retry);
+            if let Some((at, direction)) = due.filter(|(at, _)| *at <= now) {
+                let _ = at;
+                if let Some(c) = self.calls[account].as_mut() {
+                    c.reinvite_retry = None;
+                }
+                self.reinvite(now, account, direction);
             }
         }
         // Reliable provisionals until PRACK (RFC 3262 §3); no PRACK in 64·T1: 500.

@@ -226,3 +226,106 @@ fn invite_with_replaces_takes_over_the_call() {
     let statuses: Vec<u16> = rig.responses().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![100, 481]);
 }
+
+#[test]
+fn hold_and_resume_by_re_invite() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let invite = connected(&mut rig);
+    rig.command(Command::Hold(0));
+    let (_, hold) = rig.one_request();
+    assert_eq!(hold.method, Method::Invite);
+    assert_eq!(
+        hold.headers.call_id().unwrap(),
+        invite.headers.call_id().unwrap()
+    );
+    assert_eq!(
+        hold.headers.to().unwrap().params.get("tag"),
+        Some("b2"),
+        "in the dialog"
+    );
+    let sdp = String::from_utf8(hold.body.clone()).unwrap();
+    assert!(sdp.contains("a=sendonly"), "{sdp}");
+    let mut ok = reply(&hold, 200, Some("b2"));
+    ok.body = sdp.replace("sendonly", "recvonly").into_bytes();
+    ok.headers.push("Content-Type", "application/sdp");
+    rig.receive(SERVER_A, ok);
+    assert_eq!(rig.one_request().1.method, Method::Ack);
+    assert!(call_events(&mut rig).contains(&CallEvent::HoldChanged { held: true }));
+    rig.command(Command::Resume(0));
+    let (_, resume) = rig.one_request();
+    let sdp2 = String::from_utf8(resume.body.clone()).unwrap();
+    assert!(sdp2.contains("a=sendrecv"), "{sdp2}");
+    // Same session id, version one higher (RFC 3264 §8).
+    let origin = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("o="))
+            .unwrap()
+            .split(' ')
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let (o1, o2) = (origin(&sdp), origin(&sdp2));
+    assert_eq!(o1[1], o2[1]);
+    assert_eq!(
+        o2[2].parse::<u64>().unwrap(),
+        o1[2].parse::<u64>().unwrap() + 1
+    );
+}
+
+#[test]
+fn glare_gets_491_and_our_re_invite_is_retried_later() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let invite = connected(&mut rig);
+    rig.command(Command::Hold(0));
+    let (_, hold) = rig.one_request();
+    // The far end re-INVITEs at the same moment: it gets 491 from us...
+    rig.receive_bytes(SERVER_A, &from_far_end(&invite, "INVITE", 2, "", ""));
+    let statuses: Vec<u16> = rig.responses().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![100, 491]);
+    // ...and we get 491 from it: ACK, then a new try after 2.1-4 s (we own the Call-ID).
+    rig.receive(SERVER_A, reply(&hold, 491, Some("b2")));
+    assert_eq!(rig.one_request().1.method, Method::Ack);
+    rig.advance(std::time::Duration::from_millis(2000));
+    assert!(rig
+        .take_sent()
+        .iter()
+        .all(|(_, m)| !m.as_request().is_some_and(|r| r.method == Method::Invite)));
+    rig.advance(std::time::Duration::from_millis(2100));
+    let sent = rig.take_sent();
+    let again: Vec<&Request> = requests(&sent)
+        .into_iter()
+        .filter(|r| r.method == Method::Invite)
+        .collect();
+    let mut cseqs: Vec<u32> = again
+        .iter()
+        .map(|r| r.headers.cseq().unwrap().seq)
+        .collect();
+    cseqs.dedup();
+    assert_eq!(cseqs.len(), 1, "retried once (UDP retransmissions aside)");
+    assert!(String::from_utf8_lossy(&again[0].body).contains("a=sendonly"));
+}
+
+#[test]
+fn bye_during_our_re_invite_ends_the_call_cleanly() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let invite = connected(&mut rig);
+    rig.command(Command::Hold(0));
+    let (_, hold) = rig.one_request();
+    rig.receive_bytes(SERVER_A, &from_far_end(&invite, "BYE", 2, "", ""));
+    assert_eq!(rig.responses()[0].status, 200);
+    assert_eq!(call_events(&mut rig), vec![CallEvent::RemoteHangup]);
+    // The far end then answers the re-INVITE with 481: ACKed, nothing else happens.
+    rig.receive(SERVER_A, reply(&hold, 481, Some("b2")));
+    let sent = rig.take_sent();
+    let methods: Vec<String> = requests(&sent)
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(
+        methods,
+        vec!["ACK"],
+        "a non-2xx to the re-INVITE is still ACKed"
+    );
+    assert!(call_events(&mut rig).is_empty());
+    assert!(!rig.ua.has_call(0));
+}
