@@ -312,7 +312,17 @@ impl Gateway {
         lines
     }
 
-    /// Datagrams to send now.
+    /// The transport could not reach `to`: fail what waits on it (failover at once).
+    pub fn sip_transport_error(&mut self, now: Instant, to: SipPeer) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(ua) = self.ua.as_mut() {
+            ua.handle_input(SipInput::TransportError { now, to });
+        }
+        self.drain_sip(now, &mut lines);
+        lines
+    }
+
+    /// Messages to send now.
     pub fn take_outbox(&mut self) -> Vec<(SipPeer, Vec<u8>)> {
         std::mem::take(&mut self.outbox)
     }
@@ -957,6 +967,9 @@ pub async fn run_with(
             for (to, data) in gw.take_outbox() {
                 if let Err(e) = t.send(to, data).await {
                     tracing::warn!(%to, error = %e, "SIP send failed");
+                    if e.is_transport_failure() {
+                        gw.sip_transport_error(now, to).iter().for_each(|l| out(l));
+                    }
                 }
             }
         }

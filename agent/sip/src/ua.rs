@@ -291,6 +291,15 @@ pub enum Input<'a> {
     },
     /// Time has reached `now`.
     Timeout(Instant),
+    /// The transport could not deliver to `to` (connection refused, TLS handshake
+    /// failed, ...): the transactions waiting on it fail now rather than at timer B/F
+    /// (RFC 3261 §17.1.1.2, §17.1.2.2).
+    TransportError {
+        /// When.
+        now: Instant,
+        /// The peer that could not be reached.
+        to: Peer,
+    },
 }
 
 #[derive(Debug)]
@@ -562,13 +571,16 @@ impl UserAgent {
     /// Feed one input.
     pub fn handle_input(&mut self, input: Input<'_>) {
         self.last_now = Some(match &input {
-            Input::Receive { now, .. } | Input::Command { now, .. } => *now,
+            Input::Receive { now, .. }
+            | Input::Command { now, .. }
+            | Input::TransportError { now, .. } => *now,
             Input::Timeout(now) => *now,
         });
         match input {
             Input::Receive { now, from, data } => self.on_receive(now, from, data),
             Input::Command { now, command } => self.on_command(now, command),
             Input::Timeout(now) => self.on_timeout(now),
+            Input::TransportError { now, to } => self.on_transport_error(now, to),
         }
         self.rearm();
     }
@@ -2516,6 +2528,59 @@ impl UserAgent {
         }
     }
 
+    fn on_transport_error(&mut self, now: Instant, to: Peer) {
+        let keys: Vec<String> = self
+            .client
+            .iter()
+            .filter(|(_, (tx, _, peer, _))| {
+                *peer == to
+                    && !matches!(
+                        tx.state(),
+                        crate::transaction::ClientState::Completed
+                            | crate::transaction::ClientState::Accepted
+                            | crate::transaction::ClientState::Terminated
+                    )
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            let Some((tx, account, _, method)) = self.client.get_mut(&key) else {
+                continue;
+            };
+            tx.on_transport_error();
+            let (account, method) = (*account, method.clone());
+            self.client.remove(&key);
+            self.transaction_failed(now, account, &key, method, 503);
+        }
+    }
+
+    /// A client transaction timed out (408) or its transport failed (503).
+    fn transaction_failed(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        key: &str,
+        method: Method,
+        status: u16,
+    ) {
+        match method {
+            Method::Register => self.server_failed(now, account),
+            Method::Invite if self.is_current_invite(account, key) => {
+                self.end_call(account, CallEvent::Failed { status });
+            }
+            Method::Subscribe => {
+                self.subs[account].branch = None;
+                self.subs[account].due = Some(now + self.cfg.registration.retry_base);
+            }
+            Method::Options => {
+                // The primary is still down: probe again later.
+                let next = now + self.cfg.registration.primary_probe;
+                self.regs[account].probe_due = Some(next);
+            }
+            _ => {}
+        }
+    }
+
     fn client_timer(&mut self, now: Instant, key: String) {
         let mut actions = Vec::new();
         let Some((tx, account, peer, method)) = self.client.get_mut(&key) else {
@@ -2530,22 +2595,9 @@ impl UserAgent {
         for a in actions {
             match a {
                 TxAction::Retransmit(bytes) => self.transmit(peer, bytes),
-                TxAction::TimedOut => match method {
-                    Method::Register => self.server_failed(now, account),
-                    Method::Invite if self.is_current_invite(account, &key) => {
-                        self.end_call(account, CallEvent::Failed { status: 408 });
-                    }
-                    Method::Subscribe => {
-                        self.subs[account].branch = None;
-                        self.subs[account].due = Some(now + self.cfg.registration.retry_base);
-                    }
-                    Method::Options => {
-                        // The primary is still down: probe again later.
-                        let next = now + self.cfg.registration.primary_probe;
-                        self.regs[account].probe_due = Some(next);
-                    }
-                    _ => {}
-                },
+                TxAction::TimedOut => {
+                    self.transaction_failed(now, account, &key, method.clone(), 408)
+                }
                 TxAction::Terminated => {
                     self.client.remove(&key);
                 }

@@ -112,3 +112,20 @@ fn ports_register_and_call_over_tcp() {
     agent.send("lift 2");
     agent.expect(&["ext 101]", "line: connected"], WAIT);
 }
+
+#[test]
+fn a_dead_primary_over_tcp_fails_over_to_kamailio_at_once() {
+    let k = kamailio();
+    // Nothing listens on the primary: the TCP connect is refused.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    drop(dead);
+    let tcp = tipring_sip::TransportKind::Tcp;
+    let mut agent = Agent::start_on(tcp, 1, vec![dead_addr, k.addr()], DOMAIN, None);
+    // Well before timer F (32 s): the refused connection fails the REGISTER at once.
+    let line = agent.expect(
+        &["ext 101]", "SIP: registered with"],
+        Duration::from_secs(5),
+    );
+    assert!(line.contains(&k.addr().to_string()), "{line}");
+}

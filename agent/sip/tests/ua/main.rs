@@ -88,6 +88,12 @@ impl Rig {
         self.drain();
     }
 
+    pub fn transport_error(&mut self, to: Peer) {
+        let now = self.now;
+        self.ua.handle_input(Input::TransportError { now, to });
+        self.drain();
+    }
+
     pub fn receive(&mut self, from: &str, msg: impl Into<Message>) {
         let bytes = msg.into().to_bytes();
         self.receive_bytes(from, &bytes);

@@ -340,3 +340,18 @@ fn behind_a_nat_the_contact_takes_the_address_the_registrar_saw() {
         "no loop once the address is known"
     );
 }
+
+#[test]
+fn a_transport_failure_fails_over_at_once() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    let (to, _) = rig.one_request();
+    assert_eq!(to, peer(SERVER_A));
+    rig.transport_error(peer(SERVER_A));
+    let (to, req) = rig.one_request();
+    assert_eq!(
+        (to, req.method.clone()),
+        (peer(SERVER_B), Method::Register),
+        "no wait for timer F"
+    );
+}
