@@ -14,8 +14,14 @@
 //!   OPTIONS probes to return to the primary; the state of each account is reported.
 //! * calls: INVITE as caller and callee with SDP offer/answer ([`media`]), 180/183/200/ACK,
 //!   2xx retransmission until ACK, CANCEL (and the CANCEL/200 race), BYE, 486 when busy,
-//!   302 redirects, PRACK (RFC 3262), session timers (RFC 4028), DTMF by SIP INFO,
-//!   message-summary NOTIFY (RFC 3842), OPTIONS.
+//!   302 redirects, PRACK (RFC 3262), session timers (RFC 4028), hold/resume by re-INVITE
+//!   with 491 glare back-off, transfers (REFER as transferor and transferee, INVITE with
+//!   Replaces), DTMF by SIP INFO, message-summary SUBSCRIBE/NOTIFY (RFC 3842), OPTIONS.
+//! * NAT and transports: `received`/`rport` both ways (RFC 3581), public Contact learned
+//!   from the registrar, [`Input::TransportError`] fails waiting transactions at once.
+//!
+//! The shell (`tipring-sip-transport` for UDP/TCP/TLS sockets) stays outside: it feeds
+//! whole messages in and sends what comes out.
 //!
 //! Messages are parsed and checked by `tipring-sip-message`: a malformed request gets the
 //! RFC's answer (400 with a reason, 505, 501, 416, 420, 415, ...) or is dropped, and is
