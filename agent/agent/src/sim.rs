@@ -322,6 +322,26 @@ impl Gateway {
         lines
     }
 
+    /// Ask every registered port to remove its binding (at shutdown).
+    pub fn unregister_all(&mut self, now: Instant) {
+        let mut lines = Vec::new();
+        for i in 0..self.slots.len() {
+            self.sip_command(now, SipCommand::Unregister(i), &mut lines);
+        }
+    }
+
+    /// Whether no port is registered or registering any more.
+    pub fn all_unregistered(&self) -> bool {
+        self.ua.as_ref().is_none_or(|ua| {
+            (0..self.slots.len()).all(|i| {
+                matches!(
+                    ua.registration(i),
+                    None | Some(RegistrationState::Idle) | Some(RegistrationState::Failed { .. })
+                )
+            })
+        })
+    }
+
     /// Messages to send now.
     pub fn take_outbox(&mut self) -> Vec<(SipPeer, Vec<u8>)> {
         std::mem::take(&mut self.outbox)
@@ -1007,6 +1027,26 @@ pub async fn run_with(
                 }
                 prompt();
             }
+        }
+    }
+    // Remove the ports' bindings before leaving (expires=0), waiting at most 2 s.
+    if let Some(t) = transports.as_mut() {
+        gw.unregister_all(now);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while !gw.all_unregistered() {
+            for (to, data) in gw.take_outbox() {
+                let _ = t.send(to, data).await;
+            }
+            match tokio::time::timeout_at(deadline, t.recv()).await {
+                Ok(tipring_sip_transport::Event::Message { from, data }) => {
+                    let _ = gw.sip_receive(now, from, &data);
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        for (to, data) in gw.take_outbox() {
+            let _ = t.send(to, data).await;
         }
     }
     out("bye");
