@@ -283,7 +283,11 @@ impl Gateway {
             transport: sip.transport,
             user_agent: format!("Tipring/{}", env!("CARGO_PKG_VERSION")),
             timers: Default::default(),
-            registration: Default::default(),
+            registration: tipring_sip::RegistrationPolicy {
+                // UDP NAT bindings close in ~30-60 s; streams keep alive with CRLF.
+                keepalive: (sip.transport == TransportKind::Udp).then_some(Duration::from_secs(25)),
+                ..Default::default()
+            },
             rng_seed: seed,
             codecs: vec![
                 tipring_sip::media::PCMU,

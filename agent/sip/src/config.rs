@@ -131,6 +131,10 @@ pub struct RegistrationPolicy {
     pub auth_failure_retry: Duration,
     /// While registered to a backup, probe the primary this often.
     pub primary_probe: Duration,
+    /// Send OPTIONS to each registrar in use this often, to keep NAT bindings open and
+    /// notice a dead registrar between refreshes (a timed-out ping fails over).
+    /// `None`: no pings (stream transports keep alive with CRLF instead).
+    pub keepalive: Option<Duration>,
 }
 
 impl Default for RegistrationPolicy {
@@ -141,6 +145,7 @@ impl Default for RegistrationPolicy {
             retry_max: Duration::from_secs(1800),
             auth_failure_retry: Duration::from_secs(1200),
             primary_probe: Duration::from_secs(60),
+            keepalive: None,
         }
     }
 }

@@ -423,6 +423,9 @@ pub struct UserAgent {
     extra_headers: Vec<(String, String)>,
     /// Counters.
     stats: Stats,
+    /// Next OPTIONS keep-alive round, and the pings in flight (branch -> server).
+    keepalive_due: Option<Instant>,
+    keepalive_tx: HashMap<String, Peer>,
     /// The time of the input being handled (for helpers called without one).
     last_now: Option<Instant>,
     /// Our address as the registrar sees it (Via received/rport), when it differs from
@@ -503,6 +506,8 @@ impl UserAgent {
             extra_headers: Vec::new(),
             public: None,
             stats: Stats::default(),
+            keepalive_due: None,
+            keepalive_tx: HashMap::new(),
             last_now: None,
             tx_timers: BinaryHeap::new(),
             touched: Vec::new(),
@@ -543,6 +548,7 @@ impl UserAgent {
             .iter()
             .flat_map(|r| [r.due, r.probe_due])
             .chain(self.subs.iter().map(|s| s.due))
+            .chain(std::iter::once(self.keepalive_due))
             .flatten();
         let oks = self
             .calls
@@ -803,6 +809,9 @@ impl UserAgent {
                 // On a backup: keep probing the primary to return to it when it recovers.
                 self.regs[account].probe_due =
                     (self.regs[account].server_idx > 0).then(|| now + policy.primary_probe);
+                if let (Some(every), None) = (policy.keepalive, self.keepalive_due) {
+                    self.keepalive_due = Some(now + every);
+                }
                 let sub = &self.subs[account];
                 if self.cfg.accounts[account].subscribe_mwi
                     && !sub.active
@@ -1018,11 +1027,41 @@ impl UserAgent {
         }
     }
 
-    /// Send OPTIONS to the account's primary server (RFC 3261 §11).
-    fn probe_primary(&mut self, now: Instant, account: AccountId) {
-        let Some(&primary) = self.cfg.accounts[account].servers.first() else {
+    /// One OPTIONS to every registrar an account is registered with.
+    fn send_keepalives(&mut self, now: Instant) {
+        let Some(every) = self.cfg.registration.keepalive else {
             return;
         };
+        let mut servers: Vec<(Peer, AccountId)> = Vec::new();
+        for (a, r) in self.regs.iter().enumerate() {
+            if let RegistrationState::Registered { server, .. } = &r.state {
+                if !servers.iter().any(|(s, _)| s == server) {
+                    servers.push((*server, a));
+                }
+            }
+        }
+        if servers.is_empty() {
+            return; // rescheduled when an account registers again
+        }
+        for (server, account) in servers {
+            if self.keepalive_tx.values().any(|s| *s == server) {
+                continue; // the last ping is still out
+            }
+            let branch = self.options(now, account, server);
+            self.keepalive_tx.insert(branch, server);
+        }
+        self.keepalive_due = Some(now + every);
+    }
+
+    /// Send OPTIONS to the account's primary server (RFC 3261 §11).
+    fn probe_primary(&mut self, now: Instant, account: AccountId) {
+        if let Some(&primary) = self.cfg.accounts[account].servers.first() {
+            self.options(now, account, primary);
+        }
+    }
+
+    /// An out-of-dialog OPTIONS to `server` on behalf of `account`; its branch.
+    fn options(&mut self, now: Instant, account: AccountId, server: Peer) -> String {
         let branch = self.branch();
         let uri = Uri::Sip(SipUri::new(Host::Domain(
             self.cfg.accounts[account].domain.clone(),
@@ -1040,7 +1079,8 @@ impl UserAgent {
         h.push("CSeq", CSeq::new(1, Method::Options).to_string());
         h.push("User-Agent", self.cfg.user_agent.clone());
         h.push("Content-Length", "0");
-        self.send_request(now, account, primary, &req, branch);
+        self.send_request(now, account, server, &req, branch.clone());
+        branch
     }
 
     /// The primary answered a probe: register with it again (the binding on the backup
@@ -2513,6 +2553,8 @@ impl UserAgent {
                     self.on_invite_response(now, account, &resp, verdict, &key)
                 }
                 Method::Invite => self.on_reinvite_response(now, account, &resp, verdict, &key),
+                Method::Options
+                    if resp.status >= 200 && self.keepalive_tx.remove(&key).is_some() => {}
                 Method::Options if resp.status >= 200 => self.primary_answered(now, account),
                 Method::Refer if resp.status >= 300 => self.emit(Event::Call {
                     account,
@@ -2571,6 +2613,19 @@ impl UserAgent {
             Method::Subscribe => {
                 self.subs[account].branch = None;
                 self.subs[account].due = Some(now + self.cfg.registration.retry_base);
+            }
+            Method::Options if self.keepalive_tx.contains_key(key) => {
+                // The registrar no longer answers: every account on it fails over.
+                let server = self.keepalive_tx.remove(key).expect("checked");
+                for a in 0..self.regs.len() {
+                    let on_it = matches!(
+                        &self.regs[a].state,
+                        RegistrationState::Registered { server: s, .. } if *s == server
+                    );
+                    if on_it && self.regs[a].branch.is_none() {
+                        self.server_failed(now, a);
+                    }
+                }
             }
             Method::Options => {
                 // The primary is still down: probe again later.
@@ -2738,6 +2793,11 @@ impl UserAgent {
                     });
                 }
             }
+        }
+        // OPTIONS keep-alives: one per registrar in use.
+        if self.keepalive_due.is_some_and(|d| d <= now) {
+            self.keepalive_due = None;
+            self.send_keepalives(now);
         }
         // Registration refreshes and retries, probes of the primary, subscriptions.
         for account in 0..self.regs.len() {

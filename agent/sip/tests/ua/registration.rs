@@ -355,3 +355,44 @@ fn a_transport_failure_fails_over_at_once() {
         "no wait for timer F"
     );
 }
+
+#[test]
+fn options_keepalive_detects_a_dead_registrar_and_fails_over() {
+    let mut rig = Rig::new(vec![account("101"), account("102")]);
+    rig.ua = tipring_sip::UserAgent::new(tipring_sip::UaConfig {
+        registration: tipring_sip::RegistrationPolicy {
+            keepalive: Some(Duration::from_secs(30)),
+            ..Default::default()
+        },
+        ..rig.ua.config().clone()
+    });
+    for a in 0..2 {
+        rig.command(Command::Register(a));
+        let (_, req) = rig.one_request();
+        rig.receive(SERVER_A, ok(&req, 3600));
+    }
+    // One ping per registrar, not per account.
+    rig.advance(Duration::from_secs(30));
+    let (to, ping) = rig.one_request();
+    assert_eq!((to, ping.method.clone()), (peer(SERVER_A), Method::Options));
+    rig.receive(SERVER_A, reply(&ping, 200, Some("k")));
+    rig.advance(Duration::from_secs(30));
+    let (_, ping) = rig.one_request();
+    // This one is never answered: after timer F both accounts move to the backup.
+    let _ = ping;
+    rig.advance(Duration::from_secs(33));
+    let to_b: Vec<_> = rig
+        .take_sent()
+        .into_iter()
+        .filter(|(p, m)| {
+            *p == peer(SERVER_B) && m.as_request().is_some_and(|r| r.method == Method::Register)
+        })
+        .collect();
+    let mut call_ids: Vec<String> = to_b
+        .iter()
+        .map(|(_, m)| m.headers().call_id().unwrap().to_string())
+        .collect();
+    call_ids.sort();
+    call_ids.dedup();
+    assert_eq!(call_ids.len(), 2, "both accounts fail over");
+}
