@@ -1,0 +1,1050 @@
+//! Calls: INVITE both ways, offer/answer, CANCEL, BYE, PRACK, session timers, hold, transfers.
+
+use super::*;
+
+impl UserAgent {
+    // ----- calls --------------------------------------------------------------------------
+
+    pub(super) fn sdp_offer(&mut self, account: AccountId) -> String {
+        let port = self.cfg.accounts[account].rtp_port;
+        let session = self.rng.next_u64() >> 1;
+        media::offer(
+            self.cfg.local.ip(),
+            port,
+            &self.cfg.codecs,
+            session,
+            Direction::SendRecv,
+        )
+    }
+
+    /// Answer `offer` for the account: our SDP, after reporting what was agreed.
+    pub(super) fn sdp_answer(
+        &mut self,
+        account: AccountId,
+        offer: &[u8],
+    ) -> Result<String, Refusal> {
+        let port = self.cfg.accounts[account].rtp_port;
+        let session = self.rng.next_u64() >> 1;
+        let (sdp, agreed) =
+            media::answer(offer, self.cfg.local.ip(), port, &self.cfg.codecs, session)?;
+        self.emit(Event::Media {
+            account,
+            session: agreed,
+        });
+        Ok(sdp)
+    }
+
+    pub(super) fn dial(&mut self, now: Instant, account: AccountId, number: &str) {
+        if self.calls[account].is_some() {
+            return;
+        }
+        let a = &self.cfg.accounts[account];
+        let Some(&peer) = a
+            .servers
+            .get(self.regs[account].server_idx)
+            .or(a.servers.first())
+        else {
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::Failed { status: 503 },
+            });
+            return;
+        };
+        let target = Uri::Sip(SipUri::new(Host::Domain(a.domain.clone())).with_user(number));
+        let call_id = format!("{}@{}", self.rng.hex(20), self.cfg.local.ip());
+        let local_tag = self.rng.hex(10);
+        let local = self.aor(account);
+        let remote = NameAddr::new(target.clone());
+        let body = self.sdp_offer(account);
+        let mut call = Call {
+            state: CallState::Calling,
+            uac: true,
+            call_id,
+            local_tag,
+            remote_tag: None,
+            local,
+            remote,
+            remote_target: target,
+            route_set: Vec::new(),
+            local_cseq: 0,
+            peer,
+            invite: None,
+            invite_branch: None,
+            invite_auth_tries: 0,
+            redirects: 0,
+            prov_retransmit: None,
+            last_rseq: None,
+            session_timer: None,
+            reinvite: None,
+            reinvite_retry: None,
+            sdp_session: (0, 0),
+            held: false,
+            incoming: None,
+            ok_retransmit: None,
+        };
+        let req = self.build_invite(account, &mut call, body.into_bytes());
+        self.send_invite(now, account, call, req);
+    }
+
+    pub(super) fn build_invite(
+        &mut self,
+        account: AccountId,
+        call: &mut Call,
+        body: Vec<u8>,
+    ) -> Request {
+        call.local_cseq += 1;
+        let mut req = Request::new(Method::Invite, call.remote_target.clone());
+        let h = &mut req.headers;
+        h.push("Max-Forwards", "70");
+        h.push("From", format!("{};tag={}", call.local, call.local_tag));
+        h.push("To", call.remote.to_string());
+        h.push("Call-ID", call.call_id.clone());
+        h.push(
+            "CSeq",
+            CSeq::new(call.local_cseq, Method::Invite).to_string(),
+        );
+        h.push("Contact", self.contact(account));
+        h.push("Allow", ALLOW);
+        h.push("Supported", "100rel, replaces, timer");
+        h.push("User-Agent", self.cfg.user_agent.clone());
+        h.push("Content-Type", "application/sdp");
+        req.body = body;
+        req
+    }
+
+    pub(super) fn send_invite(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        mut call: Call,
+        mut req: Request,
+    ) {
+        let branch = self.branch();
+        req.headers.push_front("Via", self.via(&branch));
+        req.headers
+            .set("Content-Length", req.body.len().to_string());
+        call.invite_branch = Some(branch.clone());
+        call.invite = Some(req.clone());
+        let peer = call.peer;
+        self.calls[account] = Some(call);
+        self.send_request(now, account, peer, &req, branch);
+    }
+
+    /// A request inside the account's dialog (BYE, CANCEL-free), sent on a new transaction.
+    pub(super) fn in_dialog_request(&mut self, now: Instant, account: AccountId, method: Method) {
+        self.in_dialog_request_with(now, account, method, None);
+    }
+
+    /// An in-dialog request with extra headers (RAck for PRACK).
+    pub(super) fn in_dialog_request_with_headers(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        method: Method,
+        extra: &[(&str, String)],
+    ) {
+        self.extra_headers = extra
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.clone()))
+            .collect();
+        self.in_dialog_request_with(now, account, method, None);
+    }
+
+    /// An in-dialog request with a body of the given content type.
+    pub(super) fn in_dialog_request_with(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        method: Method,
+        body: Option<(&str, String)>,
+    ) -> Option<String> {
+        let branch = self.branch();
+        let via = self.via(&branch);
+        let ua = self.cfg.user_agent.clone();
+        let call = self.calls[account].as_mut()?;
+        call.local_cseq += 1;
+        let mut req = Request::new(method.clone(), call.remote_target.clone());
+        let h = &mut req.headers;
+        h.push("Via", via);
+        h.push("Max-Forwards", "70");
+        for r in &call.route_set {
+            h.push("Route", r.clone());
+        }
+        let (from, to) = dialog_from_to(call);
+        h.push("From", from);
+        h.push("To", to);
+        h.push("Call-ID", call.call_id.clone());
+        h.push("CSeq", CSeq::new(call.local_cseq, method).to_string());
+        h.push("User-Agent", ua);
+        for (n, v) in std::mem::take(&mut self.extra_headers) {
+            h.push(n.as_str(), v);
+        }
+        if let Some((ctype, text)) = body {
+            h.push("Content-Type", ctype);
+            req.body = text.into_bytes();
+        }
+        let h = &mut req.headers;
+        h.push("Content-Length", req.body.len().to_string());
+        let peer = call.peer;
+        self.send_request(now, account, peer, &req, branch.clone());
+        Some(branch)
+    }
+
+    pub(super) fn ack_2xx(&mut self, account: AccountId, resp: &Response) {
+        let branch = self.branch();
+        let via = self.via(&branch);
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        let Ok(cseq) = resp.headers.cseq() else {
+            return;
+        };
+        let mut ack = Request::new(Method::Ack, call.remote_target.clone());
+        let h = &mut ack.headers;
+        h.push("Via", via);
+        h.push("Max-Forwards", "70");
+        for r in &call.route_set {
+            h.push("Route", r.clone());
+        }
+        let (from, to) = dialog_from_to(call);
+        h.push("From", from);
+        h.push("To", to);
+        h.push("Call-ID", call.call_id.clone());
+        h.push("CSeq", CSeq::new(cseq.seq, Method::Ack).to_string());
+        h.push("Content-Length", "0");
+        let peer = call.peer;
+        self.transmit(peer, ack.to_bytes());
+    }
+
+    /// ACK a non-2xx final response to the INVITE of client transaction `key` (built from
+    /// the request the transaction sent, so it works even when the call is already gone),
+    /// and let the transaction re-send it for retransmitted finals.
+    pub(super) fn ack_final(&mut self, key: &str, resp: &Response) {
+        let Some((tx, _, peer, _)) = self.client.get_mut(key) else {
+            return;
+        };
+        if let Ok(Message::Request(invite)) = Message::parse(tx.request()) {
+            let ack = Self::ack_non_2xx(&invite, resp);
+            tx.set_ack(ack.clone());
+            let peer = *peer;
+            self.transmit(peer, ack);
+        }
+    }
+
+    /// RFC 3261 §17.1.1.3: the ACK for a non-2xx final response, on the INVITE's branch.
+    pub(super) fn ack_non_2xx(invite: &Request, resp: &Response) -> Vec<u8> {
+        let mut ack = Request::new(Method::Ack, invite.uri.clone());
+        let h = &mut ack.headers;
+        if let Some(v) = invite.headers.get("Via") {
+            h.push("Via", v.to_string());
+        }
+        h.push("Max-Forwards", "70");
+        for name in ["From", "Call-ID"] {
+            if let Some(v) = invite.headers.get(name) {
+                h.push(name, v.to_string());
+            }
+        }
+        if let Some(to) = resp.headers.get("To") {
+            h.push("To", to.to_string());
+        }
+        if let Ok(c) = invite.headers.cseq() {
+            h.push("CSeq", CSeq::new(c.seq, Method::Ack).to_string());
+        }
+        for r in invite.headers.get_all("Route") {
+            h.push("Route", r.to_string());
+        }
+        h.push("Content-Length", "0");
+        ack.to_bytes()
+    }
+
+    pub(super) fn cancel(&mut self, now: Instant, account: AccountId) {
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        let (Some(invite), Some(branch)) = (call.invite.clone(), call.invite_branch.clone()) else {
+            return;
+        };
+        call.state = CallState::Cancelling;
+        let mut req = Request::new(Method::Cancel, invite.uri.clone());
+        let h = &mut req.headers;
+        if let Some(v) = invite.headers.get("Via") {
+            h.push("Via", v.to_string());
+        }
+        h.push("Max-Forwards", "70");
+        for name in ["From", "To", "Call-ID"] {
+            if let Some(v) = invite.headers.get(name) {
+                h.push(name, v.to_string());
+            }
+        }
+        if let Ok(c) = invite.headers.cseq() {
+            h.push("CSeq", CSeq::new(c.seq, Method::Cancel).to_string());
+        }
+        h.push("Content-Length", "0");
+        let peer = call.peer;
+        // A CANCEL has the INVITE's branch but its own transaction (keyed by method too).
+        let bytes = req.to_bytes();
+        let tx = ClientTx::new(
+            Kind::NonInvite,
+            now,
+            bytes.clone(),
+            peer.transport.is_reliable(),
+            self.cfg.timers,
+        );
+        let key = format!("{branch}/CANCEL");
+        self.touch_client(&key);
+        self.client.insert(key, (tx, account, peer, Method::Cancel));
+        self.transmit(peer, bytes);
+    }
+
+    pub(super) fn on_invite_response(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        resp: &Response,
+        verdict: Verdict,
+        key: &str,
+    ) {
+        if verdict == Verdict::PassAndAck {
+            self.ack_final(key, resp);
+        }
+        let status = resp.status;
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        match status {
+            100 => {}
+            101..=199 => {
+                if let Ok(to) = resp.headers.to() {
+                    call.remote_tag = to
+                        .params
+                        .get("tag")
+                        .map(str::to_string)
+                        .or(call.remote_tag.take());
+                }
+                if call.state == CallState::Calling {
+                    call.state = CallState::Early;
+                }
+                let reliable = resp
+                    .headers
+                    .tokens("Require")
+                    .is_ok_and(|t| t.iter().any(|t| t.eq_ignore_ascii_case("100rel")));
+                let rseq = resp
+                    .headers
+                    .get("RSeq")
+                    .and_then(|v| v.trim().parse::<u32>().ok());
+                if let (true, Some(rseq)) = (reliable, rseq) {
+                    if call.last_rseq.is_none_or(|last| rseq > last) {
+                        call.last_rseq = Some(rseq);
+                        // The early dialog's target and route set come from this 1xx.
+                        if let Some(a) = resp
+                            .headers
+                            .contacts()
+                            .ok()
+                            .and_then(|cs| cs.into_iter().find_map(|c| c.addr().cloned()))
+                        {
+                            call.remote_target = a.uri;
+                        }
+                        let mut rr: Vec<String> = resp
+                            .headers
+                            .get_all("Record-Route")
+                            .map(str::to_string)
+                            .collect();
+                        rr.reverse();
+                        call.route_set = rr;
+                        let cseq = resp.headers.cseq().map(|c| c.seq).unwrap_or(0);
+                        let rack = format!("{rseq} {cseq} INVITE");
+                        self.in_dialog_request_with_headers(
+                            now,
+                            account,
+                            Method::Prack,
+                            &[("RAck", rack)],
+                        );
+                    }
+                }
+                let ev = if status == 183 && !resp.body.is_empty() {
+                    CallEvent::EarlyMedia
+                } else {
+                    CallEvent::Ringing
+                };
+                self.emit(Event::Call { account, event: ev });
+            }
+            200..=299 => {
+                let first = call.state != CallState::Confirmed;
+                if let Ok(to) = resp.headers.to() {
+                    call.remote_tag = to.params.get("tag").map(str::to_string);
+                }
+                if let Some(Ok(c)) = resp
+                    .headers
+                    .contacts()
+                    .ok()
+                    .map(|cs| cs.into_iter().next().ok_or(()))
+                {
+                    if let Some(a) = c.addr() {
+                        call.remote_target = a.uri.clone();
+                    }
+                }
+                // Route set from Record-Route, reversed for the UAC (§12.1.2).
+                let mut rr: Vec<String> = resp
+                    .headers
+                    .get_all("Record-Route")
+                    .map(str::to_string)
+                    .collect();
+                rr.reverse();
+                if first {
+                    call.route_set = rr;
+                }
+                let cancelling = call.state == CallState::Cancelling;
+                call.state = CallState::Confirmed;
+                if first {
+                    // RFC 4028 §7.2: the 200 says who refreshes; we are the UAC.
+                    if let Ok(Some(se)) = resp.headers.session_expires() {
+                        let we = se.refresher != Some(Refresher::Uas);
+                        call.session_timer = Some(session_timer(now, se.delta, we));
+                    }
+                }
+                self.ack_2xx(account, resp);
+                if cancelling && first {
+                    // CANCEL lost the race with the 200: end the call with BYE (§9.1).
+                    self.in_dialog_request(now, account, Method::Bye);
+                    self.calls[account] = None;
+                } else if first {
+                    if let Some(session) = media::read_answer(&resp.body, &self.cfg.codecs) {
+                        self.emit(Event::Media { account, session });
+                    }
+                    if self.transfers[account].is_some() {
+                        self.transfer_succeeded(now, account);
+                    } else {
+                        self.emit(Event::Call {
+                            account,
+                            event: CallEvent::Answered,
+                        });
+                    }
+                }
+            }
+            401 | 407 if call.invite_auth_tries == 0 && call.state != CallState::Cancelling => {
+                let Some((answer, ch)) = auth::challenge_of(resp) else {
+                    self.end_call(account, CallEvent::Failed { status });
+                    return;
+                };
+                let mut call = self.calls[account].take().expect("checked");
+                call.invite_auth_tries += 1;
+                call.state = CallState::Calling;
+                let body = call
+                    .invite
+                    .as_ref()
+                    .map(|r| r.body.clone())
+                    .unwrap_or_default();
+                let mut req = self.build_invite(account, &mut call, body);
+                let a = &self.cfg.accounts[account];
+                let cnonce = self.rng.hex(16);
+                let uri = req.uri.to_string();
+                let value = auth::authorize(
+                    &ch,
+                    a.auth_name(),
+                    a.password.expose(),
+                    &Method::Invite,
+                    &uri,
+                    &req.body,
+                    &cnonce,
+                    1,
+                );
+                match value {
+                    Some(v) => {
+                        req.headers.push(answer, v);
+                        self.send_invite(now, account, call, req);
+                    }
+                    None => {
+                        self.calls[account] = Some(call);
+                        self.end_call(account, CallEvent::Failed { status });
+                    }
+                }
+            }
+            301 | 302 if call.redirects < MAX_REDIRECTS && call.state != CallState::Cancelling => {
+                // Follow the first Contact (call forwarding by the PBX), same Call-ID and
+                // From tag, a new transaction (RFC 3261 §8.1.3.4).
+                let target =
+                    resp.headers.contacts().ok().and_then(|cs| {
+                        cs.into_iter().find_map(|c| c.addr().map(|a| a.uri.clone()))
+                    });
+                let Some(target) = target else {
+                    self.end_call(account, CallEvent::Failed { status });
+                    return;
+                };
+                let mut call = self.calls[account].take().expect("checked");
+                call.redirects += 1;
+                call.state = CallState::Calling;
+                call.remote_target = target;
+                let body = call
+                    .invite
+                    .as_ref()
+                    .map(|r| r.body.clone())
+                    .unwrap_or_default();
+                let req = self.build_invite(account, &mut call, body);
+                self.send_invite(now, account, call, req);
+            }
+            486 | 600 => self.end_call(account, CallEvent::Busy),
+            487 if call.state == CallState::Cancelling => {
+                self.calls[account] = None;
+            }
+            _ => self.end_call(account, CallEvent::Failed { status }),
+        }
+    }
+
+    /// `uac` or `uas`: which role we have in the account's call (we refresh).
+    pub(super) fn refresher_name(&self, account: AccountId) -> &'static str {
+        match self.calls[account].as_ref() {
+            Some(c) if !c.uac => "uas",
+            _ => "uac",
+        }
+    }
+
+    /// Whether `branch` is the INVITE of the account's current call.
+    pub(super) fn is_current_invite(&self, account: AccountId, branch: &str) -> bool {
+        self.calls[account]
+            .as_ref()
+            .is_some_and(|c| c.invite_branch.as_deref() == Some(branch))
+    }
+
+    pub(super) fn end_call(&mut self, account: AccountId, event: CallEvent) {
+        self.calls[account] = None;
+        if let Some(old) = self.transfers[account].take() {
+            // The transfer target failed: report it to the transferor and go back to the
+            // referring call (RFC 5589 §6 leaves the original call up).
+            let status = match &event {
+                CallEvent::Busy => 486,
+                CallEvent::Failed { status } => *status,
+                _ => 487,
+            };
+            self.calls[account] = Some(old);
+            self.notify_refer(account, status);
+            return;
+        }
+        self.emit(Event::Call { account, event });
+    }
+
+    /// Run `f` with the referring call of a transfer in the account's call slot, so that
+    /// the in-dialog request helpers address that dialog.
+    pub(super) fn on_transfer_dialog(&mut self, account: AccountId, f: impl FnOnce(&mut Self)) {
+        std::mem::swap(&mut self.calls[account], &mut self.transfers[account]);
+        f(self);
+        std::mem::swap(&mut self.calls[account], &mut self.transfers[account]);
+    }
+
+    /// NOTIFY the transferor how the transfer goes (RFC 3515 §2.4.4), in the dialog of the
+    /// call in the account's slot.
+    pub(super) fn notify_refer_in_current(&mut self, account: AccountId, status: u16) {
+        let now = self.last_now.expect("set at the start of handle_input");
+        let state = if status < 200 {
+            "active;expires=60"
+        } else {
+            "terminated;reason=noresource"
+        };
+        self.extra_headers = vec![
+            ("Event".into(), "refer".into()),
+            ("Subscription-State".into(), state.into()),
+        ];
+        let body = Some(("message/sipfrag;version=2.0", sipfrag(status)));
+        self.in_dialog_request_with(now, account, Method::Notify, body);
+    }
+
+    /// NOTIFY the transferor: in the referring dialog while the transfer runs.
+    pub(super) fn notify_refer(&mut self, account: AccountId, status: u16) {
+        if self.transfers[account].is_some() {
+            self.on_transfer_dialog(account, |ua| ua.notify_refer_in_current(account, status));
+        } else {
+            self.notify_refer_in_current(account, status);
+        }
+    }
+
+    /// REFER from the far end of a call: call the Refer-To target (with its Replaces, for
+    /// an attended transfer), keep the referring call until the target answers.
+    pub(super) fn on_refer(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref().is_some_and(|c| {
+                Some(&c.call_id) == call_id.as_ref() && c.state == CallState::Confirmed
+            })
+        });
+        let Some(account) = account else {
+            self.respond(now, from, req, 481, None);
+            return;
+        };
+        let target = match req.headers.refer_to() {
+            Ok(Some(t)) => t,
+            _ => {
+                self.respond(now, from, req, 400, None);
+                return;
+            }
+        };
+        let Uri::Sip(mut target_uri) = target.uri.clone() else {
+            self.respond(now, from, req, 416, None);
+            return;
+        };
+        if self.transfers[account].is_some() {
+            self.respond(now, from, req, 491, None);
+            return;
+        }
+        let replaces = target_uri.header_unescaped("Replaces");
+        target_uri.headers.clear();
+        let referred_by = req.headers.get("Referred-By").map(str::to_string);
+        self.respond_with(now, from, req, 202, None, |r, ua| {
+            r.headers.push("Contact", ua.contact(account));
+        });
+        self.notify_refer(account, 100);
+        // The referring call moves aside; a new call to the target takes the slot.
+        let old = self.calls[account].take().expect("found");
+        let peer = self.cfg.accounts[account]
+            .servers
+            .get(self.regs[account].server_idx)
+            .copied()
+            .unwrap_or(old.peer);
+        self.transfers[account] = Some(old);
+        let target_uri = Uri::Sip(target_uri);
+        let mut call = Call {
+            state: CallState::Calling,
+            uac: true,
+            call_id: format!("{}@{}", self.rng.hex(20), self.cfg.local.ip()),
+            local_tag: self.rng.hex(10),
+            remote_tag: None,
+            local: self.aor(account),
+            remote: NameAddr::new(target_uri.clone()),
+            remote_target: target_uri,
+            route_set: Vec::new(),
+            local_cseq: 0,
+            peer,
+            invite: None,
+            invite_branch: None,
+            invite_auth_tries: 0,
+            redirects: 0,
+            prov_retransmit: None,
+            last_rseq: None,
+            session_timer: None,
+            reinvite: None,
+            reinvite_retry: None,
+            sdp_session: (0, 0),
+            held: false,
+            incoming: None,
+            ok_retransmit: None,
+        };
+        let body = self.sdp_offer(account).into_bytes();
+        let mut invite = self.build_invite(account, &mut call, body);
+        if let Some(r) = replaces {
+            invite.headers.push("Replaces", r);
+        }
+        if let Some(rb) = referred_by {
+            invite.headers.push("Referred-By", rb);
+        }
+        self.send_invite(now, account, call, invite);
+    }
+
+    /// The transfer target answered: tell the transferor, end the referring call.
+    pub(super) fn transfer_succeeded(&mut self, now: Instant, account: AccountId) {
+        if self.transfers[account].is_none() {
+            return;
+        }
+        self.notify_refer(account, 200);
+        self.on_transfer_dialog(account, |ua| {
+            ua.in_dialog_request(now, account, Method::Bye)
+        });
+        self.transfers[account] = None;
+        self.emit(Event::Call {
+            account,
+            event: CallEvent::Replaced,
+        });
+    }
+
+    /// Send a re-INVITE offering `direction` (hold: sendonly, resume: sendrecv).
+    pub(super) fn reinvite(&mut self, now: Instant, account: AccountId, direction: Direction) {
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        if call.state != CallState::Confirmed || call.reinvite.is_some() {
+            return;
+        }
+        call.reinvite_retry = None;
+        if call.sdp_session.0 == 0 {
+            call.sdp_session = ((self.rng.next_u64() >> 2) + 1, 1);
+        }
+        call.sdp_session.1 += 1;
+        let (session, version) = call.sdp_session;
+        let port = self.cfg.accounts[account].rtp_port;
+        let body = media::offer_version(
+            self.cfg.local.ip(),
+            port,
+            &self.cfg.codecs,
+            session,
+            version,
+            direction,
+        );
+        self.extra_headers = vec![("Contact".into(), self.contact(account))];
+        let sdp = Some(("application/sdp", body));
+        let branch = self.in_dialog_request_with(now, account, Method::Invite, sdp);
+        if let (Some(call), Some(b)) = (self.calls[account].as_mut(), branch) {
+            call.reinvite = Some((b, direction));
+        }
+    }
+
+    pub(super) fn on_reinvite_response(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        resp: &Response,
+        verdict: Verdict,
+        key: &str,
+    ) {
+        if verdict == Verdict::PassAndAck {
+            self.ack_final(key, resp);
+        }
+        let Some((_, direction)) = self.calls[account]
+            .as_ref()
+            .and_then(|c| c.reinvite.clone())
+        else {
+            return; // the call ended meanwhile (BYE during our re-INVITE)
+        };
+
+        if resp.status < 200 {
+            return;
+        }
+        let Some(call) = self.calls[account].as_mut() else {
+            return;
+        };
+        call.reinvite = None;
+        match resp.status {
+            200..=299 => {
+                call.held = direction != Direction::SendRecv;
+                let held = call.held;
+                self.ack_2xx(account, resp);
+                if let Some(session) = media::read_answer(&resp.body, &self.cfg.codecs) {
+                    self.emit(Event::Media { account, session });
+                }
+                self.emit(Event::Call {
+                    account,
+                    event: CallEvent::HoldChanged { held },
+                });
+            }
+            491 => {
+                // §14.1: retry after 2.1-4 s if we own the Call-ID (we placed the call),
+                // else 0-2 s, so the two sides do not collide again.
+                let (lo, span) = if call.uac { (2100, 1900) } else { (0, 2000) };
+                let wait = Duration::from_millis(lo + (self.rng.fraction() * span as f64) as u64);
+                if let Some(call) = self.calls[account].as_mut() {
+                    call.reinvite_retry = Some((now + wait, direction));
+                }
+            }
+            _ => {} // the session stays as it was (RFC 3261 §14.1)
+        }
+    }
+
+    /// Blind transfer as transferor: REFER in our call.
+    pub(super) fn blind_transfer(&mut self, now: Instant, account: AccountId, target: &str) {
+        if !self.calls[account]
+            .as_ref()
+            .is_some_and(|c| c.state == CallState::Confirmed)
+        {
+            return;
+        }
+        let domain = self.cfg.accounts[account].domain.clone();
+        let to = Uri::Sip(SipUri::new(Host::Domain(domain)).with_user(target));
+        let aor = self.aor(account);
+        self.extra_headers = vec![
+            ("Refer-To".into(), format!("<{to}>")),
+            ("Referred-By".into(), format!("<{}>", aor.uri)),
+            ("Contact".into(), self.contact(account)),
+        ];
+        self.in_dialog_request_with(now, account, Method::Refer, None);
+    }
+
+    pub(super) fn end_call_for_transfer(&mut self, now: Instant, account: AccountId, status: u16) {
+        if (200..300).contains(&status) {
+            self.in_dialog_request(now, account, Method::Bye);
+            self.calls[account] = None;
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::Transferred,
+            });
+        } else if status >= 300 {
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::TransferFailed { status },
+            });
+        }
+    }
+
+    pub(super) fn on_incoming_invite(
+        &mut self,
+        now: Instant,
+        from: Peer,
+        req: Request,
+        key: String,
+    ) {
+        let Some(account) = self.account_for(&req) else {
+            self.respond(now, from, &req, 404, None);
+            return;
+        };
+        if let Some(call) = &self.calls[account] {
+            // A re-INVITE inside the dialog: answer with our SDP (hold etc. come later).
+            let in_dialog = req.headers.call_id().ok() == Some(call.call_id.as_str());
+            if in_dialog && call.state == CallState::Confirmed && call.reinvite.is_some() {
+                // Glare (RFC 3261 §14.2): both sides re-INVITE at once.
+                self.respond(now, from, &req, 491, None);
+                return;
+            }
+            if in_dialog && call.state == CallState::Confirmed {
+                self.refreshed(now, account, &req);
+                // A re-INVITE (hold, resume, codec change): answer its offer, or offer if
+                // it has none.
+                let body = if req.body.is_empty() {
+                    self.sdp_offer(account)
+                } else {
+                    match self.sdp_answer(account, &req.body) {
+                        Ok(b) => b,
+                        Err(_) => {
+                            self.respond(now, from, &req, 488, None);
+                            return;
+                        }
+                    }
+                };
+                let tag = self.calls[account].as_ref().map(|c| c.local_tag.clone());
+                self.respond_with(now, from, &req, 200, tag.as_deref(), |r, ua| {
+                    r.headers.push("Contact", ua.contact(account));
+                    r.headers.push("Content-Type", "application/sdp");
+                    r.body = body.into_bytes();
+                });
+                return;
+            }
+        }
+        // RFC 3891: an INVITE with Replaces takes over the dialog it names (attended
+        // transfer toward us): answered at once, the replaced call ended with BYE.
+        let replacing = match (req.headers.replaces(), &self.calls[account]) {
+            (Ok(Some(r)), Some(call)) => {
+                let tags = (r.to_tag.as_str(), r.from_tag.as_str());
+                let remote = call.remote_tag.as_deref().unwrap_or_default();
+                let ours = call.call_id == r.call_id
+                    && (tags == (call.local_tag.as_str(), remote)
+                        || tags == (remote, call.local_tag.as_str()));
+                if !ours || call.state != CallState::Confirmed {
+                    self.respond(now, from, &req, 481, None);
+                    return;
+                }
+                true
+            }
+            (Ok(Some(_)), None) => {
+                self.respond(now, from, &req, 481, None);
+                return;
+            }
+            _ => false,
+        };
+        if replacing {
+            self.in_dialog_request(now, account, Method::Bye);
+            self.calls[account] = None;
+        } else if self.calls[account].is_some() {
+            self.respond(now, from, &req, 486, None);
+            return;
+        }
+        if !req.body.is_empty() {
+            let ip = self.cfg.local.ip();
+            if let Err(refusal) = media::answer(&req.body, ip, 0, &self.cfg.codecs, 0) {
+                tracing::info!(?refusal, "refusing an INVITE whose offer we cannot answer");
+                self.respond(now, from, &req, 488, None);
+                return;
+            }
+        }
+        let local_tag = self.rng.hex(10);
+        let (Ok(from_h), Ok(to_h), Ok(call_id)) =
+            (req.headers.from(), req.headers.to(), req.headers.call_id())
+        else {
+            self.respond(now, from, &req, 400, None);
+            return;
+        };
+        let remote_target = req
+            .headers
+            .contacts()
+            .ok()
+            .and_then(|cs| cs.into_iter().next())
+            .and_then(|c| c.addr().map(|a| a.uri.clone()))
+            .unwrap_or_else(|| from_h.uri.clone());
+        let route_set: Vec<String> = req
+            .headers
+            .get_all("Record-Route")
+            .map(str::to_string)
+            .collect();
+        let (number, name, private) = caller_identity(&req.headers, &from_h);
+        let alert_info = req.headers.get("Alert-Info").map(str::to_string);
+        let mut local = to_h.clone();
+        local.params.remove("tag");
+        let mut remote = from_h.clone();
+        let remote_tag = remote.params.get("tag").map(str::to_string);
+        remote.params.remove("tag");
+        self.calls[account] = Some(Call {
+            state: CallState::Ringing,
+            uac: false,
+            call_id: call_id.to_string(),
+            local_tag: local_tag.clone(),
+            remote_tag,
+            local,
+            remote,
+            remote_target,
+            route_set,
+            local_cseq: 0,
+            peer: from,
+            invite: None,
+            invite_branch: None,
+            invite_auth_tries: 0,
+            redirects: 0,
+            prov_retransmit: None,
+            last_rseq: None,
+            session_timer: None,
+            reinvite: None,
+            reinvite_retry: None,
+            sdp_session: (0, 0),
+            held: false,
+            incoming: Some((req.clone(), key)),
+            ok_retransmit: None,
+        });
+        if replacing {
+            self.answer(now, account);
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::Replaced,
+            });
+            return;
+        }
+        let requires_100rel = req
+            .headers
+            .tokens("Require")
+            .is_ok_and(|t| t.iter().any(|t| t.eq_ignore_ascii_case("100rel")));
+        if requires_100rel {
+            // RFC 3262 §3: a reliable provisional, retransmitted until PRACKed.
+            let contact = self.contact(account);
+            let mut ringing = req.make_response(180, "Ringing", Some(&local_tag));
+            ringing.headers.push("Require", "100rel");
+            ringing.headers.push("RSeq", "1");
+            ringing.headers.push("Contact", contact);
+            ringing.headers.set("Content-Length", "0");
+            let bytes = ringing.to_bytes();
+            self.server_send(now, &req, 180, bytes.clone());
+            self.transmit(from, bytes.clone());
+            if !from.transport.is_reliable() {
+                let r = Retransmit::start(now, bytes, &self.cfg.timers);
+                if let Some(call) = self.calls[account].as_mut() {
+                    call.prov_retransmit = Some(r);
+                }
+            }
+        } else {
+            self.respond(now, from, &req, 180, Some(&local_tag));
+        }
+        self.emit(Event::Call {
+            account,
+            event: CallEvent::Incoming {
+                number,
+                name,
+                private,
+                alert_info,
+            },
+        });
+    }
+
+    /// Which account an incoming request is for: the Request-URI user, else the To user.
+    pub(super) fn account_for(&self, req: &Request) -> Option<AccountId> {
+        let user_of = |u: &Uri| match u {
+            Uri::Sip(s) => s.user_unescaped(),
+            Uri::Tel(t) => Some(t.digits()),
+            Uri::Other(_) => None,
+        };
+        let candidates = [
+            user_of(&req.uri),
+            req.headers.to().ok().and_then(|t| user_of(&t.uri)),
+        ];
+        candidates
+            .into_iter()
+            .flatten()
+            .find_map(|u| self.cfg.accounts.iter().position(|a| a.user == u))
+    }
+
+    pub(super) fn answer(&mut self, now: Instant, account: AccountId) {
+        let Some(call) = self.calls[account].as_ref() else {
+            return;
+        };
+        if call.state != CallState::Ringing {
+            return;
+        }
+        let Some((req, _)) = call.incoming.clone() else {
+            return;
+        };
+        let tag = call.local_tag.clone();
+        let peer = call.peer;
+        let body = if req.body.is_empty() {
+            self.sdp_offer(account) // late offer: the ACK carries the answer
+        } else {
+            match self.sdp_answer(account, &req.body) {
+                Ok(b) => b,
+                Err(_) => return self.reject(now, account, 488),
+            }
+        };
+        let mut resp = req.make_response(200, "OK", Some(&tag));
+        // RFC 4028 §9: honour the caller's Session-Expires; the caller refreshes unless
+        // it asked us to.
+        let timer = req.headers.session_expires().ok().flatten().map(|se| {
+            let delta = se.delta.max(MIN_SE);
+            let refresher = se.refresher.unwrap_or(Refresher::Uac);
+            let name = if refresher == Refresher::Uac {
+                "uac"
+            } else {
+                "uas"
+            };
+            resp.headers
+                .push("Session-Expires", format!("{delta};refresher={name}"));
+            if req
+                .headers
+                .tokens("Supported")
+                .is_ok_and(|t| t.iter().any(|t| t.eq_ignore_ascii_case("timer")))
+            {
+                resp.headers.push("Require", "timer");
+            }
+            session_timer(now, delta, refresher == Refresher::Uas)
+        });
+        resp.headers.push("Contact", self.contact(account));
+        resp.headers.push("Allow", ALLOW);
+        resp.headers.push("Content-Type", "application/sdp");
+        resp.headers.set("Content-Length", body.len().to_string());
+        resp.body = body.into_bytes();
+        let bytes = resp.to_bytes();
+        self.server_send(now, &req, 200, bytes.clone());
+        self.transmit(peer, bytes.clone());
+        let retransmit = (!peer.transport.is_reliable())
+            .then(|| Retransmit::start(now, bytes, &self.cfg.timers));
+        let call = self.calls[account].as_mut().expect("checked");
+        call.state = CallState::Confirmed;
+        call.prov_retransmit = None;
+        call.session_timer = timer;
+        call.ok_retransmit = retransmit;
+        self.emit(Event::Call {
+            account,
+            event: CallEvent::Answered,
+        });
+    }
+
+    pub(super) fn reject(&mut self, now: Instant, account: AccountId, status: u16) {
+        let Some(call) = self.calls[account].take() else {
+            return;
+        };
+        if let Some((req, _)) = call.incoming {
+            self.respond(now, call.peer, &req, status, Some(&call.local_tag));
+        }
+    }
+
+    pub(super) fn hangup(&mut self, now: Instant, account: AccountId) {
+        let Some(call) = self.calls[account].as_ref() else {
+            return;
+        };
+        match (call.uac, call.state) {
+            (true, CallState::Calling | CallState::Early) => self.cancel(now, account),
+            (_, CallState::Confirmed) => {
+                self.in_dialog_request(now, account, Method::Bye);
+                self.calls[account] = None;
+            }
+            (false, CallState::Ringing) => self.reject(now, account, 480),
+            _ => {}
+        }
+    }
+}

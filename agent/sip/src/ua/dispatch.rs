@@ -1,0 +1,666 @@
+//! Input dispatch: received requests and responses to their handlers, commands, timers.
+
+use super::*;
+
+impl UserAgent {
+    // ----- input dispatch -----------------------------------------------------------------
+
+    pub(super) fn on_command(&mut self, now: Instant, cmd: Command) {
+        match cmd {
+            Command::Register(a) if a < self.regs.len() => {
+                self.regs[a].unregistering = false;
+                self.regs[a].server_idx = 0;
+                self.register(now, a);
+            }
+            Command::Unregister(a) if a < self.regs.len() => {
+                if matches!(self.regs[a].state, RegistrationState::Registered { .. }) {
+                    self.regs[a].unregistering = true;
+                    self.register(now, a);
+                } else {
+                    self.regs[a].due = None;
+                    self.set_reg_state(a, RegistrationState::Idle);
+                }
+            }
+            Command::Dial { account, number } if account < self.calls.len() => {
+                self.dial(now, account, &number)
+            }
+            Command::Answer(a) if a < self.calls.len() => self.answer(now, a),
+            Command::RejectBusy(a) if a < self.calls.len() => self.reject(now, a, 486),
+            Command::Hangup(a) if a < self.calls.len() => self.hangup(now, a),
+            Command::Hold(a) if a < self.calls.len() => self.reinvite(now, a, Direction::SendOnly),
+            Command::Resume(a) if a < self.calls.len() => {
+                self.reinvite(now, a, Direction::SendRecv)
+            }
+            Command::BlindTransfer { account, target } if account < self.calls.len() => {
+                self.blind_transfer(now, account, &target)
+            }
+            Command::SendDtmf {
+                account,
+                digit,
+                duration_ms,
+            } if self
+                .calls
+                .get(account)
+                .is_some_and(|c| c.as_ref().is_some_and(|c| c.state == CallState::Confirmed)) =>
+            {
+                let body = format!("Signal={digit}\r\nDuration={duration_ms}\r\n");
+                let info = Some(("application/dtmf-relay", body));
+                self.in_dialog_request_with(now, account, Method::Info, info);
+            }
+            other => tracing::warn!(?other, "command for an account that does not exist"),
+        }
+    }
+
+    pub(super) fn on_receive(&mut self, now: Instant, from: Peer, data: &[u8]) {
+        let msg = match Message::parse(data) {
+            Ok(m) => m,
+            Err(e) => {
+                let answered = e.response(None).map(|r| {
+                    let status = r.status;
+                    self.transmit(from, r.to_bytes());
+                    status
+                });
+                self.emit(Event::BadMessage {
+                    from,
+                    reason: e.to_string(),
+                    answered,
+                });
+                return;
+            }
+        };
+        match msg {
+            Message::Request(req) => self.on_request(now, from, req),
+            Message::Response(resp) => self.on_response(now, from, resp),
+        }
+    }
+
+    pub(super) fn on_request(&mut self, now: Instant, from: Peer, mut req: Request) {
+        stamp_received(&mut req, from);
+        if let Err(rej) = check_request(&req, &self.policy) {
+            if req.method != Method::Ack {
+                let resp = rej.to_response(&req.headers, None);
+                self.transmit(from, resp.to_bytes());
+            }
+            self.emit(Event::BadMessage {
+                from,
+                reason: rej.reason.clone(),
+                answered: Some(rej.status),
+            });
+            return;
+        }
+        // ACK: for a non-2xx it matches the INVITE server transaction; for a 2xx it ends
+        // the 2xx retransmissions of the dialog.
+        if req.method == Method::Ack {
+            if let Some(key) = server_key(&req).map(|(b, _)| (b, Method::Invite)) {
+                if let Some((tx, _)) = self.server.get_mut(&key) {
+                    tx.on_ack(now);
+                    self.touched
+                        .push(TimerKey::Server(key.0.clone(), key.1.to_string()));
+                }
+            }
+            let call_id = req.headers.call_id().ok().map(str::to_string);
+            for call in self.calls.iter_mut().flatten() {
+                if Some(&call.call_id) == call_id.as_ref() {
+                    call.ok_retransmit = None;
+                }
+            }
+            return;
+        }
+        let Some(key) = server_key(&req) else {
+            self.respond(now, from, &req, 400, None);
+            return;
+        };
+        if let Some((tx, peer)) = self.server.get_mut(&key) {
+            let peer = *peer;
+            if let Verdict::Resend(bytes) = tx.on_request_retransmission() {
+                self.transmit(peer, bytes);
+            }
+            return;
+        }
+        let kind = if req.method == Method::Invite {
+            Kind::Invite
+        } else {
+            Kind::NonInvite
+        };
+        self.touch_server(&key);
+        self.server.insert(
+            key.clone(),
+            (
+                ServerTx::new(kind, from.transport.is_reliable(), self.cfg.timers),
+                from,
+            ),
+        );
+        match req.method {
+            Method::Invite => {
+                self.respond(now, from, &req, 100, None);
+                self.on_incoming_invite(now, from, req, key.0);
+            }
+            Method::Cancel => self.on_cancel(now, from, &req),
+            Method::Bye => self.on_bye(now, from, &req),
+            Method::Options => self.respond_with(now, from, &req, 200, None, |r, _| {
+                r.headers.push("Accept", "application/sdp");
+                r.headers.push("Supported", "replaces");
+            }),
+            Method::Notify => self.on_notify(now, from, &req),
+            Method::Refer => self.on_refer(now, from, &req),
+            Method::Info => self.on_info(now, from, &req),
+            Method::Prack => self.on_prack(now, from, &req),
+            Method::Update => self.on_update(now, from, &req),
+            _ => self.respond(now, from, &req, 405, None),
+        }
+    }
+
+    /// NOTIFY: message-summary (RFC 3842), solicited or not (Asterisk and FreePBX send it
+    /// unsolicited); other event packages are acknowledged and ignored.
+    pub(super) fn on_notify(&mut self, now: Instant, from: Peer, req: &Request) {
+        let event = req
+            .headers
+            .get("Event")
+            .map(|e| e.trim().to_ascii_lowercase());
+        if event.as_deref().is_some_and(|e| e.starts_with("refer")) {
+            // Progress of our REFER (RFC 3515 §2.4.5): the sipfrag's status line.
+            let call_id = req.headers.call_id().ok().map(str::to_string);
+            let account = self.calls.iter().position(|c| {
+                c.as_ref()
+                    .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+            });
+            self.respond(
+                now,
+                from,
+                req,
+                if account.is_some() { 200 } else { 481 },
+                None,
+            );
+            let status = std::str::from_utf8(&req.body)
+                .ok()
+                .and_then(|b| b.split_whitespace().nth(1))
+                .and_then(|c| c.parse::<u16>().ok());
+            if let (Some(account), Some(status)) = (account, status) {
+                self.end_call_for_transfer(now, account, status);
+            }
+            return;
+        }
+        if event
+            .as_deref()
+            .is_some_and(|e| e.starts_with("message-summary"))
+        {
+            match (self.account_for(req), message_waiting(&req.body)) {
+                (Some(account), Some(waiting)) => {
+                    let terminated = req
+                        .headers
+                        .get("Subscription-State")
+                        .is_some_and(|s| s.trim().to_ascii_lowercase().starts_with("terminated"));
+                    if terminated && self.subs[account].active {
+                        self.subs[account].active = false;
+                        self.subs[account].to_tag = None;
+                        self.subs[account].due = Some(now + Duration::from_secs(5));
+                    }
+                    self.respond(now, from, req, 200, None);
+                    self.emit(Event::MessageWaiting { account, waiting });
+                }
+                (None, _) => self.respond(now, from, req, 404, None),
+                (_, None) => self.respond(now, from, req, 400, None),
+            }
+            return;
+        }
+        self.respond(now, from, req, 200, None);
+    }
+
+    /// UPDATE in a call: a session refresh (RFC 4028) without a new offer; with an
+    /// offer, answered like a re-INVITE.
+    pub(super) fn on_update(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        let Some(account) = account else {
+            self.respond(now, from, req, 481, None);
+            return;
+        };
+        let body = if req.body.is_empty() {
+            None
+        } else {
+            match self.sdp_answer(account, &req.body) {
+                Ok(b) => Some(b),
+                Err(_) => {
+                    self.respond(now, from, req, 488, None);
+                    return;
+                }
+            }
+        };
+        self.refreshed(now, account, req);
+        let se = req.headers.get("Session-Expires").map(str::to_string);
+        self.respond_with(now, from, req, 200, None, |r, ua| {
+            if let Some(se) = se {
+                r.headers.push("Session-Expires", se);
+            }
+            r.headers.push("Contact", ua.contact(account));
+            if let Some(b) = body {
+                r.headers.push("Content-Type", "application/sdp");
+                r.body = b.into_bytes();
+            }
+        });
+    }
+
+    /// The peer refreshed the session (UPDATE or re-INVITE): restart the timer.
+    pub(super) fn refreshed(&mut self, now: Instant, account: AccountId, req: &Request) {
+        let se = req.headers.session_expires().ok().flatten();
+        if let Some(call) = self.calls[account].as_mut() {
+            if let Some((interval, we, _)) = call.session_timer {
+                let delta = se.map_or(interval.as_secs() as u32, |s| s.delta);
+                call.session_timer = Some(session_timer(now, delta, we));
+            }
+        }
+    }
+
+    /// PRACK for our reliable 180 (RFC 3262 §3): stop its retransmissions.
+    pub(super) fn on_prack(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        match account {
+            Some(a) => {
+                if let Some(call) = self.calls[a].as_mut() {
+                    call.prov_retransmit = None;
+                }
+                self.respond(now, from, req, 200, None);
+            }
+            None => self.respond(now, from, req, 481, None),
+        }
+    }
+
+    /// INFO in a call: `application/dtmf-relay` keys are passed on; others acknowledged.
+    pub(super) fn on_info(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        let Some(account) = account else {
+            self.respond(now, from, req, 481, None);
+            return;
+        };
+        self.respond(now, from, req, 200, None);
+        let is_relay = req
+            .headers
+            .get("Content-Type")
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/dtmf-relay"));
+        if let Some(digit) = is_relay.then(|| dtmf_relay_signal(&req.body)).flatten() {
+            self.emit(Event::Call {
+                account,
+                event: CallEvent::Dtmf(digit),
+            });
+        }
+    }
+
+    pub(super) fn on_cancel(&mut self, now: Instant, from: Peer, req: &Request) {
+        let branch = server_key(req).map(|k| k.0);
+        let account = self.calls.iter().position(|c| {
+            c.as_ref().is_some_and(|c| {
+                c.state == CallState::Ringing
+                    && c.incoming.as_ref().map(|(_, k)| Some(k)) == Some(branch.as_ref())
+            })
+        });
+        match account {
+            Some(a) => {
+                self.respond(now, from, req, 200, None);
+                let call = self.calls[a].take().expect("found");
+                if let Some((invite, _)) = call.incoming {
+                    self.respond(now, call.peer, &invite, 487, Some(&call.local_tag));
+                }
+                self.emit(Event::Call {
+                    account: a,
+                    event: CallEvent::Cancelled,
+                });
+            }
+            // §9.2: a CANCEL that matches a transaction already answered has no effect,
+            // but is itself answered 200 (the CANCEL crossed our 200).
+            None if branch
+                .as_ref()
+                .is_some_and(|b| self.server.contains_key(&(b.clone(), Method::Invite))) =>
+            {
+                self.respond(now, from, req, 200, None)
+            }
+            None => self.respond(now, from, req, 481, None),
+        }
+    }
+
+    pub(super) fn on_bye(&mut self, now: Instant, from: Peer, req: &Request) {
+        let call_id = req.headers.call_id().ok().map(str::to_string);
+        // The transferor hangs up its leg while we carry out its REFER: no event, the
+        // port stays in the call with the transfer target.
+        let referring = self.transfers.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        if let Some(a) = referring {
+            self.respond(now, from, req, 200, None);
+            self.transfers[a] = None;
+            return;
+        }
+        let account = self.calls.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
+        });
+        match account {
+            Some(a) => {
+                self.respond(now, from, req, 200, None);
+                self.calls[a] = None;
+                self.emit(Event::Call {
+                    account: a,
+                    event: CallEvent::RemoteHangup,
+                });
+            }
+            None => self.respond(now, from, req, 481, None),
+        }
+    }
+
+    pub(super) fn on_response(&mut self, now: Instant, from: Peer, resp: Response) {
+        if let Err(d) = check_response(&resp) {
+            self.emit(Event::BadMessage {
+                from,
+                reason: d.reason.to_string(),
+                answered: None,
+            });
+            return;
+        }
+        let Ok(via) = resp.headers.top_via() else {
+            return;
+        };
+        let Some(branch) = via.branch().map(str::to_string) else {
+            return;
+        };
+        let method = resp.headers.cseq().map(|c| c.method).ok();
+        let key = if method == Some(Method::Cancel) {
+            format!("{branch}/CANCEL")
+        } else {
+            branch
+        };
+        let Some((tx, account, _, tx_method)) = self.client.get_mut(&key) else {
+            return; // a stray or late response: no transaction
+        };
+        let (account, tx_method) = (*account, tx_method.clone());
+        let verdict = tx.on_response(now, resp.status);
+        self.touched.push(TimerKey::Client(key.clone()));
+        match verdict {
+            Verdict::Absorb => {}
+            Verdict::Resend(bytes) => {
+                let peer = self.client[&key].2;
+                self.transmit(peer, bytes);
+            }
+            Verdict::Pass | Verdict::PassAndAck => match tx_method {
+                Method::Register => self.on_register_response(now, account, &resp),
+                Method::Invite if self.is_current_invite(account, &key) => {
+                    self.on_invite_response(now, account, &resp, verdict, &key)
+                }
+                Method::Invite => self.on_reinvite_response(now, account, &resp, verdict, &key),
+                Method::Options
+                    if resp.status >= 200 && self.keepalive_tx.remove(&key).is_some() => {}
+                Method::Options if resp.status >= 200 => self.primary_answered(now, account),
+                Method::Refer if resp.status >= 300 => self.emit(Event::Call {
+                    account,
+                    event: CallEvent::TransferFailed {
+                        status: resp.status,
+                    },
+                }),
+                Method::Subscribe if resp.status >= 200 => {
+                    self.on_subscribe_response(now, account, &resp)
+                }
+                _ => {}
+            },
+        }
+    }
+
+    pub(super) fn on_transport_error(&mut self, now: Instant, to: Peer) {
+        let keys: Vec<String> = self
+            .client
+            .iter()
+            .filter(|(_, (tx, _, peer, _))| {
+                *peer == to
+                    && !matches!(
+                        tx.state(),
+                        crate::transaction::ClientState::Completed
+                            | crate::transaction::ClientState::Accepted
+                            | crate::transaction::ClientState::Terminated
+                    )
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            let Some((tx, account, _, method)) = self.client.get_mut(&key) else {
+                continue;
+            };
+            tx.on_transport_error();
+            let (account, method) = (*account, method.clone());
+            self.client.remove(&key);
+            self.transaction_failed(now, account, &key, method, 503);
+        }
+    }
+
+    /// A client transaction timed out (408) or its transport failed (503).
+    pub(super) fn transaction_failed(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        key: &str,
+        method: Method,
+        status: u16,
+    ) {
+        match method {
+            Method::Register => self.server_failed(now, account),
+            Method::Invite if self.is_current_invite(account, key) => {
+                self.end_call(account, CallEvent::Failed { status });
+            }
+            Method::Subscribe => {
+                self.subs[account].branch = None;
+                self.subs[account].due = Some(now + self.cfg.registration.retry_base);
+            }
+            Method::Options if self.keepalive_tx.contains_key(key) => {
+                // The registrar no longer answers: every account on it fails over.
+                let server = self.keepalive_tx.remove(key).expect("checked");
+                for a in 0..self.regs.len() {
+                    let on_it = matches!(
+                        &self.regs[a].state,
+                        RegistrationState::Registered { server: s, .. } if *s == server
+                    );
+                    if on_it && self.regs[a].branch.is_none() {
+                        self.server_failed(now, a);
+                    }
+                }
+            }
+            Method::Options => {
+                // The primary is still down: probe again later.
+                let next = now + self.cfg.registration.primary_probe;
+                self.regs[account].probe_due = Some(next);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn client_timer(&mut self, now: Instant, key: String) {
+        let mut actions = Vec::new();
+        let Some((tx, account, peer, method)) = self.client.get_mut(&key) else {
+            return;
+        };
+        if tx.deadline().is_none_or(|d| d > now) {
+            return;
+        }
+        tx.on_timer(now, &mut actions);
+        let (account, peer, method) = (*account, *peer, method.clone());
+        self.touch_client(&key);
+        for a in actions {
+            match a {
+                TxAction::Retransmit(bytes) => self.transmit(peer, bytes),
+                TxAction::TimedOut => {
+                    self.transaction_failed(now, account, &key, method.clone(), 408)
+                }
+                TxAction::Terminated => {
+                    self.client.remove(&key);
+                }
+            }
+        }
+    }
+
+    pub(super) fn server_timer(&mut self, now: Instant, key: (String, Method)) {
+        let mut actions = Vec::new();
+        let Some((tx, peer)) = self.server.get_mut(&key) else {
+            return;
+        };
+        if tx.deadline().is_none_or(|d| d > now) {
+            return;
+        }
+        tx.on_timer(now, &mut actions);
+        let peer = *peer;
+        self.touch_server(&key);
+        for a in actions {
+            match a {
+                TxAction::Retransmit(bytes) => self.transmit(peer, bytes),
+                TxAction::TimedOut => {}
+                TxAction::Terminated => {
+                    self.server.remove(&key);
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_timeout(&mut self, now: Instant) {
+        // Transactions whose deadline has come (stale heap entries are skipped).
+        while let Some(Reverse((at, _))) = self.tx_timers.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((_, key))) = self.tx_timers.pop() else {
+                break;
+            };
+            match key {
+                TimerKey::Client(k) => self.client_timer(now, k),
+                TimerKey::Server(b, m) => {
+                    if let Ok(m) = Method::parse(&m) {
+                        self.server_timer(now, (b, m));
+                    }
+                }
+            }
+            self.rearm();
+        }
+        // 2xx retransmissions of answered calls until the ACK (§13.3.1.4); no ACK in
+        // 64·T1 ends the dialog with BYE.
+        let t2 = self.cfg.timers.t2;
+        for account in 0..self.calls.len() {
+            let Some(call) = self.calls[account].as_mut() else {
+                continue;
+            };
+            let Some(r) = call.ok_retransmit.as_mut() else {
+                continue;
+            };
+            match r.step(now, t2) {
+                RetransmitStep::Wait => {}
+                RetransmitStep::Send(bytes) => {
+                    let peer = call.peer;
+                    self.transmit(peer, bytes);
+                }
+                RetransmitStep::GiveUp => {
+                    call.ok_retransmit = None;
+                    self.in_dialog_request(now, account, Method::Bye);
+                    self.end_call(account, CallEvent::RemoteHangup);
+                }
+            }
+        }
+        // Session timers (RFC 4028 §10): refresh with UPDATE at half the interval, or end
+        // the call if the peer did not refresh in time.
+        for account in 0..self.calls.len() {
+            let Some((interval, we, due)) =
+                self.calls[account].as_ref().and_then(|c| c.session_timer)
+            else {
+                continue;
+            };
+            if due > now {
+                continue;
+            }
+            if we {
+                let se = format!(
+                    "{};refresher={}",
+                    interval.as_secs(),
+                    self.refresher_name(account)
+                );
+                self.in_dialog_request_with_headers(
+                    now,
+                    account,
+                    Method::Update,
+                    &[("Session-Expires", se)],
+                );
+                if let Some(c) = self.calls[account].as_mut() {
+                    c.session_timer = Some(session_timer(now, interval.as_secs() as u32, true));
+                }
+            } else {
+                tracing::info!(
+                    account,
+                    "session expired without a refresh: ending the call"
+                );
+                self.in_dialog_request(now, account, Method::Bye);
+                self.end_call(account, CallEvent::RemoteHangup);
+            }
+        }
+        // re-INVITEs to retry after glare.
+        for account in 0..self.calls.len() {
+            let due = self.calls[account].as_ref().and_then(|c| c.reinvite_retry);
+            if let Some((at, direction)) = due.filter(|(at, _)| *at <= now) {
+                let _ = at;
+                if let Some(c) = self.calls[account].as_mut() {
+                    c.reinvite_retry = None;
+                }
+                self.reinvite(now, account, direction);
+            }
+        }
+        // Reliable provisionals until PRACK (RFC 3262 §3); no PRACK in 64·T1: 500.
+        for account in 0..self.calls.len() {
+            let Some(call) = self.calls[account].as_mut() else {
+                continue;
+            };
+            let Some(r) = call.prov_retransmit.as_mut() else {
+                continue;
+            };
+            match r.step(now, t2) {
+                RetransmitStep::Wait => {}
+                RetransmitStep::Send(bytes) => {
+                    let peer = call.peer;
+                    self.transmit(peer, bytes);
+                }
+                RetransmitStep::GiveUp => {
+                    call.prov_retransmit = None;
+                    self.reject(now, account, 500);
+                    self.emit(Event::Call {
+                        account,
+                        event: CallEvent::Cancelled,
+                    });
+                }
+            }
+        }
+        // OPTIONS keep-alives: one per registrar in use.
+        if self.keepalive_due.is_some_and(|d| d <= now) {
+            self.keepalive_due = None;
+            self.send_keepalives(now);
+        }
+        // Registration refreshes and retries, probes of the primary, subscriptions.
+        for account in 0..self.regs.len() {
+            if self.subs[account].due.is_some_and(|d| d <= now)
+                && self.subs[account].branch.is_none()
+            {
+                self.subs[account].due = None;
+                self.subscribe(now, account);
+            }
+            if self.regs[account].probe_due.is_some_and(|d| d <= now) {
+                self.regs[account].probe_due = None;
+                self.probe_primary(now, account);
+            }
+            if self.regs[account].due.is_some_and(|d| d <= now)
+                && self.regs[account].branch.is_none()
+            {
+                self.regs[account].due = None;
+                self.register(now, account);
+            }
+        }
+    }
+}
