@@ -85,6 +85,28 @@ pub enum Error {
         tail: String,
     },
 
+    /// A test certificate could not be made, or a TLS client could not be set up from
+    /// what it was given (no certificate in a CA file, ...). A handshake a peer refuses
+    /// is an [`Error::Io`].
+    #[error("TLS setup: {0}")]
+    Tls(String),
+
+    /// A Kamailio module the configuration needs is not installed (its package is not).
+    #[error(
+        "Kamailio module `{module}` is not installed: run `ops/install-deps` or \
+         `apt-get install {package}`; log {}:\n{tail}", log.display()
+    )]
+    MissingModule {
+        /// The module file, e.g. `tls.so`.
+        module: &'static str,
+        /// The Debian package that provides it, e.g. `kamailio-tls-modules`.
+        package: &'static str,
+        /// Kamailio's log, which says so.
+        log: PathBuf,
+        /// The last lines of the log.
+        tail: String,
+    },
+
     /// A management command (`kamcmd`) failed.
     #[error("`{command}` failed: {detail}")]
     Rpc {

@@ -12,11 +12,16 @@
 //! * [`peers::Sipp`] — SIPp with a scenario from `scenarios/` (or a built-in one); `run()`
 //!   blocks and returns a [`peers::SippOutcome`] (exit code, successful and failed calls,
 //!   log files), `spawn()` leaves a UAS running in the background.
-//! * [`peers::free_port`] and [`peers::options_ping`] for anything else.
+//! * [`peers::TestCa`] — a throwaway certificate authority (rcgen); a TLS-enabled
+//!   Kamailio ([`peers::KamailioConfig::tls`]) gets its certificate from one and exposes
+//!   the CA file ([`peers::Kamailio::ca_pem_path`]) for the client under test.
+//! * [`peers::free_port`], [`peers::options_ping`] and [`peers::options_ping_tls`] for
+//!   anything else.
 //!
-//! The tools come from Debian (`kamailio`, `sip-tester`); `ops/install-deps` installs them.
-//! A test that cannot find one fails with [`Error::MissingTool`], whose message names the
-//! install command.
+//! The tools come from Debian (`kamailio`, `kamailio-tls-modules`, `sip-tester`);
+//! `ops/install-deps` installs them. A test that cannot find one fails with
+//! [`Error::MissingTool`] (or [`Error::MissingModule`] for Kamailio's `tls.so`), whose
+//! message names the install command.
 //!
 //! ## Example: register a SIPp UA to Kamailio
 //!
@@ -62,6 +67,25 @@
 //! assert_eq!(caller.successful_calls, 1, "{caller}");
 //! let callee = callee.wait(std::time::Duration::from_secs(5))?;
 //! assert_eq!(callee.successful_calls, 1, "{callee}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Example: Kamailio over TLS
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tipring_integration_tests::peers::{
+//!     options_ping_tls, Kamailio, KamailioConfig, KAMAILIO_TLS_NAME,
+//! };
+//!
+//! # fn main() -> tipring_integration_tests::Result<()> {
+//! let kamailio = Kamailio::start(&KamailioConfig::new("tipring.test").tls(true))?;
+//! let tls = kamailio.tls_addr().expect("asked for TLS");
+//! // what a client under test is given: the CA file and the name to expect
+//! let ca = std::fs::read(kamailio.ca_pem_path().expect("asked for TLS")).unwrap();
+//! let status = options_ping_tls(tls, &ca, KAMAILIO_TLS_NAME, Duration::from_secs(2))?;
+//! assert_eq!(status, "SIP/2.0 200 OK");
 //! # Ok(())
 //! # }
 //! ```

@@ -872,7 +872,10 @@ async fn open_transports(sip: &SipOptions) -> anyhow::Result<tipring_sip_transpo
         TransportKind::Udp => cfg.udp = Some(sip.listen),
         TransportKind::Tcp => cfg.tcp = Some(sip.listen),
         TransportKind::Tls => {
-            cfg.tls = Some(sip.listen);
+            // A TLS client only: the gateway opens the connection to the registrar and
+            // receives its calls back on it (RFC 3261 §18 connection reuse), so it needs
+            // no certificate of its own. A listener (with a gateway certificate) can come
+            // with the configuration file.
             let mut tls = TlsConfig::default();
             if let Some(path) = &sip.tls_ca {
                 let pem = std::fs::read(path)
@@ -966,9 +969,9 @@ pub async fn run_with(
     let mut transports = match &opts.sip {
         Some(sip) => {
             let t = open_transports(sip).await?;
-            let local = t
-                .local_addr(sip.transport)
-                .context("local address of the SIP transport")?;
+            // A TLS client has no listener: advertise the configured address until the
+            // registrar tells us (Via received/rport) where it sees us.
+            let local = t.local_addr(sip.transport).unwrap_or(sip.listen);
             out(&format!(
                 "SIP on {}:{local}, registering {} ports with {:?}",
                 sip.transport.via_token().to_ascii_lowercase(),

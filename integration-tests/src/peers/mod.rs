@@ -12,6 +12,7 @@ mod dir;
 mod kamailio;
 mod process;
 mod sipp;
+mod tls;
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 pub use kamailio::{DigestAlgorithm, Kamailio, KamailioConfig, Registration};
 pub use sipp::{Sipp, SippLogs, SippOutcome, SippProcess};
+pub use tls::{options_ping_tls, IssuedCert, TestCa, KAMAILIO_TLS_NAME};
 
 use crate::{Error, Result};
 
@@ -93,24 +95,12 @@ pub fn scenarios_dir() -> PathBuf {
 /// Fails with [`Error::Io`] (kind `WouldBlock`/`TimedOut`) when nothing answers within
 /// `timeout`; any response counts, even an error status.
 pub fn options_ping(addr: SocketAddr, timeout: Duration) -> Result<String> {
-    static SEQ: AtomicU64 = AtomicU64::new(1);
-    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let socket = UdpSocket::bind(SocketAddr::from((LOOPBACK, 0)))
         .map_err(|e| Error::io("binding the OPTIONS probe socket", e))?;
     let local = socket
         .local_addr()
         .map_err(|e| Error::io("reading the probe's address", e))?;
-    let pid = std::process::id();
-    let request = format!(
-        "OPTIONS sip:{addr} SIP/2.0\r\n\
-         Via: SIP/2.0/UDP {local};branch=z9hG4bK-probe-{pid}-{seq};rport\r\n\
-         Max-Forwards: 70\r\n\
-         From: <sip:probe@{local}>;tag=probe{pid}x{seq}\r\n\
-         To: <sip:{addr}>\r\n\
-         Call-ID: probe-{pid}-{seq}@127.0.0.1\r\n\
-         CSeq: 1 OPTIONS\r\n\
-         Content-Length: 0\r\n\r\n"
-    );
+    let request = options_request(addr, local, "UDP", "");
     socket
         .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
         .map_err(|e| Error::io("setting the probe's timeout", e))?;
@@ -123,6 +113,30 @@ pub fn options_ping(addr: SocketAddr, timeout: Duration) -> Result<String> {
         .map_err(|e| Error::io(format!("waiting for an answer to OPTIONS from {addr}"), e))?;
     let text = String::from_utf8_lossy(&buf[..n]);
     Ok(text.lines().next().unwrap_or_default().trim().to_owned())
+}
+
+/// An OPTIONS request from `local` to `addr` with the mandatory header fields (RFC 3261
+/// 8.1.1), a Via for `via_transport` and `uri_params` after the Request-URI's host. Each
+/// has its own branch, tag and Call-ID.
+fn options_request(
+    addr: SocketAddr,
+    local: SocketAddr,
+    via_transport: &str,
+    uri_params: &str,
+) -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(1);
+    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+    let pid = std::process::id();
+    format!(
+        "OPTIONS sip:{addr}{uri_params} SIP/2.0\r\n\
+         Via: SIP/2.0/{via_transport} {local};branch=z9hG4bK-probe-{pid}-{seq};rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:probe@{local}>;tag=probe{pid}x{seq}\r\n\
+         To: <sip:{addr}>\r\n\
+         Call-ID: probe-{pid}-{seq}@127.0.0.1\r\n\
+         CSeq: 1 OPTIONS\r\n\
+         Content-Length: 0\r\n\r\n"
+    )
 }
 
 /// The directories searched for tools besides `PATH`: Debian puts `kamailio` and `kamcmd`

@@ -1,11 +1,14 @@
 //! The gateway against real SIP peers: `tipring-agent`'s simulated gateway (the same loop
 //! as `tipring-agent --sim --sip-server ...`, run in-process on real UDP sockets) registers
-//! its ports with Kamailio, calls between its ports through it, and takes a call from SIPp.
+//! its ports with Kamailio (over UDP, TCP and TLS), calls between its ports through it,
+//! and takes a call from SIPp.
 
 mod registrar;
 mod sip;
+mod tls;
 mod uas;
 
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -43,7 +46,7 @@ impl Agent {
     /// A gateway that does not register: its calls go straight to `peer` (a SIPp UAS).
     pub fn start_peer_to_peer(ports: usize, peer: std::net::SocketAddr) -> Self {
         let udp = tipring_sip::TransportKind::Udp;
-        Self::start_with(udp, false, ports, vec![peer], "tipring.test", None)
+        Self::start_with(udp, None, false, ports, vec![peer], "tipring.test", None)
     }
 
     /// Like [`Agent::start`], over `transport`.
@@ -54,11 +57,26 @@ impl Agent {
         domain: &str,
         password: Option<&str>,
     ) -> Self {
-        Self::start_with(transport, true, ports, servers, domain, password)
+        Self::start_with(transport, None, true, ports, servers, domain, password)
+    }
+
+    /// Like [`Agent::start`] over TLS: the servers' certificates must chain to a CA in the
+    /// PEM file `ca` and carry `server_name` (`SipOptions::tls_ca`, `tls_server_name`).
+    pub fn start_tls(
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+        ca: &Path,
+        server_name: &str,
+    ) -> Self {
+        let tls = Some((ca, server_name));
+        let kind = tipring_sip::TransportKind::Tls;
+        Self::start_with(kind, tls, true, ports, servers, domain, None)
     }
 
     fn start_with(
         transport: tipring_sip::TransportKind,
+        tls: Option<(&Path, &str)>,
         register: bool,
         ports: usize,
         servers: Vec<std::net::SocketAddr>,
@@ -84,8 +102,8 @@ impl Agent {
             subscribe_mwi: false,
             register,
             transport,
-            tls_ca: None,
-            tls_server_name: None,
+            tls_ca: tls.map(|(ca, _)| ca.to_owned()),
+            tls_server_name: tls.map(|(_, name)| name.to_owned()),
         });
         let (commands, input) = tokio::io::duplex(4096);
         let (tx, lines) = mpsc::channel();
@@ -126,7 +144,7 @@ impl Agent {
     }
 
     /// Wait until a printed line contains every one of `parts`; returns it. Panics with
-    /// everything printed so far when `timeout` passes.
+    /// everything printed so far when `timeout` passes or the gateway stops with an error.
     pub fn expect(&mut self, parts: &[&str], timeout: Duration) -> String {
         let matches = |l: &str| parts.iter().all(|p| l.contains(p));
         if let Some(l) = self.seen.iter().find(|l| matches(l)) {
@@ -142,6 +160,13 @@ impl Agent {
                     self.seen.push(l.clone());
                     if matches(&l) {
                         return l;
+                    }
+                    // the gateway stopped: nothing more will come
+                    if l.starts_with("agent error:") {
+                        panic!(
+                            "the gateway stopped before a line with {parts:?}; printed:\n{}",
+                            self.seen.join("\n")
+                        );
                     }
                 }
                 Err(_) => panic!(

@@ -129,3 +129,15 @@ fn a_dead_primary_over_tcp_fails_over_to_kamailio_at_once() {
     );
     assert!(line.contains(&k.addr().to_string()), "{line}");
 }
+
+#[test]
+fn quitting_removes_the_bindings() {
+    let k = kamailio();
+    let mut agent = Agent::start(2, vec![k.addr()], DOMAIN, None);
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    agent.expect(&["ext 102]", "SIP: registered"], WAIT);
+    assert_eq!(k.registrations().unwrap().len(), 2);
+    drop(agent); // types `quit`: the gateway unregisters (expires=0) before leaving
+    let regs = k.registrations().unwrap();
+    assert!(regs.is_empty(), "bindings left after quit: {regs:?}");
+}

@@ -2,8 +2,9 @@
 //! hand-driven UDP client), so the harness and the scenario files are known to work
 //! before Tipring's own SIP UA meets them.
 //!
-//! They need `kamailio` and `sipp` (`ops/install-deps`, or `apt-get install kamailio
-//! sip-tester`) and fail, naming the install command, when either is missing.
+//! They need `kamailio`, its TLS module and `sipp` (`ops/install-deps`, or `apt-get
+//! install kamailio kamailio-tls-modules sip-tester`) and fail, naming the install
+//! command, when one is missing.
 
 mod call;
 mod harness;
@@ -11,6 +12,7 @@ mod kamailio;
 mod register;
 mod registrar;
 mod support;
+mod tls;
 
 use std::time::Duration;
 
