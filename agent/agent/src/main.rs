@@ -52,10 +52,11 @@ struct Args {
     #[arg(long)]
     warmline: Option<String>,
 
-    /// SIP registrar / outbound proxy HOST:PORT; repeat for a failover list. With this,
-    /// every port registers as its extension (101, 102, ...) and calls go over SIP.
-    #[arg(long = "sip-server", value_name = "ADDR")]
-    sip_servers: Vec<std::net::SocketAddr>,
+    /// SIP registrar / outbound proxy: an IP[:PORT], or a domain (located by DNS SRV,
+    /// then A/AAAA, as RFC 3263 says) or DOMAIN:PORT; repeat for a failover list. With
+    /// this, every port registers as its extension (101, 102, ...) and calls go over SIP.
+    #[arg(long = "sip-server", value_name = "SERVER")]
+    sip_servers: Vec<tipring_sip_resolve::ServerSpec>,
 
     /// SIP domain of the ports' addresses of record.
     #[arg(long, default_value = "tipring.local")]
@@ -112,6 +113,30 @@ fn init_logging(format: LogFormat) {
     }
 }
 
+/// The failover list: every `--sip-server` located (IP literals as they are, domains by
+/// DNS SRV / A / AAAA), in the order given.
+async fn locate_servers(
+    specs: &[tipring_sip_resolve::ServerSpec],
+    transport: tipring_sip::TransportKind,
+) -> anyhow::Result<Vec<std::net::SocketAddr>> {
+    use anyhow::Context as _;
+    let resolver = tipring_sip_resolve::Resolver::from_system(sim::os_seed())
+        .context("--sip-server: cannot set up DNS (/etc/resolv.conf)")?;
+    let mut out = Vec::new();
+    for spec in specs {
+        let peers = resolver
+            .locate(spec, transport)
+            .await
+            .with_context(|| format!("--sip-server {spec}: cannot locate it"))?;
+        for p in peers {
+            if !out.contains(&p.addr) {
+                out.push(p.addr);
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     init_logging(args.log_format);
@@ -150,7 +175,7 @@ fn main() -> ExitCode {
             }
         };
         opts.sip = Some(sim::SipOptions {
-            servers: args.sip_servers.clone(),
+            servers: Vec::new(), // located below, once the runtime runs
             domain: args.sip_domain.clone(),
             listen: args.sip_listen,
             secrets,
@@ -177,6 +202,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(sip) = opts.sip.as_mut() {
+        match rt.block_on(locate_servers(&args.sip_servers, sip.transport)) {
+            Ok(servers) => sip.servers = servers,
+            Err(e) => {
+                eprintln!("tipring-agent: {e:#}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     match rt.block_on(sim::run(opts, interactive)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

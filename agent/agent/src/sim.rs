@@ -907,7 +907,7 @@ async fn open_transports(sip: &SipOptions) -> anyhow::Result<tipring_sip_transpo
 /// 32 bytes of seed for the SIP identifiers: hashed from the process's random hasher keys
 /// and the clock (the binary owns both; the cores only ever see the seed).
 #[allow(clippy::disallowed_methods)]
-fn os_seed() -> [u8; 32] {
+pub fn os_seed() -> [u8; 32] {
     use std::hash::{BuildHasher, Hasher};
     let mut seed = [0u8; 32];
     for (i, chunk) in seed.chunks_mut(8).enumerate() {
