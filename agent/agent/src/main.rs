@@ -91,6 +91,14 @@ struct Args {
     #[arg(long)]
     sip_no_register: bool,
 
+    /// PEM certificate chain presented to TLS servers that ask for a client certificate.
+    #[arg(long, value_name = "FILE", requires = "sip_tls_key")]
+    sip_tls_cert: Option<std::path::PathBuf>,
+
+    /// PEM private key of --sip-tls-cert.
+    #[arg(long, value_name = "FILE", requires = "sip_tls_cert")]
+    sip_tls_key: Option<std::path::PathBuf>,
+
     /// Subscribe every port to message-summary (RFC 3842) for the voicemail lamp;
     /// unsolicited NOTIFYs are taken either way.
     #[arg(long)]
@@ -189,6 +197,7 @@ fn main() -> ExitCode {
             },
             tls_ca: args.sip_tls_ca.clone(),
             tls_server_name: args.sip_tls_name.clone(),
+            tls_client_cert: args.sip_tls_cert.clone().zip(args.sip_tls_key.clone()),
         });
     }
     let interactive = std::io::stdin().is_terminal();

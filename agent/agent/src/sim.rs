@@ -65,6 +65,8 @@ pub struct SipOptions {
     pub tls_ca: Option<std::path::PathBuf>,
     /// Name the TLS server certificate must carry (default: the server's IP address).
     pub tls_server_name: Option<String>,
+    /// Client certificate chain and key (PEM files) for servers that require one.
+    pub tls_client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 impl SipOptions {
@@ -883,6 +885,16 @@ async fn open_transports(sip: &SipOptions) -> anyhow::Result<tipring_sip_transpo
                 tls.ca_certs = certs_from_pem(&pem).context("--sip-tls-ca")?;
             }
             tls.default_server_name = sip.tls_server_name.clone();
+            if let Some((cert, key)) = &sip.tls_client_cert {
+                let read = |p: &std::path::PathBuf| {
+                    std::fs::read(p).with_context(|| {
+                        format!("--sip-tls-cert/--sip-tls-key: cannot read {}", p.display())
+                    })
+                };
+                let identity = tipring_sip_transport::Identity::from_pem(&read(cert)?, &read(key)?)
+                    .context("--sip-tls-cert/--sip-tls-key")?;
+                tls.identity = Some(identity);
+            }
             cfg.tls_config = Some(tls);
         }
     }

@@ -104,6 +104,7 @@ impl Agent {
             transport,
             tls_ca: tls.map(|(ca, _)| ca.to_owned()),
             tls_server_name: tls.map(|(_, name)| name.to_owned()),
+            tls_client_cert: None,
         });
         let (commands, input) = tokio::io::duplex(4096);
         let (tx, lines) = mpsc::channel();

@@ -482,7 +482,8 @@ impl UserAgent {
                 let req = self.build_invite(account, &mut call, body);
                 self.send_invite(now, account, call, req);
             }
-            486 | 600 => self.end_call(account, CallEvent::Busy),
+            // 486 Busy Here, 600 Busy Everywhere, 603 Decline: busy tone, as ATAs play it.
+            486 | 600 | 603 => self.end_call(account, CallEvent::Busy),
             487 if call.state == CallState::Cancelling => {
                 self.calls[account] = None;
             }

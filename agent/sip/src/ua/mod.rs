@@ -140,7 +140,7 @@ pub enum CallEvent {
     EarlyMedia,
     /// The call is answered (2xx sent or received).
     Answered,
-    /// The far end is busy (486, 600).
+    /// The far end is busy or declined (486, 600, 603).
     Busy,
     /// The call failed with this status (404, 480, 503, 408 on timeout, ...).
     Failed {
