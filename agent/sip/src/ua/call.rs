@@ -736,6 +736,51 @@ impl UserAgent {
         }
     }
 
+    /// Hold the active call, make it the other call, and call `number`.
+    pub(super) fn consult(&mut self, now: Instant, account: AccountId, number: &str) {
+        let ready = self.calls[account]
+            .as_ref()
+            .is_some_and(|c| c.state == CallState::Confirmed && c.reinvite.is_none());
+        if !ready || self.others[account].is_some() {
+            return;
+        }
+        self.reinvite(now, account, Direction::SendOnly);
+        self.others[account] = self.calls[account].take();
+        self.dial(now, account, number);
+    }
+
+    /// REFER the held party to the consulted one with the consultation dialog in Replaces.
+    pub(super) fn attended_transfer(&mut self, now: Instant, account: AccountId) {
+        let (Some(active), Some(_)) = (&self.calls[account], &self.others[account]) else {
+            return;
+        };
+        if active.state != CallState::Confirmed {
+            return;
+        }
+        let Uri::Sip(target) = active.remote_target.clone() else {
+            return;
+        };
+        // Replaces names the consultation dialog as the consulted party sees it: its tag
+        // is the to-tag, ours the from-tag (RFC 3891 §3).
+        let replaces = format!(
+            "{};to-tag={};from-tag={}",
+            active.call_id,
+            active.remote_tag.clone().unwrap_or_default(),
+            active.local_tag
+        );
+        let refer_to = target.with_header("Replaces", &replaces);
+        let aor = self.aor(account);
+        let contact = self.contact(account);
+        std::mem::swap(&mut self.calls[account], &mut self.others[account]);
+        self.extra_headers = vec![
+            ("Refer-To".into(), format!("<{refer_to}>")),
+            ("Referred-By".into(), format!("<{}>", aor.uri)),
+            ("Contact".into(), contact),
+        ];
+        self.in_dialog_request_with(now, account, Method::Refer, None);
+        std::mem::swap(&mut self.calls[account], &mut self.others[account]);
+    }
+
     /// Blind transfer as transferor: REFER in our call.
     pub(super) fn blind_transfer(&mut self, now: Instant, account: AccountId, target: &str) {
         if !self.calls[account]

@@ -27,6 +27,10 @@ impl UserAgent {
             Command::Answer(a) if a < self.calls.len() => self.answer(now, a),
             Command::RejectBusy(a) if a < self.calls.len() => self.reject(now, a, 486),
             Command::Hangup(a) if a < self.calls.len() => self.hangup(now, a),
+            Command::Consult { account, number } if account < self.calls.len() => {
+                self.consult(now, account, &number)
+            }
+            Command::AttendedTransfer(a) if a < self.calls.len() => self.attended_transfer(now, a),
             Command::Hold(a) if a < self.calls.len() => self.reinvite(now, a, Direction::SendOnly),
             Command::Resume(a) if a < self.calls.len() => {
                 self.reinvite(now, a, Direction::SendRecv)
@@ -68,6 +72,33 @@ impl UserAgent {
                 return;
             }
         };
+        // A message of the account's other (held / consultation) call is handled with
+        // that call in the active slot, and what it reports is marked as the other party's.
+        let call_id = msg.headers().call_id().ok().map(str::to_string);
+        let other = call_id.and_then(|id| {
+            self.others
+                .iter()
+                .position(|c| c.as_ref().is_some_and(|c| c.call_id == id))
+        });
+        if let Some(account) = other {
+            let mark = self.outputs.len();
+            std::mem::swap(&mut self.calls[account], &mut self.others[account]);
+            self.dispatch(now, from, msg);
+            std::mem::swap(&mut self.calls[account], &mut self.others[account]);
+            for out in self.outputs.iter_mut().skip(mark) {
+                if let Output::Event(Event::Call { account: a, event }) = out {
+                    if *a == account {
+                        let inner = std::mem::replace(event, CallEvent::Answered);
+                        *event = CallEvent::OtherParty(Box::new(inner));
+                    }
+                }
+            }
+            return;
+        }
+        self.dispatch(now, from, msg);
+    }
+
+    fn dispatch(&mut self, now: Instant, from: Peer, msg: Message) {
         match msg {
             Message::Request(req) => self.on_request(now, from, req),
             Message::Response(resp) => self.on_response(now, from, resp),

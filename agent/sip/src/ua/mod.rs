@@ -170,6 +170,8 @@ pub enum CallEvent {
     /// We were transferred (REFER) or our call was replaced (INVITE with Replaces): the
     /// port stays in a call, now with another party.
     Replaced,
+    /// Something happened to the account's other (held) call.
+    OtherParty(Box<CallEvent>),
 }
 
 /// Events of the user agent.
@@ -251,6 +253,17 @@ pub enum Command {
     RejectBusy(AccountId),
     /// End the account's call (CANCEL before answer, BYE after).
     Hangup(AccountId),
+    /// Consultation: hold the call and call `number`; the held call becomes the account's
+    /// other call (for an attended transfer or a swap).
+    Consult {
+        /// Which account.
+        account: AccountId,
+        /// Whom to call.
+        number: String,
+    },
+    /// Attended transfer: REFER the held party to the consulted one (Refer-To with
+    /// Replaces, RFC 5589 §7), then leave both calls.
+    AttendedTransfer(AccountId),
     /// Put the call on hold (re-INVITE offering `sendonly`).
     Hold(AccountId),
     /// Take the call off hold (re-INVITE offering `sendrecv`).
@@ -415,6 +428,8 @@ pub struct UserAgent {
     regs: Vec<Registration>,
     subs: Vec<Subscription>,
     calls: Vec<Option<Call>>,
+    /// The account's other call: held while the phone consults a third party.
+    others: Vec<Option<Call>>,
     /// While we carry out a transfer (we were REFERred): the referring call, kept for
     /// its NOTIFYs and its BYE, and restored if the transfer fails.
     transfers: Vec<Option<Call>>,
@@ -503,6 +518,7 @@ impl UserAgent {
             regs,
             subs,
             transfers: calls.iter().map(|_| None).collect(),
+            others: calls.iter().map(|_| None).collect(),
             calls,
             client: HashMap::new(),
             server: HashMap::new(),

@@ -329,3 +329,95 @@ fn bye_during_our_re_invite_ends_the_call_cleanly() {
     assert!(call_events(&mut rig).is_empty());
     assert!(!rig.ua.has_call(0));
 }
+
+#[test]
+fn attended_transfer_refers_the_held_party_to_the_consulted_one() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let first = connected(&mut rig); // 101 <-> 102
+    rig.command(Command::Consult {
+        account: 0,
+        number: "103".into(),
+    });
+    let sent = rig.take_sent();
+    let reqs = requests(&sent);
+    let hold = reqs
+        .iter()
+        .find(|r| {
+            r.method == Method::Invite
+                && r.headers.call_id().unwrap() == first.headers.call_id().unwrap()
+        })
+        .expect("hold re-INVITE");
+    let consult = reqs
+        .iter()
+        .find(|r| r.method == Method::Invite && r.uri.to_string() == "sip:103@pbx.test")
+        .expect("INVITE to 103");
+    let (hold, consult) = ((*hold).clone(), (*consult).clone());
+    // The held party accepts the hold (answered with the held call in place).
+    rig.receive(SERVER_A, reply(&hold, 200, Some("b2")));
+    // 103 answers the consultation.
+    let mut ok = reply(&consult, 200, Some("c3"));
+    ok.headers.push("Contact", "<sip:103@127.0.0.1:5093>");
+    rig.receive(SERVER_A, ok);
+    let evs = call_events(&mut rig);
+    assert!(
+        evs.contains(&CallEvent::OtherParty(Box::new(CallEvent::HoldChanged {
+            held: true
+        }))),
+        "{evs:?}"
+    );
+    assert!(evs.contains(&CallEvent::Answered), "{evs:?}");
+    rig.take_sent();
+    // Transfer: REFER to the held party, Refer-To the consulted one with Replaces.
+    rig.command(Command::AttendedTransfer(0));
+    let (_, refer) = rig.one_request();
+    assert_eq!(refer.method, Method::Refer);
+    assert_eq!(
+        refer.headers.call_id().unwrap(),
+        first.headers.call_id().unwrap()
+    );
+    let refer_to = refer.headers.refer_to().unwrap().unwrap();
+    let tipring_sip_message::Uri::Sip(target) = &refer_to.uri else {
+        panic!()
+    };
+    assert_eq!(target.user.as_deref(), Some("103"));
+    let replaces = target
+        .header_unescaped("Replaces")
+        .expect("Replaces in Refer-To");
+    let our_tag = consult
+        .headers
+        .from()
+        .unwrap()
+        .params
+        .get("tag")
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        replaces,
+        format!(
+            "{};to-tag=c3;from-tag={our_tag}",
+            consult.headers.call_id().unwrap()
+        )
+    );
+    // The held party reports success: we leave it (BYE) and the event says so.
+    rig.receive(SERVER_A, reply(&refer, 202, None));
+    let notify = from_far_end(
+        &first,
+        "NOTIFY",
+        3,
+        "Event: refer\r\nSubscription-State: terminated\r\nContent-Type: message/sipfrag;version=2.0\r\n",
+        "SIP/2.0 200 OK\r\n",
+    );
+    rig.receive_bytes(SERVER_A, &notify);
+    let sent = rig.take_sent();
+    let bye = requests(&sent)
+        .into_iter()
+        .find(|r| r.method == Method::Bye)
+        .expect("BYE to the held party");
+    assert_eq!(
+        bye.headers.call_id().unwrap(),
+        first.headers.call_id().unwrap()
+    );
+    assert!(
+        call_events(&mut rig).contains(&CallEvent::OtherParty(Box::new(CallEvent::Transferred)))
+    );
+}
