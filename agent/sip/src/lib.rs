@@ -15,8 +15,10 @@
 //! * calls: INVITE as caller and callee with SDP offer/answer ([`media`]), 180/183/200/ACK,
 //!   2xx retransmission until ACK, CANCEL (and the CANCEL/200 race), BYE, 486 when busy,
 //!   302 redirects, PRACK (RFC 3262), session timers (RFC 4028), hold/resume by re-INVITE
-//!   with 491 glare back-off, transfers (REFER as transferor and transferee, INVITE with
-//!   Replaces), DTMF by SIP INFO, message-summary SUBSCRIBE/NOTIFY (RFC 3842), OPTIONS.
+//!   with 491 glare back-off, consultation calls (the held call becomes the account's
+//!   other call, reported as `CallEvent::OtherParty`), transfers (blind and attended REFER
+//!   as transferor, REFER as transferee, INVITE with Replaces), DTMF by SIP INFO,
+//!   message-summary SUBSCRIBE/NOTIFY (RFC 3842), OPTIONS.
 //! * NAT and transports: `received`/`rport` both ways (RFC 3581), public Contact learned
 //!   from the registrar, [`Input::TransportError`] fails waiting transactions at once.
 //!
