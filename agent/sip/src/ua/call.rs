@@ -51,19 +51,27 @@ impl UserAgent {
             return;
         };
         let target = Uri::Sip(SipUri::new(Host::Domain(a.domain.clone())).with_user(number));
-        let call_id = format!("{}@{}", self.rng.hex(20), self.cfg.local.ip());
-        let local_tag = self.rng.hex(10);
-        let local = self.aor(account);
-        let remote = NameAddr::new(target.clone());
         let body = self.sdp_offer(account);
-        let mut call = Call {
+        let mut call = self.new_outgoing_call(account, target, peer);
+        let req = self.build_invite(account, &mut call, body.into_bytes());
+        self.send_invite(now, account, call, req);
+    }
+
+    /// A call we are about to place from `account` to `target` through `peer`.
+    pub(super) fn new_outgoing_call(
+        &mut self,
+        account: AccountId,
+        target: Uri,
+        peer: Peer,
+    ) -> Call {
+        Call {
             state: CallState::Calling,
             uac: true,
-            call_id,
-            local_tag,
+            call_id: format!("{}@{}", self.rng.hex(20), self.cfg.local.ip()),
+            local_tag: self.rng.hex(10),
             remote_tag: None,
-            local,
-            remote,
+            local: self.aor(account),
+            remote: NameAddr::new(target.clone()),
             remote_target: target,
             route_set: Vec::new(),
             local_cseq: 0,
@@ -81,9 +89,7 @@ impl UserAgent {
             held: false,
             incoming: None,
             ok_retransmit: None,
-        };
-        let req = self.build_invite(account, &mut call, body.into_bytes());
-        self.send_invite(now, account, call, req);
+        }
     }
 
     pub(super) fn build_invite(
@@ -601,32 +607,7 @@ impl UserAgent {
             .unwrap_or(old.peer);
         self.transfers[account] = Some(old);
         let target_uri = Uri::Sip(target_uri);
-        let mut call = Call {
-            state: CallState::Calling,
-            uac: true,
-            call_id: format!("{}@{}", self.rng.hex(20), self.cfg.local.ip()),
-            local_tag: self.rng.hex(10),
-            remote_tag: None,
-            local: self.aor(account),
-            remote: NameAddr::new(target_uri.clone()),
-            remote_target: target_uri,
-            route_set: Vec::new(),
-            local_cseq: 0,
-            peer,
-            invite: None,
-            invite_branch: None,
-            invite_auth_tries: 0,
-            redirects: 0,
-            prov_retransmit: None,
-            last_rseq: None,
-            session_timer: None,
-            reinvite: None,
-            reinvite_retry: None,
-            sdp_session: (0, 0),
-            held: false,
-            incoming: None,
-            ok_retransmit: None,
-        };
+        let mut call = self.new_outgoing_call(account, target_uri, peer);
         let body = self.sdp_offer(account).into_bytes();
         let mut invite = self.build_invite(account, &mut call, body);
         if let Some(r) = replaces {

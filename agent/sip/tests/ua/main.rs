@@ -6,6 +6,7 @@ mod calls;
 mod pair;
 mod registration;
 mod torture;
+mod transactions;
 mod transfer;
 
 use std::net::SocketAddr;
