@@ -32,22 +32,27 @@
 //! use tipring_hal::sim::{SimConfig, SimPort};
 //! use tipring_line::{CallCommand, Line, LineConfig, Output, PortDriver};
 //!
-//! # #[allow(clippy::disallowed_methods)]
-//! let t0 = Instant::now(); // a test's epoch; from here time is virtual
-//! let mut cfg = LineConfig::for_country("us").unwrap();
-//! cfg.dial_plan = "{ 911 | 1xxxxxxxxxx }".parse().unwrap();
-//! let mut port = PortDriver::new(Line::new(cfg).unwrap(), SimPort::new(SimConfig::default(), t0).unwrap());
-//! port.port_mut().lift(t0);
-//! port.port_mut().press(t0 + Duration::from_millis(300), "911").unwrap();
+//! /// Lift the phone, press 911, run 2 s of frames: did the line dial 911?
+//! /// `t0` comes from the caller (a binary's clock, or a test's epoch).
+//! fn dials_911(t0: Instant) -> bool {
+//!     let mut cfg = LineConfig::for_country("us").unwrap();
+//!     cfg.dial_plan = "{ 911 | 1xxxxxxxxxx }".parse().unwrap();
+//!     let port = SimPort::new(SimConfig::default(), t0).unwrap();
+//!     let mut port = PortDriver::new(Line::new(cfg).unwrap(), port);
+//!     port.port_mut().lift(t0);
+//!     port.port_mut().press(t0 + Duration::from_millis(300), "911").unwrap();
 //!
-//! let mut out = Vec::new();
-//! let mut now = t0;
-//! for _ in 0..200 {
-//!     now += Duration::from_millis(10);
-//!     port.tick(now, &mut out);
+//!     let mut out = Vec::new();
+//!     let mut now = t0;
+//!     for _ in 0..200 {
+//!         now += Duration::from_millis(10); // virtual time: no sleeping
+//!         port.tick(now, &mut out);
+//!     }
+//!     out.contains(&Output::Call(CallCommand::Dial { number: "911".into() }))
 //! }
-//! assert!(out.contains(&Output::Call(CallCommand::Dial { number: "911".into() })));
 //! ```
+//!
+//! (The same scenario runs in `tests/line/dialling.rs`.)
 //!
 //! Without the driver, the loop is the usual sans-IO one: feed [`Input`]s to
 //! [`Line::handle_input`], drain [`Line::poll_output`], call [`Line::produce_audio`] for

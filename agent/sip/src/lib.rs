@@ -58,17 +58,20 @@
 //!     }],
 //! };
 //! let mut ua = UserAgent::new(cfg);
-//! # #[allow(clippy::disallowed_methods)]
-//! let now = Instant::now(); // the shell's clock
-//! ua.handle_input(Input::Command { now, command: Command::Register(0) });
-//! while let Some(out) = ua.poll_output() {
-//!     match out {
-//!         Output::Transmit { to, data } => assert_eq!(to, registrar), // send `data` to `to`
-//!         Output::Event(e) => println!("{e:?}"),
+//!
+//! /// One step of the shell's loop; `now` comes from the shell's clock.
+//! fn register(ua: &mut UserAgent, now: Instant, registrar: Peer) {
+//!     ua.handle_input(Input::Command { now, command: Command::Register(0) });
+//!     while let Some(out) = ua.poll_output() {
+//!         match out {
+//!             Output::Transmit { to, data } => assert_eq!(to, registrar), // send `data` to `to`
+//!             Output::Event(e) => println!("{e:?}"),
+//!         }
 //!     }
+//!     // Then: feed `Input::Receive` for each datagram, and `Input::Timeout(now)` when
+//!     // `ua.poll_timeout()` is due.
 //! }
-//! // Then: feed `Input::Receive` for each datagram, and `Input::Timeout(now)` when
-//! // `ua.poll_timeout()` is due.
+//! # let _ = (&mut ua, register as fn(&mut UserAgent, Instant, Peer), registrar);
 //! ```
 
 #![forbid(unsafe_code)]

@@ -35,6 +35,16 @@ fn rig(country: &str, signalling: Signalling, fsk: FskStandard) -> Rig {
     Rig::with_sim(cfg, sim)
 }
 
+/// Alice calls; run `d`; what the phone displayed.
+fn alice_calls(rig: &mut Rig, d: Duration) -> Vec<(Duration, Message)> {
+    rig.network(NetworkEvent::IncomingCall {
+        caller: alice(),
+        ring: None,
+    });
+    rig.run(d);
+    displayed(rig)
+}
+
 fn displayed(rig: &Rig) -> Vec<(Duration, Message)> {
     rig.d
         .port()
@@ -47,12 +57,7 @@ fn displayed(rig: &Rig) -> Vec<(Duration, Message)> {
 #[test]
 fn bell202_between_first_and_second_ring() {
     let mut rig = rig("us", Signalling::Bell202, FskStandard::Bell202);
-    rig.network(NetworkEvent::IncomingCall {
-        caller: alice(),
-        ring: None,
-    });
-    rig.run(Duration::from_secs(7));
-    let shown = displayed(&rig);
+    let shown = alice_calls(&mut rig, Duration::from_secs(7));
     assert_eq!(shown.len(), 1, "{shown:?}");
     let (at, msg) = &shown[0];
     assert_eq!(msg, &Message::Call(alice()));
@@ -96,12 +101,7 @@ fn etsi_line_reversal_and_dtas_before_ringing() {
         Signalling::Etsi(EtsiAlert::LineReversalDtAs),
         FskStandard::V23,
     );
-    rig.network(NetworkEvent::IncomingCall {
-        caller: alice(),
-        ring: None,
-    });
-    rig.run(Duration::from_secs(3));
-    let shown = displayed(&rig);
+    let shown = alice_calls(&mut rig, Duration::from_secs(3));
     assert_eq!(shown.len(), 1, "{shown:?}");
     assert_eq!(shown[0].1, Message::Call(alice()));
     // Before the first ring, after the polarity reversal.
@@ -130,12 +130,7 @@ fn etsi_ring_pulse_alerting() {
         Signalling::Etsi(EtsiAlert::RingPulse),
         FskStandard::V23,
     );
-    rig.network(NetworkEvent::IncomingCall {
-        caller: alice(),
-        ring: None,
-    });
-    rig.run(Duration::from_secs(4));
-    let shown = displayed(&rig);
+    let shown = alice_calls(&mut rig, Duration::from_secs(4));
     assert_eq!(shown.len(), 1, "{shown:?}");
     let b = rig.d.port().ring_cadence();
     assert!(
@@ -151,12 +146,7 @@ fn etsi_after_first_ring() {
         Signalling::Etsi(EtsiAlert::AfterFirstRing),
         FskStandard::V23,
     );
-    rig.network(NetworkEvent::IncomingCall {
-        caller: alice(),
-        ring: None,
-    });
-    rig.run(Duration::from_secs(5));
-    let shown = displayed(&rig);
+    let shown = alice_calls(&mut rig, Duration::from_secs(5));
     assert_eq!(shown.len(), 1, "{shown:?}");
     assert!(shown[0].0 > Duration::from_millis(1500 + 500), "{shown:?}");
 }
@@ -164,12 +154,7 @@ fn etsi_after_first_ring() {
 #[test]
 fn dtmf_clip_before_ringing() {
     let mut rig = rig("nl", Signalling::DtmfClip, FskStandard::V23);
-    rig.network(NetworkEvent::IncomingCall {
-        caller: alice(),
-        ring: None,
-    });
-    rig.run(Duration::from_secs(4));
-    let shown = displayed(&rig);
+    let shown = alice_calls(&mut rig, Duration::from_secs(4));
     assert_eq!(shown.len(), 1, "{shown:?}");
     match &shown[0].1 {
         Message::Call(c) => assert_eq!(c.number.as_deref(), Some("5551000")),
