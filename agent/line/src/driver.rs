@@ -13,6 +13,17 @@ use tipring_hal::FxsPort;
 
 use crate::line::{Input, Line, NetworkEvent, Output};
 
+/// The network side of a call's voice, as the port driver sees it: every 10 ms while the
+/// line's voice path is through ([`Line::voice_connected`]), one frame each way.
+///
+/// A media session (echo canceller, encoder, RTP; jitter buffer, decoder) implements it.
+pub trait VoicePath {
+    /// `sent` is the frame the port just played to the phone (the echo canceller's
+    /// reference), `received` the frame it captured at the same time (silence while the
+    /// line mutes the voice path); fill `next` with the network audio for the next frame.
+    fn exchange(&mut self, now: Instant, sent: &Frame, received: &Frame, next: &mut Frame);
+}
+
 /// A line bound to a port.
 #[derive(Debug)]
 pub struct PortDriver<P> {
@@ -62,7 +73,21 @@ impl<P: FxsPort> PortDriver<P> {
     /// Advance one 10 ms frame that ends at `now`. Outputs other than line feeds (which are
     /// applied to the port) are appended to `out`.
     pub fn tick(&mut self, now: Instant, out: &mut Vec<Output>) {
+        self.tick_voice(now, out, None);
+    }
+
+    /// [`PortDriver::tick`] with the call's voice path: while the line's voice is through,
+    /// `voice` gets the frame exchange, and the phone hears the network audio mixed with
+    /// the line's own tones (a call-waiting beep plays over the conversation; caller-ID data
+    /// mutes it, see [`Line::mutes_voice`]).
+    pub fn tick_voice(
+        &mut self,
+        now: Instant,
+        out: &mut Vec<Output>,
+        voice: Option<&mut dyn VoicePath>,
+    ) {
         self.port.transfer(now, &self.tx, &mut self.rx);
+        let sent = self.tx;
         while let Some(ev) = self.port.poll_event() {
             self.line.handle_input(Input::Hook(ev));
             self.drain(out);
@@ -77,6 +102,17 @@ impl<P: FxsPort> PortDriver<P> {
             self.drain(out);
         }
         self.line.produce_audio(&mut self.tx);
+        if let Some(voice) = voice.filter(|_| self.line.voice_connected()) {
+            let mut net = [0; tipring_dsp::FRAME_SAMPLES];
+            if self.line.mutes_voice() {
+                voice.exchange(now, &sent, &[0; tipring_dsp::FRAME_SAMPLES], &mut net);
+            } else {
+                voice.exchange(now, &sent, &self.rx, &mut net);
+                for (t, n) in self.tx.iter_mut().zip(net) {
+                    *t = t.saturating_add(n);
+                }
+            }
+        }
     }
 
     /// Hand a network event to the line.

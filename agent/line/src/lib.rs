@@ -67,6 +67,6 @@ pub mod error;
 pub mod line;
 
 pub use config::{CallerIdConfig, Hotline, LineConfig, LineTimers};
-pub use driver::PortDriver;
+pub use driver::{PortDriver, VoicePath};
 pub use error::{Error, Result};
 pub use line::{CallCommand, DigitSource, Input, Line, LineEvent, LineState, NetworkEvent, Output};

@@ -239,6 +239,8 @@ pub struct Line {
     /// A type-2 caller-ID message waiting for the phone's acknowledgement.
     awaiting_ack: Option<Vec<u8>>,
     message_waiting: bool,
+    /// The far end sends early media (183 with SDP) while we are calling.
+    early_media: bool,
     /// VMWI not yet sent because the line was busy.
     vmwi_pending: bool,
     outputs: VecDeque<Output>,
@@ -274,6 +276,7 @@ impl Line {
             dtmf,
             awaiting_ack: None,
             message_waiting: false,
+            early_media: false,
             vmwi_pending: false,
             outputs: VecDeque::new(),
         };
@@ -314,6 +317,21 @@ impl Line {
     /// Whether the phone is off hook (as far as the line knows).
     pub fn is_off_hook(&self) -> bool {
         self.off_hook
+    }
+
+    /// Whether the call's voice path is through to the phone: connected, or calling with
+    /// early media from the far end. The port's driver then exchanges audio with the
+    /// network ([`crate::driver::VoicePath`]).
+    pub fn voice_connected(&self) -> bool {
+        self.st == St::Connected || (self.st == St::Calling && self.early_media)
+    }
+
+    /// Whether the line's own signalling (caller-ID FSK or DTMF CLIP on a call-waiting
+    /// alert, or the window for the phone's type-2 acknowledgement) must have the voice path
+    /// muted both ways: the far end must not hear the data, nor the phone's ack, and the
+    /// phone's CPE must receive the data clean (SR-TSV-002476 §3.3).
+    pub fn mutes_voice(&self) -> bool {
+        matches!(self.audio, Audio::Fsk(_) | Audio::Dtmf(_)) || self.awaiting_ack.is_some()
     }
 
     /// Whether voicemail is waiting (lamp and stutter dial tone).
@@ -538,6 +556,7 @@ impl Line {
             NetworkEvent::EarlyMedia => {
                 if self.st == St::Calling {
                     self.audio = Audio::Silence;
+                    self.early_media = true;
                 }
             }
             NetworkEvent::Answered => {
@@ -848,6 +867,7 @@ impl Line {
         self.st = st;
         self.deadline = deadline;
         if changed {
+            self.early_media = false;
             self.event(LineEvent::State(self.state()));
             if self.st == St::Howler {
                 tracing::info!("off-hook warning: receiver left off hook");

@@ -8,6 +8,7 @@ mod caller_id;
 mod dialling;
 mod incoming;
 mod supervision;
+mod voice;
 
 use std::time::{Duration, Instant};
 
