@@ -65,6 +65,7 @@ fn serve(sock: UdpSocket, stop: Arc<AtomicBool>, tid: std::sync::mpsc::Sender<St
         registration: Default::default(),
         rng_seed: [3; 32],
         codecs: vec![PCMU, PCMA],
+        srtp: Default::default(),
         accounts,
     });
     let mut buf = vec![0u8; 65_536];

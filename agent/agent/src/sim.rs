@@ -296,6 +296,7 @@ impl Gateway {
                 tipring_sip::media::PCMA,
                 tipring_sip::media::G722,
             ],
+            srtp: Default::default(),
             accounts,
         };
         let mut ua = UserAgent::new(cfg);

@@ -167,6 +167,8 @@ pub struct UaConfig {
     pub rng_seed: [u8; 32],
     /// Codecs offered and accepted, in preference order.
     pub codecs: Vec<crate::media::Codec>,
+    /// SRTP with SDES keys: off, offered, or required.
+    pub srtp: crate::media::SrtpPolicy,
     /// One account per port, in port order.
     pub accounts: Vec<Account>,
 }

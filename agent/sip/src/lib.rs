@@ -44,6 +44,7 @@
 //!     registration: Default::default(),
 //!     rng_seed: [1; 32], // a deployment seeds from the OS
 //!     codecs: vec![tipring_sip::media::PCMU, tipring_sip::media::PCMA],
+//!     srtp: Default::default(),
 //!     accounts: vec![Account {
 //!         user: "101".into(),
 //!         auth_user: None,

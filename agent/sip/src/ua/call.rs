@@ -5,33 +5,64 @@ use super::*;
 impl UserAgent {
     // ----- calls --------------------------------------------------------------------------
 
-    pub(super) fn sdp_offer(&mut self, account: AccountId) -> String {
-        let port = self.cfg.accounts[account].rtp_port;
-        let session = self.rng.next_u64() >> 1;
-        media::offer(
-            self.cfg.local.ip(),
-            port,
-            &self.cfg.codecs,
-            session,
-            Direction::SendRecv,
-        )
+    /// Start a new SDP session for the account's next call: a fresh `o=` id and, with
+    /// SRTP on, fresh keys.
+    pub(super) fn new_sdp_session(&mut self, account: AccountId) {
+        let keys = (self.cfg.srtp != media::SrtpPolicy::Off).then(|| self.keygen.keys());
+        self.sdp[account] = SdpState {
+            session: (self.rng.next_u64() >> 2) + 1,
+            version: 0,
+            keys,
+        };
     }
 
-    /// Answer `offer` for the account: our SDP, after reporting what was agreed.
+    /// What our side of the account's SDP is made of (the version as last sent).
+    pub(super) fn local_media(&self, account: AccountId) -> media::LocalMedia<'_> {
+        let st = &self.sdp[account];
+        media::LocalMedia {
+            ip: self.cfg.local.ip(),
+            port: self.cfg.accounts[account].rtp_port,
+            codecs: &self.cfg.codecs,
+            session: st.session,
+            version: st.version,
+            srtp: self.cfg.srtp,
+            keys: st.keys.as_ref(),
+        }
+    }
+
+    /// An offer: for a new call (`fresh`: new session and keys) or a new description in the
+    /// current one (re-INVITE: same session and keys, version + 1).
+    pub(super) fn sdp_offer(&mut self, account: AccountId, fresh: bool, dir: Direction) -> String {
+        if fresh || self.sdp[account].session == 0 {
+            self.new_sdp_session(account);
+        }
+        self.sdp[account].version += 1;
+        media::offer(&self.local_media(account), dir)
+    }
+
+    /// Answer `offer` for the account (`fresh` for a new call): our SDP, after reporting
+    /// what was agreed.
     pub(super) fn sdp_answer(
         &mut self,
         account: AccountId,
         offer: &[u8],
+        fresh: bool,
     ) -> Result<String, Refusal> {
-        let port = self.cfg.accounts[account].rtp_port;
-        let session = self.rng.next_u64() >> 1;
-        let (sdp, agreed) =
-            media::answer(offer, self.cfg.local.ip(), port, &self.cfg.codecs, session)?;
+        if fresh || self.sdp[account].session == 0 {
+            self.new_sdp_session(account);
+        }
+        self.sdp[account].version += 1;
+        let (sdp, agreed) = media::answer(offer, &self.local_media(account))?;
         self.emit(Event::Media {
             account,
             session: agreed,
         });
         Ok(sdp)
+    }
+
+    /// Read the answer to the account's last offer.
+    pub(super) fn sdp_read_answer(&self, account: AccountId, body: &[u8]) -> Option<Negotiated> {
+        media::read_answer(body, &self.local_media(account))
     }
 
     pub(super) fn dial(&mut self, now: Instant, account: AccountId, number: &str) {
@@ -51,7 +82,7 @@ impl UserAgent {
             return;
         };
         let target = Uri::Sip(SipUri::new(Host::Domain(a.domain.clone())).with_user(number));
-        let body = self.sdp_offer(account);
+        let body = self.sdp_offer(account, true, Direction::SendRecv);
         let mut call = self.new_outgoing_call(account, target, peer);
         let req = self.build_invite(account, &mut call, body.into_bytes());
         self.send_invite(now, account, call, req);
@@ -85,7 +116,6 @@ impl UserAgent {
             session_timer: None,
             reinvite: None,
             reinvite_retry: None,
-            sdp_session: (0, 0),
             held: false,
             incoming: None,
             ok_retransmit: None,
@@ -414,7 +444,7 @@ impl UserAgent {
                     self.in_dialog_request(now, account, Method::Bye);
                     self.calls[account] = None;
                 } else if first {
-                    if let Some(session) = media::read_answer(&resp.body, &self.cfg.codecs) {
+                    if let Some(session) = self.sdp_read_answer(account, &resp.body) {
                         self.emit(Event::Media { account, session });
                     }
                     if self.transfers[account].is_some() {
@@ -608,7 +638,9 @@ impl UserAgent {
         self.transfers[account] = Some(old);
         let target_uri = Uri::Sip(target_uri);
         let mut call = self.new_outgoing_call(account, target_uri, peer);
-        let body = self.sdp_offer(account).into_bytes();
+        let body = self
+            .sdp_offer(account, true, Direction::SendRecv)
+            .into_bytes();
         let mut invite = self.build_invite(account, &mut call, body);
         if let Some(r) = replaces {
             invite.headers.push("Replaces", r);
@@ -644,20 +676,7 @@ impl UserAgent {
             return;
         }
         call.reinvite_retry = None;
-        if call.sdp_session.0 == 0 {
-            call.sdp_session = ((self.rng.next_u64() >> 2) + 1, 1);
-        }
-        call.sdp_session.1 += 1;
-        let (session, version) = call.sdp_session;
-        let port = self.cfg.accounts[account].rtp_port;
-        let body = media::offer_version(
-            self.cfg.local.ip(),
-            port,
-            &self.cfg.codecs,
-            session,
-            version,
-            direction,
-        );
+        let body = self.sdp_offer(account, false, direction);
         self.extra_headers = vec![("Contact".into(), self.contact(account))];
         let sdp = Some(("application/sdp", body));
         let branch = self.in_dialog_request_with(now, account, Method::Invite, sdp);
@@ -696,7 +715,7 @@ impl UserAgent {
                 call.held = direction != Direction::SendRecv;
                 let held = call.held;
                 self.ack_2xx(account, resp);
-                if let Some(session) = media::read_answer(&resp.body, &self.cfg.codecs) {
+                if let Some(session) = self.sdp_read_answer(account, &resp.body) {
                     self.emit(Event::Media { account, session });
                 }
                 self.emit(Event::Call {
@@ -821,9 +840,9 @@ impl UserAgent {
                 // A re-INVITE (hold, resume, codec change): answer its offer, or offer if
                 // it has none.
                 let body = if req.body.is_empty() {
-                    self.sdp_offer(account)
+                    self.sdp_offer(account, false, Direction::SendRecv)
                 } else {
-                    match self.sdp_answer(account, &req.body) {
+                    match self.sdp_answer(account, &req.body, false) {
                         Ok(b) => b,
                         Err(_) => {
                             self.respond(now, from, &req, 488, None);
@@ -869,8 +888,14 @@ impl UserAgent {
             return;
         }
         if !req.body.is_empty() {
-            let ip = self.cfg.local.ip();
-            if let Err(refusal) = media::answer(&req.body, ip, 0, &self.cfg.codecs, 0) {
+            // A dry run of the answer, with throw-away keys, before we ring the phone.
+            let probe_keys = media::SdesKeys([[0; media::SDES_KEY_LEN]; 2]);
+            let probe = media::LocalMedia {
+                port: 0,
+                keys: Some(&probe_keys),
+                ..self.local_media(account)
+            };
+            if let Err(refusal) = media::answer(&req.body, &probe) {
                 tracing::info!(?refusal, "refusing an INVITE whose offer we cannot answer");
                 self.respond(now, from, &req, 488, None);
                 return;
@@ -923,7 +948,6 @@ impl UserAgent {
             session_timer: None,
             reinvite: None,
             reinvite_retry: None,
-            sdp_session: (0, 0),
             held: false,
             incoming: Some((req.clone(), key)),
             ok_retransmit: None,
@@ -1001,9 +1025,9 @@ impl UserAgent {
         let tag = call.local_tag.clone();
         let peer = call.peer;
         let body = if req.body.is_empty() {
-            self.sdp_offer(account) // late offer: the ACK carries the answer
+            self.sdp_offer(account, true, Direction::SendRecv) // late offer: the ACK answers
         } else {
-            match self.sdp_answer(account, &req.body) {
+            match self.sdp_answer(account, &req.body, true) {
                 Ok(b) => b,
                 Err(_) => return self.reject(now, account, 488),
             }

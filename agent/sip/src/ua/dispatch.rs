@@ -252,7 +252,7 @@ impl UserAgent {
         let body = if req.body.is_empty() {
             None
         } else {
-            match self.sdp_answer(account, &req.body) {
+            match self.sdp_answer(account, &req.body, false) {
                 Ok(b) => Some(b),
                 Err(_) => {
                     self.respond(now, from, req, 488, None);

@@ -413,10 +413,54 @@ struct Call {
     reinvite: Option<(String, Direction)>,
     /// A re-INVITE to retry after a 491 (glare), and when.
     reinvite_retry: Option<(Instant, Direction)>,
-    /// Our SDP session id and the version of the last description we sent.
-    sdp_session: (u64, u64),
     /// We have put the call on hold.
     held: bool,
+}
+
+/// The SDP session of an account's current call (RFC 3264 §8: one `o=` session id, the
+/// version one higher with each new description) and the SRTP keys it offers.
+#[derive(Debug, Default)]
+struct SdpState {
+    session: u64,
+    version: u64,
+    keys: Option<media::SdesKeys>,
+}
+
+/// SRTP master keys: SHA-256 of the UA's secret 32-byte seed (from the OS in a deployment)
+/// and a counter — a hash DRBG in the manner of NIST SP 800-90A, so keys are unpredictable
+/// to anyone without the seed, unlike the SplitMix identifiers.
+struct KeyGen {
+    seed: [u8; 32],
+    counter: u64,
+}
+
+impl std::fmt::Debug for KeyGen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyGen(***)")
+    }
+}
+
+impl KeyGen {
+    fn new(seed: [u8; 32]) -> Self {
+        Self { seed, counter: 0 }
+    }
+
+    fn key(&mut self) -> [u8; media::SDES_KEY_LEN] {
+        use sha2::Digest as _;
+        self.counter += 1;
+        let mut h = sha2::Sha256::new();
+        h.update(b"tipring SDES master key");
+        h.update(self.seed);
+        h.update(self.counter.to_be_bytes());
+        let d = h.finalize();
+        let mut k = [0u8; media::SDES_KEY_LEN];
+        k.copy_from_slice(&d[..media::SDES_KEY_LEN]);
+        k
+    }
+
+    fn keys(&mut self) -> media::SdesKeys {
+        media::SdesKeys([self.key(), self.key()])
+    }
 }
 
 /// The user agent of all ports. See the crate docs for the drive loop.
@@ -433,6 +477,10 @@ pub struct UserAgent {
     /// While we carry out a transfer (we were REFERred): the referring call, kept for
     /// its NOTIFYs and its BYE, and restored if the transfer fails.
     transfers: Vec<Option<Call>>,
+    /// Per account: the SDP session of its current call and its SRTP keys.
+    sdp: Vec<SdpState>,
+    /// Cryptographic generator for SRTP master keys.
+    keygen: KeyGen,
     /// Client transactions by branch, with their account and peer.
     client: HashMap<String, (ClientTx, AccountId, Peer, Method)>,
     /// Server transactions by (branch, method).
@@ -474,6 +522,7 @@ impl UserAgent {
     /// [`Command::Dial`].
     pub fn new(cfg: UaConfig) -> Self {
         let mut rng = Rng::from_seed(cfg.rng_seed);
+        let cfg_seed = cfg.rng_seed;
         let regs = cfg
             .accounts
             .iter()
@@ -518,6 +567,8 @@ impl UserAgent {
             regs,
             subs,
             transfers: calls.iter().map(|_| None).collect(),
+            sdp: calls.iter().map(|_| SdpState::default()).collect(),
+            keygen: KeyGen::new(cfg_seed),
             others: calls.iter().map(|_| None).collect(),
             calls,
             client: HashMap::new(),

@@ -63,6 +63,7 @@ impl Rig {
             registration: RegistrationPolicy::default(),
             rng_seed: [7; 32],
             codecs: vec![tipring_sip::media::PCMU, tipring_sip::media::PCMA],
+            srtp: Default::default(),
             accounts,
         };
         Self {

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use tipring_sip::media::{SrtpKeys, SrtpPolicy};
 use tipring_sip::{
     Account, CallEvent, Command, Event, Input, Output, Peer, RegistrationPolicy, Secret,
     TransportKind, UaConfig, UserAgent,
@@ -13,6 +14,10 @@ const A: &str = "127.0.0.1:5070";
 const B: &str = "127.0.0.2:5070";
 
 fn ua(local: &str, user: &str, peer: &str, seed: u8) -> UserAgent {
+    ua_with(local, user, peer, seed, SrtpPolicy::Off)
+}
+
+fn ua_with(local: &str, user: &str, peer: &str, seed: u8, srtp: SrtpPolicy) -> UserAgent {
     UserAgent::new(UaConfig {
         local: local.parse().unwrap(),
         transport: TransportKind::Udp,
@@ -21,6 +26,7 @@ fn ua(local: &str, user: &str, peer: &str, seed: u8) -> UserAgent {
         registration: RegistrationPolicy::default(),
         rng_seed: [seed; 32],
         codecs: vec![tipring_sip::media::PCMU],
+        srtp,
         accounts: vec![Account {
             user: user.into(),
             auth_user: None,
@@ -248,4 +254,43 @@ fn cancel_crossing_the_200_ends_both_sides() {
         })
     };
     assert!(!failed(&p.events_a) && !failed(&p.events_b));
+}
+
+#[test]
+fn srtp_calls_get_fresh_keys_that_match_crosswise() {
+    fn keys(events: &[Event]) -> Vec<SrtpKeys> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Media { session, .. } => session.srtp.clone(),
+                _ => None,
+            })
+            .collect()
+    }
+    let mut p = Pair::new(0.0, 3);
+    p.a = ua_with(A, "101", B, 1, SrtpPolicy::Mandatory);
+    p.b = ua_with(B, "102", A, 2, SrtpPolicy::Optional);
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        p.events_a.clear();
+        p.events_b.clear();
+        p.command_a(Command::Dial {
+            account: 0,
+            number: "102".into(),
+        });
+        let limit = p.now + Duration::from_secs(5);
+        p.run_until(limit, |p| p.b.has_call(0));
+        p.command_b(Command::Answer(0));
+        p.run_until(limit, |p| has(&p.events_a, &CallEvent::Answered));
+        let (ka, kb) = (keys(&p.events_a), keys(&p.events_b));
+        assert_eq!((ka.len(), kb.len()), (1, 1), "one SRTP session each side");
+        // What one side sends with is what the other receives with (RFC 4568 §6.1).
+        assert_eq!(ka[0].local, kb[0].remote);
+        assert_eq!(ka[0].remote, kb[0].local);
+        assert_ne!(ka[0].local, ka[0].remote);
+        seen.push(ka[0].local.clone());
+        p.command_a(Command::Hangup(0));
+        p.run_until(p.now + Duration::from_secs(5), |p| !p.b.has_call(0));
+    }
+    assert_ne!(seen[0], seen[1], "every call has its own master key");
 }
