@@ -29,6 +29,10 @@ pub enum Command {
     Busy(usize),
     /// Message waiting on or off.
     Mwi(usize, bool),
+    /// Speak into the handset: a WAV file or a test tone.
+    Speak(usize, Sound),
+    /// Record what the handset's earpiece plays into a WAV file (`None`: stop and write).
+    Record(usize, Option<std::path::PathBuf>),
     /// Show every port.
     Status,
     /// Wait before reading the next command (for scripts).
@@ -40,6 +44,24 @@ pub enum Command {
     /// An empty line or a comment.
     Nothing,
 }
+
+/// What the simulated phone's user says into the mouthpiece.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sound {
+    /// A WAV file: 8 kHz mono 16-bit PCM.
+    Wav(std::path::PathBuf),
+    /// A sine tone: frequency in Hz, level in dBm0, duration.
+    Tone {
+        /// Frequency, Hz (50 ..= 3950).
+        hz: f32,
+        /// Level, dBm0 (-60 ..= 3).
+        dbm0: f32,
+        /// How long.
+        duration: Duration,
+    },
+}
+
+impl Eq for Sound {}
 
 /// The help text of the prompt.
 pub const HELP: &str = "\
@@ -55,6 +77,9 @@ commands (ports are numbered from 1):
   answer P               the network answers the call port P placed
   busy P                 the network called by port P is busy
   mwi P on|off           voicemail waiting lamp and stutter dial tone
+  speak P FILE.wav       say a WAV file (8 kHz mono 16-bit) into the handset of port P
+  speak P tone HZ DBM0 MS   say a test tone, e.g. `speak 1 tone 1004 -10 2000`
+  record P FILE.wav      record port P's earpiece from now on; `record P stop` writes it
   status                 show every port
   sleep MS               wait (for piped scripts)
   help                   this text
@@ -157,6 +182,42 @@ pub fn parse(line: &str, ports: usize) -> Result<Command, String> {
             };
             Command::Mwi(p, on)
         }
+        "speak" | "say" | "play" => {
+            let p = port(words.next(), ports)?;
+            match words.next() {
+                Some("tone") => {
+                    let num = |w: Option<&str>, what: &str| -> Result<f32, String> {
+                        w.ok_or(format!("speak P tone HZ DBM0 MS: which {what}?"))?
+                            .parse::<f32>()
+                            .map_err(|_| format!("the tone's {what} is not a number"))
+                    };
+                    let hz = num(words.next(), "frequency")?;
+                    let dbm0 = num(words.next(), "level")?;
+                    let duration = millis(
+                        words
+                            .next()
+                            .ok_or("speak P tone HZ DBM0 MS: how many ms?")?,
+                    )?;
+                    if !(50.0..=3950.0).contains(&hz) {
+                        return Err(format!("{hz} Hz is outside 50..=3950 Hz"));
+                    }
+                    if !(-60.0..=3.0).contains(&dbm0) {
+                        return Err(format!("{dbm0} dBm0 is outside -60..=3 dBm0"));
+                    }
+                    Command::Speak(p, Sound::Tone { hz, dbm0, duration })
+                }
+                Some(file) => Command::Speak(p, Sound::Wav(file.into())),
+                None => return Err("speak P FILE.wav, or speak P tone HZ DBM0 MS".into()),
+            }
+        }
+        "record" | "rec" => {
+            let p = port(words.next(), ports)?;
+            match words.next() {
+                Some("stop") => Command::Record(p, None),
+                Some(file) => Command::Record(p, Some(file.into())),
+                None => return Err("record P FILE.wav, or record P stop".into()),
+            }
+        }
         "status" | "st" | "ports" => Command::Status,
         "sleep" | "wait" => Command::Sleep(millis(words.next().ok_or("sleep how many ms?")?)?),
         "help" | "?" | "h" => Command::Help,
@@ -199,6 +260,22 @@ mod tests {
             })
         );
         assert_eq!(parse("mwi 1 on", 4), Ok(Command::Mwi(1, true)));
+        assert_eq!(
+            parse("speak 2 tone 1004 -10 500", 4),
+            Ok(Command::Speak(
+                2,
+                Sound::Tone {
+                    hz: 1004.0,
+                    dbm0: -10.0,
+                    duration: Duration::from_millis(500)
+                }
+            ))
+        );
+        assert_eq!(
+            parse("record 1 /tmp/x.wav", 4),
+            Ok(Command::Record(1, Some("/tmp/x.wav".into())))
+        );
+        assert_eq!(parse("record 1 stop", 4), Ok(Command::Record(1, None)));
         assert_eq!(parse("# a comment", 4), Ok(Command::Nothing));
         assert_eq!(parse("", 4), Ok(Command::Nothing));
     }
@@ -217,6 +294,9 @@ mod tests {
             ("call 1 55a", "not a caller number"),
             ("mwi 1 maybe", "mwi P on|off"),
             ("lift 1 2", "unexpected `2`"),
+            ("speak 1 tone 5000 -10 100", "outside 50..=3950"),
+            ("speak 1 tone 1000 loud 100", "level is not a number"),
+            ("record 1", "record P FILE.wav"),
         ] {
             let err = parse(line, 4).expect_err(line);
             assert!(err.contains(expect), "{line}: {err}");

@@ -11,10 +11,12 @@ use anyhow::Context as _;
 use tokio::io::AsyncBufReadExt as _;
 
 use tipring_dsp::callerid::{Absence, CallerId, DateTime, Message};
+use tipring_dsp::Frame;
 use tipring_hal::sim::{Heard, SimConfig, SimPort};
 use tipring_line::dialplan::DialPlan;
 use tipring_line::{
     CallCommand, Hotline, Line, LineConfig, LineEvent, LineState, NetworkEvent, Output, PortDriver,
+    VoicePath,
 };
 use tipring_sip::{
     Account, CallEvent, Command as SipCommand, Event as SipEvent, Input as SipInput,
@@ -22,7 +24,7 @@ use tipring_sip::{
     UserAgent,
 };
 
-use crate::command::{self, Command};
+use crate::command::{self, Command, Sound};
 
 /// The demo's dial plan: extensions 101..199, seven-digit numbers, star codes, anything
 /// else after the inter-digit timer.
@@ -153,6 +155,78 @@ struct Slot {
     ringing: bool,
     cid_seen: usize,
     lamp: bool,
+    /// `record P FILE`: where to write and what the earpiece played so far.
+    recording: Option<(std::path::PathBuf, Vec<i16>)>,
+    /// What this port's phone said in the last frame (for a local call's other port).
+    said: Frame,
+}
+
+/// The voice path of a call between two ports of the gateway: each hears what the other
+/// said one frame (10 ms) ago, as through a TDM switch.
+struct LocalBridge<'a> {
+    peer_said: Frame,
+    my_said: &'a mut Frame,
+}
+
+impl VoicePath for LocalBridge<'_> {
+    fn exchange(&mut self, _now: Instant, _sent: &Frame, received: &Frame, next: &mut Frame) {
+        *self.my_said = *received;
+        *next = self.peer_said;
+    }
+}
+
+/// Longest recording or WAV file the phone takes: 10 minutes of 8 kHz audio.
+const MAX_AUDIO_SAMPLES: usize = 10 * 60 * 8000;
+
+/// Read an 8 kHz mono 16-bit WAV file.
+fn read_wav(path: &std::path::Path) -> Result<Vec<i16>, String> {
+    let mut r = hound::WavReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec = r.spec();
+    if spec.sample_rate != 8000
+        || spec.channels != 1
+        || spec.bits_per_sample != 16
+        || spec.sample_format != hound::SampleFormat::Int
+    {
+        return Err(format!(
+            "{}: need 8000 Hz mono 16-bit PCM, got {} Hz, {} channel(s), {} bits",
+            path.display(),
+            spec.sample_rate,
+            spec.channels,
+            spec.bits_per_sample
+        ));
+    }
+    if r.len() as usize > MAX_AUDIO_SAMPLES {
+        return Err(format!("{}: longer than 10 minutes", path.display()));
+    }
+    r.samples::<i16>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Write 8 kHz mono 16-bit PCM to a WAV file.
+fn write_wav(path: &std::path::Path, samples: &[i16]) -> Result<(), String> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let err = |e: hound::Error| format!("{}: {e}", path.display());
+    let mut w = hound::WavWriter::create(path, spec).map_err(err)?;
+    for &s in samples {
+        w.write_sample(s).map_err(err)?;
+    }
+    w.finalize().map_err(err)
+}
+
+/// A sine at `dbm0` for `duration`, 8 kHz.
+fn tone_samples(hz: f32, dbm0: f32, duration: Duration) -> Vec<i16> {
+    let n = (duration.as_millis() as usize) * 8;
+    let peak = tipring_dsp::level::dbm0_to_peak(dbm0);
+    let w = 2.0 * std::f64::consts::PI * f64::from(hz) / 8000.0;
+    (0..n)
+        .map(|k| (f64::from(peak) * (w * k as f64).sin()).round() as i16)
+        .collect()
 }
 
 /// Reads the calendar for caller-ID time stamps (injected: tests pass a fixed one).
@@ -237,6 +311,8 @@ impl Gateway {
                 ringing: false,
                 cid_seen: 0,
                 lamp: false,
+                recording: None,
+                said: [0; tipring_dsp::FRAME_SAMPLES],
             });
         }
         Ok(Self {
@@ -486,11 +562,31 @@ impl Gateway {
         let mut outs = Vec::new();
         for i in 0..self.slots.len() {
             outs.clear();
-            self.slots[i].driver.tick(now, &mut outs);
+            let peer_said = match self.slots[i].peer {
+                Some(Peer::Port(j)) => Some(self.slots[j].said),
+                _ => None,
+            };
+            let Slot { driver, said, .. } = &mut self.slots[i];
+            match peer_said {
+                Some(peer_said) => {
+                    let mut bridge = LocalBridge {
+                        peer_said,
+                        my_said: said,
+                    };
+                    driver.tick_voice(now, &mut outs, Some(&mut bridge));
+                }
+                None => driver.tick(now, &mut outs),
+            }
             for o in std::mem::take(&mut outs) {
                 self.on_output(now, i, o, &mut lines);
             }
             self.observe_phone(i, &mut lines);
+            // The earpiece is kept only while recording.
+            let ear = self.slots[i].driver.port_mut().take_earpiece();
+            if let Some((_, rec)) = self.slots[i].recording.as_mut() {
+                let room = MAX_AUDIO_SAMPLES.saturating_sub(rec.len());
+                rec.extend_from_slice(&ear[..ear.len().min(room)]);
+            }
         }
         if let Some(ua) = self.ua.as_mut() {
             if ua.poll_timeout().is_some_and(|t| t <= now) {
@@ -775,6 +871,33 @@ impl Gateway {
                     NetworkEvent::Busy
                 };
                 self.network(now, i, ev, &mut lines);
+            }
+            Command::Speak(p, sound) => {
+                let samples = match sound {
+                    Sound::Wav(path) => read_wav(&path)?,
+                    Sound::Tone { hz, dbm0, duration } => tone_samples(hz, dbm0, duration),
+                };
+                self.slots[p - 1].driver.port_mut().speak(now, &samples);
+            }
+            Command::Record(p, Some(path)) => {
+                if let Some((old, _)) = &self.slots[p - 1].recording {
+                    return Err(format!(
+                        "port {p} is already recording to {} (`record {p} stop` first)",
+                        old.display()
+                    ));
+                }
+                self.slots[p - 1].recording = Some((path, Vec::new()));
+            }
+            Command::Record(p, None) => {
+                let Some((path, samples)) = self.slots[p - 1].recording.take() else {
+                    return Err(format!("port {p} is not recording"));
+                };
+                write_wav(&path, &samples)?;
+                lines.push(format!(
+                    "port {p}: wrote {:.1} s of earpiece audio to {}",
+                    samples.len() as f64 / 8000.0,
+                    path.display()
+                ));
             }
             Command::Mwi(p, on) => {
                 self.network(now, p - 1, NetworkEvent::MessageWaiting(on), &mut lines);
@@ -1138,6 +1261,47 @@ mod tests {
             gw.state(1),
             LineState::Treatment(tipring_dsp::tone::ToneKind::Congestion)
         );
+    }
+
+    #[test]
+    fn ports_in_a_local_call_hear_each_other_and_record_it() {
+        let (mut gw, mut now) = gateway(2);
+        let mut log = Vec::new();
+        gw.command(now, Command::Lift(1)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(300), &mut log);
+        gw.command(now, Command::Press(1, "102".into())).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_secs(5), &mut log);
+        gw.command(now, Command::Lift(2)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(300), &mut log);
+        assert_eq!(gw.state(1), LineState::Connected);
+        let dir = std::env::temp_dir().join(format!("tipring-rec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let wav = dir.join("port2.wav");
+        gw.command(now, Command::Record(2, Some(wav.clone())))
+            .unwrap();
+        let tone = command::parse("speak 1 tone 1004 -10 1000", 2).unwrap();
+        gw.command(now, tone).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(1200), &mut log);
+        let out = gw.command(now, Command::Record(2, None)).unwrap();
+        assert!(out[0].contains("wrote 1.2 s"), "{out:?}");
+        let heard = read_wav(&wav).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut g = tipring_dsp::goertzel::Goertzel::new(1004.0);
+        g.push(&heard[2000..8000]);
+        let level = g.level_dbm0();
+        assert!(
+            (level + 10.0).abs() < 1.0,
+            "port 2 heard 1004 Hz at {level:.1} dBm0"
+        );
+        assert!(gw
+            .command(now, Command::Record(2, None))
+            .unwrap_err()
+            .contains("not recording"));
+        let bad = dir.join("missing.wav");
+        assert!(gw
+            .command(now, Command::Speak(1, Sound::Wav(bad)))
+            .unwrap_err()
+            .contains("missing.wav"));
     }
 
     #[test]
