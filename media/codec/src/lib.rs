@@ -327,6 +327,44 @@ pub trait Decoder: Send + std::fmt::Debug {
     }
 }
 
+impl<E: Encoder + ?Sized> Encoder for Box<E> {
+    fn codec(&self) -> CodecId {
+        (**self).codec()
+    }
+    fn sample_rate(&self) -> u32 {
+        (**self).sample_rate()
+    }
+    fn encode(&mut self, pcm: &[i16], out: &mut Vec<u8>) -> Result<usize> {
+        (**self).encode(pcm, out)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+}
+
+/// A boxed decoder (from [`new_decoder`]) is a decoder, so generic users such as a jitter
+/// buffer can hold whichever codec was negotiated.
+impl<D: Decoder + ?Sized> Decoder for Box<D> {
+    fn codec(&self) -> CodecId {
+        (**self).codec()
+    }
+    fn sample_rate(&self) -> u32 {
+        (**self).sample_rate()
+    }
+    fn decode(&mut self, payload: &[u8], out: &mut Vec<i16>) -> Result<usize> {
+        (**self).decode(payload, out)
+    }
+    fn conceal(&mut self, samples: usize, out: &mut Vec<i16>) {
+        (**self).conceal(samples, out)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+    fn delay_samples(&self) -> usize {
+        (**self).delay_samples()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,18 @@ pub enum Error {
     /// A message whose content is not valid for its type.
     #[error("malformed message: {0}")]
     Malformed(&'static str),
+    /// A configuration value out of its documented range.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(&'static str),
+    /// A frame whose length is not what the call needs (a multiple of 80 samples, both
+    /// directions the same length).
+    #[error("bad frame length: {len} samples ({reason})")]
+    FrameLength {
+        /// Samples passed.
+        len: usize,
+        /// What was expected.
+        reason: &'static str,
+    },
 }
 
 /// Result type of this crate.

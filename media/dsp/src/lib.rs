@@ -8,6 +8,13 @@
 //! * [`dtmf`]: a DTMF sender and an ITU-T Q.24-grade detector.
 //! * [`fsk`]: Bell 202 / V.23 FSK modulator and demodulator with UART framing.
 //! * [`callerid`]: SDMF/MDMF/ETSI messages, FSK bursts, DTMF CLIP, CAS / DT-AS alerting.
+//! * [`ec`]: the G.168 line echo canceller for the 2-wire hybrid (IPNLMS, two-path, DTD, NLP
+//!   with comfort noise, per-frame ERL/ERLE metrics).
+//! * [`vad`] and [`cng`]: voice activity detection and RFC 3389 comfort noise (off by
+//!   default; the port decides).
+//! * [`gain`]: per-port TX/RX gain.
+//! * [`faxtone`]: CNG, CED/ANS, ANSam, /ANS phase reversals (echo canceller disabling) and
+//!   V.21 flag detection for fax.
 //!
 //! Everything is sans-IO and clock-free: the caller pushes and pulls samples, 10 ms
 //! [`Frame`]s or any other length, and time is the sample count.
@@ -44,6 +51,42 @@
 //! assert_eq!(dialled, "42");
 //! ```
 //!
+//! With the echo canceller, a port's 20 ms loop sends the network's audio to the line, then
+//! cleans what comes back with it as the reference (and listens for fax answer tones that
+//! must switch the canceller off):
+//!
+//! ```
+//! use tipring_dsp::ec::{EcConfig, EchoCanceller};
+//! use tipring_dsp::faxtone::{FaxToneDetector, FaxToneKind};
+//! use tipring_dsp::gain::Gain;
+//!
+//! let mut ec = EchoCanceller::new(EcConfig { tail_ms: 64, ..EcConfig::default() }).unwrap();
+//! let mut fax = FaxToneDetector::new();
+//! let rx_gain = Gain::new(-3.0).unwrap();
+//! // Stand-ins for the network audio and the hybrid (echo 1 ms late, 6 dB down).
+//! let mut seed = 1u32;
+//! let mut line_echo = vec![0i16; 8];
+//! for _ in 0..100 {
+//!     let tx: Vec<i16> = (0..160)
+//!         .map(|_| {
+//!             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+//!             ((seed >> 16) as i16) / 8
+//!         })
+//!         .collect(); // from the network -> to the line
+//!     line_echo.extend(tx.iter().map(|s| s / 2));
+//!     let mut rx: Vec<i16> = line_echo.drain(..160).collect(); // <- from the line
+//!     ec.process(&mut rx, &tx).unwrap();
+//!     fax.process(&rx, |ev| {
+//!         if ev.kind == FaxToneKind::DisableEchoCanceller {
+//!             ec.set_enabled(false);
+//!         }
+//!     });
+//!     rx_gain.apply(&mut rx); // -> encode and send to the network
+//! }
+//! let m = ec.metrics();
+//! assert!(m.erle_db > 20.0, "{m:?}");
+//! ```
+//!
 //! Caller ID: [`callerid::encode`] a message, then play [`callerid::fsk_burst`] (or DTMF
 //! CLIP digits through a [`dtmf::DtmfSender`]) in the silent interval the country's
 //! [`callerid::Signalling`] prescribes; see the [`callerid`] module.
@@ -52,13 +95,19 @@
 
 pub mod cadence;
 pub mod callerid;
+pub mod cng;
 pub mod dtmf;
+pub mod ec;
 pub mod error;
+pub mod faxtone;
 pub mod fsk;
+pub mod gain;
 pub mod goertzel;
 pub mod level;
+mod lpc;
 mod osc;
 pub mod tone;
+pub mod vad;
 
 pub use error::{Error, Result};
 
