@@ -15,10 +15,20 @@
 //! * [`peers::TestCa`] — a throwaway certificate authority (rcgen); a TLS-enabled
 //!   Kamailio ([`peers::KamailioConfig::tls`]) gets its certificate from one and exposes
 //!   the CA file ([`peers::Kamailio::ca_pem_path`]) for the client under test.
+//! * [`peers::Baresip`] — baresip, an independent UA with real media, configured from
+//!   [`peers::BaresipConfig`] (direct-IP or registered account, codecs, SRTP, auto-answer,
+//!   a WAV file as its microphone, recording of what it hears); driven over its
+//!   `ctrl_tcp` socket: `dial`, `answer`, `hangup`, `send_dtmf` (RFC 4733), `wait_for`
+//!   an event, `recordings`.
 //! * [`peers::free_port`], [`peers::options_ping`] and [`peers::options_ping_tls`] for
 //!   anything else.
 //!
-//! The tools come from Debian (`kamailio`, `kamailio-tls-modules`, `sip-tester`);
+//! [`audio`] makes and measures the signals: WAV files in and out (resampled by sox),
+//! tones and DTMF at levels in dBm0, Goertzel levels, the dominant frequency, DTMF decoded
+//! by multimon-ng, µ-law WAV files for SIPp's `rtp_stream`.
+//!
+//! The tools come from Debian (`kamailio`, `kamailio-tls-modules`, `sip-tester`, `baresip`,
+//! `sox`, `multimon-ng`);
 //! `ops/install-deps` installs them. A test that cannot find one fails with
 //! [`Error::MissingTool`] (or [`Error::MissingModule`] for Kamailio's `tls.so`), whose
 //! message names the install command.
@@ -90,9 +100,36 @@
 //! # }
 //! ```
 //!
+//! ## Example: two baresips, a tone and DTMF
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tipring_integration_tests::audio;
+//! use tipring_integration_tests::peers::{Baresip, BaresipConfig, EventKind};
+//!
+//! # fn main() -> tipring_integration_tests::Result<()> {
+//! let wait = Duration::from_secs(5);
+//! audio::write_wav("tone.wav".as_ref(), &audio::tone(1004.0, -10.0, 3000, 8000), 8000)?;
+//! let callee = Baresip::start(&BaresipConfig::new("callee").record(true))?;
+//! let caller = Baresip::start(&BaresipConfig::new("caller").play("tone.wav"))?;
+//! caller.dial(&callee.uri())?;
+//! caller.wait_for(EventKind::CallEstablished, wait)?;
+//! caller.send_dtmf("123#")?;
+//! std::thread::sleep(Duration::from_secs(2));
+//! caller.hangup()?;
+//! callee.wait_for(EventKind::CallClosed, wait)?;
+//! assert_eq!(callee.received_dtmf(), "123#");
+//! let heard = audio::read_wav_8k(&callee.received_recordings()?[0])?;
+//! let level = audio::tone_level_dbm0(&heard[4000..12000], 1004.0, 8000);
+//! assert!((level + 10.0).abs() < 1.0, "{level} dBm0");
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Set `TIPRING_KEEP_PEER_DIRS=1` to keep every peer's directory (configuration, logs,
 //! SIPp message traces); they are always kept when a test panics.
 
+pub mod audio;
 pub mod error;
 pub mod peers;
 

@@ -1,4 +1,4 @@
-//! Real SIP peers for tests: Kamailio and SIPp, started on loopback ports.
+//! Real SIP peers for tests: Kamailio, SIPp and baresip, started on loopback ports.
 //!
 //! Each peer gets its own temporary directory (configuration, logs, traces), its own
 //! ephemeral ports and its own process group; it is stopped (SIGTERM to the group, then
@@ -6,8 +6,9 @@
 //! panicking or `TIPRING_KEEP_PEER_DIRS` is set, in which case its path is printed.
 //!
 //! Everything binds to 127.0.0.1: SIP, SIPp's media (`-mi`) and control (`-ci`) sockets,
-//! Kamailio's listeners.
+//! Kamailio's listeners, baresip's SIP, RTP and control (`ctrl_tcp`) sockets.
 
+mod baresip;
 mod dir;
 mod kamailio;
 mod process;
@@ -20,6 +21,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+pub use baresip::{
+    recording_direction, Baresip, BaresipConfig, BaresipEvent, Codec, EventKind, MediaEncryption,
+    RecordingDirection, Registrar,
+};
+pub(crate) use dir::PeerDir;
 pub use kamailio::{DigestAlgorithm, Kamailio, KamailioConfig, Registration};
 pub use sipp::{Sipp, SippLogs, SippOutcome, SippProcess};
 pub use tls::{options_ping_tls, IssuedCert, TestCa, KAMAILIO_TLS_NAME};

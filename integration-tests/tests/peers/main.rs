@@ -2,10 +2,11 @@
 //! hand-driven UDP client), so the harness and the scenario files are known to work
 //! before Tipring's own SIP UA meets them.
 //!
-//! They need `kamailio`, its TLS module and `sipp` (`ops/install-deps`, or `apt-get
-//! install kamailio kamailio-tls-modules sip-tester`) and fail, naming the install
-//! command, when one is missing.
+//! They need `kamailio`, its TLS module, `sipp`, `baresip`, `sox` and `multimon-ng`
+//! (`ops/install-deps`, or `apt-get install kamailio kamailio-tls-modules sip-tester
+//! baresip sox multimon-ng`) and fail, naming the install command, when one is missing.
 
+mod baresip;
 mod call;
 mod harness;
 mod kamailio;
