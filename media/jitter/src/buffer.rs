@@ -33,6 +33,8 @@ const EXPAND_VOICED_MARGIN_US: i64 = 2_000;
 const PAUSE_MS: u32 = 120;
 /// Buffer level above target (µs) where unvoiced audio may be shortened too.
 const URGENT_MARGIN_US: i64 = 80_000;
+/// Sequence numbers of non-audio packets remembered ([`JitterBuffer::note_foreign`]).
+const FOREIGN_CAP: usize = 64;
 /// Safety bound on the work of one pull (each step makes progress; this only guards bugs).
 const MAX_STEPS_PER_PULL: usize = 256;
 
@@ -255,6 +257,9 @@ pub struct JitterBuffer<D: Decoder> {
     in_concealment: bool,
     cn_level: Option<u8>,
     missed: VecDeque<(i64, i64)>,
+    /// Extended sequence numbers the stream spent on other payloads (RFC 4733 events):
+    /// neither lost nor a break in the sequence.
+    foreign: VecDeque<i64>,
     delay: DelayEstimator,
     stretcher: Stretcher,
     stats: Stats,
@@ -307,6 +312,7 @@ impl<D: Decoder> JitterBuffer<D> {
             in_concealment: false,
             cn_level: None,
             missed: VecDeque::with_capacity(MISSED_CAP),
+            foreign: VecDeque::with_capacity(FOREIGN_CAP),
             delay,
             stretcher,
             stats: Stats {
@@ -377,6 +383,28 @@ impl<D: Decoder> JitterBuffer<D> {
     /// kept: the network did not change.
     pub fn reset(&mut self) {
         self.reset_stream();
+    }
+
+    /// A packet of the same stream that carried something else than audio (RFC 4733
+    /// telephone-events share the audio's SSRC and sequence numbers, RFC 4733 §2.1): its
+    /// sequence number is not a loss, and audio resuming after it is contiguous.
+    pub fn note_foreign(&mut self, ssrc: u32, seq: u16) {
+        if self.ssrc != Some(ssrc) {
+            return;
+        }
+        let ext = extend_seq(self.hi_seq, seq);
+        let dseq = ext - self.hi_seq;
+        if !(-MAX_MISORDER..=MAX_DROPOUT).contains(&dseq) || self.seen.get(ext) != Some(false) {
+            return;
+        }
+        self.seen.mark(ext);
+        if dseq > 0 {
+            self.hi_seq = ext;
+        }
+        if self.foreign.len() == FOREIGN_CAP {
+            self.foreign.pop_front();
+        }
+        self.foreign.push_back(ext);
     }
 
     /// Offers an arriving packet. Never fails: bad packets are counted and reported.
@@ -613,7 +641,9 @@ impl<D: Decoder> JitterBuffer<D> {
                             }
                         }
                         Some((ts, seq, marker, None)) => {
-                            let contiguous = self.last_seq.is_some_and(|l| seq == l + 1);
+                            let contiguous = self.last_seq.is_some_and(|l| {
+                                seq > l && (l + 1..seq).all(|s| self.foreign.contains(&s))
+                            });
                             let gap_us = self.media_us(ts) - self.media_us(self.end_ts);
                             if marker
                                 || contiguous
@@ -843,6 +873,7 @@ impl<D: Decoder> JitterBuffer<D> {
         if let Some(pkt) = self.store.pop_front() {
             self.note_played(pkt.ext_seq, t);
             self.end_ts = self.end_ts.max(pkt.ext_ts);
+            self.noise.update(&pkt.payload);
             self.store.recycle(pkt);
         }
         self.cn_level = Some(level);
@@ -905,6 +936,7 @@ impl<D: Decoder> JitterBuffer<D> {
         self.decoder.reset();
         self.delay.reset_base();
         self.seen.clear();
+        self.foreign.clear();
         self.ssrc = None;
         self.probation = None;
         self.mode = Mode::Idle;

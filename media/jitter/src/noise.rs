@@ -11,6 +11,13 @@ pub trait NoiseSource: Send + std::fmt::Debug {
     /// Overwrites `out` with noise at `level_dbov` (RFC 3389 §3: the noise level in
     /// −dBov, 0..=127; 127 means silence).
     fn fill(&mut self, level_dbov: u8, out: &mut [i16]);
+
+    /// A CN packet's whole payload (level and, with RFC 3389 §3.2, the spectral
+    /// reflection coefficients) reached playout: a shaped generator takes its envelope
+    /// from it. The default ignores it.
+    fn update(&mut self, payload: &[u8]) {
+        let _ = payload;
+    }
 }
 
 /// RMS amplitude of a noise at `−level_dbov` dBov, taking 0 dBov as the RMS of a

@@ -142,3 +142,51 @@ fn overflow_keeps_memory_bounded() {
     assert!(run.count(FrameKind::Normal) > 0);
     assert_eq!(jb.stats().lost, 0);
 }
+
+#[test]
+fn sequence_numbers_spent_on_telephone_events_are_not_losses() {
+    // RFC 4733 §2.1: events share the audio's SSRC and sequence space; while a key is
+    // sent (here seq 110..=114, 100 ms) the sender stops audio, then resumes with the
+    // timestamp advanced by the event's duration.
+    let t0 = epoch();
+    let mut jb = narrow_jb(cfg());
+    let mut payloads = Vec::new();
+    let mut plan = Vec::new(); // (arrival ms, seq, ts, audio?)
+    for i in 0..40u32 {
+        let seq = 100 + i as u16;
+        let audio = !(10..15).contains(&i);
+        plan.push((u64::from(i) * 20, seq, i * 160, audio));
+        payloads.push(tone_payload(u64::from(i) * 160, 160));
+    }
+    let mut next = 0;
+    let mut kinds = Vec::new();
+    for tick in 0..120u64 {
+        let now = t0 + ms(tick * 10);
+        while next < plan.len() && plan[next].0 <= tick * 10 {
+            let (_, seq, ts, audio_pkt) = plan[next];
+            if audio_pkt {
+                jb.insert(&audio(seq, ts, &payloads[next], now));
+            } else {
+                jb.note_foreign(0x1234, seq);
+            }
+            next += 1;
+        }
+        kinds.push(jb.pull(now).kind);
+    }
+    let st = jb.stats();
+    assert_eq!((st.received, st.lost), (35, 0), "{st:?}");
+    assert!(!events(&mut jb)
+        .iter()
+        .any(|e| matches!(e, Event::Lost { .. })));
+    // Without the note, the same gap is five losses.
+    let mut jb = narrow_jb(cfg());
+    for (i, &(at, seq, ts, audio_pkt)) in plan.iter().enumerate() {
+        if audio_pkt {
+            jb.insert(&audio(seq, ts, &payloads[i], t0 + ms(at)));
+        }
+    }
+    for tick in 0..200u64 {
+        let _ = jb.pull(t0 + ms(tick * 10));
+    }
+    assert_eq!(jb.stats().lost, 5);
+}
