@@ -33,6 +33,9 @@ const EXPAND_VOICED_MARGIN_US: i64 = 2_000;
 const PAUSE_MS: u32 = 120;
 /// Buffer level above target (µs) where unvoiced audio may be shortened too.
 const URGENT_MARGIN_US: i64 = 80_000;
+/// After a pitch search that found no clean cut or repetition, wait this long (µs) before
+/// the next: noise-like audio would otherwise be searched on every pull for nothing.
+const SEARCH_BACKOFF_US: i64 = 40_000;
 /// Sequence numbers of non-audio packets remembered ([`JitterBuffer::note_foreign`]).
 const FOREIGN_CAP: usize = 64;
 /// Safety bound on the work of one pull (each step makes progress; this only guards bugs).
@@ -257,6 +260,8 @@ pub struct JitterBuffer<D: Decoder> {
     in_concealment: bool,
     cn_level: Option<u8>,
     missed: VecDeque<(i64, i64)>,
+    /// No periodic (pitch) search before this time (µs): the last one failed.
+    search_after: i64,
     /// Extended sequence numbers the stream spent on other payloads (RFC 4733 events):
     /// neither lost nor a break in the sequence.
     foreign: VecDeque<i64>,
@@ -312,6 +317,7 @@ impl<D: Decoder> JitterBuffer<D> {
             in_concealment: false,
             cn_level: None,
             missed: VecDeque::with_capacity(MISSED_CAP),
+            search_after: i64::MIN,
             foreign: VecDeque::with_capacity(FOREIGN_CAP),
             delay,
             stretcher,
@@ -732,6 +738,11 @@ impl<D: Decoder> JitterBuffer<D> {
         };
 
         let in_pause = self.quiet_run >= self.ms_to_pcm(PAUSE_MS);
+        if t < self.search_after && !in_pause {
+            // The last pitch search found nothing to cut or repeat cleanly; audio that
+            // is not periodic (noise, unvoiced speech) stays so for a while.
+            return FrameKind::Normal;
+        }
         let deficit = target - slack(self);
         if (deficit > EXPAND_VOICED_MARGIN_US || (in_pause && deficit > EXPAND_MARGIN_US))
             && !next_here(self)
@@ -756,6 +767,7 @@ impl<D: Decoder> JitterBuffer<D> {
                 self.stats.samples_inserted += lag.lag as u64;
                 return FrameKind::Expanded;
             }
+            self.search_after = t + SEARCH_BACKOFF_US;
             return FrameKind::Normal;
         }
 
@@ -793,6 +805,9 @@ impl<D: Decoder> JitterBuffer<D> {
             lag.corr >= VOICED_CORR || (excess > URGENT_MARGIN_US && lag.corr >= URGENT_CORR)
         };
         if !ok {
+            if !lag.low_energy {
+                self.search_after = t + SEARCH_BACKOFF_US;
+            }
             return FrameKind::Normal;
         }
         if self.stretcher.accelerate(&mut self.sync, lag.lag) {
