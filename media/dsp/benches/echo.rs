@@ -28,7 +28,9 @@ const RATE: usize = 8000;
 /// Frame of the CPU measurement and of speexdsp (20 ms).
 const FRAME: usize = 160;
 /// Length of the echo-only run.
-const RUN_S: f32 = 10.5;
+const RUN_S: f32 = 20.5;
+/// ERLE columns: windows ending at these times (s).
+const AT: [f32; 5] = [1.0, 2.0, 5.0, 10.0, 20.0];
 /// Double talk in the second run.
 const DT_START_S: f32 = 5.0;
 const DT_END_S: f32 = 7.0;
@@ -82,6 +84,9 @@ fn speech(dir: &Path, voice: &str, text: &str, dbm0: f32, n: usize) -> Vec<f32> 
         "sox",
         "sox",
         &[
+            // Repeatable: sox dithers the 16-bit output with a time-seeded generator
+            // otherwise, and the runs would differ by ±1 LSB.
+            "-R",
             s(&wav),
             "-r",
             "8000",
@@ -298,7 +303,7 @@ fn speex(sc: &Scenario, dir: &Path, tail_ms: u32, pp: bool) -> Option<(Vec<i16>,
 
 struct Row {
     name: String,
-    at: [f32; 4],
+    at: [f32; 5],
     dt: f32,
     before: f32,
     after: f32,
@@ -333,7 +338,7 @@ fn main() {
          line noise -65 dBm0, {FRAME}-sample (20 ms) frames"
     );
     println!(
-        "ERLE in dB over 0.5 s windows ending at t; double talk {DT_START_S}-{DT_END_S} s in a \
+        "ERLE in dB over 0.5 s windows ending at t (EC_CURVE=1 prints every window); double talk {DT_START_S}-{DT_END_S} s in a \
          second run (ERLE of the echo under the near-end voice; before = 4.5-5 s, after = \
          9.5-10 s)"
     );
@@ -342,7 +347,19 @@ fn main() {
         let b = scenario(&far, Some(&talker), delay, disp, 0xEC0 + u64::from(tail));
         let mut rows = Vec::new();
         let mut add = |name: &str, oa: &[i16], ob: &[i16], ns: f64, combined: bool| {
-            let at = [1.0f32, 2.0, 5.0, 10.0].map(|t| erle(&a, oa, t - 0.5, t, combined));
+            let at = AT.map(|t| erle(&a, oa, t - 0.5, t, combined));
+            if std::env::var_os("EC_CURVE").is_some() {
+                // The whole ERLE curve, one 0.5 s window each (EC_CURVE=1).
+                let c: Vec<String> = (1..=(RUN_S * 2.0) as usize)
+                    .map(|k| {
+                        format!(
+                            "{:.0}",
+                            erle(&a, oa, (k - 1) as f32 * 0.5, k as f32 * 0.5, combined)
+                        )
+                    })
+                    .collect();
+                println!("  curve {name}: {}", c.join(" "));
+            }
             rows.push(Row {
                 name: name.to_owned(),
                 at,
@@ -381,8 +398,18 @@ fn main() {
         println!();
         println!("tail {tail} ms, echo delay {delay} ms, dispersion {disp} ms");
         println!(
-            "  {:<26} {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} | {:>9} {:>9}",
-            "canceller", "1 s", "2 s", "5 s", "10 s", "before", "DT", "after", "ns/20ms", "ch/core"
+            "  {:<26} {:>6} {:>6} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} | {:>9} {:>9}",
+            "canceller",
+            "1 s",
+            "2 s",
+            "5 s",
+            "10 s",
+            "20 s",
+            "before",
+            "DT",
+            "after",
+            "ns/20ms",
+            "ch/core"
         );
         for r in &rows {
             let dt = if r.dt.is_nan() {
@@ -391,8 +418,8 @@ fn main() {
                 format!("{:.1}", r.dt)
             };
             println!(
-                "  {:<26} {:>6.1} {:>6.1} {:>6.1} {:>6.1} | {:>6.1} {:>6} {:>6.1} | {:>9.0} {:>9.0}",
-                r.name, r.at[0], r.at[1], r.at[2], r.at[3], r.before, dt, r.after, r.ns,
+                "  {:<26} {:>6.1} {:>6.1} {:>6.1} {:>6.1} {:>6.1} | {:>6.1} {:>6} {:>6.1} | {:>9.0} {:>9.0}",
+                r.name, r.at[0], r.at[1], r.at[2], r.at[3], r.at[4], r.before, dt, r.after, r.ns,
                 20e6 / r.ns
             );
         }

@@ -9,10 +9,11 @@ use crate::{Error, Result, SAMPLE_RATE};
 /// what it receives.
 ///
 /// The impulse response is `delay` of nothing followed by an exponentially decaying, seeded
-/// random tail of `dispersion` length (first tap positive and the largest in envelope,
-/// amplitude falling to about −35 dB at the end), scaled so that the echo return loss for
-/// white input is exactly `erl_db` (sum of squared taps = 10^(−ERL/10)), as ITU-T G.168 models
-/// a hybrid.
+/// random tail of `dispersion` length (taps of either sign, the first positive and the
+/// largest in envelope, amplitude falling to about −35 dB at the end, no gain at DC as a
+/// transformer-coupled hybrid has none), scaled so that the echo return loss for white
+/// input is exactly `erl_db` (sum of squared taps = 10^(−ERL/10)), as ITU-T G.168 models a
+/// hybrid.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EchoPath {
     /// Pure delay before the first echo tap (0 ..= 1 s).
@@ -69,12 +70,29 @@ impl EchoPath {
         let n = duration_to_samples(self.dispersion).max(1);
         let mut rng = SplitMix64::new(seed ^ 0xEC40_EC40_EC40_EC40);
         let tau = n as f32 / 4.0;
-        let mut taps: Vec<f32> = (0..n)
-            .map(|k| {
-                let r = if k == 0 { 1.0 } else { rng.uniform() };
-                r * (-(k as f32) / tau).exp()
+        let env: Vec<f32> = (0..n).map(|k| (-(k as f32) / tau).exp()).collect();
+        let mut taps: Vec<f32> = env
+            .iter()
+            .enumerate()
+            .map(|(k, e)| {
+                let r = if k == 0 {
+                    1.0
+                } else {
+                    2.0 * rng.uniform() - 1.0
+                };
+                r * e
             })
             .collect();
+        // A hybrid couples through transformers and capacitors: no DC passes (the G.168
+        // Annex D echo paths are band-pass). Take the mean out along the envelope so the
+        // taps sum to zero.
+        if n > 1 {
+            let sum: f32 = taps.iter().sum();
+            let w: f32 = env.iter().sum();
+            for (t, e) in taps.iter_mut().zip(&env) {
+                *t -= sum * e / w;
+            }
+        }
         let energy: f32 = taps.iter().map(|t| t * t).sum();
         let target = 10f32.powf(-self.erl_db / 10.0);
         let scale = (target / energy).sqrt();
@@ -143,6 +161,23 @@ mod tests {
             };
             let e: f32 = p.taps(1).iter().map(|t| t * t).sum();
             assert!((-10.0 * e.log10() - erl).abs() < 0.01);
+        }
+    }
+
+    #[test]
+    fn no_dc_passes_the_hybrid() {
+        // G.168 Annex D's measured hybrids are band-pass: a constant comes back as nothing.
+        let p = EchoPath {
+            erl_db: 6.0,
+            dispersion: Duration::from_millis(24),
+            ..EchoPath::default()
+        };
+        for seed in 1..5 {
+            let t = p.taps(seed);
+            let dc: f32 = t.iter().sum();
+            let rms = t.iter().map(|x| x * x).sum::<f32>().sqrt();
+            assert!(dc.abs() < 1e-4 * rms.max(1e-6), "seed {seed}: DC gain {dc}");
+            assert!(t[0] > 0.0 && t.iter().any(|&x| x < 0.0));
         }
     }
 

@@ -177,31 +177,6 @@ fn cfg(tail_ms: u32) -> EcConfig {
     }
 }
 
-/// Prints ERLE curves (release build: `cargo test --release -p tipring-dsp ec::tests::curve
-/// -- --ignored --nocapture`).
-#[test]
-#[ignore]
-fn curve() {
-    for (name, far) in [
-        ("white", white(10 * S, -18.0, 1)),
-        ("speech-like", speech_like(10 * S, -18.0, 2)),
-    ] {
-        let h = hybrid(64, 128, 6.0, 3);
-        let s = sim(far, &h, white(10 * S, -65.0, 4));
-        let mut ec = EchoCanceller::new(cfg(64)).unwrap();
-        let out = run(&mut ec, &s.far, &s.near_in);
-        let c: Vec<String> = (1..=20)
-            .map(|k| {
-                format!(
-                    "{:.0}",
-                    erle(&s.echo, &s.near, &out, (k - 1) * S / 2, k * S / 2)
-                )
-            })
-            .collect();
-        println!("{name}: {}", c.join(" "));
-    }
-}
-
 /// The ERLE 0.5 s windows of a run, one per half second.
 fn curve_of(s: &Sim, out: &[i16]) -> Vec<f32> {
     (1..=s.far.len() / (S / 2))
