@@ -22,7 +22,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use base64::Engine as _;
-use tipring_sip_message::sdp::{Connection, Direction, Media, Origin, SessionDescription};
+pub use tipring_sip_message::sdp::Direction;
+use tipring_sip_message::sdp::{Connection, Media, Origin, SessionDescription};
 
 use crate::config::Secret;
 

@@ -398,6 +398,11 @@ impl UserAgent {
                     }
                 }
                 let ev = if status == 183 && !resp.body.is_empty() {
+                    // Early media (RFC 3960): the 183's SDP is the answer the audio of the
+                    // announcement or ringback flows with.
+                    if let Some(session) = self.sdp_read_answer(account, &resp.body) {
+                        self.emit(Event::Media { account, session });
+                    }
                     CallEvent::EarlyMedia
                 } else {
                     CallEvent::Ringing

@@ -99,6 +99,39 @@ fn outgoing_call_rings_answers_acks_and_hangs_up() {
 }
 
 #[test]
+fn early_media_brings_its_session_before_the_answer() {
+    // RFC 3960: a 183 with SDP carries the answer; the PBX's ringback or announcement
+    // flows with it, so the media starts before the 200.
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+    });
+    let (_, invite) = rig.one_request();
+    let mut progress = reply(&invite, 183, Some("b2"));
+    let sdp = "v=0\r\no=pbx 1 1 IN IP4 127.0.0.9\r\ns=-\r\nc=IN IP4 127.0.0.9\r\nt=0 0\r\n\
+               m=audio 7000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n";
+    progress.headers.push("Content-Type", "application/sdp");
+    progress.body = sdp.as_bytes().to_vec();
+    rig.receive(SERVER_A, progress);
+    let events = rig.take_events();
+    let media = events.iter().position(|e| {
+        matches!(e, Event::Media { session, .. }
+            if session.codec.name == "PCMA" && session.remote.to_string() == "127.0.0.9:7000")
+    });
+    let early = events.iter().position(|e| {
+        matches!(
+            e,
+            Event::Call {
+                event: CallEvent::EarlyMedia,
+                ..
+            }
+        )
+    });
+    assert!(media.is_some() && media < early, "{events:?}");
+}
+
+#[test]
 fn busy_and_not_found_are_reported_and_acked() {
     for (status, expect) in [
         (486, CallEvent::Busy),
