@@ -69,6 +69,8 @@ pub mod g729;
 pub mod opus;
 pub mod plc;
 pub mod resample;
+#[cfg(test)]
+mod test_signal;
 
 pub use error::{Error, Result};
 
