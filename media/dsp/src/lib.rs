@@ -8,13 +8,20 @@
 //! * [`dtmf`]: a DTMF sender and an ITU-T Q.24-grade detector.
 //! * [`fsk`]: Bell 202 / V.23 FSK modulator and demodulator with UART framing.
 //! * [`callerid`]: SDMF/MDMF/ETSI messages, FSK bursts, DTMF CLIP, CAS / DT-AS alerting.
-//! * [`ec`]: the G.168 line echo canceller for the 2-wire hybrid (IPNLMS, two-path, DTD, NLP
-//!   with comfort noise, per-frame ERL/ERLE metrics).
+//! * [`ec`]: the G.168 line echo canceller for the 2-wire hybrid (proportionate multidelay
+//!   frequency-domain filter with a residual-echo-driven step, two-path, double-talk
+//!   detection, NLP with comfort noise, per-frame ERL/ERLE metrics).
 //! * [`vad`] and [`cng`]: voice activity detection and RFC 3389 comfort noise (off by
 //!   default; the port decides).
 //! * [`gain`]: per-port TX/RX gain.
 //! * [`faxtone`]: CNG, CED/ANS, ANSam, /ANS phase reversals (echo canceller disabling) and
 //!   V.21 flag detection for fax.
+//!
+//! Dependencies: `thiserror`, and `realfft` (with `rustfft` under it) for the echo
+//! canceller's 160-point real FFT — one 10 ms block per transform, so no buffering delay; a
+//! hand-rolled mixed-radix FFT without SIMD intrinsics (the workspace forbids `unsafe`) would
+//! cost several times more, and the canceller's whole budget is a few µs per frame (see the
+//! [`ec`] module docs).
 //!
 //! Everything is sans-IO and clock-free: the caller pushes and pulls samples, 10 ms
 //! [`Frame`]s or any other length, and time is the sample count.

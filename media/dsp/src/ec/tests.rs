@@ -6,22 +6,37 @@ use crate::level::DBM0_RMS;
 use crate::lpc::SplitMix64;
 
 /// An exponentially decaying seeded random impulse response after a bulk delay, scaled to
-/// the ERL (the formula of tipring-hal's `sim::EchoPath::taps`).
+/// the ERL: the formula of tipring-hal's `sim::EchoPath::taps` (taps of either sign, the
+/// first one 1 before scaling, the mean taken out along the envelope so that no DC passes,
+/// like the band-pass hybrids of G.168 Annex D).
 pub(super) fn hybrid(delay: usize, dispersion: usize, erl_db: f32, seed: u64) -> Vec<f32> {
-    let mut rng = SplitMix64::new(seed);
-    let tau = dispersion as f32 / 4.0;
-    let mut h = vec![0.0f32; delay];
-    h.extend((0..dispersion).map(|k| {
-        let r = if k == 0 {
-            1.0
-        } else {
-            (rng.bipolar() + 1.0) / 2.0
-        };
-        r * (-(k as f32) / tau).exp()
-    }));
-    let e: f32 = h.iter().map(|t| t * t).sum();
+    let mut rng = SplitMix64::new(seed ^ 0xEC40_EC40_EC40_EC40);
+    let n = dispersion.max(1);
+    let tau = n as f32 / 4.0;
+    let env: Vec<f32> = (0..n).map(|k| (-(k as f32) / tau).exp()).collect();
+    let mut taps: Vec<f32> = env
+        .iter()
+        .enumerate()
+        .map(|(k, e)| {
+            let r = if k == 0 {
+                1.0
+            } else {
+                2.0 * ((rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32) - 1.0
+            };
+            r * e
+        })
+        .collect();
+    if n > 1 {
+        let sum: f32 = taps.iter().sum();
+        let w: f32 = env.iter().sum();
+        for (t, e) in taps.iter_mut().zip(&env) {
+            *t -= sum * e / w;
+        }
+    }
+    let e: f32 = taps.iter().map(|t| t * t).sum();
     let g = (10f32.powf(-erl_db / 10.0) / e).sqrt();
-    h.iter_mut().for_each(|t| *t *= g);
+    let mut h = vec![0.0f32; delay];
+    h.extend(taps.iter().map(|t| t * g));
     h
 }
 
@@ -201,7 +216,28 @@ fn converges_20_db_within_1_s_on_white_noise() {
     assert_eq!(ec.metrics().state, EcState::Converged);
 }
 
-/// The same on a speech-like signal (formant-filtered pulse train, syllabic envelope).
+/// Combined loss minus the ERL (dB) over samples [a, b): echo power over the whole output's
+/// power, on 10 ms frames whose echo is above -45 dBm0 (G.168 counts the NLP in).
+fn combined(echo: &[f32], out: &[i16], a: usize, b: usize) -> f32 {
+    let thr = amp(-45.0).powi(2) * 80.0;
+    let (mut pe, mut po) = (0.0f64, 0.0f64);
+    for f in (a..b).step_by(80) {
+        let e: f32 = echo[f..f + 80].iter().map(|x| x * x).sum();
+        if e < thr {
+            continue;
+        }
+        pe += f64::from(e);
+        po += out[f..f + 80]
+            .iter()
+            .map(|&v| f64::from(v).powi(2))
+            .sum::<f64>();
+    }
+    (10.0 * (pe / po.max(1e-3)).log10()) as f32
+}
+
+/// G.168 §6.4.2.1 (test 1) on a speech-like signal (formant-filtered pulse train, syllabic
+/// envelope): the combined loss (linear filter + NLP) is >= 20 dB beyond the ERL within 1 s;
+/// the linear filter alone has 10 dB by then and 20 dB by 3 s.
 #[test]
 fn converges_on_speech_like_signal() {
     let h = hybrid(40, 128, 6.0, 5);
@@ -209,8 +245,55 @@ fn converges_on_speech_like_signal() {
     let mut ec = EchoCanceller::new(cfg(32)).unwrap();
     let out = run(&mut ec, &s.far, &s.near_in);
     let c = curve_of(&s, &out);
-    assert!(c[1] >= 15.0, "ERLE 0.5-1 s {:.1} dB; curve {c:?}", c[1]);
+    assert!(c[1] >= 10.0, "ERLE 0.5-1 s {:.1} dB; curve {c:?}", c[1]);
     assert!(c[5] >= 20.0, "ERLE 2.5-3 s {:.1} dB; curve {c:?}", c[5]);
+    let mut ec = EchoCanceller::new(EcConfig {
+        tail_ms: 32,
+        cng: false,
+        ..EcConfig::default()
+    })
+    .unwrap();
+    let out = run(&mut ec, &s.far, &s.near_in);
+    let l = combined(&s.echo, &out, S / 2, S);
+    assert!(l >= 20.0, "combined loss over the ERL 0.5-1 s {l:.1} dB");
+}
+
+/// G.168 §6.4.2.4 (double talk) with speech at both ends: the near-end talker comes through
+/// the converged canceller with its NLP on (output within 3 dB of the near-end-only signal
+/// over the double talk), and the linear filter does not diverge.
+#[test]
+fn speech_double_talk_keeps_the_near_end() {
+    let n = 4 * S;
+    let h = hybrid(64, 96, 6.0, 41);
+    let mut near = white(n, -65.0, 42);
+    let talker = speech_like(n, -18.0, 43);
+    let (a, b) = (2 * S, 3 * S);
+    for i in a..b {
+        near[i] += talker[i];
+    }
+    let s = sim(speech_like(n, -18.0, 44), &h, near);
+    let mut ec = EchoCanceller::new(EcConfig {
+        tail_ms: 64,
+        cng: false,
+        ..EcConfig::default()
+    })
+    .unwrap();
+    let out = run(&mut ec, &s.far, &s.near_in);
+    let pn: f32 = s.near[a..b].iter().map(|v| v * v).sum();
+    let po: f32 = out[a..b].iter().map(|&v| f32::from(v).powi(2)).sum();
+    let att = 10.0 * (pn / po).log10();
+    assert!(
+        att <= 3.0,
+        "near end attenuated by {att:.1} dB in double talk"
+    );
+    let mut ec = EchoCanceller::new(cfg(64)).unwrap();
+    let out = run(&mut ec, &s.far, &s.near_in);
+    let before = erle(&s.echo, &s.near, &out, 3 * S / 2, 2 * S);
+    let after = erle(&s.echo, &s.near, &out, 7 * S / 2, 4 * S);
+    assert!(
+        after >= before - 3.0,
+        "before {before:.1} dB, after {after:.1} dB"
+    );
 }
 
 /// G.168 §6.4.2.4 (test 3, double talk): the filter must not diverge under near-end speech
@@ -355,4 +438,108 @@ fn bad_frames_and_config_are_errors() {
         ..EcConfig::default()
     })
     .is_err());
+}
+
+/// A sine at `dbm0` (level of the sine, ITU-T G.711 reference).
+fn tone(n: usize, freq: f32, dbm0: f32, phase: f32) -> Vec<f32> {
+    let a = crate::level::dbm0_to_peak(dbm0);
+    let w = 2.0 * std::f32::consts::PI * freq / S as f32;
+    (0..n).map(|i| a * (w * i as f32 + phase).sin()).collect()
+}
+
+/// Media-integration scenario (a), G.168 §6.4.2.4 (double talk) with tones: a near-end
+/// talker that starts together with the far end, before the canceller has converged, is not
+/// cut. Far end 440 Hz at -16 dBm0 through a short hybrid (ERL 12 dB, 5 ms delay); near end
+/// 1004 Hz at -10 dBm0 from the same instant: the output keeps the 1004 Hz tone at -10 dBm0
+/// (±1.5 dB) over 1..3 s, with the NLP on and off.
+#[test]
+fn near_end_tone_over_far_end_tone_is_not_cut() {
+    let n = 3 * S;
+    let h = hybrid(40, 32, 12.0, 31);
+    let mut near = tone(n, 1004.0, -10.0, 0.3);
+    for (v, w) in near.iter_mut().zip(white(n, -70.0, 32)) {
+        *v += w;
+    }
+    let s = sim(tone(n, 440.0, -16.0, 0.0), &h, near);
+    for nlp in [true, false] {
+        let mut ec = EchoCanceller::new(EcConfig {
+            tail_ms: 64,
+            nlp,
+            ..EcConfig::default()
+        })
+        .unwrap();
+        let out = run(&mut ec, &s.far, &s.near_in);
+        let lvl = crate::goertzel::tone_level_dbm0(&out[S..3 * S], 1004.0);
+        assert!(
+            (lvl + 10.0).abs() <= 1.5,
+            "nlp {nlp}: 1004 Hz at {lvl:.1} dBm0 over 1..3 s, sent at -10; {:?}",
+            ec.metrics()
+        );
+    }
+}
+
+/// Double talk the level detector cannot see: the near end talks first and is 3 dB quieter
+/// than the far end that joins half a second later, before the canceller has converged
+/// (no far end yet to learn from). The per-frequency test finds the near end (no echo can
+/// put energy at 440 Hz when the far end sends 1004 Hz), so neither the NLP nor the filter
+/// takes it for echo: it comes out at its level.
+#[test]
+fn quieter_near_end_talking_first_is_not_taken_for_echo() {
+    let n = 3 * S;
+    let h = hybrid(40, 32, 12.0, 33);
+    let mut far = tone(n, 1004.0, -10.0, 0.0);
+    far[..S / 2].fill(0.0);
+    let mut near = tone(n, 440.0, -13.0, 0.7);
+    for (v, w) in near.iter_mut().zip(white(n, -70.0, 34)) {
+        *v += w;
+    }
+    let s = sim(far, &h, near);
+    let mut ec = EchoCanceller::new(EcConfig::default()).unwrap();
+    let out = run(&mut ec, &s.far, &s.near_in);
+    let lvl = crate::goertzel::tone_level_dbm0(&out[S..3 * S], 440.0);
+    assert!(
+        (lvl + 13.0).abs() <= 1.5,
+        "440 Hz at {lvl:.1} dBm0 over 1..3 s, sent at -13; {:?}",
+        ec.metrics()
+    );
+}
+
+/// Media-integration scenario (b): DTMF keys pressed at the near end (100 ms on, 100 ms
+/// off, ITU-T Q.24 timing) while the far end plays a steady 1004 Hz tone come out of the
+/// canceller intact: [`crate::dtmf::DtmfDetector`] on the output finds every key, at the
+/// default and at a low (-20/-18 dBm0) sending level.
+#[test]
+fn dtmf_at_near_end_over_far_end_tone_survives() {
+    use crate::dtmf::{DtmfDetector, DtmfDetectorConfig, DtmfEvent, DtmfSender};
+    let keys = "1234567890*#ABCD";
+    let n = S / 2 + keys.len() * 1600 + S / 2;
+    let h = hybrid(40, 32, 12.0, 33);
+    for (low, high) in [(-8.0, -6.0), (-20.0, -18.0)] {
+        let mut sender = DtmfSender::new(low, high);
+        sender.push(keys, 100, 100).unwrap();
+        let mut dtmf = vec![0i16; n];
+        sender.fill(&mut dtmf[S / 2..]);
+        let mut near: Vec<f32> = dtmf.iter().map(|&v| f32::from(v)).collect();
+        for (v, w) in near.iter_mut().zip(white(n, -65.0, 34)) {
+            *v += w;
+        }
+        let s = sim(tone(n / 160 * 160, 1004.0, -10.0, 0.0), &h, near);
+        let mut ec = EchoCanceller::new(EcConfig::default()).unwrap();
+        let out = run(&mut ec, &s.far, &s.near_in);
+        let mut det = DtmfDetector::new(DtmfDetectorConfig::default());
+        let mut got = String::new();
+        det.process(&out, |ev| {
+            if let DtmfEvent::Start { digit, .. } = ev {
+                got.push(digit);
+            }
+        });
+        assert_eq!(
+            got, keys,
+            "DTMF at {low}/{high} dBm0 over a -10 dBm0 far-end tone"
+        );
+        // The tone's echo is cancelled meanwhile: before the first key, the output holds no
+        // 1004 Hz above -45 dBm0.
+        let lvl = crate::goertzel::tone_level_dbm0(&out[S / 4..S / 2], 1004.0);
+        assert!(lvl < -45.0, "1004 Hz echo left at {lvl:.1} dBm0");
+    }
 }
