@@ -105,6 +105,24 @@ struct Args {
     sip_mwi_subscribe: bool,
 
     /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
+    /// Codecs to offer and accept, in preference order: pcmu, pcma, g722, g726-32 (g729,
+    /// opus when built with those cargo features).
+    #[arg(long, default_value = "pcmu,pcma,g722", value_name = "LIST")]
+    codecs: String,
+
+    /// SRTP with SDES keys: off, optional (offered on RTP/AVP, used when the peer
+    /// answers with a key) or mandatory (RTP/SAVP; calls without SRTP are refused).
+    #[arg(long, default_value = "off", value_parser = ["off", "optional", "mandatory"])]
+    srtp: String,
+
+    /// Line echo canceller tail in ms (8..=128; 0 turns it off).
+    #[arg(long, default_value_t = 64, value_name = "MS")]
+    echo_tail: u32,
+
+    /// First RTP port: port N uses BASE+2N for RTP and the next for RTCP (0: free ports).
+    #[arg(long, default_value_t = 0, value_name = "BASE")]
+    rtp_port_base: u16,
+
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
 }
@@ -145,6 +163,29 @@ async fn locate_servers(
     Ok(out)
 }
 
+/// The media options from the command line; errors name the option.
+fn media_options(args: &Args) -> anyhow::Result<tipring_agent::media::MediaOptions> {
+    use tipring_agent::media::MediaOptions;
+    if args.echo_tail != 0 && !(8..=128).contains(&args.echo_tail) {
+        anyhow::bail!(
+            "--echo-tail: {} ms is outside 8..=128 (0 turns it off)",
+            args.echo_tail
+        );
+    }
+    if !args.rtp_port_base.is_multiple_of(2) {
+        anyhow::bail!(
+            "--rtp-port-base: {} is odd (RTP uses even ports)",
+            args.rtp_port_base
+        );
+    }
+    Ok(MediaOptions {
+        codecs: MediaOptions::parse_codecs(&args.codecs)?,
+        srtp: MediaOptions::parse_srtp(&args.srtp)?,
+        echo_tail_ms: args.echo_tail,
+        rtp_port_base: args.rtp_port_base,
+    })
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     init_logging(args.log_format);
@@ -182,6 +223,13 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        let media = match media_options(&args) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("tipring-agent: {e:#}");
+                return ExitCode::from(2);
+            }
+        };
         opts.sip = Some(sim::SipOptions {
             servers: Vec::new(), // located below, once the runtime runs
             domain: args.sip_domain.clone(),
@@ -198,6 +246,7 @@ fn main() -> ExitCode {
             tls_ca: args.sip_tls_ca.clone(),
             tls_server_name: args.sip_tls_name.clone(),
             tls_client_cert: args.sip_tls_cert.clone().zip(args.sip_tls_key.clone()),
+            media,
         });
     }
     let interactive = std::io::stdin().is_terminal();

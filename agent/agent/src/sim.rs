@@ -25,6 +25,9 @@ use tipring_sip::{
 };
 
 use crate::command::{self, Command, Sound};
+use crate::media::{media_config, MediaOptions, Voice, WallAnchor};
+use tipring_media::{Channel, MediaEvent, MediaSession, MediaStats};
+use tipring_sip::media::Negotiated;
 
 /// The demo's dial plan: extensions 101..199, seven-digit numbers, star codes, anything
 /// else after the inter-digit timer.
@@ -69,6 +72,8 @@ pub struct SipOptions {
     pub tls_server_name: Option<String>,
     /// Client certificate chain and key (PEM files) for servers that require one.
     pub tls_client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Codecs, SRTP, echo canceller and RTP ports.
+    pub media: MediaOptions,
 }
 
 impl SipOptions {
@@ -159,6 +164,8 @@ struct Slot {
     recording: Option<(std::path::PathBuf, Vec<i16>)>,
     /// What this port's phone said in the last frame (for a local call's other port).
     said: Frame,
+    /// The media of the port's SIP call.
+    media: Option<MediaSession>,
 }
 
 /// The voice path of a call between two ports of the gateway: each hears what the other
@@ -240,6 +247,14 @@ pub struct Gateway {
     ua: Option<UserAgent>,
     /// Messages the UA wants sent.
     outbox: Vec<(SipPeer, Vec<u8>)>,
+    /// Media settings (with SIP).
+    media_opts: MediaOptions,
+    /// Calendar time for RTCP.
+    anchor: Option<WallAnchor>,
+    /// Seeds media sessions (SSRCs, sequence numbers): from the OS in a deployment.
+    media_seed: u64,
+    /// RTP/RTCP datagrams to send: port, socket, destination, bytes.
+    media_out: Vec<(usize, Channel, SocketAddr, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -313,6 +328,7 @@ impl Gateway {
                 lamp: false,
                 recording: None,
                 said: [0; tipring_dsp::FRAME_SAMPLES],
+                media: None,
             });
         }
         Ok(Self {
@@ -320,18 +336,29 @@ impl Gateway {
             wall,
             ua: None,
             outbox: Vec::new(),
+            media_opts: MediaOptions::default(),
+            anchor: None,
+            media_seed: 0,
+            media_out: Vec::new(),
         })
     }
 
     /// Put every port on SIP: `local` is the bound UDP socket's address, `seed` seeds the
-    /// UA's identifiers. Each port registers as its extension.
+    /// UA's identifiers and the SRTP keys (from the OS in a deployment), `rtp_ports` are the
+    /// ports' bound RTP ports, `anchor` pairs `now` with the calendar for RTCP. Each port
+    /// registers as its extension.
     pub fn enable_sip(
         &mut self,
         now: Instant,
         sip: &SipOptions,
         local: SocketAddr,
         seed: [u8; 32],
+        rtp_ports: &[u16],
+        anchor: WallAnchor,
     ) {
+        self.media_opts = sip.media.clone();
+        self.anchor = Some(anchor);
+        self.media_seed = u64::from_le_bytes(seed[24..].try_into().expect("8 bytes"));
         let accounts = self
             .slots
             .iter()
@@ -352,7 +379,7 @@ impl Gateway {
                     .collect(),
                 expires: sip.expires,
                 register: sip.register,
-                rtp_port: 40000 + 2 * i as u16,
+                rtp_port: rtp_ports.get(i).copied().unwrap_or(40000 + 2 * i as u16),
                 subscribe_mwi: sip.subscribe_mwi,
             })
             .collect();
@@ -367,12 +394,8 @@ impl Gateway {
                 ..Default::default()
             },
             rng_seed: seed,
-            codecs: vec![
-                tipring_sip::media::PCMU,
-                tipring_sip::media::PCMA,
-                tipring_sip::media::G722,
-            ],
-            srtp: Default::default(),
+            codecs: sip.media.codecs.clone(),
+            srtp: sip.media.srtp,
             accounts,
         };
         let mut ua = UserAgent::new(cfg);
@@ -516,6 +539,17 @@ impl Gateway {
                     }
                     _ => None,
                 };
+                if matches!(
+                    ev,
+                    Some(
+                        NetworkEvent::Busy
+                            | NetworkEvent::Failed
+                            | NetworkEvent::CallCancelled
+                            | NetworkEvent::RemoteHangup
+                    )
+                ) {
+                    self.stop_media(now, account);
+                }
                 if let Some(ev) = ev {
                     self.network(now, account, ev, lines);
                 }
@@ -525,10 +559,14 @@ impl Gateway {
             }
             SipEvent::Media { account, session } => {
                 let text = format!(
-                    "SIP: media {} to {} ({:?})",
-                    session.codec.name, session.remote, session.direction
+                    "SIP: media {} to {} ({:?}{})",
+                    session.codec.name,
+                    session.remote,
+                    session.direction,
+                    if session.srtp.is_some() { ", SRTP" } else { "" }
                 );
                 self.say(account, lines, text);
+                self.start_media(now, account, &session, lines);
             }
             SipEvent::BadMessage {
                 from,
@@ -539,6 +577,129 @@ impl Gateway {
             }
             _ => {}
         }
+    }
+
+    fn start_media(&mut self, now: Instant, i: usize, n: &Negotiated, lines: &mut Vec<String>) {
+        let Some(anchor) = self.anchor else { return };
+        self.media_seed = self.media_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let cname = format!("port{}@tipring", i + 1);
+        let cfg = match media_config(n, &self.media_opts, cname, self.media_seed) {
+            Ok(c) => c,
+            Err(e) => {
+                self.say(i, lines, format!("media refused: {e:#}"));
+                return;
+            }
+        };
+        let wall = anchor.ntp(now);
+        let r = match self.slots[i].media.as_mut() {
+            Some(m) => m.update(cfg, now, wall),
+            None => MediaSession::new(cfg, now, wall).map(|m| {
+                self.slots[i].media = Some(m);
+            }),
+        };
+        if let Err(e) = r {
+            self.say(i, lines, format!("media refused: {e}"));
+        }
+    }
+
+    fn stop_media(&mut self, now: Instant, i: usize) {
+        if let Some(mut m) = self.slots[i].media.take() {
+            m.close(now);
+            let mut buf = [0u8; tipring_media::MAX_DATAGRAM];
+            while let Some(t) = m.poll_transmit(&mut buf) {
+                self.media_out
+                    .push((i, t.channel, t.to, buf[..t.len].to_vec()));
+            }
+            let s = m.stats();
+            tracing::info!(
+                port = i + 1,
+                codec = %s.codec,
+                sent = s.packets_sent,
+                received = s.packets_received,
+                lost = s.lost,
+                jitter_ms = s.jitter_ms,
+                mos_lq = ?s.mos_lq,
+                "call media ended"
+            );
+        }
+    }
+
+    /// Run the port's media timers and collect what it sends and reports.
+    fn drain_media(&mut self, now: Instant, i: usize, lines: &mut Vec<String>) {
+        let Some(m) = self.slots[i].media.as_mut() else {
+            return;
+        };
+        if m.poll_timeout().is_some_and(|t| t <= now) {
+            m.handle_timeout(now);
+        }
+        let mut buf = [0u8; tipring_media::MAX_DATAGRAM];
+        while let Some(t) = m.poll_transmit(&mut buf) {
+            self.media_out
+                .push((i, t.channel, t.to, buf[..t.len].to_vec()));
+        }
+        let mut events = Vec::new();
+        while let Some(e) = m.poll_event() {
+            events.push(e);
+        }
+        for e in events {
+            match e {
+                MediaEvent::DtmfReceived { digit } => {
+                    self.say(i, lines, format!("far end sent key {digit} (RFC 4733)"))
+                }
+                MediaEvent::DtmfSent { digit } => {
+                    self.say(i, lines, format!("key {digit} sent as RFC 4733 events"))
+                }
+                MediaEvent::FlashReceived => self.say(i, lines, "far end sent a hook flash"),
+                MediaEvent::FaxTone { kind, from_phone } => self.say(
+                    i,
+                    lines,
+                    format!(
+                        "fax/modem tone {kind:?} from the {}",
+                        if from_phone { "phone" } else { "network" }
+                    ),
+                ),
+                MediaEvent::Latched { to } => self.say(
+                    i,
+                    lines,
+                    format!("RTP latched to the far end's source {to}"),
+                ),
+                MediaEvent::Timeout => {
+                    self.say(i, lines, "no RTP from the far end: hanging up");
+                    self.stop_media(now, i);
+                    self.sip_command(now, SipCommand::Hangup(i), lines);
+                    self.network(now, i, NetworkEvent::RemoteHangup, lines);
+                }
+                MediaEvent::RemoteBye => {
+                    tracing::debug!(port = i + 1, "far end sent RTCP BYE")
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// RTP/RTCP datagrams to send: port index, socket, destination, bytes.
+    pub fn take_media_out(&mut self) -> Vec<(usize, Channel, SocketAddr, Vec<u8>)> {
+        std::mem::take(&mut self.media_out)
+    }
+
+    /// A datagram arrived on port `port`'s (from 0) RTP or RTCP socket.
+    pub fn media_receive(
+        &mut self,
+        now: Instant,
+        port: usize,
+        channel: Channel,
+        from: SocketAddr,
+        data: &[u8],
+    ) {
+        match self.slots.get_mut(port).and_then(|s| s.media.as_mut()) {
+            Some(m) => m.receive(now, channel, from, data),
+            None => tracing::trace!(port, %from, "RTP with no call: dropped"),
+        }
+    }
+
+    /// The media figures of port `p`'s (from 1) call, if it has one.
+    pub fn media_stats(&self, p: usize) -> Option<MediaStats> {
+        self.slots.get(p - 1)?.media.as_ref().map(|m| m.stats())
     }
 
     /// Number of ports.
@@ -566,17 +727,24 @@ impl Gateway {
                 Some(Peer::Port(j)) => Some(self.slots[j].said),
                 _ => None,
             };
-            let Slot { driver, said, .. } = &mut self.slots[i];
-            match peer_said {
-                Some(peer_said) => {
+            let Slot {
+                driver,
+                said,
+                media,
+                ..
+            } = &mut self.slots[i];
+            match (peer_said, media.as_mut()) {
+                (Some(peer_said), _) => {
                     let mut bridge = LocalBridge {
                         peer_said,
                         my_said: said,
                     };
                     driver.tick_voice(now, &mut outs, Some(&mut bridge));
                 }
-                None => driver.tick(now, &mut outs),
+                (None, Some(m)) => driver.tick_voice(now, &mut outs, Some(&mut Voice(m))),
+                (None, None) => driver.tick(now, &mut outs),
             }
+            self.drain_media(now, i, &mut lines);
             for o in std::mem::take(&mut outs) {
                 self.on_output(now, i, o, &mut lines);
             }
@@ -646,14 +814,31 @@ impl Gateway {
                     Some(SipCommand::Dial { account: i, number })
                 }
                 CallCommand::Answer => Some(SipCommand::Answer(i)),
-                CallCommand::Hangup => Some(SipCommand::Hangup(i)),
+                CallCommand::Hangup => {
+                    self.stop_media(now, i);
+                    Some(SipCommand::Hangup(i))
+                }
                 CallCommand::RejectBusy => Some(SipCommand::RejectBusy(i)),
-                // Until the media engine sends RFC 4733 events, keys go as SIP INFO.
-                CallCommand::Digit(digit) => Some(SipCommand::SendDtmf {
-                    account: i,
-                    digit,
-                    duration_ms: 100,
-                }),
+                // With telephone-event the media session detects the key itself, cuts it
+                // from the audio and sends RFC 4733 events; without, it stays in-band and
+                // also goes as SIP INFO for PBXs that listen for that.
+                CallCommand::Digit(digit) => {
+                    let events = self.slots[i]
+                        .media
+                        .as_ref()
+                        .is_some_and(|m| m.config().telephone_event.is_some());
+                    (!events).then_some(SipCommand::SendDtmf {
+                        account: i,
+                        digit,
+                        duration_ms: 100,
+                    })
+                }
+                CallCommand::Flash => {
+                    if self.slots[i].media.as_mut().is_some_and(|m| m.send_flash()) {
+                        self.say(i, lines, "flash sent as RFC 4733 event 16");
+                    }
+                    None
+                }
                 _ => None,
             };
             if let Some(c) = sip {
@@ -939,6 +1124,22 @@ impl Gateway {
                     if let Some(state) = self.ua.as_ref().and_then(|ua| ua.registration(i)) {
                         self.say(i, &mut lines, format!("SIP registration: {state:?}"));
                     }
+                    if let Some(m) = self.media_stats(i + 1) {
+                        let text = format!(
+                            "media {}{} with {} | sent {} received {} lost {} | jitter {} ms, buffer {} ms | MOS-LQ {}{}",
+                            m.codec,
+                            if m.srtp.is_some() { " SRTP" } else { "" },
+                            m.remote,
+                            m.packets_sent,
+                            m.packets_received,
+                            m.lost,
+                            m.jitter_ms,
+                            m.jitter_buffer_ms,
+                            m.mos_lq.map_or("-".into(), |v| format!("{v:.2}")),
+                            m.erle_db.map_or(String::new(), |e| format!(" | ERLE {e:.0} dB")),
+                        );
+                        self.say(i, &mut lines, text);
+                    }
                 }
                 if let Some(ua) = &self.ua {
                     let st = ua.stats();
@@ -1040,12 +1241,22 @@ async fn open_transports(sip: &SipOptions) -> anyhow::Result<tipring_sip_transpo
         .with_context(|| format!("--sip-listen: cannot bind {}", sip.listen))
 }
 
-/// 32 bytes of seed for the SIP identifiers: hashed from the process's random hasher keys
+/// 32 bytes of seed for the SIP identifiers, SRTP keys and media SSRCs: from the kernel's
+/// CSPRNG (`/dev/urandom`), or failing that hashed from the process's random hasher keys
 /// and the clock (the binary owns both; the cores only ever see the seed).
 #[allow(clippy::disallowed_methods)]
 pub fn os_seed() -> [u8; 32] {
     use std::hash::{BuildHasher, Hasher};
+    use std::io::Read as _;
     let mut seed = [0u8; 32];
+    // The kernel's CSPRNG: SRTP master keys come from this seed.
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .is_ok()
+    {
+        return seed;
+    }
+    tracing::warn!("no /dev/urandom: seeding from the hasher's random keys");
     for (i, chunk) in seed.chunks_mut(8).enumerate() {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         h.write_usize(i);
@@ -1102,7 +1313,7 @@ pub async fn run_with(
         }
     };
     prompt();
-    let mut transports = match &opts.sip {
+    let transports = match &opts.sip {
         Some(sip) => {
             let t = open_transports(sip).await?;
             // A TLS client has no listener: advertise the configured address until the
@@ -1114,10 +1325,29 @@ pub async fn run_with(
                 gw.ports(),
                 sip.servers
             ));
-            gw.enable_sip(start, sip, local, os_seed());
-            Some(t)
+            let rtp =
+                crate::media::bind_ports(local.ip(), gw.ports(), sip.media.rtp_port_base).await?;
+            let rtp_ports: Vec<u16> = rtp.iter().map(|s| s.rtp_port()).collect();
+            out(&format!(
+                "RTP on ports {rtp_ports:?} (RTCP on the next port)"
+            ));
+            let anchor = WallAnchor {
+                at: start,
+                unix: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default(),
+            };
+            gw.enable_sip(start, sip, local, os_seed(), &rtp_ports, anchor);
+            Some((t, rtp))
         }
         None => None,
+    };
+    let mut arrivals = transports
+        .as_ref()
+        .map(|(_, rtp)| crate::media::spawn_receivers(rtp));
+    let (mut transports, rtp_sockets) = match transports {
+        Some((t, rtp)) => (Some(t), rtp),
+        None => (None, Vec::new()),
     };
     let mut lines = input.lines();
     let mut ticker = tokio::time::interval(FRAME);
@@ -1136,7 +1366,15 @@ pub async fn run_with(
                 }
             }
         }
+        for (port, channel, to, data) in gw.take_media_out() {
+            if let Some(s) = rtp_sockets.get(port) {
+                s.send(channel, to, &data);
+            }
+        }
         tokio::select! {
+            Some(a) = async { arrivals.as_mut().expect("guarded").recv().await }, if arrivals.is_some() => {
+                gw.media_receive(now, a.port, a.channel, a.from, &a.data);
+            }
             _ = ticker.tick() => {
                 frames += 1;
                 now = start + FRAME * frames;

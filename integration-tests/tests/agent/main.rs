@@ -3,6 +3,7 @@
 //! its ports with Kamailio (over UDP, TCP and TLS), calls between its ports through it,
 //! and takes a call from SIPp.
 
+mod media;
 mod registrar;
 mod sip;
 mod tls;
@@ -74,6 +75,26 @@ impl Agent {
         Self::start_with(kind, tls, true, ports, servers, domain, None)
     }
 
+    /// A gateway that does not register, with these media options: calls go straight to
+    /// `peer` (baresip, SIPp).
+    pub fn start_peer_to_peer_media(
+        ports: usize,
+        peer: std::net::SocketAddr,
+        media: tipring_agent::media::MediaOptions,
+    ) -> Self {
+        let udp = tipring_sip::TransportKind::Udp;
+        Self::start_full(
+            udp,
+            None,
+            false,
+            ports,
+            vec![peer],
+            "tipring.test",
+            None,
+            media,
+        )
+    }
+
     fn start_with(
         transport: tipring_sip::TransportKind,
         tls: Option<(&Path, &str)>,
@@ -82,6 +103,29 @@ impl Agent {
         servers: Vec<std::net::SocketAddr>,
         domain: &str,
         password: Option<&str>,
+    ) -> Self {
+        Self::start_full(
+            transport,
+            tls,
+            register,
+            ports,
+            servers,
+            domain,
+            password,
+            Default::default(),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_full(
+        transport: tipring_sip::TransportKind,
+        tls: Option<(&Path, &str)>,
+        register: bool,
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+        password: Option<&str>,
+        media: tipring_agent::media::MediaOptions,
     ) -> Self {
         let mut opts = Options::from_args(ports, "us", sim::DEFAULT_DIAL_PLAN, None, None).unwrap();
         let secrets = (0..ports)
@@ -105,6 +149,7 @@ impl Agent {
             tls_ca: tls.map(|(ca, _)| ca.to_owned()),
             tls_server_name: tls.map(|(_, name)| name.to_owned()),
             tls_client_cert: None,
+            media,
         });
         let (commands, input) = tokio::io::duplex(4096);
         let (tx, lines) = mpsc::channel();
