@@ -692,6 +692,62 @@ mod tests {
 }
 
 #[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// Offer/answer on mutated SDP (bytes flipped, cut, duplicated, crypto lines mangled)
+    /// never panics, and whatever is agreed names a codec of ours.
+    #[test]
+    fn mutated_offers_and_answers_never_panic() {
+        let keys = SdesKeys([[1; SDES_KEY_LEN], [2; SDES_KEY_LEN]]);
+        let local = LocalMedia {
+            ip: IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            port: 4000,
+            codecs: &[PCMU, PCMA, G722, OPUS],
+            session: 1,
+            version: 1,
+            srtp: SrtpPolicy::Optional,
+            keys: Some(&keys),
+        };
+        let seed = offer(&local, Direction::SendRecv).into_bytes();
+        let mut x = 0x5eed_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..5000 {
+            let mut m = seed.clone();
+            for _ in 0..1 + next() % 4 {
+                if m.is_empty() {
+                    break;
+                }
+                let i = (next() as usize) % m.len();
+                match next() % 4 {
+                    0 => m[i] = next() as u8,
+                    1 => m.truncate(i),
+                    2 => {
+                        let j = (next() as usize) % m.len();
+                        let chunk = m[i.min(j)..i.max(j)].to_vec();
+                        m.splice(i..i, chunk);
+                    }
+                    _ => {
+                        m.remove(i);
+                    }
+                }
+            }
+            if let Ok((_, n)) = answer(&m, &local) {
+                assert!(local.codecs.iter().any(|c| c.name == n.codec.name));
+            }
+            if let Some(n) = read_answer(&m, &local) {
+                assert!(local.codecs.iter().any(|c| c.name == n.codec.name));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod sipp_answer {
     use super::*;
 
