@@ -584,19 +584,10 @@ mod tests {
     use super::*;
 
     fn tone(f: f64, amp: f64, n: usize) -> Vec<i16> {
-        (0..n)
-            .map(|i| (amp * (2.0 * std::f64::consts::PI * f * i as f64 / 16000.0).sin()) as i16)
-            .collect()
+        crate::test_signal::tone_at(f, 16000.0, amp, n)
     }
 
-    fn snr(a: &[i16], b: &[i16]) -> f64 {
-        let (mut s, mut e) = (0.0f64, 0.0f64);
-        for (&x, &y) in a.iter().zip(b) {
-            s += f64::from(x).powi(2);
-            e += (f64::from(x) - f64::from(y)).powi(2);
-        }
-        10.0 * (s / e.max(1e-9)).log10()
-    }
+    use crate::test_signal::snr;
 
     /// Round trip through encoder and decoder: tones in both bands come back with high SNR
     /// once aligned for the QMF pair's 23-sample delay (§3.2 + §4.4: 2 × 11.5 taps).

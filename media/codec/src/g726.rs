@@ -507,19 +507,10 @@ mod tests {
     use super::*;
 
     fn tone(f: f64, amp: f64, n: usize) -> Vec<i16> {
-        (0..n)
-            .map(|i| (amp * (2.0 * std::f64::consts::PI * f * i as f64 / 8000.0).sin()) as i16)
-            .collect()
+        crate::test_signal::tone_at(f, 8000.0, amp, n)
     }
 
-    fn snr(a: &[i16], b: &[i16]) -> f64 {
-        let (mut s, mut e) = (0.0f64, 0.0f64);
-        for (&x, &y) in a.iter().zip(b) {
-            s += f64::from(x).powi(2);
-            e += (f64::from(x) - f64::from(y)).powi(2);
-        }
-        10.0 * (s / e.max(1e-9)).log10()
-    }
+    use crate::test_signal::snr;
 
     /// 32 kbit/s ADPCM on voice-band tones: G.726 targets roughly 20+ dB SNR (§1).
     #[test]

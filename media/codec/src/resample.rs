@@ -235,13 +235,7 @@ fn to_i16(v: f32) -> i16 {
 mod tests {
     use super::*;
 
-    fn tone(f: f64, rate: f64, amp: f64, n: usize) -> Vec<i16> {
-        (0..n)
-            .map(|i| {
-                (amp * (2.0 * std::f64::consts::PI * f * i as f64 / rate).sin()).round() as i16
-            })
-            .collect()
-    }
+    use crate::test_signal::tone_at as tone;
 
     /// Amplitude of frequency `f` in `x` (sampled at `rate`) by a Hann-windowed DFT bin.
     fn level(x: &[i16], f: f64, rate: f64) -> f64 {

@@ -112,3 +112,20 @@ impl Fnv {
         }
     }
 }
+
+/// A sine of `f` Hz and peak `amp` at `rate` Hz, `n` samples.
+pub(crate) fn tone_at(f: f64, rate: f64, amp: f64, n: usize) -> Vec<i16> {
+    (0..n)
+        .map(|i| (amp * (2.0 * std::f64::consts::PI * f * i as f64 / rate).sin()) as i16)
+        .collect()
+}
+
+/// Signal-to-noise ratio of `b` against the reference `a`, dB.
+pub(crate) fn snr(a: &[i16], b: &[i16]) -> f64 {
+    let (mut s, mut e) = (0.0f64, 0.0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        s += f64::from(x).powi(2);
+        e += (f64::from(x) - f64::from(y)).powi(2);
+    }
+    10.0 * (s / e.max(1e-9)).log10()
+}
