@@ -88,6 +88,23 @@ impl UserAgent {
         self.send_invite(now, account, call, req);
     }
 
+    /// A call straight to another gateway: the Request-URI names the peer's address.
+    pub(super) fn dial_peer(&mut self, now: Instant, account: AccountId, number: &str, peer: Peer) {
+        if self.calls[account].is_some() {
+            return;
+        }
+        let host = match peer.addr.ip() {
+            std::net::IpAddr::V4(v4) => Host::Ipv4(v4),
+            std::net::IpAddr::V6(v6) => Host::Ipv6(v6),
+        };
+        let mut uri = SipUri::new(host).with_user(number);
+        uri.port = Some(peer.addr.port());
+        let body = self.sdp_offer(account, true, Direction::SendRecv);
+        let mut call = self.new_outgoing_call(account, Uri::Sip(uri), peer);
+        let req = self.build_invite(account, &mut call, body.into_bytes());
+        self.send_invite(now, account, call, req);
+    }
+
     /// A call we are about to place from `account` to `target` through `peer`.
     pub(super) fn new_outgoing_call(
         &mut self,

@@ -24,6 +24,11 @@ impl UserAgent {
             Command::Dial { account, number } if account < self.calls.len() => {
                 self.dial(now, account, &number)
             }
+            Command::DialPeer {
+                account,
+                number,
+                peer,
+            } if account < self.calls.len() => self.dial_peer(now, account, &number, peer),
             Command::Answer(a) if a < self.calls.len() => self.answer(now, a),
             Command::RejectBusy(a) if a < self.calls.len() => self.reject(now, a, 486),
             Command::Hangup(a) if a < self.calls.len() => self.hangup(now, a),

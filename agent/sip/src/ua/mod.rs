@@ -247,6 +247,16 @@ pub enum Command {
         /// The number (user part of the Request-URI).
         number: String,
     },
+    /// Place a call straight to another gateway at `peer` (`sip:number@peer`), bypassing
+    /// the registrars: survivability when no registrar answers, or a peer-to-peer trunk.
+    DialPeer {
+        /// Which account.
+        account: AccountId,
+        /// The number (user part of the Request-URI).
+        number: String,
+        /// The other gateway's SIP address.
+        peer: Peer,
+    },
     /// Answer the account's ringing call.
     Answer(AccountId),
     /// Refuse the account's ringing call as busy.

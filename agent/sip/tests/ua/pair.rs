@@ -294,3 +294,22 @@ fn srtp_calls_get_fresh_keys_that_match_crosswise() {
     }
     assert_ne!(seen[0], seen[1], "every call has its own master key");
 }
+
+#[test]
+fn a_call_goes_straight_to_a_peer_gateway() {
+    // A's registrar is somewhere else (and silent); the call goes to B's address anyway,
+    // with B's address in the Request-URI, and B's account takes it.
+    let mut p = Pair::new(0.0, 4);
+    p.a = ua("127.0.0.1:5070", "101", "127.0.0.9:5060", 1);
+    p.command_a(Command::DialPeer {
+        account: 0,
+        number: "102".into(),
+        peer: Peer::udp(B.parse().unwrap()),
+    });
+    let limit = p.now + Duration::from_secs(5);
+    p.run_until(limit, |p| p.b.has_call(0));
+    assert!(p.b.has_call(0), "the peer gateway got the INVITE");
+    p.command_b(Command::Answer(0));
+    p.run_until(limit, |p| has(&p.events_a, &CallEvent::Answered));
+    assert!(has(&p.events_a, &CallEvent::Answered));
+}
