@@ -105,6 +105,15 @@ struct Args {
     sip_mwi_subscribe: bool,
 
     /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
+    /// Extension of port 1 (port N gets this + N - 1).
+    #[arg(long, default_value_t = 101, value_name = "EXT")]
+    first_extension: u32,
+
+    /// Another gateway that serves numbers starting with PREFIX, reached directly when no
+    /// registrar is reachable (or with --sip-no-register): `PREFIX=IP:PORT`, repeatable.
+    #[arg(long = "peer-gateway", value_name = "PREFIX=IP:PORT")]
+    peer_gateways: Vec<sim::PeerRoute>,
+
     /// Codecs to offer and accept, in preference order: pcmu, pcma, g722, g726-32 (g729,
     /// opus when built with those cargo features).
     #[arg(long, default_value = "pcmu,pcma,g722", value_name = "LIST")]
@@ -196,7 +205,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let opts = match sim::Options::from_args(
+    let mut opts = match sim::Options::from_args(
         usize::from(args.ports),
         &args.country,
         &args.dial_plan,
@@ -209,7 +218,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut opts = opts;
+    opts.first_extension = args.first_extension;
     if !args.sip_servers.is_empty() {
         let secrets = match args
             .sip_secrets
@@ -247,6 +256,7 @@ fn main() -> ExitCode {
             tls_server_name: args.sip_tls_name.clone(),
             tls_client_cert: args.sip_tls_cert.clone().zip(args.sip_tls_key.clone()),
             media,
+            peers: args.peer_gateways.clone(),
         });
     }
     let interactive = std::io::stdin().is_terminal();

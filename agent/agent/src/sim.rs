@@ -43,6 +43,8 @@ pub struct Options {
     pub ports: usize,
     /// Line configuration shared by every port.
     pub line: LineConfig,
+    /// Extension of port 1; port N is this + N - 1 (default 101).
+    pub first_extension: u32,
     /// SIP: register every port with these servers and place calls through them.
     pub sip: Option<SipOptions>,
 }
@@ -74,6 +76,43 @@ pub struct SipOptions {
     pub tls_client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// Codecs, SRTP, echo canceller and RTP ports.
     pub media: MediaOptions,
+    /// Other gateways reached directly by number prefix when this gateway has no
+    /// registrar (or registers with none): peer-to-peer mode and survivability.
+    pub peers: Vec<PeerRoute>,
+}
+
+/// A number prefix served by another gateway at a SIP address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRoute {
+    /// Numbers starting with this go to the peer.
+    pub prefix: String,
+    /// The peer gateway's SIP address (UDP).
+    pub addr: SocketAddr,
+}
+
+impl std::str::FromStr for PeerRoute {
+    type Err = String;
+
+    /// `PREFIX=IP:PORT`, e.g. `2=192.0.2.20:5060`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (prefix, addr) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}`: expected PREFIX=IP:PORT"))?;
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+        {
+            return Err(format!("`{prefix}` is not a number prefix"));
+        }
+        let addr = addr
+            .parse()
+            .map_err(|_| format!("`{addr}` is not an IP:PORT address"))?;
+        Ok(Self {
+            prefix: prefix.to_string(),
+            addr,
+        })
+    }
 }
 
 impl SipOptions {
@@ -139,6 +178,7 @@ impl Options {
         Ok(Self {
             ports,
             line,
+            first_extension: 101,
             sip: None,
         })
     }
@@ -249,6 +289,8 @@ pub struct Gateway {
     outbox: Vec<(SipPeer, Vec<u8>)>,
     /// Media settings (with SIP).
     media_opts: MediaOptions,
+    /// Peer gateways by number prefix.
+    peers: Vec<PeerRoute>,
     /// Calendar time for RTCP.
     anchor: Option<WallAnchor>,
     /// Seeds media sessions (SSRCs, sequence numbers): from the OS in a deployment.
@@ -320,7 +362,7 @@ impl Gateway {
             let port = SimPort::new(cfg, now).context("simulated port")?;
             slots.push(Slot {
                 driver: PortDriver::new(line, port),
-                ext: format!("{}", 101 + i),
+                ext: format!("{}", opts.first_extension as usize + i),
                 peer: None,
                 heard: Vec::new(),
                 ringing: false,
@@ -337,6 +379,7 @@ impl Gateway {
             ua: None,
             outbox: Vec::new(),
             media_opts: MediaOptions::default(),
+            peers: Vec::new(),
             anchor: None,
             media_seed: 0,
             media_out: Vec::new(),
@@ -357,6 +400,7 @@ impl Gateway {
         anchor: WallAnchor,
     ) {
         self.media_opts = sip.media.clone();
+        self.peers = sip.peers.clone();
         self.anchor = Some(anchor);
         self.media_seed = u64::from_le_bytes(seed[24..].try_into().expect("8 bytes"));
         let accounts = self
@@ -488,6 +532,14 @@ impl Gateway {
             }
             SipEvent::Call { account, event } => {
                 let ev = match event {
+                    CallEvent::Incoming { .. }
+                        if matches!(self.slots[account].peer, Some(Peer::Port(_))) =>
+                    {
+                        // The port is in a call through the local switch: busy.
+                        self.say(account, lines, "SIP: busy with a local call, refusing");
+                        self.sip_command(now, SipCommand::RejectBusy(account), lines);
+                        None
+                    }
                     CallEvent::Incoming {
                         number,
                         name,
@@ -805,13 +857,59 @@ impl Gateway {
         }
     }
 
-    /// The local switch: what the SIP side will do once it exists.
+    /// Whether port `i` (from 0) is registered with a SIP server now.
+    fn registered(&self, i: usize) -> bool {
+        self.ua
+            .as_ref()
+            .and_then(|ua| ua.registration(i))
+            .is_some_and(|s| matches!(s, RegistrationState::Registered { .. }))
+    }
+
+    /// Call commands go to SIP, except for calls between ports of this gateway while
+    /// the calling port has no registrar (survivability): those the local switch connects,
+    /// as it does for every call when SIP is off.
     fn on_call(&mut self, now: Instant, i: usize, cmd: CallCommand, lines: &mut Vec<String>) {
-        if self.ua.is_some() {
+        let local_call = matches!(self.slots[i].peer, Some(Peer::Port(_)));
+        let survive = match &cmd {
+            CallCommand::Dial { number, .. } => {
+                self.ua.is_some()
+                    && !self.registered(i)
+                    && self.slots.iter().any(|s| &s.ext == number)
+            }
+            _ => false,
+        };
+        if survive {
+            self.say(
+                i,
+                lines,
+                "no registrar reachable: connecting the extension locally",
+            );
+        }
+        if self.ua.is_some() && !local_call && !survive {
             let sip = match cmd {
-                CallCommand::Dial { number } => {
-                    self.say(i, lines, format!("SIP: calling {number}"));
-                    Some(SipCommand::Dial { account: i, number })
+                CallCommand::Dial { number, .. } => {
+                    let peer = (!self.registered(i))
+                        .then(|| self.peers.iter().find(|p| number.starts_with(&p.prefix)))
+                        .flatten()
+                        .map(|p| p.addr);
+                    match peer {
+                        Some(addr) => {
+                            self.say(
+                                i,
+                                lines,
+                                format!("SIP: calling {number} at peer gateway {addr}"),
+                            );
+                            Some(SipCommand::DialPeer {
+                                account: i,
+                                number,
+                                peer: SipPeer::udp(addr),
+                            })
+                        }
+                        None => {
+                            self.say(i, lines, format!("SIP: calling {number}"));
+                            Some(SipCommand::Dial { account: i, number })
+                        }
+                    }
                 }
                 CallCommand::Answer => Some(SipCommand::Answer(i)),
                 CallCommand::Hangup => {
@@ -848,31 +946,32 @@ impl Gateway {
             return;
         }
         match cmd {
-            CallCommand::Dial { number } => match self.slots.iter().position(|s| s.ext == number) {
-                Some(j) if j != i && self.state(j + 1) == LineState::Idle => {
-                    self.say(i, lines, format!("calling port {} (ext {number})", j + 1));
-                    self.slots[i].peer = Some(Peer::Port(j));
-                    self.slots[j].peer = Some(Peer::Port(i));
-                    let caller = CallerId {
-                        number: Some(self.slots[i].ext.clone()),
-                        name: Some(format!("Port {}", i + 1)),
-                        when: Some((self.wall)()),
-                        ..CallerId::default()
-                    };
-                    self.network(
-                        now,
-                        j,
-                        NetworkEvent::IncomingCall { caller, ring: None },
-                        lines,
-                    );
-                    self.network(now, i, NetworkEvent::RemoteRinging, lines);
-                }
-                Some(_) => {
-                    self.say(i, lines, format!("ext {number} is busy"));
-                    self.network(now, i, NetworkEvent::Busy, lines);
-                }
-                None => {
-                    self.say(
+            CallCommand::Dial { number, .. } => {
+                match self.slots.iter().position(|s| s.ext == number) {
+                    Some(j) if j != i && self.state(j + 1) == LineState::Idle => {
+                        self.say(i, lines, format!("calling port {} (ext {number})", j + 1));
+                        self.slots[i].peer = Some(Peer::Port(j));
+                        self.slots[j].peer = Some(Peer::Port(i));
+                        let caller = CallerId {
+                            number: Some(self.slots[i].ext.clone()),
+                            name: Some(format!("Port {}", i + 1)),
+                            when: Some((self.wall)()),
+                            ..CallerId::default()
+                        };
+                        self.network(
+                            now,
+                            j,
+                            NetworkEvent::IncomingCall { caller, ring: None },
+                            lines,
+                        );
+                        self.network(now, i, NetworkEvent::RemoteRinging, lines);
+                    }
+                    Some(_) => {
+                        self.say(i, lines, format!("ext {number} is busy"));
+                        self.network(now, i, NetworkEvent::Busy, lines);
+                    }
+                    None => {
+                        self.say(
                             i,
                             lines,
                             format!(
@@ -880,10 +979,11 @@ impl Gateway {
                                 p = i + 1
                             ),
                         );
-                    self.slots[i].peer = Some(Peer::Network);
-                    self.network(now, i, NetworkEvent::RemoteRinging, lines);
+                        self.slots[i].peer = Some(Peer::Network);
+                        self.network(now, i, NetworkEvent::RemoteRinging, lines);
+                    }
                 }
-            },
+            }
             CallCommand::Answer => {
                 self.say(i, lines, "answered");
                 if let Some(Peer::Port(j)) = self.slots[i].peer {
@@ -1304,7 +1404,10 @@ pub async fn run_with(
         opts.line.tone_plan.name,
         opts.line.dial_plan
     ));
-    out("Ports call each other by extension (port 1 = 101). Type `help` for the commands.");
+    out(&format!(
+        "Ports call each other by extension (port 1 = {}). Type `help` for the commands.",
+        opts.first_extension
+    ));
     let prompt = || {
         if interactive {
             use std::io::Write as _;
@@ -1319,12 +1422,24 @@ pub async fn run_with(
             // A TLS client has no listener: advertise the configured address until the
             // registrar tells us (Via received/rport) where it sees us.
             let local = t.local_addr(sip.transport).unwrap_or(sip.listen);
-            out(&format!(
-                "SIP on {}:{local}, registering {} ports with {:?}",
-                sip.transport.via_token().to_ascii_lowercase(),
-                gw.ports(),
-                sip.servers
-            ));
+            let transport = sip.transport.via_token().to_ascii_lowercase();
+            if sip.register {
+                out(&format!(
+                    "SIP on {transport}:{local}, registering {} ports with {:?}",
+                    gw.ports(),
+                    sip.servers
+                ));
+            } else {
+                out(&format!(
+                    "SIP on {transport}:{local}, not registering (peer-to-peer: {})",
+                    sip.peers
+                        .iter()
+                        .map(|p| format!("{}… at {}", p.prefix, p.addr))
+                        .chain(sip.servers.iter().map(|s| format!("others via {s}")))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             let rtp =
                 crate::media::bind_ports(local.ip(), gw.ports(), sip.media.rtp_port_base).await?;
             let rtp_ports: Vec<u16> = rtp.iter().map(|s| s.rtp_port()).collect();
@@ -1540,6 +1655,58 @@ mod tests {
             .command(now, Command::Speak(1, Sound::Wav(bad)))
             .unwrap_err()
             .contains("missing.wav"));
+    }
+
+    #[test]
+    fn without_a_registrar_ports_still_call_each_other() {
+        let (mut gw, mut now) = gateway(2);
+        let sip = SipOptions {
+            servers: vec!["127.0.0.1:9".parse().unwrap()], // nothing answers there
+            domain: "pbx.test".into(),
+            listen: "127.0.0.1:5060".parse().unwrap(),
+            secrets: [("101", "pw1"), ("102", "pw2")]
+                .into_iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            expires: 300,
+            subscribe_mwi: false,
+            register: true,
+            transport: TransportKind::Udp,
+            tls_ca: None,
+            tls_server_name: None,
+            tls_client_cert: None,
+            media: MediaOptions::default(),
+            peers: Vec::new(),
+        };
+        let anchor = WallAnchor {
+            at: now,
+            unix: Duration::from_secs(1_790_000_000),
+        };
+        gw.enable_sip(now, &sip, sip.listen, [7; 32], &[40000, 40002], anchor);
+        let mut log = Vec::new();
+        run_for(&mut gw, &mut now, Duration::from_millis(200), &mut log);
+        gw.command(now, Command::Lift(1)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(300), &mut log);
+        gw.command(now, Command::Press(1, "102".into())).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_secs(3), &mut log);
+        assert!(
+            log.iter()
+                .any(|l| l.contains("no registrar reachable: connecting the extension locally")),
+            "{log:#?}"
+        );
+        assert_eq!(gw.state(2), LineState::Ringing);
+        gw.command(now, Command::Lift(2)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(300), &mut log);
+        assert_eq!(gw.state(1), LineState::Connected);
+        assert_eq!(gw.state(2), LineState::Connected);
+        // Nothing of this call went to SIP (the UA only tried to register).
+        assert!(gw
+            .take_outbox()
+            .iter()
+            .all(|(_, m)| m.starts_with(b"REGISTER")));
+        gw.command(now, Command::HangUp(1)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_secs(2), &mut log);
+        assert_eq!(gw.state(1), LineState::Idle);
     }
 
     #[test]

@@ -150,6 +150,7 @@ impl Agent {
             tls_server_name: tls.map(|(_, name)| name.to_owned()),
             tls_client_cert: None,
             media,
+            peers: Vec::new(),
         });
         let (commands, input) = tokio::io::duplex(4096);
         let (tx, lines) = mpsc::channel();
