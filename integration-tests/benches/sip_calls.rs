@@ -53,7 +53,8 @@ fn serve(sock: UdpSocket, stop: Arc<AtomicBool>, tid: std::sync::mpsc::Sender<St
             servers: vec![],
             expires: 3600,
             register: false,
-            rtp_port: 40000 + 2 * i as u16,
+            rtp_port: 40000 + 4 * i as u16,
+            rtp_port_second: 40002 + 4 * i as u16,
             subscribe_mwi: false,
         })
         .collect();

@@ -204,8 +204,9 @@ struct Slot {
     recording: Option<(std::path::PathBuf, Vec<i16>)>,
     /// What this port's phone said in the last frame (for a local call's other port).
     said: Frame,
-    /// The media of the port's SIP call.
+    /// The media of the port's SIP call, and the index of the RTP socket pair it uses.
     media: Option<MediaSession>,
+    media_socket: usize,
 }
 
 /// The voice path of a call between two ports of the gateway: each hears what the other
@@ -291,6 +292,8 @@ pub struct Gateway {
     media_opts: MediaOptions,
     /// Peer gateways by number prefix.
     peers: Vec<PeerRoute>,
+    /// The ports' RTP ports, two per port (first and second call), by socket index.
+    rtp_ports: Vec<u16>,
     /// Calendar time for RTCP.
     anchor: Option<WallAnchor>,
     /// Seeds media sessions (SSRCs, sequence numbers): from the OS in a deployment.
@@ -371,6 +374,7 @@ impl Gateway {
                 recording: None,
                 said: [0; tipring_dsp::FRAME_SAMPLES],
                 media: None,
+                media_socket: 2 * i,
             });
         }
         Ok(Self {
@@ -380,6 +384,7 @@ impl Gateway {
             outbox: Vec::new(),
             media_opts: MediaOptions::default(),
             peers: Vec::new(),
+            rtp_ports: Vec::new(),
             anchor: None,
             media_seed: 0,
             media_out: Vec::new(),
@@ -401,6 +406,7 @@ impl Gateway {
     ) {
         self.media_opts = sip.media.clone();
         self.peers = sip.peers.clone();
+        self.rtp_ports = rtp_ports.to_vec();
         self.anchor = Some(anchor);
         self.media_seed = u64::from_le_bytes(seed[24..].try_into().expect("8 bytes"));
         let accounts = self
@@ -423,7 +429,14 @@ impl Gateway {
                     .collect(),
                 expires: sip.expires,
                 register: sip.register,
-                rtp_port: rtp_ports.get(i).copied().unwrap_or(40000 + 2 * i as u16),
+                rtp_port: rtp_ports
+                    .get(2 * i)
+                    .copied()
+                    .unwrap_or(40000 + 4 * i as u16),
+                rtp_port_second: rtp_ports
+                    .get(2 * i + 1)
+                    .copied()
+                    .unwrap_or(40002 + 4 * i as u16),
                 subscribe_mwi: sip.subscribe_mwi,
             })
             .collect();
@@ -643,6 +656,9 @@ impl Gateway {
             }
         };
         let wall = anchor.ntp(now);
+        if let Some(k) = self.rtp_ports.iter().position(|&p| p == n.local_port) {
+            self.slots[i].media_socket = k;
+        }
         let r = match self.slots[i].media.as_mut() {
             Some(m) => m.update(cfg, now, wall),
             None => MediaSession::new(cfg, now, wall).map(|m| {
@@ -658,9 +674,10 @@ impl Gateway {
         if let Some(mut m) = self.slots[i].media.take() {
             m.close(now);
             let mut buf = [0u8; tipring_media::MAX_DATAGRAM];
+            let socket = self.slots[i].media_socket;
             while let Some(t) = m.poll_transmit(&mut buf) {
                 self.media_out
-                    .push((i, t.channel, t.to, buf[..t.len].to_vec()));
+                    .push((socket, t.channel, t.to, buf[..t.len].to_vec()));
             }
             let s = m.stats();
             tracing::info!(
@@ -678,6 +695,7 @@ impl Gateway {
 
     /// Run the port's media timers and collect what it sends and reports.
     fn drain_media(&mut self, now: Instant, i: usize, lines: &mut Vec<String>) {
+        let socket = self.slots[i].media_socket;
         let Some(m) = self.slots[i].media.as_mut() else {
             return;
         };
@@ -687,7 +705,7 @@ impl Gateway {
         let mut buf = [0u8; tipring_media::MAX_DATAGRAM];
         while let Some(t) = m.poll_transmit(&mut buf) {
             self.media_out
-                .push((i, t.channel, t.to, buf[..t.len].to_vec()));
+                .push((socket, t.channel, t.to, buf[..t.len].to_vec()));
         }
         let mut events = Vec::new();
         while let Some(e) = m.poll_event() {
@@ -729,20 +747,22 @@ impl Gateway {
         }
     }
 
-    /// RTP/RTCP datagrams to send: port index, socket, destination, bytes.
+    /// RTP/RTCP datagrams to send: RTP socket pair index (two per port: the port's first
+    /// and second call), RTP or RTCP socket, destination, bytes.
     pub fn take_media_out(&mut self) -> Vec<(usize, Channel, SocketAddr, Vec<u8>)> {
         std::mem::take(&mut self.media_out)
     }
 
-    /// A datagram arrived on port `port`'s (from 0) RTP or RTCP socket.
+    /// A datagram arrived on RTP socket pair `socket` (two per port: port = socket / 2).
     pub fn media_receive(
         &mut self,
         now: Instant,
-        port: usize,
+        socket: usize,
         channel: Channel,
         from: SocketAddr,
         data: &[u8],
     ) {
+        let port = socket / 2;
         match self.slots.get_mut(port).and_then(|s| s.media.as_mut()) {
             Some(m) => m.receive(now, channel, from, data),
             None => tracing::trace!(port, %from, "RTP with no call: dropped"),
@@ -1440,11 +1460,11 @@ pub async fn run_with(
                         .join(", ")
                 ));
             }
-            let rtp =
-                crate::media::bind_ports(local.ip(), gw.ports(), sip.media.rtp_port_base).await?;
+            let rtp = crate::media::bind_ports(local.ip(), 2 * gw.ports(), sip.media.rtp_port_base)
+                .await?;
             let rtp_ports: Vec<u16> = rtp.iter().map(|s| s.rtp_port()).collect();
             out(&format!(
-                "RTP on ports {rtp_ports:?} (RTCP on the next port)"
+                "RTP on ports {rtp_ports:?} (two per FXS port: its first and second call; RTCP on the next port)"
             ));
             let anchor = WallAnchor {
                 at: start,
@@ -1682,7 +1702,14 @@ mod tests {
             at: now,
             unix: Duration::from_secs(1_790_000_000),
         };
-        gw.enable_sip(now, &sip, sip.listen, [7; 32], &[40000, 40002], anchor);
+        gw.enable_sip(
+            now,
+            &sip,
+            sip.listen,
+            [7; 32],
+            &[40000, 40002, 40004, 40006],
+            anchor,
+        );
         let mut log = Vec::new();
         run_for(&mut gw, &mut now, Duration::from_millis(200), &mut log);
         gw.command(now, Command::Lift(1)).unwrap();

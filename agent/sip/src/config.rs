@@ -106,6 +106,9 @@ pub struct Account {
     pub register: bool,
     /// Local RTP port offered in SDP for this account's calls.
     pub rtp_port: u16,
+    /// Local RTP port of the account's second call (call waiting, consultation) while
+    /// the first one lasts; 0 uses `rtp_port` for both.
+    pub rtp_port_second: u16,
     /// Subscribe to message-summary (RFC 3842) once registered, for the MWI lamp and
     /// stutter dial tone (unsolicited NOTIFYs are taken either way).
     pub subscribe_mwi: bool,

@@ -55,6 +55,7 @@
 //!         expires: 3600,
 //!         register: true,
 //!         rtp_port: 40000,
+//!         rtp_port_second: 40002,
 //!         subscribe_mwi: false,
 //!     }],
 //! };

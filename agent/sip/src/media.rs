@@ -158,6 +158,8 @@ pub struct LocalMedia<'a> {
 /// What offer/answer settled for the call's audio.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Negotiated {
+    /// Our RTP port in this call's SDP (an account's two calls use different ones).
+    pub local_port: u16,
     /// Where to send RTP.
     pub remote: SocketAddr,
     /// Where to send RTCP (the RTP address when `rtcp_mux`).
@@ -358,6 +360,7 @@ fn negotiated(
     let conn = media.connection.as_ref().or(sdp.connection.as_ref())?;
     let ip = conn.ip()?;
     Some(Negotiated {
+        local_port: 0, // set by the caller, who knows our side
         remote: SocketAddr::new(ip, media.port),
         remote_rtcp: rtcp_addr(ip, media, rtcp_mux),
         rtcp_mux,
@@ -439,6 +442,10 @@ pub fn answer(
     m.set_direction(ours);
     let agreed =
         negotiated(&sdp, offered, codec, te, ours, mux, srtp).ok_or(Refusal::NoCommonCodec)?;
+    let agreed = Negotiated {
+        local_port: local.port,
+        ..agreed
+    };
     Ok((description(local, m), agreed))
 }
 
@@ -473,7 +480,10 @@ pub fn read_answer(remote_answer: &[u8], local: &LocalMedia<'_>) -> Option<Negot
         return None;
     }
     let mux = m.attrs("rtcp-mux").next().is_some();
-    negotiated(&sdp, m, codec, te, their.answer(), mux, srtp)
+    negotiated(&sdp, m, codec, te, their.answer(), mux, srtp).map(|n| Negotiated {
+        local_port: local.port,
+        ..n
+    })
 }
 
 #[cfg(test)]

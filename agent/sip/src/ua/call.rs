@@ -9,11 +9,93 @@ impl UserAgent {
     /// SRTP on, fresh keys.
     pub(super) fn new_sdp_session(&mut self, account: AccountId) {
         let keys = (self.cfg.srtp != media::SrtpPolicy::Off).then(|| self.keygen.keys());
+        // The account's second call (waiting, consultation) takes the second RTP port, so
+        // the two calls' media never share a socket.
+        let a = &self.cfg.accounts[account];
+        let second = if a.rtp_port_second == 0 {
+            a.rtp_port
+        } else {
+            a.rtp_port_second
+        };
+        let other_port = self.others[account]
+            .as_ref()
+            .map(|_| self.others_sdp[account].port);
+        let port = if other_port == Some(a.rtp_port) {
+            second
+        } else {
+            a.rtp_port
+        };
         self.sdp[account] = SdpState {
             session: (self.rng.next_u64() >> 2) + 1,
             version: 0,
             keys,
+            port,
         };
+    }
+
+    /// Exchange the account's active and other calls (with their SDP sessions).
+    pub(super) fn swap_slots(&mut self, account: AccountId) {
+        std::mem::swap(&mut self.calls[account], &mut self.others[account]);
+        std::mem::swap(&mut self.sdp[account], &mut self.others_sdp[account]);
+    }
+
+    /// Mark the call events emitted since `mark` as the other call's.
+    pub(super) fn mark_other_events(&mut self, account: AccountId, mark: usize) {
+        for out in self.outputs.iter_mut().skip(mark) {
+            if let Output::Event(Event::Call { account: a, event }) = out {
+                if *a == account {
+                    let inner = std::mem::replace(event, CallEvent::Answered);
+                    *event = CallEvent::OtherParty(Box::new(inner));
+                }
+            }
+        }
+    }
+
+    /// Run `f` on the account's other call as if it were the active one; its events come
+    /// out as [`CallEvent::OtherParty`].
+    pub(super) fn on_other(
+        &mut self,
+        now: Instant,
+        account: AccountId,
+        f: impl FnOnce(&mut Self, Instant),
+    ) {
+        if self.others[account].is_none() {
+            return;
+        }
+        let mark = self.outputs.len();
+        self.swap_slots(account);
+        f(self, now);
+        self.swap_slots(account);
+        self.mark_other_events(account, mark);
+    }
+
+    /// Call waiting: hold the active call, answer the waiting one; they change places.
+    pub(super) fn answer_other(&mut self, now: Instant, account: AccountId) {
+        let waiting = self.others[account]
+            .as_ref()
+            .is_some_and(|c| c.state == CallState::Ringing && !c.uac);
+        if !waiting {
+            return;
+        }
+        if self.calls[account]
+            .as_ref()
+            .is_some_and(|c| c.state == CallState::Confirmed)
+        {
+            self.reinvite(now, account, Direction::SendOnly);
+        }
+        self.swap_slots(account);
+        self.answer(now, account);
+    }
+
+    /// Hold the active call and resume the other one.
+    pub(super) fn swap(&mut self, now: Instant, account: AccountId) {
+        let ready = |c: &Option<Call>| c.as_ref().is_some_and(|c| c.state == CallState::Confirmed);
+        if !ready(&self.calls[account]) || !ready(&self.others[account]) {
+            return;
+        }
+        self.reinvite(now, account, Direction::SendOnly);
+        self.swap_slots(account);
+        self.reinvite(now, account, Direction::SendRecv);
     }
 
     /// What our side of the account's SDP is made of (the version as last sent).
@@ -21,7 +103,11 @@ impl UserAgent {
         let st = &self.sdp[account];
         media::LocalMedia {
             ip: self.cfg.local.ip(),
-            port: self.cfg.accounts[account].rtp_port,
+            port: if st.port == 0 {
+                self.cfg.accounts[account].rtp_port
+            } else {
+                st.port
+            },
             codecs: &self.cfg.codecs,
             session: st.session,
             version: st.version,
@@ -768,6 +854,7 @@ impl UserAgent {
         }
         self.reinvite(now, account, Direction::SendOnly);
         self.others[account] = self.calls[account].take();
+        self.others_sdp[account] = std::mem::take(&mut self.sdp[account]);
         self.dial(now, account, number);
     }
 
@@ -793,14 +880,14 @@ impl UserAgent {
         let refer_to = target.with_header("Replaces", &replaces);
         let aor = self.aor(account);
         let contact = self.contact(account);
-        std::mem::swap(&mut self.calls[account], &mut self.others[account]);
+        self.swap_slots(account);
         self.extra_headers = vec![
             ("Refer-To".into(), format!("<{refer_to}>")),
             ("Referred-By".into(), format!("<{}>", aor.uri)),
             ("Contact".into(), contact),
         ];
         self.in_dialog_request_with(now, account, Method::Refer, None);
-        std::mem::swap(&mut self.calls[account], &mut self.others[account]);
+        self.swap_slots(account);
     }
 
     /// Blind transfer as transferor: REFER in our call.
@@ -906,6 +993,19 @@ impl UserAgent {
             self.in_dialog_request(now, account, Method::Bye);
             self.calls[account] = None;
         } else if self.calls[account].is_some() {
+            let talking = self.calls[account]
+                .as_ref()
+                .is_some_and(|c| c.state == CallState::Confirmed);
+            if talking && self.others[account].is_none() {
+                // Call waiting: the new call rings as the account's other call; the
+                // port decides (answer with AnswerOther, refuse with RejectOther).
+                let mark = self.outputs.len();
+                self.swap_slots(account);
+                self.on_incoming_invite(now, from, req, key);
+                self.swap_slots(account);
+                self.mark_other_events(account, mark);
+                return;
+            }
             self.respond(now, from, &req, 486, None);
             return;
         }

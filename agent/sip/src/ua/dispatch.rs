@@ -30,6 +30,17 @@ impl UserAgent {
                 peer,
             } if account < self.calls.len() => self.dial_peer(now, account, &number, peer),
             Command::Answer(a) if a < self.calls.len() => self.answer(now, a),
+            Command::AnswerOther(a) if a < self.calls.len() => self.answer_other(now, a),
+            Command::RejectOther(a) if a < self.calls.len() => {
+                self.on_other(now, a, |ua, now| ua.reject(now, a, 486))
+            }
+            Command::Swap(a) if a < self.calls.len() => self.swap(now, a),
+            Command::ResumeOther(a) if a < self.calls.len() => {
+                self.on_other(now, a, |ua, now| ua.reinvite(now, a, Direction::SendRecv))
+            }
+            Command::HangupOther(a) if a < self.calls.len() => {
+                self.on_other(now, a, |ua, now| ua.hangup(now, a))
+            }
             Command::RejectBusy(a) if a < self.calls.len() => self.reject(now, a, 486),
             Command::Hangup(a) if a < self.calls.len() => self.hangup(now, a),
             Command::Consult { account, number } if account < self.calls.len() => {
@@ -87,17 +98,10 @@ impl UserAgent {
         });
         if let Some(account) = other {
             let mark = self.outputs.len();
-            std::mem::swap(&mut self.calls[account], &mut self.others[account]);
+            self.swap_slots(account);
             self.dispatch(now, from, msg);
-            std::mem::swap(&mut self.calls[account], &mut self.others[account]);
-            for out in self.outputs.iter_mut().skip(mark) {
-                if let Output::Event(Event::Call { account: a, event }) = out {
-                    if *a == account {
-                        let inner = std::mem::replace(event, CallEvent::Answered);
-                        *event = CallEvent::OtherParty(Box::new(inner));
-                    }
-                }
-            }
+            self.swap_slots(account);
+            self.mark_other_events(account, mark);
             return;
         }
         self.dispatch(now, from, msg);

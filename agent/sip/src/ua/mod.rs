@@ -259,6 +259,17 @@ pub enum Command {
     },
     /// Answer the account's ringing call.
     Answer(AccountId),
+    /// Call waiting: hold the active call and answer the waiting one, which becomes the
+    /// active call (the held one is the account's other call).
+    AnswerOther(AccountId),
+    /// Refuse the waiting call (486).
+    RejectOther(AccountId),
+    /// Hold the active call and resume the other one: they change places.
+    Swap(AccountId),
+    /// Take the other (held) call off hold too, e.g. for a local 3-way conference.
+    ResumeOther(AccountId),
+    /// End the other call only (CANCEL or BYE).
+    HangupOther(AccountId),
     /// Refuse the account's ringing call as busy.
     RejectBusy(AccountId),
     /// End the account's call (CANCEL before answer, BYE after).
@@ -434,6 +445,8 @@ struct SdpState {
     session: u64,
     version: u64,
     keys: Option<media::SdesKeys>,
+    /// Our RTP port in this call's SDP.
+    port: u16,
 }
 
 /// SRTP master keys: SHA-256 of the UA's secret 32-byte seed (from the OS in a deployment)
@@ -489,6 +502,8 @@ pub struct UserAgent {
     transfers: Vec<Option<Call>>,
     /// Per account: the SDP session of its current call and its SRTP keys.
     sdp: Vec<SdpState>,
+    /// The same for the account's other call (swapped with it).
+    others_sdp: Vec<SdpState>,
     /// Cryptographic generator for SRTP master keys.
     keygen: KeyGen,
     /// Client transactions by branch, with their account and peer.
@@ -578,6 +593,7 @@ impl UserAgent {
             subs,
             transfers: calls.iter().map(|_| None).collect(),
             sdp: calls.iter().map(|_| SdpState::default()).collect(),
+            others_sdp: calls.iter().map(|_| SdpState::default()).collect(),
             keygen: KeyGen::new(cfg_seed),
             others: calls.iter().map(|_| None).collect(),
             calls,

@@ -636,3 +636,126 @@ fn responses_carry_received_and_rport_for_the_callers_nat() {
         "{via}"
     );
 }
+
+/// An SDP offer from the phone at `PHONE`.
+fn with_phone_offer(mut invite: Request) -> Request {
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+               m=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    invite.headers.set("Content-Length", sdp.len().to_string());
+    invite.body = sdp.as_bytes().to_vec();
+    invite
+}
+
+fn media_ports(rig: &mut Rig) -> Vec<u16> {
+    rig.take_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Media { session, .. } => Some(session.remote.port()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn call_waiting_rings_as_the_other_call_and_is_answered_and_swapped() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let _first = connected_call(&mut rig);
+    // A second caller while we talk: 180, and the port hears of it as the other call.
+    rig.receive(
+        PHONE,
+        with_phone_offer(invite_from_phone("101", "z9hG4bKcw")),
+    );
+    let statuses: Vec<u16> = rig.responses().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![100, 180], "rings, no 486");
+    let events = call_events(&mut rig);
+    assert!(
+        matches!(&events[..], [CallEvent::OtherParty(inner)] if matches!(**inner, CallEvent::Incoming { .. })),
+        "{events:?}"
+    );
+    // Answer it: the first call goes on hold (re-INVITE sendonly), the second gets 200
+    // with an SDP on the account's second RTP port.
+    rig.command(Command::AnswerOther(0));
+    let sent = rig.take_sent();
+    let reinvite = sent.iter().find_map(|(_, m)| match m {
+        Message::Request(r) if r.method == Method::Invite => Some(r.clone()),
+        _ => None,
+    });
+    let hold_sdp = String::from_utf8(reinvite.expect("hold re-INVITE").body).unwrap();
+    assert!(hold_sdp.contains("a=sendonly"), "{hold_sdp}");
+    assert!(hold_sdp.contains("m=audio 40000 "), "{hold_sdp}");
+    let ok = sent.iter().find_map(|(_, m)| match m {
+        Message::Response(r) if r.status == 200 => Some(r.clone()),
+        _ => None,
+    });
+    let answer_sdp = String::from_utf8(ok.expect("200 for the waiting call").body).unwrap();
+    assert!(
+        answer_sdp.contains("m=audio 40002 "),
+        "second port: {answer_sdp}"
+    );
+    assert!(media_ports(&mut rig).contains(&6000));
+    // The far end of the first call accepts the hold; the waiting caller ACKs our 200.
+    let reinvite = reinvite_of(&sent);
+    rig.receive(SERVER_A, reply(&reinvite, 200, Some("b2")));
+    let ack = in_dialog_ack(&ok_tag(&sent));
+    rig.receive_bytes(PHONE, &ack);
+    rig.take_sent();
+    call_events(&mut rig);
+    // Swap: hold the answered call (the waiting caller), resume the first.
+    rig.command(Command::Swap(0));
+    let sent = rig.take_sent();
+    let reinvites: Vec<(String, String)> = sent
+        .iter()
+        .filter_map(|(to, m)| match m {
+            Message::Request(r) if r.method == Method::Invite => Some((
+                to.addr.to_string(),
+                String::from_utf8(r.body.clone()).unwrap(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reinvites.len(), 2, "{reinvites:?}");
+    assert!(reinvites[0].0 == PHONE && reinvites[0].1.contains("a=sendonly"));
+    assert!(reinvites[1].1.contains("a=sendrecv") && reinvites[1].1.contains("m=audio 40000 "));
+}
+
+fn reinvite_of(sent: &[(tipring_sip::Peer, Message)]) -> Request {
+    sent.iter()
+        .find_map(|(_, m)| match m {
+            Message::Request(r) if r.method == Method::Invite => Some(r.clone()),
+            _ => None,
+        })
+        .expect("a re-INVITE")
+}
+
+fn ok_tag(sent: &[(tipring_sip::Peer, Message)]) -> String {
+    sent.iter()
+        .find_map(|(_, m)| match m {
+            Message::Response(r) if r.status == 200 => r
+                .headers
+                .to()
+                .ok()
+                .and_then(|t| t.params.get("tag").map(str::to_string)),
+            _ => None,
+        })
+        .expect("our 200's To tag")
+}
+
+fn in_dialog_ack(to_tag: &str) -> Vec<u8> {
+    in_dialog("ACK", "z9hG4bKcwack", to_tag, 1)
+}
+
+#[test]
+fn a_third_call_while_one_waits_gets_busy() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let _first = connected_call(&mut rig);
+    rig.receive(
+        PHONE,
+        with_phone_offer(invite_from_phone("101", "z9hG4bKcw")),
+    );
+    rig.take_sent();
+    let mut third = invite_from_phone("101", "z9hG4bK3");
+    third.headers.set("Call-ID", "call-3@127.0.0.1:5090");
+    rig.receive(PHONE, third);
+    let statuses: Vec<u16> = rig.responses().iter().map(|r| r.status).collect();
+    assert!(statuses.contains(&486), "{statuses:?}");
+}

@@ -37,6 +37,7 @@ pub fn account(user: &str) -> Account {
         expires: 3600,
         register: true,
         rtp_port: 40000,
+        rtp_port_second: 40002,
         subscribe_mwi: false,
     }
 }

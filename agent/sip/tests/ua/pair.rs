@@ -37,6 +37,7 @@ fn ua_with(local: &str, user: &str, peer: &str, seed: u8, srtp: SrtpPolicy) -> U
             expires: 3600,
             register: false,
             rtp_port: 40000,
+            rtp_port_second: 40002,
             subscribe_mwi: false,
         }],
     })
