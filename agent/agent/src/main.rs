@@ -105,6 +105,11 @@ struct Args {
     sip_mwi_subscribe: bool,
 
     /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
+    /// Where the status endpoint listens (JSON at /status, Prometheus at /metrics);
+    /// loopback only unless you mean otherwise; `off` turns it off.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "IP:PORT|off")]
+    status_addr: String,
+
     /// Extension of port 1 (port N gets this + N - 1).
     #[arg(long, default_value_t = 101, value_name = "EXT")]
     first_extension: u32,
@@ -219,6 +224,16 @@ fn main() -> ExitCode {
         }
     };
     opts.first_extension = args.first_extension;
+    opts.status_addr = match args.status_addr.as_str() {
+        "off" => None,
+        a => match a.parse() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                eprintln!("tipring-agent: --status-addr: `{a}` is not IP:PORT or `off`");
+                return ExitCode::from(2);
+            }
+        },
+    };
     if !args.sip_servers.is_empty() {
         let secrets = match args
             .sip_secrets

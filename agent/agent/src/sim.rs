@@ -45,6 +45,8 @@ pub struct Options {
     pub line: LineConfig,
     /// Extension of port 1; port N is this + N - 1 (default 101).
     pub first_extension: u32,
+    /// Where the status endpoint (JSON and Prometheus metrics) listens; `None`: off.
+    pub status_addr: Option<SocketAddr>,
     /// SIP: register every port with these servers and place calls through them.
     pub sip: Option<SipOptions>,
 }
@@ -179,6 +181,7 @@ impl Options {
             ports,
             line,
             first_extension: 101,
+            status_addr: None,
             sip: None,
         })
     }
@@ -207,6 +210,8 @@ struct Slot {
     /// The media of the port's SIP call, and the index of the RTP socket pair it uses.
     media: Option<MediaSession>,
     media_socket: usize,
+    /// When the call's media started, who placed the call, and the far end's number.
+    call_info: Option<(Instant, tipring_status::Direction, String)>,
 }
 
 /// The voice path of a call between two ports of the gateway: each hears what the other
@@ -375,6 +380,7 @@ impl Gateway {
                 said: [0; tipring_dsp::FRAME_SAMPLES],
                 media: None,
                 media_socket: 2 * i,
+                call_info: None,
             });
         }
         Ok(Self {
@@ -572,6 +578,11 @@ impl Gateway {
                             when: Some((self.wall)()),
                         };
                         self.slots[account].peer = Some(Peer::Network);
+                        self.slots[account].call_info = Some((
+                            now,
+                            tipring_status::Direction::Incoming,
+                            caller.number.clone().unwrap_or_default(),
+                        ));
                         Some(NetworkEvent::IncomingCall { caller, ring: None })
                     }
                     CallEvent::Ringing => Some(NetworkEvent::RemoteRinging),
@@ -774,6 +785,90 @@ impl Gateway {
         self.slots.get(p - 1)?.media.as_ref().map(|m| m.stats())
     }
 
+    /// What the status endpoint shows: every port's hook, line state, registration and
+    /// current call (with its media figures). No secret has a field to travel in.
+    pub fn status(&self, now: Instant, uptime: Duration) -> tipring_status::GatewayStatus {
+        use tipring_status::{
+            CallStatus, GatewayStatus, Hook, PortStatus, RegistrationState as Reg,
+            RegistrationStatus,
+        };
+        let ports = (0..self.slots.len())
+            .map(|i| {
+                let slot = &self.slots[i];
+                let registration = match self.ua.as_ref().and_then(|ua| ua.registration(i)) {
+                    None => RegistrationStatus::default(),
+                    Some(RegistrationState::Idle) => RegistrationStatus {
+                        state: Reg::Idle,
+                        ..Default::default()
+                    },
+                    Some(RegistrationState::Registering { server }) => RegistrationStatus {
+                        state: Reg::Registering,
+                        server: Some(server.addr.to_string()),
+                        expires_in: None,
+                    },
+                    Some(RegistrationState::Registered { server, expires }) => RegistrationStatus {
+                        state: Reg::Registered,
+                        server: Some(server.addr.to_string()),
+                        expires_in: Some(*expires),
+                    },
+                    Some(_) => RegistrationStatus {
+                        state: Reg::Failed,
+                        ..Default::default()
+                    },
+                };
+                let call = slot.media.as_ref().map(|m| {
+                    let st = m.stats();
+                    let (since, direction, remote_number) = slot.call_info.clone().unwrap_or((
+                        now,
+                        tipring_status::Direction::Incoming,
+                        String::new(),
+                    ));
+                    CallStatus {
+                        direction,
+                        remote_number,
+                        codec: st.codec.to_string(),
+                        srtp: st.srtp.is_some(),
+                        duration_s: now.saturating_duration_since(since).as_secs(),
+                        packets_sent: st.packets_sent,
+                        packets_received: st.packets_received,
+                        packets_lost: st.lost,
+                        jitter_ms: f64::from(st.jitter_ms),
+                        jitter_buffer_ms: f64::from(st.jitter_buffer_ms),
+                        mos_lq: st.mos_lq,
+                        mos_cq: st.mos_cq,
+                        r_factor: st.r_factor,
+                        rtt_ms: st.rtt.map(|d| d.as_secs_f64() * 1000.0),
+                        erle_db: st.erle_db.map(f64::from),
+                    }
+                });
+                PortStatus {
+                    port: i as u32 + 1,
+                    extension: slot.ext.clone(),
+                    hook: if slot.driver.port().is_off_hook() {
+                        Hook::Off
+                    } else {
+                        Hook::On
+                    },
+                    line_state: self.state(i + 1).to_string(),
+                    registration,
+                    call,
+                }
+            })
+            .collect();
+        let mut sip = tipring_status::SipCounters::default();
+        if let Some(ua) = &self.ua {
+            sip.bad_answered = ua.stats().bad_answered;
+            sip.bad_dropped = ua.stats().bad_dropped;
+        }
+        GatewayStatus {
+            version: env!("CARGO_PKG_VERSION").into(),
+            uptime_s: uptime.as_secs(),
+            config_version: None,
+            ports,
+            sip,
+        }
+    }
+
     /// Number of ports.
     pub fn ports(&self) -> usize {
         self.slots.len()
@@ -908,6 +1003,8 @@ impl Gateway {
         if self.ua.is_some() && !local_call && !survive {
             let sip = match cmd {
                 CallCommand::Dial { number, .. } => {
+                    self.slots[i].call_info =
+                        Some((now, tipring_status::Direction::Outgoing, number.clone()));
                     let peer = (!self.registered(i))
                         .then(|| self.peers.iter().find(|p| number.starts_with(&p.prefix)))
                         .flatten()
@@ -1484,6 +1581,28 @@ pub async fn run_with(
         Some((t, rtp)) => (Some(t), rtp),
         None => (None, Vec::new()),
     };
+    let status_tx = match opts.status_addr {
+        Some(addr) => match tipring_status::StatusServer::bind(addr).await {
+            Ok(server) => {
+                let bound = server.local_addr().unwrap_or(addr);
+                out(&format!(
+                    "status on http://{bound}/status (Prometheus metrics: /metrics)"
+                ));
+                let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(
+                    gw.status(start, Duration::ZERO),
+                ));
+                tokio::spawn(server.run(rx));
+                Some(tx)
+            }
+            Err(e) => {
+                // The gateway's calls matter more than its status page.
+                tracing::error!(%addr, error = %e, "status endpoint not started");
+                out(&format!("status endpoint not started on {addr}: {e}"));
+                None
+            }
+        },
+        None => None,
+    };
     let mut lines = input.lines();
     let mut ticker = tokio::time::interval(FRAME);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -1514,6 +1633,11 @@ pub async fn run_with(
                 frames += 1;
                 now = start + FRAME * frames;
                 let printed = gw.tick(now);
+                if frames.is_multiple_of(100) {
+                    if let Some(tx) = &status_tx {
+                        tx.send_replace(std::sync::Arc::new(gw.status(now, now - start)));
+                    }
+                }
                 printed.iter().for_each(|l| out(l));
                 if !printed.is_empty() {
                     prompt();

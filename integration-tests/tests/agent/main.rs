@@ -128,6 +128,7 @@ impl Agent {
         media: tipring_agent::media::MediaOptions,
     ) -> Self {
         let mut opts = Options::from_args(ports, "us", sim::DEFAULT_DIAL_PLAN, None, None).unwrap();
+        opts.status_addr = Some("127.0.0.1:0".parse().unwrap());
         let secrets = (0..ports)
             .map(|i| {
                 let ext = format!("{}", 101 + i);
@@ -222,6 +223,31 @@ impl Agent {
                 ),
             }
         }
+    }
+
+    /// GET `path` from the gateway's status endpoint; the body.
+    pub fn http_get(&mut self, path: &str) -> String {
+        use std::io::{Read as _, Write as _};
+        let line = self.expect(&["status on http://"], Duration::from_secs(5));
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap()
+            .to_string();
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+        resp.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default()
     }
 
     /// Everything printed so far.

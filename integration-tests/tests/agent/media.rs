@@ -109,6 +109,23 @@ fn two_phones_talk_through_kamailio_and_keys_arrive_as_tones() {
     agent.send("status");
     let st = agent.expect(&["ext 102]", "media PCMU/8000 with"], WAIT);
     assert!(st.contains("lost 0"), "{st}");
+    // The status endpoint shows the same call, and Prometheus metrics for it.
+    wait(Duration::from_millis(1100)); // the snapshot is refreshed every second
+    let json = agent.http_get("/status");
+    for part in [
+        "\"extension\":\"102\"",
+        "\"hook\":\"off\"",
+        "\"codec\":\"PCMU/8000\"",
+        "\"registration\":{\"state\":\"registered\"",
+    ] {
+        assert!(json.contains(part), "{part} in {json}");
+    }
+    assert!(!json.contains("pw-10"), "no password in the status");
+    let metrics = agent.http_get("/metrics");
+    assert!(
+        metrics.contains("tipring_port_registered{port=\"1\",extension=\"101\"} 1"),
+        "{metrics}"
+    );
     agent.send("hang 1");
     agent.expect(&["ext 102]", "line: congestion tone"], WAIT);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -132,6 +132,7 @@ fn main() -> anyhow::Result<()> {
                 None,
             )?;
             opts.first_extension = 100 * (g as u32 + 1) + 1;
+            opts.status_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
             let peers = (0..n)
                 .filter(|&o| o != g)
                 .map(|o| PeerRoute {
