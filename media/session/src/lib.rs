@@ -34,11 +34,11 @@
 //!         packets += 1; // socket.send_to(&buf[..t.len], t.to)
 //!     }
 //! }
-//! // 100 ms of audio at 20 ms per packet, less the 40 ms held back to cut DTMF tones.
-//! assert_eq!(packets, 3);
+//! // 100 ms of audio at 20 ms per packet, less the 20 ms held back to cut DTMF tones.
+//! assert_eq!(packets, 4);
 //! ```
 //!
-//! Choices: audio toward the network is held back 40 ms so that a key pressed on the
+//! Choices: audio toward the network is held back 20 ms so that a key pressed on the
 //! phone can be cut from it once recognised and sent as RFC 4733 events instead (while an
 //! event is sent its packets replace the audio, §2.5.1.2 practice); keys from the far end
 //! are played as tones replacing the audio; a V.25 /ANS (2100 Hz with phase reversals)

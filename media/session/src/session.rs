@@ -32,8 +32,11 @@ use crate::Result;
 /// Largest datagram we build or accept (RTP header + 60 ms of 16-bit PCM + SRTP tag fits).
 pub const MAX_DATAGRAM: usize = 1500;
 /// How long the audio toward the network is held back so a DTMF tone can be cut from it
-/// once the detector has recognised it (the detector needs up to 40 ms).
-const INBAND_DELAY_FRAMES: usize = 4;
+/// once the detector has recognised it: 20 ms. The detector needs up to 40 ms, so up to
+/// 20 ms of a key's start may still go out in the audio — shorter than any tone a Q.24
+/// receiver may accept (it must reject tones under 23 ms), while the whole mouth-to-ear
+/// path stays under 60 ms (`benches/delay.rs`).
+const INBAND_DELAY_FRAMES: usize = 2;
 /// How long after a regenerated key the phone's audio is not searched for keys: the
 /// echo tail (128 ms at most) plus the detector's latency.
 const REGEN_GUARD_SAMPLES: u64 = 8 * 200;
