@@ -1,0 +1,584 @@
+//! The types of the configuration document.
+//!
+//! Every struct refuses unknown fields (`deny_unknown_fields`), so a typo is an error that
+//! names the field rather than a setting silently ignored. Fields with a sensible default may
+//! be left out of a hand-written file; the provisioner renders every field.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// The `schema_version` this crate reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole configuration of one gateway: the same document on the agent and the
+/// provisioner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Version of this document's layout; this software reads version 1.
+    pub schema_version: u32,
+    /// Identity, country and clock of the device.
+    pub device: Device,
+    /// SIP servers, transport, TLS, SRTP, RTP ports and survivability peers.
+    #[serde(default)]
+    pub sip: Sip,
+    /// The FXS ports, in port order (port 1 first); 1 to 48 of them.
+    #[schemars(length(min = 1, max = 48))]
+    pub ports: Vec<Port>,
+    /// Emergency numbers (gateway-wide): always dialable, whatever a port's dial plan,
+    /// hotline or do-not-disturb say.
+    #[serde(default)]
+    pub emergency_numbers: Vec<String>,
+    /// Status page, logging, TR-069 and SNMP.
+    #[serde(default)]
+    pub management: Management,
+}
+
+/// Identity, country and clock of the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    /// A name for people (status page, logs, the ACS console).
+    pub name: String,
+    /// Country: the tone plan, ring cadence and caller-ID standard (`us`, `uk`, `de`, `fr`,
+    /// `nl`, `jp`, `cn`, `au`).
+    pub country: String,
+    /// Time zone: an IANA name (`Europe/Berlin`) or a POSIX TZ string; absent means UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+}
+
+/// SIP transport toward the servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// UDP (RFC 3261 §18).
+    #[default]
+    Udp,
+    /// TCP.
+    Tcp,
+    /// TLS over TCP (`sips:` servers).
+    Tls,
+}
+
+/// SRTP policy (SDES keys in the SDP, RFC 4568).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SrtpPolicy {
+    /// Plain RTP only.
+    #[default]
+    Off,
+    /// Offer SRTP on RTP/AVP; use it when the peer answers with a key.
+    Optional,
+    /// RTP/SAVP only; calls without SRTP are refused. Needs TLS signalling.
+    Mandatory,
+}
+
+/// The SIP side of the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sip {
+    /// Registrars / outbound proxies in failover order, each `host[:port]` (a domain is
+    /// located by DNS SRV then A/AAAA, RFC 3263; IPv6 literals in brackets). Empty: no
+    /// server (peer-to-peer lab mode).
+    pub servers: Vec<String>,
+    /// Transport toward the servers.
+    pub transport: Transport,
+    /// Domain of the ports' addresses of record.
+    pub domain: String,
+    /// Local address for SIP, `ip:port` (port 0 picks a free one).
+    pub listen: String,
+    /// Register the ports with the servers (off: calls go straight to the first server).
+    pub register: bool,
+    /// Registration expiry to ask for, in seconds.
+    pub registration_expiry_s: u32,
+    /// Keep-alive interval toward the server in seconds (CRLF / OPTIONS); 0 turns it off.
+    pub keepalive_s: u32,
+    /// Subscribe every port to message-summary (RFC 3842) for the voicemail lamp.
+    pub mwi_subscribe: bool,
+    /// TLS settings (used when `transport` is `tls`).
+    pub tls: Tls,
+    /// SRTP policy of every port.
+    pub srtp: SrtpPolicy,
+    /// First RTP port: port N (from 0) uses base + 2N for RTP and the next for RTCP;
+    /// 0 picks free port pairs.
+    pub rtp_port_base: u16,
+    /// Peer gateways for survivability: numbers starting with a peer's prefix go straight
+    /// to it when no server answers.
+    pub peers: Vec<PeerGateway>,
+}
+
+impl Default for Sip {
+    fn default() -> Self {
+        Self {
+            servers: Vec::new(),
+            transport: Transport::Udp,
+            domain: "tipring.local".into(),
+            listen: "0.0.0.0:5060".into(),
+            register: true,
+            registration_expiry_s: 3600,
+            keepalive_s: 0,
+            mwi_subscribe: false,
+            tls: Tls::default(),
+            srtp: SrtpPolicy::Off,
+            rtp_port_base: 0,
+            peers: Vec::new(),
+        }
+    }
+}
+
+/// TLS settings of the SIP transport. Paths are on the gateway's file system.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tls {
+    /// PEM file of CA certificates a server's certificate must chain to (absent: the
+    /// system's roots).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Name the server's certificate must carry (absent: the server's host).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// PEM certificate chain presented to servers that ask for a client certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    /// PEM private key of `client_cert`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
+}
+
+/// A peer gateway reached directly for survivability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PeerGateway {
+    /// Short name (letters, digits, `-`, `_`), unique.
+    pub name: String,
+    /// Its SIP address, `host:port`.
+    pub address: String,
+    /// Dialled numbers starting with these digits go to this peer; unique.
+    pub prefix: String,
+}
+
+/// A voice codec, by its SDP name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Codec {
+    /// G.711 µ-law.
+    #[serde(rename = "pcmu")]
+    Pcmu,
+    /// G.711 A-law.
+    #[serde(rename = "pcma")]
+    Pcma,
+    /// G.722 wideband.
+    #[serde(rename = "g722")]
+    G722,
+    /// G.726 at 32 kbit/s.
+    #[serde(rename = "g726-32")]
+    G726_32,
+    /// G.729 (when the agent is built with it).
+    #[serde(rename = "g729")]
+    G729,
+    /// Opus (when the agent is built with it).
+    #[serde(rename = "opus")]
+    Opus,
+}
+
+impl Codec {
+    /// Every codec, in the usual preference order.
+    pub const ALL: [Codec; 6] = [
+        Codec::Pcmu,
+        Codec::Pcma,
+        Codec::G722,
+        Codec::G726_32,
+        Codec::G729,
+        Codec::Opus,
+    ];
+
+    /// The name in the document (and in the agent's `--codecs`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::Pcmu => "pcmu",
+            Codec::Pcma => "pcma",
+            Codec::G722 => "g722",
+            Codec::G726_32 => "g726-32",
+            Codec::G729 => "g729",
+            Codec::Opus => "opus",
+        }
+    }
+}
+
+/// How DTMF digits travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DtmfMethod {
+    /// RTP telephone-events (RFC 4733).
+    #[default]
+    Rfc4733,
+    /// As tones in the audio.
+    Inband,
+    /// SIP INFO requests.
+    Info,
+}
+
+/// A number dialled without the caller dialling it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hotline {
+    /// The number.
+    pub number: String,
+    /// 0: a hotline (dialled at once on off-hook). Otherwise a warmline: dial tone, and the
+    /// number is dialled when no key is pressed within this many seconds.
+    #[serde(default)]
+    pub delay_s: u32,
+}
+
+/// Call forwarding of a port (targets are dialable numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Forward {
+    /// Forward every call here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all: Option<String>,
+    /// Forward here when the port is busy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub busy: Option<String>,
+    /// Forward here when the port does not answer within `no_answer_timeout_s`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_answer: Option<String>,
+    /// Seconds of ringing before a no-answer forward.
+    pub no_answer_timeout_s: u32,
+}
+
+impl Default for Forward {
+    fn default() -> Self {
+        Self {
+            all: None,
+            busy: None,
+            no_answer: None,
+            no_answer_timeout_s: 20,
+        }
+    }
+}
+
+/// Feature switches of a port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Features {
+    /// Call waiting (a second call is announced with a tone instead of busy).
+    pub call_waiting: bool,
+    /// Block the caller ID of outgoing calls by default (CLIR).
+    pub caller_id_block: bool,
+    /// Do not disturb: incoming calls are refused.
+    pub dnd: bool,
+    /// Refuse incoming calls whose caller ID is withheld.
+    pub anonymous_rejection: bool,
+    /// Call forwarding.
+    pub forward: Forward,
+}
+
+impl Default for Features {
+    fn default() -> Self {
+        Self {
+            call_waiting: true,
+            caller_id_block: false,
+            dnd: false,
+            anonymous_rejection: false,
+            forward: Forward::default(),
+        }
+    }
+}
+
+/// One FXS port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Port {
+    /// Whether the port is in service.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Its extension (digits), also its SIP user; unique across ports.
+    pub extension: String,
+    /// Display name sent as caller ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Authentication user name (absent: the extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_user: Option<String>,
+    /// SIP password. There is no default: a registering port needs one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    /// Codecs offered and accepted, in preference order.
+    #[serde(default = "default_codecs")]
+    pub codecs: Vec<Codec>,
+    /// How DTMF digits travel.
+    #[serde(default)]
+    pub dtmf: DtmfMethod,
+    /// Dial plan (digit map), e.g. `{ 1xx | [2-9]xxxxxx | *xx | x+T }`.
+    #[serde(default = "default_dial_plan")]
+    pub dial_plan: String,
+    /// Hotline or warmline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hotline: Option<Hotline>,
+    /// Speed dial: a one- or two-digit code to the number it dials.
+    #[serde(default)]
+    pub speed_dial: BTreeMap<String, String>,
+    /// Feature switches.
+    #[serde(default)]
+    pub features: Features,
+    /// Gain toward the network (from the phone), dB.
+    #[serde(default)]
+    pub gain_tx_db: i32,
+    /// Gain toward the phone, dB.
+    #[serde(default)]
+    pub gain_rx_db: i32,
+    /// Line echo canceller tail in ms (8..=128; 0 turns it off).
+    #[serde(default = "default_echo_tail")]
+    pub echo_tail_ms: u32,
+}
+
+impl Port {
+    /// A port with the defaults and this extension (enabled, no password).
+    pub fn new(extension: impl Into<String>) -> Self {
+        Self {
+            enabled: true,
+            extension: extension.into(),
+            display_name: None,
+            auth_user: None,
+            password: None,
+            codecs: default_codecs(),
+            dtmf: DtmfMethod::default(),
+            dial_plan: default_dial_plan(),
+            hotline: None,
+            speed_dial: BTreeMap::new(),
+            features: Features::default(),
+            gain_tx_db: 0,
+            gain_rx_db: 0,
+            echo_tail_ms: default_echo_tail(),
+        }
+    }
+
+    /// The user name for digest authentication: `auth_user`, else the extension.
+    pub fn auth_user(&self) -> &str {
+        self.auth_user.as_deref().unwrap_or(&self.extension)
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_codecs() -> Vec<Codec> {
+    vec![Codec::Pcmu, Codec::Pcma, Codec::G722]
+}
+
+/// The dial plan a port gets when its document says none: extensions 1xx, seven-digit
+/// numbers, star codes, anything else after the inter-digit timer.
+pub const DEFAULT_DIAL_PLAN: &str = "{ 1xx | [2-9]xxxxxx | *xx | x+T }";
+
+fn default_dial_plan() -> String {
+    DEFAULT_DIAL_PLAN.into()
+}
+
+fn default_echo_tail() -> u32 {
+    64
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Management: status page, logs, TR-069, SNMP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Management {
+    /// Listen address of the status HTTP page, `ip:port`.
+    pub http_listen: String,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// TR-069 CWMP client; absent: off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwmp: Option<Cwmp>,
+    /// SNMP agent; absent: off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snmp: Option<Snmp>,
+}
+
+impl Default for Management {
+    fn default() -> Self {
+        Self {
+            http_listen: "127.0.0.1:8080".into(),
+            log_format: LogFormat::Human,
+            cwmp: None,
+            snmp: None,
+        }
+    }
+}
+
+/// The TR-069 client's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cwmp {
+    /// URL of the ACS (`http://` or `https://`).
+    pub acs_url: String,
+    /// User name toward the ACS (HTTP authentication).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Password toward the ACS; needed with `username`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<Secret>,
+    /// Seconds between periodic Informs.
+    #[serde(default = "default_inform_interval")]
+    pub periodic_inform_interval_s: u32,
+}
+
+fn default_inform_interval() -> u32 {
+    3600
+}
+
+/// The SNMP agent's settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Snmp {
+    /// Listen address, `ip:port`.
+    pub listen: String,
+    /// SNMPv2c read communities (the well-known `public` and `private` are refused).
+    pub communities: Vec<Secret>,
+    /// SNMPv3 users (USM, RFC 3414).
+    pub v3_users: Vec<SnmpV3User>,
+}
+
+impl Default for Snmp {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:161".into(),
+            communities: Vec::new(),
+            v3_users: Vec::new(),
+        }
+    }
+}
+
+/// SNMPv3 authentication protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SnmpAuth {
+    /// HMAC-SHA-96 (RFC 3414).
+    Sha1,
+    /// HMAC-SHA-256 (RFC 7860).
+    #[default]
+    Sha256,
+}
+
+/// SNMPv3 privacy protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SnmpPriv {
+    /// No encryption (authNoPriv).
+    None,
+    /// AES-128 CFB (RFC 3826).
+    #[default]
+    Aes128,
+}
+
+/// One SNMPv3 user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnmpV3User {
+    /// User name (1..=32 characters, RFC 3411 SnmpAdminString), unique.
+    pub name: String,
+    /// Authentication protocol.
+    #[serde(default)]
+    pub auth_protocol: SnmpAuth,
+    /// Authentication pass phrase (at least 8 characters, RFC 3414 §11.2).
+    pub auth_password: Secret,
+    /// Privacy protocol.
+    #[serde(default)]
+    pub priv_protocol: SnmpPriv,
+    /// Privacy pass phrase; needed unless `priv_protocol` is `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priv_password: Option<Secret>,
+}
+
+/// The emergency numbers of a country, for [`GatewayConfig::example`].
+pub(crate) fn emergency_numbers_of(country: &str) -> &'static [&'static str] {
+    match country {
+        "us" => &["911"],
+        "uk" => &["999", "112"],
+        "jp" => &["110", "119"],
+        "cn" => &["110", "119", "120"],
+        "au" => &["000", "112"],
+        _ => &["112"],
+    }
+}
+
+impl GatewayConfig {
+    /// A complete example with `ports` ports (extensions 101, 102, ...), US country, one
+    /// SIP server (`pbx.example.net`) and the defaults elsewhere.
+    ///
+    /// It is valid except that every port lacks its password: there are no default
+    /// passwords, so the operator (or the provisioner) must set them.
+    pub fn example(ports: usize) -> Self {
+        let country = "us";
+        Self {
+            schema_version: SCHEMA_VERSION,
+            device: Device {
+                name: "tipring-gateway".into(),
+                country: country.into(),
+                time_zone: None,
+            },
+            sip: Sip {
+                servers: vec!["pbx.example.net".into()],
+                ..Sip::default()
+            },
+            ports: (0..ports)
+                .map(|i| {
+                    let mut p = Port::new((101 + i).to_string());
+                    p.display_name = Some(format!("Port {}", i + 1));
+                    p
+                })
+                .collect(),
+            emergency_numbers: emergency_numbers_of(country)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            management: Management::default(),
+        }
+    }
+
+    /// A copy safe to show (status page, logs, TR-069 GetParameterValues): every secret is
+    /// replaced by the empty string, as TR-069 reads passwords; an absent secret stays
+    /// absent, so a reader still sees whether one is set.
+    pub fn redacted(&self) -> Self {
+        let mut c = self.clone();
+        for p in &mut c.ports {
+            p.password = p.password.as_ref().map(Secret::redacted);
+        }
+        if let Some(cwmp) = &mut c.management.cwmp {
+            cwmp.password = cwmp.password.as_ref().map(Secret::redacted);
+        }
+        if let Some(snmp) = &mut c.management.snmp {
+            for s in &mut snmp.communities {
+                *s = s.redacted();
+            }
+            for u in &mut snmp.v3_users {
+                u.auth_password = u.auth_password.redacted();
+                u.priv_password = u.priv_password.as_ref().map(Secret::redacted);
+            }
+        }
+        c
+    }
+
+    /// The document as pretty JSON (what the config file holds).
+    pub fn to_json_pretty(&self) -> String {
+        // Cannot fail: every map has string keys and there are no floats or custom
+        // serialisers that return errors.
+        serde_json::to_string_pretty(self).expect("a GatewayConfig always serialises")
+    }
+}
