@@ -20,7 +20,52 @@
 //!   cancel, busy refusal while off hook;
 //! * message waiting (VMWI by FSK) and type 2 caller ID on call waiting (CAS, the phone's
 //!   acknowledgement, FSK);
-//! * receiver left off hook: reorder, then howler, then lockout; flash reported as an event.
+//! * receiver left off hook: reorder, then howler, then lockout;
+//! * supplementary services from the phone (below): hold, consultation, three-way
+//!   conference, transfer, call waiting, reminder ring, star codes, caller-ID blocking,
+//!   speed dial and emergency numbers.
+//!
+//! # Supplementary services
+//!
+//! A line has at most two network calls, [`Leg::First`] (the original call) and
+//! [`Leg::Second`] (a consultation call, or a waiting call that was answered). The SIP side
+//! reports the first leg's progress with the plain [`NetworkEvent`]s and the second's with
+//! [`NetworkEvent::Second`]; when the first leg ends and the second remains, the second
+//! becomes the first (see [`Leg`]). The conventions are those of analog telephone adapters
+//! (Cisco SPA, Grandstream HT) and of the CO features they copy (Telcordia GR-571 call
+//! waiting, GR-506 tones):
+//!
+//! | where                          | the user does     | the line sends                        |
+//! |--------------------------------|-------------------|---------------------------------------|
+//! | in a call                      | flash             | `Hold`; consultation dial tone (stutter if voicemail waits) |
+//! | consultation dial tone         | dials a number    | `DialSecond` (the dial plan, star codes and speed dial apply) |
+//! | consultation dial tone / failed or ended consultation | flash | `Resume` |
+//! | consultation ringing           | flash             | `HangupLeg(Second)`, `Resume`         |
+//! | consultation answered          | flash             | `Conference` (mixed on the gateway)   |
+//! | conference                     | flash             | `HangupLeg(Second)`: back to the first |
+//! | conference                     | hangs up          | `Hangup`: every call ends             |
+//! | consultation ringing / answered | hangs up         | `Transfer { attended: false / true }` |
+//! | held call, no consultation     | hangs up          | reminder ring with the held party's caller ID; lift: `Resume` |
+//! | call waiting (tone + type 2 caller ID) | flash     | `AnswerWaiting`                       |
+//! | two calls                      | flash             | `Swap` (again and again)              |
+//! | two calls                      | hangs up          | `HangupLeg(active)`, reminder ring for the held one |
+//! | call waiting                   | hangs up          | `HangupLeg(First)`, the phone rings for the waiting call; lift: `Answer` |
+//! | waiting call, first call ended | flash             | `Answer`                              |
+//! | emergency call                 | flash             | nothing (and call waiting is refused) |
+//!
+//! When the consulted party hangs up (or a held call's partner does), the line plays
+//! nothing until the user flashes back to the remaining call, as ATAs do.
+//! With [`FlashMode::Relay`] the flash is passed on instead ([`CallCommand::Flash`]) for a
+//! PBX that runs these services itself.
+//!
+//! From dial tone, star codes ([`FeatureCodes`], North American vertical service codes by
+//! default) are recognised before the dial plan: `*72` number `#` forwards all calls,
+//! `*73` clears it (`*90`/`*91` busy, `*92`/`*93` no answer), `*78`/`*79` do not disturb,
+//! `*77`/`*87` anonymous call rejection — each sent as [`CallCommand::Feature`] and
+//! confirmed with [`confirmation_tone`]; `*67` withholds caller ID on the next call and
+//! `*82` sends it on a line that withholds it by default (`private` in
+//! [`CallCommand::Dial`]). Speed-dial keys dial their number on `#` or the short timer;
+//! emergency numbers are dialled as soon as they are complete and flagged `emergency`.
 //!
 //! # Driving a line
 //!
@@ -48,7 +93,12 @@
 //!         now += Duration::from_millis(10); // virtual time: no sleeping
 //!         port.tick(now, &mut out);
 //!     }
-//!     out.contains(&Output::Call(CallCommand::Dial { number: "911".into() }))
+//!     // 911 is an emergency number of the US plan: dialled at once, flagged, never private.
+//!     out.contains(&Output::Call(CallCommand::Dial {
+//!         number: "911".into(),
+//!         private: false,
+//!         emergency: true,
+//!     }))
 //! }
 //! ```
 //!
@@ -56,7 +106,60 @@
 //!
 //! Without the driver, the loop is the usual sans-IO one: feed [`Input`]s to
 //! [`Line::handle_input`], drain [`Line::poll_output`], call [`Line::produce_audio`] for
-//! each outgoing frame and [`Input::Timeout`] when [`Line::poll_timeout`] is due.
+//! each outgoing frame and [`Input::Timeout`] when [`Line::poll_timeout`] is due. Here a
+//! rotary phone holds a call, consults a colleague and transfers by hanging up, with the
+//! SIP side played by hand:
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use tipring_hal::{HookEvent, PortEvent};
+//! use tipring_line::{
+//!     CallCommand, Input, Line, LineConfig, NetworkEvent, Output, SecondEvent,
+//! };
+//!
+//! fn commands(line: &mut Line) -> Vec<CallCommand> {
+//!     std::iter::from_fn(|| line.poll_output())
+//!         .filter_map(|o| match o {
+//!             Output::Call(c) => Some(c),
+//!             _ => None,
+//!         })
+//!         .collect()
+//! }
+//!
+//! let mut cfg = LineConfig::for_country("us").unwrap();
+//! cfg.dial_plan = "[2-9]xxxxxx".parse().unwrap();
+//! let mut line = Line::new(cfg).unwrap();
+//! # #[allow(clippy::disallowed_methods)]
+//! let mut now = Instant::now(); // a binary's clock; any epoch works
+//! let mut hook = |line: &mut Line, now: Instant, event: HookEvent| {
+//!     line.handle_input(Input::Hook(PortEvent { at: now, event }))
+//! };
+//! let mut dial = |line: &mut Line, now: &mut Instant, number: &str| {
+//!     for d in number.bytes() {
+//!         *now += Duration::from_millis(700);
+//!         hook(line, *now, HookEvent::PulseDigit(d - b'0'));
+//!     }
+//! };
+//!
+//! hook(&mut line, now, HookEvent::OffHook);
+//! dial(&mut line, &mut now, "5551234");
+//! line.handle_input(Input::Network { now, event: NetworkEvent::Answered });
+//! now += Duration::from_secs(5);
+//! hook(&mut line, now, HookEvent::Flash { duration: Duration::from_millis(300) });
+//! dial(&mut line, &mut now, "5550002");
+//! let second = NetworkEvent::Second(SecondEvent::Answered);
+//! line.handle_input(Input::Network { now, event: second });
+//! hook(&mut line, now, HookEvent::OnHook);
+//! assert_eq!(
+//!     commands(&mut line),
+//!     [
+//!         CallCommand::Dial { number: "5551234".into(), private: false, emergency: false },
+//!         CallCommand::Hold,
+//!         CallCommand::DialSecond { number: "5550002".into(), private: false },
+//!         CallCommand::Transfer { attended: true },
+//!     ]
+//! );
+//! ```
 
 #![forbid(unsafe_code)]
 
@@ -66,7 +169,10 @@ pub mod driver;
 pub mod error;
 pub mod line;
 
-pub use config::{CallerIdConfig, Hotline, LineConfig, LineTimers};
+pub use config::{CallerIdConfig, FeatureCodes, FlashMode, Hotline, LineConfig, LineTimers};
 pub use driver::{PortDriver, VoicePath};
 pub use error::{Error, Result};
-pub use line::{CallCommand, DigitSource, Input, Line, LineEvent, LineState, NetworkEvent, Output};
+pub use line::{
+    confirmation_tone, CallCommand, DigitSource, Feature, Input, Leg, Line, LineEvent, LineState,
+    NetworkEvent, Output, SecondEvent, ServiceEvent,
+};

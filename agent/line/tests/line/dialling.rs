@@ -225,7 +225,9 @@ fn warmline_dials_after_the_delay_unless_a_key_is_pressed() {
     assert_eq!(
         rig.calls(),
         vec![CallCommand::Dial {
-            number: "123".into()
+            number: "123".into(),
+            private: false,
+            emergency: false,
         }]
     );
 }

@@ -6,7 +6,9 @@
 
 mod caller_id;
 mod dialling;
+mod features;
 mod incoming;
+mod services;
 mod supervision;
 mod voice;
 
@@ -101,7 +103,7 @@ impl Rig {
 
     pub fn dialled(&self) -> Option<String> {
         self.calls().into_iter().find_map(|c| match c {
-            CallCommand::Dial { number } => Some(number),
+            CallCommand::Dial { number, .. } => Some(number),
             _ => None,
         })
     }
@@ -128,6 +130,115 @@ impl Rig {
 
     pub fn elapsed(&self) -> Duration {
         self.now - self.t0
+    }
+
+    /// A mark in the outputs, for [`Rig::calls_since`].
+    pub fn mark(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// The call commands output since `mark`.
+    pub fn calls_since(&self, mark: usize) -> Vec<CallCommand> {
+        self.outputs[mark..]
+            .iter()
+            .filter_map(|o| match o {
+                Output::Call(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The events output since `mark`.
+    pub fn events_since(&self, mark: usize) -> Vec<LineEvent> {
+        self.outputs[mark..]
+            .iter()
+            .filter_map(|o| match o {
+                Output::Event(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Press the hook switch for 300 ms (a flash) and let the line act on it.
+    pub fn flash(&mut self) {
+        let now = self.now;
+        let m = self.mark();
+        self.phone().flash(now, Duration::from_millis(300));
+        // The flash is queued after any keys still being sent.
+        assert!(
+            self.run_until(Duration::from_secs(5), |r| r
+                .events_since(m)
+                .contains(&LineEvent::Flash)),
+            "the line saw the flash"
+        );
+        self.run(Duration::from_millis(200));
+    }
+
+    /// Put the handset down and wait until the line has seen the hang-up (the SLIC
+    /// reports it once the break outlasts the flash window, 900 ms).
+    pub fn hang_up(&mut self) {
+        let now = self.now;
+        self.phone().hang_up(now);
+        assert!(
+            self.run_until(Duration::from_secs(5), |r| !r.d.line().is_off_hook()),
+            "the line saw the hang-up"
+        );
+        self.run(Duration::from_millis(50));
+    }
+
+    /// Key DTMF digits now.
+    pub fn press(&mut self, keys: &str) {
+        let now = self.now;
+        self.phone().press(now, keys).unwrap();
+    }
+
+    /// Run until a call command matching `pred` has been output since `mark`.
+    pub fn run_until_call(
+        &mut self,
+        limit: Duration,
+        mark: usize,
+        pred: impl Fn(&CallCommand) -> bool,
+    ) -> bool {
+        self.run_until(limit, |r| r.calls_since(mark).iter().any(&pred))
+    }
+
+    /// A US line in a call: dialled 5551234 (plan `[2-9]xxxxxx`), ringing, answered.
+    pub fn connected(sim: SimConfig) -> Self {
+        let mut rig = Rig::calling(sim);
+        rig.network(NetworkEvent::RemoteRinging);
+        rig.network(NetworkEvent::Answered);
+        rig.run(Duration::from_millis(200));
+        assert_eq!(rig.d.line().state(), tipring_line::LineState::Connected);
+        rig
+    }
+
+    /// Tone segments heard since `since`, as (start offset from `since`, duration if it
+    /// ended, frequencies).
+    pub fn tones_since(&self, since: Instant) -> Vec<(Duration, Option<Duration>, Vec<u32>)> {
+        self.d
+            .port()
+            .heard_tones()
+            .into_iter()
+            .filter(|s| s.end.is_none_or(|e| e > since))
+            .map(|s| {
+                (
+                    s.start.saturating_duration_since(since),
+                    s.duration(),
+                    s.freqs_hz.iter().map(|f| f.round() as u32).collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Caller-ID messages the phone displayed since `since`.
+    pub fn displayed_since(&self, since: Instant) -> Vec<tipring_dsp::callerid::Message> {
+        self.d
+            .port()
+            .caller_id_log()
+            .iter()
+            .filter(|(t, _)| *t >= since)
+            .map(|(_, m)| m.clone())
+            .collect()
     }
 }
 

@@ -48,8 +48,11 @@ fn connected() -> Rig {
 }
 
 #[test]
-fn flash_during_a_call_is_reported() {
+fn flash_is_relayed_to_a_pbx_that_runs_the_services() {
     let mut rig = connected();
+    let mut cfg = rig.d.line().config().clone();
+    cfg.flash_mode = tipring_line::FlashMode::Relay;
+    rig.d.line_mut().set_config(cfg).unwrap();
     let now = rig.now;
     rig.phone().flash(now, Duration::from_millis(300));
     rig.run(Duration::from_secs(2));

@@ -100,3 +100,34 @@ fn early_media_opens_the_voice_path_while_calling() {
     run_voice(&mut rig, &mut voice, Duration::from_millis(200));
     assert_eq!(voice.frames, 20);
 }
+
+#[test]
+fn voice_comes_back_after_type2_caller_id_on_call_waiting() {
+    // SR-TSV-002476: the voice path is muted for the CAS, the ack and the FSK only.
+    let mut rig = Rig::calling(SimConfig {
+        type2_ack: Some('D'),
+        ..SimConfig::default()
+    });
+    rig.network(NetworkEvent::Answered);
+    let mut voice = Loop::new();
+    run_voice(&mut rig, &mut voice, Duration::from_millis(200));
+    rig.network(NetworkEvent::CallWaiting {
+        caller: tipring_dsp::callerid::CallerId {
+            number: Some("5551000".into()),
+            ..Default::default()
+        },
+    });
+    run_voice(&mut rig, &mut voice, Duration::from_millis(600));
+    assert!(rig.d.line().mutes_voice(), "muted while caller ID is sent");
+    run_voice(&mut rig, &mut voice, Duration::from_millis(1400));
+    assert_eq!(rig.d.port().caller_id_log().len(), 1, "type 2 shown");
+    assert!(!rig.d.line().mutes_voice(), "the voice path is open again");
+    rig.phone().take_earpiece();
+    run_voice(&mut rig, &mut voice, Duration::from_millis(300));
+    let ear = rig.phone().take_earpiece();
+    let l = level_at(&ear[ear.len() - 1600..], 1000.0);
+    assert!(
+        (l + 10.0).abs() < 2.0,
+        "network audio heard again at {l:.1} dBm0"
+    );
+}
