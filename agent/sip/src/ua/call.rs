@@ -704,10 +704,9 @@ impl UserAgent {
     /// REFER from the far end of a call: call the Refer-To target (with its Replaces, for
     /// an attended transfer), keep the referring call until the target answers.
     pub(super) fn on_refer(&mut self, now: Instant, from: Peer, req: &Request) {
-        let call_id = req.headers.call_id().ok().map(str::to_string);
         let account = self.calls.iter().position(|c| {
             c.as_ref().is_some_and(|c| {
-                Some(&c.call_id) == call_id.as_ref() && c.state == CallState::Confirmed
+                super::dispatch::in_dialog(c, &req.headers, true) && c.state == CallState::Confirmed
             })
         });
         let Some(account) = account else {
@@ -846,13 +845,22 @@ impl UserAgent {
 
     /// Hold the active call, make it the other call, and call `number`.
     pub(super) fn consult(&mut self, now: Instant, account: AccountId, number: &str) {
-        let ready = self.calls[account]
-            .as_ref()
-            .is_some_and(|c| c.state == CallState::Confirmed && c.reinvite.is_none());
+        let Some(call) = self.calls[account].as_ref() else {
+            return;
+        };
+        // Already held, or on its way there (the phone's flash held it first).
+        let holding = call.held
+            || call
+                .reinvite
+                .as_ref()
+                .is_some_and(|(_, d)| *d == Direction::SendOnly);
+        let ready = call.state == CallState::Confirmed && (call.reinvite.is_none() || holding);
         if !ready || self.others[account].is_some() {
             return;
         }
-        self.reinvite(now, account, Direction::SendOnly);
+        if !holding {
+            self.reinvite(now, account, Direction::SendOnly);
+        }
         self.others[account] = self.calls[account].take();
         self.others_sdp[account] = std::mem::take(&mut self.sdp[account]);
         self.dial(now, account, number);
@@ -866,9 +874,13 @@ impl UserAgent {
         if active.state != CallState::Confirmed {
             return;
         }
-        let Uri::Sip(target) = active.remote_target.clone() else {
+        // The consulted party's address of record, not its Contact: through a registrar
+        // the held party's INVITE with Replaces is routed like any call (a proxy relays no
+        // request to a foreign Contact), and Replaces finds the dialog at the other end.
+        let Uri::Sip(mut target) = active.remote.uri.clone() else {
             return;
         };
+        target.params.0.clear();
         // Replaces names the consultation dialog as the consulted party sees it: its tag
         // is the to-tag, ours the from-tag (RFC 3891 §3).
         let replaces = format!(

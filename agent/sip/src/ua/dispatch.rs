@@ -2,6 +2,30 @@
 
 use super::*;
 
+/// Whether a message belongs to `call`'s dialog: the same Call-ID, and our tag where the
+/// message carries it — the To tag of a request, the From tag of a response (RFC 3261
+/// §12.2.2). A request without a To tag (CANCEL, a retransmitted INVITE) belongs to the
+/// call we received it as, from the same remote tag. The Call-ID alone is not enough:
+/// when two ports of this gateway call each other through the PBX, both ends of one
+/// dialog live in this UA.
+pub(super) fn in_dialog(call: &Call, headers: &Headers, is_request: bool) -> bool {
+    if headers.call_id().ok() != Some(call.call_id.as_str()) {
+        return false;
+    }
+    let tag = |na: Result<NameAddr, _>| {
+        na.ok()
+            .and_then(|n| n.params.get("tag").map(str::to_string))
+    };
+    if is_request {
+        match tag(headers.to()) {
+            Some(t) => t == call.local_tag,
+            None => !call.uac && tag(headers.from()) == call.remote_tag,
+        }
+    } else {
+        tag(headers.from()).is_none_or(|t| t == call.local_tag)
+    }
+}
+
 impl UserAgent {
     // ----- input dispatch -----------------------------------------------------------------
 
@@ -90,11 +114,10 @@ impl UserAgent {
         };
         // A message of the account's other (held / consultation) call is handled with
         // that call in the active slot, and what it reports is marked as the other party's.
-        let call_id = msg.headers().call_id().ok().map(str::to_string);
-        let other = call_id.and_then(|id| {
-            self.others
-                .iter()
-                .position(|c| c.as_ref().is_some_and(|c| c.call_id == id))
+        let is_request = matches!(msg, Message::Request(_));
+        let other = self.others.iter().position(|c| {
+            c.as_ref()
+                .is_some_and(|c| in_dialog(c, msg.headers(), is_request))
         });
         if let Some(account) = other {
             let mark = self.outputs.len();
@@ -138,9 +161,8 @@ impl UserAgent {
                         .push(TimerKey::Server(key.0.clone(), key.1.to_string()));
                 }
             }
-            let call_id = req.headers.call_id().ok().map(str::to_string);
             for call in self.calls.iter_mut().flatten() {
-                if Some(&call.call_id) == call_id.as_ref() {
+                if in_dialog(call, &req.headers, true) {
                     call.ok_retransmit = None;
                 }
             }
@@ -199,11 +221,10 @@ impl UserAgent {
             .map(|e| e.trim().to_ascii_lowercase());
         if event.as_deref().is_some_and(|e| e.starts_with("refer")) {
             // Progress of our REFER (RFC 3515 §2.4.5): the sipfrag's status line.
-            let call_id = req.headers.call_id().ok().map(str::to_string);
-            let account = self.calls.iter().position(|c| {
-                c.as_ref()
-                    .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
-            });
+            let account = self
+                .calls
+                .iter()
+                .position(|c| c.as_ref().is_some_and(|c| in_dialog(c, &req.headers, true)));
             self.respond(
                 now,
                 from,
@@ -249,11 +270,10 @@ impl UserAgent {
     /// UPDATE in a call: a session refresh (RFC 4028) without a new offer; with an
     /// offer, answered like a re-INVITE.
     pub(super) fn on_update(&mut self, now: Instant, from: Peer, req: &Request) {
-        let call_id = req.headers.call_id().ok().map(str::to_string);
-        let account = self.calls.iter().position(|c| {
-            c.as_ref()
-                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
-        });
+        let account = self
+            .calls
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| in_dialog(c, &req.headers, true)));
         let Some(account) = account else {
             self.respond(now, from, req, 481, None);
             return;
@@ -296,11 +316,10 @@ impl UserAgent {
 
     /// PRACK for our reliable 180 (RFC 3262 §3): stop its retransmissions.
     pub(super) fn on_prack(&mut self, now: Instant, from: Peer, req: &Request) {
-        let call_id = req.headers.call_id().ok().map(str::to_string);
-        let account = self.calls.iter().position(|c| {
-            c.as_ref()
-                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
-        });
+        let account = self
+            .calls
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| in_dialog(c, &req.headers, true)));
         match account {
             Some(a) => {
                 if let Some(call) = self.calls[a].as_mut() {
@@ -314,11 +333,10 @@ impl UserAgent {
 
     /// INFO in a call: `application/dtmf-relay` keys are passed on; others acknowledged.
     pub(super) fn on_info(&mut self, now: Instant, from: Peer, req: &Request) {
-        let call_id = req.headers.call_id().ok().map(str::to_string);
-        let account = self.calls.iter().position(|c| {
-            c.as_ref()
-                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
-        });
+        let account = self
+            .calls
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| in_dialog(c, &req.headers, true)));
         let Some(account) = account else {
             self.respond(now, from, req, 481, None);
             return;
@@ -369,22 +387,21 @@ impl UserAgent {
     }
 
     pub(super) fn on_bye(&mut self, now: Instant, from: Peer, req: &Request) {
-        let call_id = req.headers.call_id().ok().map(str::to_string);
         // The transferor hangs up its leg while we carry out its REFER: no event, the
         // port stays in the call with the transfer target.
-        let referring = self.transfers.iter().position(|c| {
-            c.as_ref()
-                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
-        });
+        let referring = self
+            .transfers
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| in_dialog(c, &req.headers, true)));
         if let Some(a) = referring {
             self.respond(now, from, req, 200, None);
             self.transfers[a] = None;
             return;
         }
-        let account = self.calls.iter().position(|c| {
-            c.as_ref()
-                .is_some_and(|c| Some(&c.call_id) == call_id.as_ref())
-        });
+        let account = self
+            .calls
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| in_dialog(c, &req.headers, true)));
         match account {
             Some(a) => {
                 self.respond(now, from, req, 200, None);

@@ -441,10 +441,19 @@ fn dtmf_as_sip_info_both_ways() {
         "Signal=5\r\nDuration=160\r\n"
     );
     let call_id = invite.headers.call_id().unwrap().to_string();
+    // In our dialog: the To tag is ours (the From tag of our INVITE).
+    let ours = invite
+        .headers
+        .from()
+        .unwrap()
+        .params
+        .get("tag")
+        .unwrap()
+        .to_string();
     let body = "Signal=11\r\nDuration=100\r\n";
     let incoming = format!(
         "INFO sip:101@127.0.0.1:5070 SIP/2.0\r\nVia: SIP/2.0/UDP {SERVER_A};branch=z9hG4bKi\r\n\
-         Max-Forwards: 70\r\nFrom: <sip:102@pbx.test>;tag=b2\r\nTo: <sip:101@pbx.test>;tag=x\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:102@pbx.test>;tag=b2\r\nTo: <sip:101@pbx.test>;tag={ours}\r\n\
          Call-ID: {call_id}\r\nCSeq: 5 INFO\r\nContent-Type: application/dtmf-relay\r\n\
          Content-Length: {}\r\n\r\n{body}",
         body.len()
