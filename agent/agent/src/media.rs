@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tipring_codec::CodecId;
 use tipring_dsp::ec::EcConfig;
-use tipring_dsp::Frame;
-use tipring_line::VoicePath;
-use tipring_media::{Channel, MediaConfig, MediaSession, NtpTime, Profile, SrtpKeys};
+use tipring_media::{Channel, MediaConfig, NtpTime, Profile, SrtpKeys};
 use tipring_sip::media::Direction;
 use tipring_sip::media::{Codec, Negotiated, SrtpPolicy};
 
@@ -120,16 +118,6 @@ pub fn media_config(
     c.cname = cname;
     c.validate()?;
     Ok(c)
-}
-
-/// A media session seen as the line's voice path.
-#[derive(Debug)]
-pub struct Voice<'a>(pub &'a mut MediaSession);
-
-impl VoicePath for Voice<'_> {
-    fn exchange(&mut self, now: Instant, sent: &Frame, received: &Frame, next: &mut Frame) {
-        self.0.exchange(now, sent, received, next);
-    }
 }
 
 /// Calendar time for RTCP, from a fixed pairing of the frame clock and the calendar.

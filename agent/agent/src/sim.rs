@@ -15,8 +15,8 @@ use tipring_dsp::Frame;
 use tipring_hal::sim::{Heard, SimConfig, SimPort};
 use tipring_line::dialplan::DialPlan;
 use tipring_line::{
-    CallCommand, Hotline, Line, LineConfig, LineEvent, LineState, NetworkEvent, Output, PortDriver,
-    VoicePath,
+    CallCommand, Feature, Hotline, Leg, Line, LineConfig, LineEvent, LineState, NetworkEvent,
+    Output, PortDriver, SecondEvent, VoicePath,
 };
 use tipring_sip::{
     Account, CallEvent, Command as SipCommand, Event as SipEvent, Input as SipInput,
@@ -25,7 +25,7 @@ use tipring_sip::{
 };
 
 use crate::command::{self, Command, Sound};
-use crate::media::{media_config, MediaOptions, Voice, WallAnchor};
+use crate::media::{media_config, MediaOptions, WallAnchor};
 use tipring_media::{Channel, MediaEvent, MediaSession, MediaStats};
 use tipring_sip::media::Negotiated;
 
@@ -207,11 +207,111 @@ struct Slot {
     recording: Option<(std::path::PathBuf, Vec<i16>)>,
     /// What this port's phone said in the last frame (for a local call's other port).
     said: Frame,
-    /// The media of the port's SIP call, and the index of the RTP socket pair it uses.
-    media: Option<MediaSession>,
-    media_socket: usize,
+    /// The media of the port's SIP calls, by the RTP socket pair they use (the port's
+    /// first and second pair).
+    media: [Option<MediaSession>; 2],
+    /// Where the line's two legs live in the UA and which media pair each uses.
+    legs: Legs,
+    /// A call waits (rings as the UA's other call) for the line to take or refuse it.
+    waiting: bool,
+    /// Star-code features set from the phone (*78 / *77 ...).
+    dnd: bool,
+    reject_anonymous: bool,
     /// When the call's media started, who placed the call, and the far end's number.
     call_info: Option<(Instant, tipring_status::Direction, String)>,
+}
+
+/// Which of the UA's two call slots of an account holds a leg of the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UaSlot {
+    /// The UA's active call (`calls`).
+    Active,
+    /// The UA's other call (`others`: held, or waiting).
+    Other,
+}
+
+/// The line's two legs (`tipring_line::Leg`) as the UA holds them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Legs {
+    first: Option<UaSlot>,
+    second: Option<UaSlot>,
+    /// Media pair (0 or 1) of the first leg; the second uses the other one (the UA offers
+    /// the account's second RTP port to the call made while another exists).
+    first_k: usize,
+}
+
+impl Legs {
+    fn slot(&self, leg: Leg) -> Option<UaSlot> {
+        match leg {
+            Leg::First => self.first,
+            Leg::Second => self.second,
+        }
+    }
+
+    fn leg_in(&self, slot: UaSlot) -> Option<Leg> {
+        if self.first == Some(slot) {
+            Some(Leg::First)
+        } else if self.second == Some(slot) {
+            Some(Leg::Second)
+        } else {
+            None
+        }
+    }
+
+    fn k(&self, leg: Leg) -> usize {
+        match leg {
+            Leg::First => self.first_k,
+            Leg::Second => 1 - self.first_k,
+        }
+    }
+
+    /// A leg ended: the other, if any, is the first leg from now on (the line renumbers
+    /// the same way).
+    fn ended(&mut self, leg: Leg) {
+        match leg {
+            Leg::First => {
+                self.first = self.second.take();
+                if self.first.is_some() {
+                    self.first_k = 1 - self.first_k;
+                } else {
+                    self.first_k = 0;
+                }
+            }
+            Leg::Second => self.second = None,
+        }
+        if self.first.is_none() && self.second.is_none() {
+            self.first_k = 0;
+        }
+    }
+
+    fn swap(&mut self) {
+        let flip = |s: Option<UaSlot>| {
+            s.map(|s| match s {
+                UaSlot::Active => UaSlot::Other,
+                UaSlot::Other => UaSlot::Active,
+            })
+        };
+        self.first = flip(self.first);
+        self.second = flip(self.second);
+    }
+}
+
+/// The voice path of a port with SIP calls: each call's media session gets the phone's
+/// audio (a held one does not send it), and the phone hears the sum of what they play (a
+/// held one plays nothing).
+struct Voices<'a>(&'a mut [Option<MediaSession>; 2]);
+
+impl VoicePath for Voices<'_> {
+    fn exchange(&mut self, now: Instant, sent: &Frame, received: &Frame, next: &mut Frame) {
+        next.fill(0);
+        for m in self.0.iter_mut().flatten() {
+            let mut out = [0i16; tipring_dsp::FRAME_SAMPLES];
+            m.exchange(now, sent, received, &mut out);
+            for (n, o) in next.iter_mut().zip(out) {
+                *n = n.saturating_add(o);
+            }
+        }
+    }
 }
 
 /// The voice path of a call between two ports of the gateway: each hears what the other
@@ -378,8 +478,11 @@ impl Gateway {
                 lamp: false,
                 recording: None,
                 said: [0; tipring_dsp::FRAME_SAMPLES],
-                media: None,
-                media_socket: 2 * i,
+                media: [None, None],
+                legs: Legs::default(),
+                waiting: false,
+                dnd: false,
+                reject_anonymous: false,
                 call_info: None,
             });
         }
@@ -550,6 +653,13 @@ impl Gateway {
                 self.say(account, lines, text);
             }
             SipEvent::Call { account, event } => {
+                let (ua_slot, event) = match event {
+                    CallEvent::OtherParty(e) => (UaSlot::Other, *e),
+                    e => (UaSlot::Active, e),
+                };
+                let legs = self.slots[account].legs;
+                let waiting_call = ua_slot == UaSlot::Other && legs.leg_in(UaSlot::Other).is_none();
+                let leg = legs.leg_in(ua_slot).unwrap_or(Leg::First);
                 let ev = match event {
                     CallEvent::Incoming { .. }
                         if matches!(self.slots[account].peer, Some(Peer::Port(_))) =>
@@ -577,17 +687,42 @@ impl Gateway {
                             name,
                             when: Some((self.wall)()),
                         };
-                        self.slots[account].peer = Some(Peer::Network);
-                        self.slots[account].call_info = Some((
-                            now,
-                            tipring_status::Direction::Incoming,
-                            caller.number.clone().unwrap_or_default(),
-                        ));
-                        Some(NetworkEvent::IncomingCall { caller, ring: None })
+                        let refuse = self.slots[account].dnd
+                            || (self.slots[account].reject_anonymous && private);
+                        if refuse {
+                            self.say(account, lines, "SIP: refused (do not disturb / anonymous)");
+                            let c = if waiting_call {
+                                SipCommand::RejectOther(account)
+                            } else {
+                                SipCommand::RejectBusy(account)
+                            };
+                            self.sip_command(now, c, lines);
+                            None
+                        } else if waiting_call {
+                            self.slots[account].waiting = true;
+                            Some(NetworkEvent::CallWaiting { caller })
+                        } else {
+                            self.slots[account].peer = Some(Peer::Network);
+                            self.slots[account].legs = Legs {
+                                first: Some(UaSlot::Active),
+                                ..Legs::default()
+                            };
+                            self.slots[account].call_info = Some((
+                                now,
+                                tipring_status::Direction::Incoming,
+                                caller.number.clone().unwrap_or_default(),
+                            ));
+                            Some(NetworkEvent::IncomingCall { caller, ring: None })
+                        }
+                    }
+                    CallEvent::Cancelled if waiting_call => {
+                        self.slots[account].waiting = false;
+                        Some(NetworkEvent::WaitingCancelled)
                     }
                     CallEvent::Ringing => Some(NetworkEvent::RemoteRinging),
                     CallEvent::EarlyMedia => Some(NetworkEvent::EarlyMedia),
                     // Our own answer (UAS) is already known to the line.
+                    CallEvent::Answered if leg == Leg::Second => Some(NetworkEvent::Answered),
                     CallEvent::Answered => (self.state(account + 1) == LineState::Calling)
                         .then_some(NetworkEvent::Answered),
                     CallEvent::Busy => Some(NetworkEvent::Busy),
@@ -615,7 +750,7 @@ impl Gateway {
                     }
                     _ => None,
                 };
-                if matches!(
+                let ended = matches!(
                     ev,
                     Some(
                         NetworkEvent::Busy
@@ -623,8 +758,32 @@ impl Gateway {
                             | NetworkEvent::CallCancelled
                             | NetworkEvent::RemoteHangup
                     )
-                ) {
-                    self.stop_media(now, account);
+                );
+                // The second leg's events go to the line as such.
+                let ev = match (leg, ev) {
+                    (Leg::Second, Some(e)) if !waiting_call => match e {
+                        NetworkEvent::RemoteRinging => {
+                            Some(NetworkEvent::Second(SecondEvent::Ringing))
+                        }
+                        NetworkEvent::EarlyMedia => {
+                            Some(NetworkEvent::Second(SecondEvent::EarlyMedia))
+                        }
+                        NetworkEvent::Answered => Some(NetworkEvent::Second(SecondEvent::Answered)),
+                        NetworkEvent::Busy => Some(NetworkEvent::Second(SecondEvent::Busy)),
+                        NetworkEvent::Failed | NetworkEvent::CallCancelled => {
+                            Some(NetworkEvent::Second(SecondEvent::Failed))
+                        }
+                        NetworkEvent::RemoteHangup => {
+                            Some(NetworkEvent::Second(SecondEvent::RemoteHangup))
+                        }
+                        other => Some(other),
+                    },
+                    (_, ev) => ev,
+                };
+                if ended && !waiting_call {
+                    let k = self.slots[account].legs.k(leg);
+                    self.stop_media_k(now, account, k);
+                    self.slots[account].legs.ended(leg);
                 }
                 if let Some(ev) = ev {
                     self.network(now, account, ev, lines);
@@ -667,13 +826,15 @@ impl Gateway {
             }
         };
         let wall = anchor.ntp(now);
-        if let Some(k) = self.rtp_ports.iter().position(|&p| p == n.local_port) {
-            self.slots[i].media_socket = k;
-        }
-        let r = match self.slots[i].media.as_mut() {
+        let k = self
+            .rtp_ports
+            .iter()
+            .position(|&p| p == n.local_port)
+            .map_or(0, |socket| socket % 2);
+        let r = match self.slots[i].media[k].as_mut() {
             Some(m) => m.update(cfg, now, wall),
             None => MediaSession::new(cfg, now, wall).map(|m| {
-                self.slots[i].media = Some(m);
+                self.slots[i].media[k] = Some(m);
             }),
         };
         if let Err(e) = r {
@@ -681,14 +842,21 @@ impl Gateway {
         }
     }
 
+    /// End every call's media of port `i`.
     fn stop_media(&mut self, now: Instant, i: usize) {
-        if let Some(mut m) = self.slots[i].media.take() {
+        for k in 0..2 {
+            self.stop_media_k(now, i, k);
+        }
+    }
+
+    /// End the media of port `i`'s call on its media pair `k` (an RTCP BYE goes out).
+    fn stop_media_k(&mut self, now: Instant, i: usize, k: usize) {
+        if let Some(mut m) = self.slots[i].media[k].take() {
             m.close(now);
             let mut buf = [0u8; tipring_media::MAX_DATAGRAM];
-            let socket = self.slots[i].media_socket;
             while let Some(t) = m.poll_transmit(&mut buf) {
                 self.media_out
-                    .push((socket, t.channel, t.to, buf[..t.len].to_vec()));
+                    .push((2 * i + k, t.channel, t.to, buf[..t.len].to_vec()));
             }
             let s = m.stats();
             tracing::info!(
@@ -706,21 +874,20 @@ impl Gateway {
 
     /// Run the port's media timers and collect what it sends and reports.
     fn drain_media(&mut self, now: Instant, i: usize, lines: &mut Vec<String>) {
-        let socket = self.slots[i].media_socket;
-        let Some(m) = self.slots[i].media.as_mut() else {
-            return;
-        };
-        if m.poll_timeout().is_some_and(|t| t <= now) {
-            m.handle_timeout(now);
-        }
-        let mut buf = [0u8; tipring_media::MAX_DATAGRAM];
-        while let Some(t) = m.poll_transmit(&mut buf) {
-            self.media_out
-                .push((socket, t.channel, t.to, buf[..t.len].to_vec()));
-        }
         let mut events = Vec::new();
-        while let Some(e) = m.poll_event() {
-            events.push(e);
+        for (k, slot) in self.slots[i].media.iter_mut().enumerate() {
+            let Some(m) = slot.as_mut() else { continue };
+            if m.poll_timeout().is_some_and(|t| t <= now) {
+                m.handle_timeout(now);
+            }
+            let mut buf = [0u8; tipring_media::MAX_DATAGRAM];
+            while let Some(t) = m.poll_transmit(&mut buf) {
+                self.media_out
+                    .push((2 * i + k, t.channel, t.to, buf[..t.len].to_vec()));
+            }
+            while let Some(e) = m.poll_event() {
+                events.push(e);
+            }
         }
         for e in events {
             match e {
@@ -774,7 +941,11 @@ impl Gateway {
         data: &[u8],
     ) {
         let port = socket / 2;
-        match self.slots.get_mut(port).and_then(|s| s.media.as_mut()) {
+        match self
+            .slots
+            .get_mut(port)
+            .and_then(|s| s.media[socket % 2].as_mut())
+        {
             Some(m) => m.receive(now, channel, from, data),
             None => tracing::trace!(port, %from, "RTP with no call: dropped"),
         }
@@ -782,7 +953,13 @@ impl Gateway {
 
     /// The media figures of port `p`'s (from 1) call, if it has one.
     pub fn media_stats(&self, p: usize) -> Option<MediaStats> {
-        self.slots.get(p - 1)?.media.as_ref().map(|m| m.stats())
+        let slot = self.slots.get(p - 1)?;
+        // The call the phone talks on: the active leg's, else whichever there is.
+        let active = slot.legs.leg_in(UaSlot::Active).map(|l| slot.legs.k(l));
+        active
+            .and_then(|k| slot.media[k].as_ref())
+            .or_else(|| slot.media.iter().flatten().next())
+            .map(|m| m.stats())
     }
 
     /// What the status endpoint shows: every port's hook, line state, registration and
@@ -816,8 +993,7 @@ impl Gateway {
                         ..Default::default()
                     },
                 };
-                let call = slot.media.as_ref().map(|m| {
-                    let st = m.stats();
+                let call = self.media_stats(i + 1).map(|st| {
                     let (since, direction, remote_number) = slot.call_info.clone().unwrap_or((
                         now,
                         tipring_status::Direction::Incoming,
@@ -900,7 +1076,7 @@ impl Gateway {
                 media,
                 ..
             } = &mut self.slots[i];
-            match (peer_said, media.as_mut()) {
+            match (peer_said, &media) {
                 (Some(peer_said), _) => {
                     let mut bridge = LocalBridge {
                         peer_said,
@@ -908,8 +1084,10 @@ impl Gateway {
                     };
                     driver.tick_voice(now, &mut outs, Some(&mut bridge));
                 }
-                (None, Some(m)) => driver.tick_voice(now, &mut outs, Some(&mut Voice(m))),
-                (None, None) => driver.tick(now, &mut outs),
+                (None, _) if media.iter().any(Option::is_some) => {
+                    driver.tick_voice(now, &mut outs, Some(&mut Voices(media)))
+                }
+                (None, _) => driver.tick(now, &mut outs),
             }
             self.drain_media(now, i, &mut lines);
             for o in std::mem::take(&mut outs) {
@@ -972,6 +1150,86 @@ impl Gateway {
         }
     }
 
+    /// The line's supplementary-service commands, as SIP actions on the UA's two call
+    /// slots of the account (tipring-sip: hold/resume re-INVITEs, a consultation call,
+    /// call waiting, REFER with Replaces).
+    fn service_command(
+        &mut self,
+        now: Instant,
+        i: usize,
+        cmd: CallCommand,
+        lines: &mut Vec<String>,
+    ) -> Option<SipCommand> {
+        let legs = &mut self.slots[i].legs;
+        match cmd {
+            CallCommand::Hold => Some(match legs.first {
+                Some(UaSlot::Other) => return None, // already the held call
+                _ => SipCommand::Hold(i),
+            }),
+            CallCommand::Resume => Some(match legs.first {
+                Some(UaSlot::Other) => SipCommand::ResumeOther(i),
+                _ => SipCommand::Resume(i),
+            }),
+            CallCommand::DialSecond { number, .. } => {
+                legs.first = Some(UaSlot::Other);
+                legs.second = Some(UaSlot::Active);
+                self.say(i, lines, format!("SIP: consultation call to {number}"));
+                Some(SipCommand::Consult { account: i, number })
+            }
+            CallCommand::AnswerWaiting => {
+                legs.first = Some(UaSlot::Other);
+                legs.second = Some(UaSlot::Active);
+                self.slots[i].waiting = false;
+                Some(SipCommand::AnswerOther(i))
+            }
+            CallCommand::Swap => {
+                legs.swap();
+                Some(SipCommand::Swap(i))
+            }
+            CallCommand::Conference => {
+                self.say(i, lines, "3-way: both calls resumed");
+                Some(SipCommand::ResumeOther(i))
+            }
+            CallCommand::Transfer { attended: true } => {
+                self.say(i, lines, "SIP: attended transfer (REFER with Replaces)");
+                Some(SipCommand::AttendedTransfer(i))
+            }
+            CallCommand::Transfer { attended: false } => {
+                // The consultation still rings: cancel it and end the held call too (blind
+                // transfer of the held party to the ringing number is not wired yet).
+                self.say(
+                    i,
+                    lines,
+                    "transfer before the answer: not supported yet, calls ended",
+                );
+                self.stop_media(now, i);
+                self.slots[i].legs = Legs::default();
+                self.sip_command(now, SipCommand::HangupOther(i), lines);
+                Some(SipCommand::Hangup(i))
+            }
+            CallCommand::HangupLeg(leg) => {
+                let slot = legs.slot(leg)?;
+                let k = legs.k(leg);
+                legs.ended(leg);
+                self.stop_media_k(now, i, k);
+                Some(match slot {
+                    UaSlot::Active => SipCommand::Hangup(i),
+                    UaSlot::Other => SipCommand::HangupOther(i),
+                })
+            }
+            CallCommand::Feature(f) => {
+                match &f {
+                    Feature::DoNotDisturb(on) => self.slots[i].dnd = *on,
+                    Feature::AnonymousReject(on) => self.slots[i].reject_anonymous = *on,
+                    _ => {}
+                }
+                self.say(i, lines, format!("feature set: {f:?}"));
+                None
+            }
+            _ => None,
+        }
+    }
+
     /// Whether port `i` (from 0) is registered with a SIP server now.
     fn registered(&self, i: usize) -> bool {
         self.ua
@@ -1003,6 +1261,10 @@ impl Gateway {
         if self.ua.is_some() && !local_call && !survive {
             let sip = match cmd {
                 CallCommand::Dial { number, .. } => {
+                    self.slots[i].legs = Legs {
+                        first: Some(UaSlot::Active),
+                        ..Legs::default()
+                    };
                     self.slots[i].call_info =
                         Some((now, tipring_status::Direction::Outgoing, number.clone()));
                     let peer = (!self.registered(i))
@@ -1031,7 +1293,16 @@ impl Gateway {
                 CallCommand::Answer => Some(SipCommand::Answer(i)),
                 CallCommand::Hangup => {
                     self.stop_media(now, i);
+                    if self.slots[i].legs.second.is_some() || self.slots[i].waiting {
+                        self.sip_command(now, SipCommand::HangupOther(i), lines);
+                    }
+                    self.slots[i].legs = Legs::default();
+                    self.slots[i].waiting = false;
                     Some(SipCommand::Hangup(i))
+                }
+                // During a call it refuses the waiting call.
+                CallCommand::RejectBusy if std::mem::take(&mut self.slots[i].waiting) => {
+                    Some(SipCommand::RejectOther(i))
                 }
                 CallCommand::RejectBusy => Some(SipCommand::RejectBusy(i)),
                 // With telephone-event the media session detects the key itself, cuts it
@@ -1040,8 +1311,9 @@ impl Gateway {
                 CallCommand::Digit(digit) => {
                     let events = self.slots[i]
                         .media
-                        .as_ref()
-                        .is_some_and(|m| m.config().telephone_event.is_some());
+                        .iter()
+                        .flatten()
+                        .any(|m| m.config().telephone_event.is_some());
                     (!events).then_some(SipCommand::SendDtmf {
                         account: i,
                         digit,
@@ -1049,12 +1321,18 @@ impl Gateway {
                     })
                 }
                 CallCommand::Flash => {
-                    if self.slots[i].media.as_mut().is_some_and(|m| m.send_flash()) {
+                    // FlashMode::Relay: the PBX runs the services.
+                    let sent = self.slots[i]
+                        .media
+                        .iter_mut()
+                        .flatten()
+                        .any(|m| m.send_flash());
+                    if sent {
                         self.say(i, lines, "flash sent as RFC 4733 event 16");
                     }
                     None
                 }
-                _ => None,
+                other => self.service_command(now, i, other, lines),
             };
             if let Some(c) = sip {
                 self.slots[i].peer = None;

@@ -5,6 +5,7 @@
 
 mod media;
 mod registrar;
+mod services;
 mod sip;
 mod tls;
 mod uas;

@@ -1,0 +1,133 @@
+//! Supplementary services between the gateway's phones through Kamailio, driven from the
+//! phones with flash: call waiting (tone, flash to answer, flash to swap) and hold with a
+//! consultation call — each checked by what the phones hear.
+
+use std::path::Path;
+use std::time::Duration;
+
+use tipring_integration_tests::audio;
+use tipring_integration_tests::peers::{Kamailio, KamailioConfig};
+
+use crate::Agent;
+
+const DOMAIN: &str = "tipring.test";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn kamailio(users: std::ops::RangeInclusive<u32>) -> Kamailio {
+    let cfg = users.fold(KamailioConfig::new(DOMAIN), |c, u| {
+        c.account(u.to_string(), format!("pw-{u}"))
+    });
+    Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Port `from` calls extension `to_ext` on port `to`, which answers.
+fn connect(agent: &mut Agent, from: usize, to: usize) {
+    let (from_ext, to_ext) = (100 + from, 100 + to);
+    agent.send(&format!("lift {from}"));
+    agent.expect(
+        &[&format!("ext {from_ext}]"), "phone hears 350+440 Hz"],
+        WAIT,
+    );
+    agent.send(&format!("press {from} {to_ext}"));
+    agent.expect(&[&format!("ext {to_ext}]"), "phone RINGS"], WAIT);
+    agent.send(&format!("lift {to}"));
+    agent.expect(&[&format!("ext {from_ext}]"), "line: connected"], WAIT);
+}
+
+/// What port `p` hears over `ms` while port `speaker` says `hz`.
+fn hears(agent: &mut Agent, dir: &Path, p: usize, speaker: usize, hz: u32, ms: u64) -> Vec<i16> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = dir.join(format!("p{p}-{n}.wav"));
+    agent.send(&format!("record {p} {}", path.display()));
+    agent.send(&format!("speak {speaker} tone {hz} -10 {ms}"));
+    std::thread::sleep(Duration::from_millis(ms));
+    agent.send(&format!("record {p} stop"));
+    agent.expect(
+        &[&format!("port {p}: wrote"), &path.display().to_string()],
+        WAIT,
+    );
+    audio::read_wav_8k(&path).unwrap()
+}
+
+fn level(samples: &[i16], hz: f64) -> f64 {
+    let from = samples.len() / 3;
+    audio::tone_level_dbm0(&samples[from..], hz, 8000)
+}
+
+#[test]
+fn call_waiting_flash_answers_and_swaps() {
+    let k = kamailio(101..=103);
+    let mut agent = Agent::start(3, vec![k.addr()], DOMAIN, None);
+    for ext in 101..=103 {
+        agent.expect(&[&format!("ext {ext}]"), "SIP: registered"], WAIT);
+    }
+    let dir = std::env::temp_dir().join(format!("tipring-cw-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    connect(&mut agent, 1, 2);
+    // Port 3 calls port 1, which is talking: it hears the call-waiting tone.
+    agent.send("lift 3");
+    agent.expect(&["ext 103]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 3 101");
+    agent.expect(&["ext 101]", "phone hears 440 Hz"], WAIT);
+    // Flash: port 1 now talks with port 3; port 2 is on hold.
+    agent.send("flash 1");
+    agent.expect(&["ext 103]", "line: connected"], WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    let with3 = hears(&mut agent, &dir, 1, 3, 700, 1500);
+    let l = level(&with3, 700.0);
+    assert!(
+        (l + 10.0).abs() < 2.0,
+        "port 1 hears port 3's 700 Hz at {l:.1} dBm0"
+    );
+    // Flash again: back to port 2.
+    agent.send("flash 1");
+    std::thread::sleep(Duration::from_millis(800));
+    let with2 = hears(&mut agent, &dir, 1, 2, 1000, 1500);
+    let l = level(&with2, 1000.0);
+    assert!(
+        (l + 10.0).abs() < 2.0,
+        "port 1 hears port 2's 1000 Hz at {l:.1} dBm0"
+    );
+    agent.send("hang 1");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let t = agent.transcript();
+    assert!(!t.contains("media refused"), "{t}");
+}
+
+#[test]
+fn flash_dial_and_hang_up_transfers_the_held_call() {
+    // Port 1 talks with port 2, flashes (port 2 held), dials 103, talks with port 3, hangs
+    // up: an attended transfer (REFER with Replaces) connects port 2 with port 3.
+    let k = kamailio(101..=103);
+    let mut agent = Agent::start(3, vec![k.addr()], DOMAIN, None);
+    for ext in 101..=103 {
+        agent.expect(&[&format!("ext {ext}]"), "SIP: registered"], WAIT);
+    }
+    let dir = std::env::temp_dir().join(format!("tipring-xfer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    connect(&mut agent, 1, 2);
+    agent.send("flash 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 103");
+    agent.expect(&["ext 103]", "phone RINGS"], WAIT);
+    agent.send("lift 3");
+    agent.expect(&["ext 103]", "line: connected"], WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    let consult = hears(&mut agent, &dir, 1, 3, 700, 1200);
+    let l = level(&consult, 700.0);
+    assert!(
+        (l + 10.0).abs() < 2.0,
+        "port 1 hears port 3 while consulting: {l:.1} dBm0"
+    );
+    agent.send("hang 1");
+    agent.expect(&["ext 101]", "attended transfer"], WAIT);
+    agent.expect(&["ext 102]", "SIP: call transferred to a new party"], WAIT);
+    std::thread::sleep(Duration::from_millis(1000));
+    let l = level(&hears(&mut agent, &dir, 2, 3, 1000, 1500), 1000.0);
+    assert!(
+        (l + 10.0).abs() < 2.0,
+        "port 2 hears port 3 after the transfer: {l:.1} dBm0"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
