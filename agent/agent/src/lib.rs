@@ -13,5 +13,6 @@
 #![forbid(unsafe_code)]
 
 pub mod command;
+pub mod config;
 pub mod media;
 pub mod sim;

@@ -105,6 +105,13 @@ struct Args {
     sip_mwi_subscribe: bool,
 
     /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
+    /// The gateway's configuration file (a `tipring-config` JSON document): ports,
+    /// extensions and passwords, SIP servers, codecs, features, management. A file with
+    /// problems is refused (each named with its path) and nothing starts. With it, the
+    /// port, SIP and media options on this command line are not used.
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+
     /// Where the status endpoint listens (JSON at /status, Prometheus at /metrics);
     /// loopback only unless you mean otherwise; `off` turns it off.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "IP:PORT|off")]
@@ -200,15 +207,67 @@ fn media_options(args: &Args) -> anyhow::Result<tipring_agent::media::MediaOptio
     })
 }
 
+/// Run the gateway a configuration file describes.
+fn run_from_config(path: &std::path::Path) -> ExitCode {
+    let loaded =
+        tipring_agent::config::load(path).and_then(|cfg| tipring_agent::config::options(&cfg));
+    let (mut opts, servers) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("tipring-agent: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let specs: Result<Vec<tipring_sip_resolve::ServerSpec>, _> =
+        servers.iter().map(|s| s.parse()).collect();
+    let specs = match specs {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tipring-agent: sip.servers: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tipring-agent: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(sip) = opts.sip.as_mut() {
+        match rt.block_on(locate_servers(&specs, sip.transport)) {
+            Ok(located) => sip.servers = located,
+            Err(e) => {
+                eprintln!("tipring-agent: {e:#}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let interactive = std::io::stdin().is_terminal();
+    match rt.block_on(sim::run(opts, interactive)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tipring-agent: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     init_logging(args.log_format);
-    if !args.sim {
+    if !args.sim && args.config.is_none() {
         eprintln!(
             "tipring-agent: this build only runs the simulated gateway; start it with \
              `tipring-agent --sim` (see --help)"
         );
         return ExitCode::from(2);
+    }
+    if let Some(path) = &args.config {
+        return run_from_config(path);
     }
     let mut opts = match sim::Options::from_args(
         usize::from(args.ports),

@@ -45,6 +45,9 @@ pub struct Options {
     pub line: LineConfig,
     /// Extension of port 1; port N is this + N - 1 (default 101).
     pub first_extension: u32,
+    /// Every port's extension, when they do not follow `first_extension` (a
+    /// configuration file); empty: numbered from `first_extension`.
+    pub extensions: Vec<String>,
     /// Where the status endpoint (JSON and Prometheus metrics) listens; `None`: off.
     pub status_addr: Option<SocketAddr>,
     /// SIP: register every port with these servers and place calls through them.
@@ -181,6 +184,7 @@ impl Options {
             ports,
             line,
             first_extension: 101,
+            extensions: Vec::new(),
             status_addr: None,
             sip: None,
         })
@@ -470,7 +474,11 @@ impl Gateway {
             let port = SimPort::new(cfg, now).context("simulated port")?;
             slots.push(Slot {
                 driver: PortDriver::new(line, port),
-                ext: format!("{}", opts.first_extension as usize + i),
+                ext: opts
+                    .extensions
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("{}", opts.first_extension as usize + i)),
                 peer: None,
                 heard: Vec::new(),
                 ringing: false,
