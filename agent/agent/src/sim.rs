@@ -218,6 +218,10 @@ struct Slot {
     legs: Legs,
     /// A call waits (rings as the UA's other call) for the line to take or refuse it.
     waiting: bool,
+    /// Both calls are mixed together with the phone (3-way conference).
+    conference: bool,
+    /// What each call played in the last frame (for the conference mix).
+    played: [Frame; 2],
     /// Star-code features set from the phone (*78 / *77 ...).
     dnd: bool,
     reject_anonymous: bool,
@@ -302,15 +306,28 @@ impl Legs {
 
 /// The voice path of a port with SIP calls: each call's media session gets the phone's
 /// audio (a held one does not send it), and the phone hears the sum of what they play (a
-/// held one plays nothing).
-struct Voices<'a>(&'a mut [Option<MediaSession>; 2]);
+/// held one plays nothing). In a local 3-way conference each call also gets what the
+/// other played in the last frame, so its far end hears both others.
+struct Voices<'a> {
+    media: &'a mut [Option<MediaSession>; 2],
+    conference: bool,
+    /// What each call played in the last frame.
+    played: &'a mut [Frame; 2],
+}
 
 impl VoicePath for Voices<'_> {
     fn exchange(&mut self, now: Instant, sent: &Frame, received: &Frame, next: &mut Frame) {
         next.fill(0);
-        for m in self.0.iter_mut().flatten() {
+        let last = *self.played;
+        for (k, m) in self.media.iter_mut().enumerate() {
+            let Some(m) = m.as_mut() else {
+                self.played[k] = [0; tipring_dsp::FRAME_SAMPLES];
+                continue;
+            };
             let mut out = [0i16; tipring_dsp::FRAME_SAMPLES];
-            m.exchange(now, sent, received, &mut out);
+            let mix = self.conference.then_some(&last[1 - k]);
+            m.exchange_mixed(now, sent, received, mix, &mut out);
+            self.played[k] = out;
             for (n, o) in next.iter_mut().zip(out) {
                 *n = n.saturating_add(o);
             }
@@ -489,6 +506,8 @@ impl Gateway {
                 media: [None, None],
                 legs: Legs::default(),
                 waiting: false,
+                conference: false,
+                played: [[0; tipring_dsp::FRAME_SAMPLES]; 2],
                 dnd: false,
                 reject_anonymous: false,
                 call_info: None,
@@ -859,6 +878,8 @@ impl Gateway {
 
     /// End the media of port `i`'s call on its media pair `k` (an RTCP BYE goes out).
     fn stop_media_k(&mut self, now: Instant, i: usize, k: usize) {
+        // A conference ends with either of its calls.
+        self.slots[i].conference = false;
         if let Some(mut m) = self.slots[i].media[k].take() {
             m.close(now);
             let mut buf = [0u8; tipring_media::MAX_DATAGRAM];
@@ -1082,6 +1103,8 @@ impl Gateway {
                 driver,
                 said,
                 media,
+                conference,
+                played,
                 ..
             } = &mut self.slots[i];
             match (peer_said, &media) {
@@ -1093,7 +1116,12 @@ impl Gateway {
                     driver.tick_voice(now, &mut outs, Some(&mut bridge));
                 }
                 (None, _) if media.iter().any(Option::is_some) => {
-                    driver.tick_voice(now, &mut outs, Some(&mut Voices(media)))
+                    let mut voices = Voices {
+                        media,
+                        conference: *conference,
+                        played,
+                    };
+                    driver.tick_voice(now, &mut outs, Some(&mut voices))
                 }
                 (None, _) => driver.tick(now, &mut outs),
             }
@@ -1192,10 +1220,16 @@ impl Gateway {
             }
             CallCommand::Swap => {
                 legs.swap();
+                self.slots[i].conference = false;
                 Some(SipCommand::Swap(i))
             }
             CallCommand::Conference => {
-                self.say(i, lines, "3-way: both calls resumed");
+                self.say(
+                    i,
+                    lines,
+                    "3-way conference: both calls resumed and mixed here",
+                );
+                self.slots[i].conference = true;
                 Some(SipCommand::ResumeOther(i))
             }
             CallCommand::Transfer { attended: true } => {

@@ -131,3 +131,47 @@ fn flash_dial_and_hang_up_transfers_the_held_call() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn three_way_conference_is_mixed_on_the_gateway() {
+    // Port 1 talks with port 2, flashes, dials 103, port 3 answers, port 1 flashes again:
+    // a 3-way call mixed on port 1's gateway — each of the others hears the third.
+    let k = kamailio(101..=103);
+    let mut agent = Agent::start(3, vec![k.addr()], DOMAIN, None);
+    for ext in 101..=103 {
+        agent.expect(&[&format!("ext {ext}]"), "SIP: registered"], WAIT);
+    }
+    let dir = std::env::temp_dir().join(format!("tipring-conf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    connect(&mut agent, 1, 2);
+    agent.send("flash 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 103");
+    agent.expect(&["ext 103]", "phone RINGS"], WAIT);
+    agent.send("lift 3");
+    agent.expect(&["ext 103]", "line: connected"], WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    agent.send("flash 1");
+    agent.expect(&["ext 101]", "3-way conference"], WAIT);
+    std::thread::sleep(Duration::from_millis(800));
+    let l = level(&hears(&mut agent, &dir, 3, 2, 700, 1500), 700.0);
+    assert!(
+        (l + 10.0).abs() < 2.5,
+        "port 3 hears port 2 in the conference: {l:.1} dBm0"
+    );
+    let l = level(&hears(&mut agent, &dir, 2, 3, 1000, 1500), 1000.0);
+    assert!(
+        (l + 10.0).abs() < 2.5,
+        "port 2 hears port 3 in the conference: {l:.1} dBm0"
+    );
+    let l = level(&hears(&mut agent, &dir, 1, 2, 500, 1500), 500.0);
+    assert!(
+        (l + 10.0).abs() < 2.5,
+        "port 1 hears port 2 too: {l:.1} dBm0"
+    );
+    // The conference's owner hangs up: everyone's call ends.
+    agent.send("hang 1");
+    agent.expect(&["ext 102]", "line: congestion tone"], WAIT);
+    agent.expect(&["ext 103]", "line: congestion tone"], WAIT);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

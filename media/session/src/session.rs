@@ -364,21 +364,40 @@ impl MediaSession {
     /// played to the phone (the echo canceller's reference), `received` what it captured
     /// at the same time; `next` gets the audio for the phone's next frame.
     pub fn exchange(&mut self, now: Instant, sent: &Frame, received: &Frame, next: &mut Frame) {
+        self.exchange_mixed(now, sent, received, None, next);
+    }
+
+    /// [`MediaSession::exchange`] for a local conference: `mix` (another call's audio) is
+    /// added to the phone's after the echo canceller, so this call's far end hears both
+    /// and the canceller still cancels only the line's echo.
+    pub fn exchange_mixed(
+        &mut self,
+        now: Instant,
+        sent: &Frame,
+        received: &Frame,
+        mix: Option<&Frame>,
+        next: &mut Frame,
+    ) {
         if self.closed {
             next.fill(0);
             return;
         }
-        self.transmit_path(now, sent, received);
+        self.transmit_path(now, sent, received, mix);
         self.playout(now, next);
     }
 
-    fn transmit_path(&mut self, now: Instant, sent: &Frame, received: &Frame) {
+    fn transmit_path(&mut self, now: Instant, sent: &Frame, received: &Frame, mix: Option<&Frame>) {
         let mut near = *received;
         if let Some(ec) = self.ec.as_mut() {
             // Lengths are whole frames: this cannot fail.
             let _ = ec.process(&mut near, sent);
         }
         self.tx_gain.apply(&mut near);
+        if let Some(mix) = mix {
+            for (n, m) in near.iter_mut().zip(mix) {
+                *n = n.saturating_add(*m);
+            }
+        }
         let frame_start = self.tx_samples;
         self.tx_samples += FRAME_SAMPLES as u64;
         if !self.regen.is_idle() {
