@@ -72,6 +72,13 @@ pub fn options(cfg: &GatewayConfig) -> anyhow::Result<(Options, Vec<String>)> {
         opts.line.emergency_numbers = cfg.emergency_numbers.clone();
     }
     opts.line.call_waiting = first.features.call_waiting;
+    let fw = &first.features.forward;
+    opts.forwarding = crate::sim::Forwarding {
+        all: fw.all.clone(),
+        busy: fw.busy.clone(),
+        no_answer: fw.no_answer.clone(),
+        no_answer_after: std::time::Duration::from_secs(u64::from(fw.no_answer_timeout_s)),
+    };
     opts.line.privacy_default = first.features.caller_id_block;
     opts.line.validate().context("line configuration")?;
     opts.extensions = cfg.ports.iter().map(|p| p.extension.clone()).collect();

@@ -50,6 +50,8 @@ pub struct Options {
     pub extensions: Vec<String>,
     /// Where the status endpoint (JSON and Prometheus metrics) listens; `None`: off.
     pub status_addr: Option<SocketAddr>,
+    /// Call forwarding every port starts with (the phone changes it with star codes).
+    pub forwarding: Forwarding,
     /// SIP: register every port with these servers and place calls through them.
     pub sip: Option<SipOptions>,
 }
@@ -186,6 +188,7 @@ impl Options {
             first_extension: 101,
             extensions: Vec::new(),
             status_addr: None,
+            forwarding: Forwarding::default(),
             sip: None,
         })
     }
@@ -225,8 +228,36 @@ struct Slot {
     /// Star-code features set from the phone (*78 / *77 ...).
     dnd: bool,
     reject_anonymous: bool,
+    /// Call forwarding (*72 / *90 / *92, or the configuration): where, if set.
+    forward: Forwarding,
+    /// A no-answer forward is due at this time for the ringing call.
+    no_answer_at: Option<Instant>,
     /// When the call's media started, who placed the call, and the far end's number.
     call_info: Option<(Instant, tipring_status::Direction, String)>,
+}
+
+/// Where a port's calls are forwarded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forwarding {
+    /// Every call.
+    pub all: Option<String>,
+    /// Calls that find the port busy.
+    pub busy: Option<String>,
+    /// Calls not answered within `no_answer_after`.
+    pub no_answer: Option<String>,
+    /// How long the phone rings before a no-answer forward.
+    pub no_answer_after: Duration,
+}
+
+impl Default for Forwarding {
+    fn default() -> Self {
+        Self {
+            all: None,
+            busy: None,
+            no_answer: None,
+            no_answer_after: Duration::from_secs(20),
+        }
+    }
 }
 
 /// Which of the UA's two call slots of an account holds a leg of the line.
@@ -510,6 +541,8 @@ impl Gateway {
                 played: [[0; tipring_dsp::FRAME_SAMPLES]; 2],
                 dnd: false,
                 reject_anonymous: false,
+                forward: opts.forwarding.clone(),
+                no_answer_at: None,
                 call_info: None,
             });
         }
@@ -716,7 +749,24 @@ impl Gateway {
                         };
                         let refuse = self.slots[account].dnd
                             || (self.slots[account].reject_anonymous && private);
-                        if refuse {
+                        let forward_all = self.slots[account].forward.all.clone();
+                        if let (Some(target), false) = (forward_all, refuse) {
+                            self.say(
+                                account,
+                                lines,
+                                format!("SIP: forwarding the call to {target} (302)"),
+                            );
+                            self.sip_command(
+                                now,
+                                SipCommand::Redirect {
+                                    account,
+                                    target,
+                                    other: waiting_call,
+                                },
+                                lines,
+                            );
+                            None
+                        } else if refuse {
                             self.say(account, lines, "SIP: refused (do not disturb / anonymous)");
                             let c = if waiting_call {
                                 SipCommand::RejectOther(account)
@@ -729,6 +779,9 @@ impl Gateway {
                             self.slots[account].waiting = true;
                             Some(NetworkEvent::CallWaiting { caller })
                         } else {
+                            let f = &self.slots[account].forward;
+                            self.slots[account].no_answer_at =
+                                f.no_answer.as_ref().map(|_| now + f.no_answer_after);
                             self.slots[account].peer = Some(Peer::Network);
                             self.slots[account].legs = Legs {
                                 first: Some(UaSlot::Active),
@@ -1126,6 +1179,7 @@ impl Gateway {
                 (None, _) => driver.tick(now, &mut outs),
             }
             self.drain_media(now, i, &mut lines);
+            self.no_answer_forward(now, i, &mut lines);
             for o in std::mem::take(&mut outs) {
                 self.on_output(now, i, o, &mut lines);
             }
@@ -1260,9 +1314,13 @@ impl Gateway {
                 })
             }
             CallCommand::Feature(f) => {
+                let fw = &mut self.slots[i].forward;
                 match &f {
                     Feature::DoNotDisturb(on) => self.slots[i].dnd = *on,
                     Feature::AnonymousReject(on) => self.slots[i].reject_anonymous = *on,
+                    Feature::ForwardAll(t) => fw.all = t.clone(),
+                    Feature::ForwardBusy(t) => fw.busy = t.clone(),
+                    Feature::ForwardNoAnswer(t) => fw.no_answer = t.clone(),
                     _ => {}
                 }
                 self.say(i, lines, format!("feature set: {f:?}"));
@@ -1270,6 +1328,41 @@ impl Gateway {
             }
             _ => None,
         }
+    }
+
+    /// Forward a call the phone let ring too long (forward on no answer).
+    fn no_answer_forward(&mut self, now: Instant, i: usize, lines: &mut Vec<String>) {
+        let Some(at) = self.slots[i].no_answer_at else {
+            return;
+        };
+        if self.state(i + 1) != LineState::Ringing {
+            self.slots[i].no_answer_at = None;
+            return;
+        }
+        if now < at {
+            return;
+        }
+        self.slots[i].no_answer_at = None;
+        let Some(target) = self.slots[i].forward.no_answer.clone() else {
+            return;
+        };
+        self.say(
+            i,
+            lines,
+            format!("SIP: no answer, forwarding the call to {target} (302)"),
+        );
+        self.sip_command(
+            now,
+            SipCommand::Redirect {
+                account: i,
+                target,
+                other: false,
+            },
+            lines,
+        );
+        self.slots[i].peer = None;
+        self.slots[i].legs = Legs::default();
+        self.network(now, i, NetworkEvent::CallCancelled, lines);
     }
 
     /// Whether port `i` (from 0) is registered with a SIP server now.
@@ -1342,11 +1435,26 @@ impl Gateway {
                     self.slots[i].waiting = false;
                     Some(SipCommand::Hangup(i))
                 }
-                // During a call it refuses the waiting call.
-                CallCommand::RejectBusy if std::mem::take(&mut self.slots[i].waiting) => {
-                    Some(SipCommand::RejectOther(i))
+                // During a call it refuses the waiting call; forward-on-busy sends it on.
+                CallCommand::RejectBusy => {
+                    let other = std::mem::take(&mut self.slots[i].waiting);
+                    match self.slots[i].forward.busy.clone() {
+                        Some(target) => {
+                            self.say(
+                                i,
+                                lines,
+                                format!("SIP: busy, forwarding the call to {target} (302)"),
+                            );
+                            Some(SipCommand::Redirect {
+                                account: i,
+                                target,
+                                other,
+                            })
+                        }
+                        None if other => Some(SipCommand::RejectOther(i)),
+                        None => Some(SipCommand::RejectBusy(i)),
+                    }
                 }
-                CallCommand::RejectBusy => Some(SipCommand::RejectBusy(i)),
                 // With telephone-event the media session detects the key itself, cuts it
                 // from the audio and sends RFC 4733 events; without, it stays in-band and
                 // also goes as SIP INFO for PBXs that listen for that.

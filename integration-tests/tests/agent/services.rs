@@ -175,3 +175,47 @@ fn three_way_conference_is_mixed_on_the_gateway() {
     agent.expect(&["ext 103]", "line: congestion tone"], WAIT);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn star_codes_forward_calls_with_302() {
+    // *72 103# forwards every call to port 2 on to port 3; *73 clears it; *90 103#
+    // forwards only when port 2 is busy (off hook here).
+    let k = kamailio(101..=103);
+    let mut agent = Agent::start(3, vec![k.addr()], DOMAIN, None);
+    for ext in 101..=103 {
+        agent.expect(&[&format!("ext {ext}]"), "SIP: registered"], WAIT);
+    }
+    agent.send("lift 2");
+    agent.expect(&["ext 102]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 2 *72103#");
+    agent.expect(&["ext 102]", "ForwardAll(Some(\"103\"))"], WAIT);
+    agent.send("hang 2");
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 102");
+    agent.expect(&["ext 102]", "forwarding the call to 103 (302)"], WAIT);
+    agent.expect(&["ext 103]", "phone RINGS"], WAIT);
+    agent.send("lift 3");
+    agent.expect(&["ext 101]", "line: connected"], WAIT);
+    agent.send("hang 1");
+    agent.expect(&["ext 103]", "line: congestion tone"], WAIT);
+    agent.send("hang 3");
+    // Forward on busy only.
+    agent.send("lift 2");
+    std::thread::sleep(Duration::from_millis(600)); // (earlier dial tones are in the log)
+    agent.send("press 2 *73");
+    agent.expect(&["ext 102]", "ForwardAll(None)"], WAIT);
+    std::thread::sleep(Duration::from_millis(1200));
+    agent.send("press 2 *90103#");
+    agent.expect(&["ext 102]", "ForwardBusy(Some(\"103\"))"], WAIT);
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.send("lift 1");
+    std::thread::sleep(Duration::from_millis(500));
+    agent.send("press 1 102");
+    agent.expect(
+        &["ext 102]", "busy, forwarding the call to 103 (302)"],
+        WAIT,
+    );
+    agent.expect(&["ext 103]", "phone RINGS"], WAIT);
+}

@@ -1218,6 +1218,28 @@ impl UserAgent {
         }
     }
 
+    /// Send the account's ringing call elsewhere: 302 with the target as Contact (call
+    /// forwarding done by the caller, RFC 3261 §8.1.3.4 / §21.3.3).
+    pub(super) fn redirect(&mut self, now: Instant, account: AccountId, target: &str) {
+        let ringing = self.calls[account]
+            .as_ref()
+            .is_some_and(|c| !c.uac && c.state == CallState::Ringing);
+        if !ringing {
+            return;
+        }
+        let Some(call) = self.calls[account].take() else {
+            return;
+        };
+        let Some((req, _)) = call.incoming else {
+            return;
+        };
+        let domain = self.cfg.accounts[account].domain.clone();
+        let contact = Uri::Sip(SipUri::new(Host::Domain(domain)).with_user(target));
+        self.respond_with(now, call.peer, &req, 302, Some(&call.local_tag), |r, _| {
+            r.headers.push("Contact", format!("<{contact}>"));
+        });
+    }
+
     pub(super) fn hangup(&mut self, now: Instant, account: AccountId) {
         let Some(call) = self.calls[account].as_ref() else {
             return;

@@ -59,6 +59,17 @@ impl UserAgent {
                 self.on_other(now, a, |ua, now| ua.reject(now, a, 486))
             }
             Command::Swap(a) if a < self.calls.len() => self.swap(now, a),
+            Command::Redirect {
+                account,
+                target,
+                other,
+            } if account < self.calls.len() => {
+                if other {
+                    self.on_other(now, account, |ua, now| ua.redirect(now, account, &target))
+                } else {
+                    self.redirect(now, account, &target)
+                }
+            }
             Command::ResumeOther(a) if a < self.calls.len() => {
                 self.on_other(now, a, |ua, now| ua.reinvite(now, a, Direction::SendRecv))
             }

@@ -264,6 +264,16 @@ pub enum Command {
     AnswerOther(AccountId),
     /// Refuse the waiting call (486).
     RejectOther(AccountId),
+    /// Forward the account's ringing call to `target` (302 Moved Temporarily with the
+    /// target as Contact); `other`: the waiting call instead.
+    Redirect {
+        /// Which account.
+        account: AccountId,
+        /// Number (user part) to send the caller to.
+        target: String,
+        /// The waiting call rather than the active slot's.
+        other: bool,
+    },
     /// Hold the active call and resume the other one: they change places.
     Swap(AccountId),
     /// Take the other (held) call off hold too, e.g. for a local 3-way conference.

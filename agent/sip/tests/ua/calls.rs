@@ -768,3 +768,21 @@ fn a_third_call_while_one_waits_gets_busy() {
     let statuses: Vec<u16> = rig.responses().iter().map(|r| r.status).collect();
     assert!(statuses.contains(&486), "{statuses:?}");
 }
+
+#[test]
+fn a_ringing_call_is_forwarded_with_302() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.receive(PHONE, invite_from_phone("101", "z9hG4bKfw"));
+    rig.take_sent();
+    call_events(&mut rig);
+    rig.command(Command::Redirect {
+        account: 0,
+        target: "5559".into(),
+        other: false,
+    });
+    let r = rig.responses();
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].status, 302);
+    assert_eq!(r[0].headers.get("Contact"), Some("<sip:5559@pbx.test>"));
+    assert!(!rig.ua.has_call(0), "the call is gone");
+}
