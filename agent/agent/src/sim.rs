@@ -424,16 +424,6 @@ fn write_wav(path: &std::path::Path, samples: &[i16]) -> Result<(), String> {
     w.finalize().map_err(err)
 }
 
-/// A sine at `dbm0` for `duration`, 8 kHz.
-fn tone_samples(hz: f32, dbm0: f32, duration: Duration) -> Vec<i16> {
-    let n = (duration.as_millis() as usize) * 8;
-    let peak = tipring_dsp::level::dbm0_to_peak(dbm0);
-    let w = 2.0 * std::f64::consts::PI * f64::from(hz) / 8000.0;
-    (0..n)
-        .map(|k| (f64::from(peak) * (w * k as f64).sin()).round() as i16)
-        .collect()
-}
-
 /// Reads the calendar for caller-ID time stamps (injected: tests pass a fixed one).
 pub type WallClock = Box<dyn Fn() -> DateTime>;
 
@@ -1702,13 +1692,18 @@ impl Gateway {
                 };
                 self.network(now, i, ev, &mut lines);
             }
-            Command::Speak(p, sound) => {
-                let samples = match sound {
-                    Sound::Wav(path) => read_wav(&path)?,
-                    Sound::Tone { hz, dbm0, duration } => tone_samples(hz, dbm0, duration),
-                };
-                self.slots[p - 1].driver.port_mut().speak(now, &samples);
-            }
+            Command::Speak(p, sound) => match sound {
+                Sound::Wav(path) => {
+                    let samples = read_wav(&path)?;
+                    self.slots[p - 1].driver.port_mut().speak(now, &samples);
+                }
+                Sound::Tone { hz, dbm0, duration } => {
+                    self.slots[p - 1]
+                        .driver
+                        .port_mut()
+                        .speak_tone(now, hz, dbm0, duration);
+                }
+            },
             Command::Record(p, Some(path)) => {
                 if let Some((old, _)) = &self.slots[p - 1].recording {
                     return Err(format!(

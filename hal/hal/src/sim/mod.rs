@@ -101,8 +101,24 @@ enum Op {
     Keys { digits: String, press: KeyPress },
     /// Start speaking into the handset.
     Speak(Vec<i16>),
+    /// Start a sine into the handset: frequency (Hz), peak amplitude, samples.
+    SpeakTone(f32, f32, usize),
     /// Send the type 2 acknowledgement digit (scheduled by the phone itself).
     Type2Ack,
+}
+
+/// Something the phone's user is saying.
+#[derive(Debug, Clone)]
+enum Speech {
+    /// Recorded samples and how far they have been played.
+    Clip(Vec<i16>, usize),
+    /// A sine made as it plays.
+    Tone {
+        step: f64,
+        phase: f64,
+        peak: f32,
+        left: usize,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -133,7 +149,7 @@ pub struct SimPort {
     timeline_end: Instant,
     keypad: DtmfSender,
     ack: DtmfSender,
-    speech: VecDeque<(Vec<i16>, usize)>,
+    speech: VecDeque<Speech>,
     echo: Option<EchoFilter>,
     noise_rms: f32,
     noise_line: SplitMix64,
@@ -308,6 +324,17 @@ impl SimPort {
             },
         );
         Ok(())
+    }
+
+    /// Say a steady sine of `hz` at `dbm0` for `duration` into the handset microphone
+    /// (made as it plays: a long tone costs no memory).
+    pub fn speak_tone(&mut self, at: Instant, hz: f32, dbm0: f32, duration: Duration) {
+        let t = self.schedule(at, duration);
+        let n = (duration.as_nanos() / u128::from(NS_PER_SAMPLE)) as usize;
+        self.push_op(
+            t,
+            Op::SpeakTone(hz, tipring_dsp::level::dbm0_to_peak(dbm0), n),
+        );
     }
 
     /// Speak `samples` (8 kHz) into the handset microphone.
@@ -566,7 +593,14 @@ impl SimPort {
                     // Digits were checked when queued.
                     let _queued = self.keypad.push(&digits, press.on_ms, press.off_ms).is_ok();
                 }
-                Op::Speak(samples) => self.speech.push_back((samples, 0)),
+                Op::Speak(samples) => self.speech.push_back(Speech::Clip(samples, 0)),
+                Op::SpeakTone(hz, peak, left) => self.speech.push_back(Speech::Tone {
+                    step: 2.0 * std::f64::consts::PI * f64::from(hz)
+                        / f64::from(crate::SAMPLE_RATE),
+                    phase: 0.0,
+                    peak,
+                    left,
+                }),
                 Op::Type2Ack => {
                     if let (Some(d), Some(t2)) = (self.cfg.type2_ack, &mut self.type2) {
                         let ms = self.cfg.type2_ack_duration.as_millis() as u32;
@@ -630,13 +664,32 @@ impl SimPort {
             .zip(&self.mic2)
             .map(|(&a, &b)| f32::from(a) + f32::from(b))
             .collect();
-        for (clip, pos) in &mut self.speech {
-            for (m, &v) in mic.iter_mut().zip(clip[*pos..].iter()) {
-                *m += f32::from(v);
+        for sp in &mut self.speech {
+            match sp {
+                Speech::Clip(clip, pos) => {
+                    for (m, &v) in mic.iter_mut().zip(clip[*pos..].iter()) {
+                        *m += f32::from(v);
+                    }
+                    *pos = (*pos + n).min(clip.len());
+                }
+                Speech::Tone {
+                    step,
+                    phase,
+                    peak,
+                    left,
+                } => {
+                    for m in mic.iter_mut().take(*left) {
+                        *m += (*peak * phase.sin() as f32).round();
+                        *phase = (*phase + *step) % (2.0 * std::f64::consts::PI);
+                    }
+                    *left = left.saturating_sub(n);
+                }
             }
-            *pos = (*pos + n).min(clip.len());
         }
-        self.speech.retain(|(clip, pos)| *pos < clip.len());
+        self.speech.retain(|sp| match sp {
+            Speech::Clip(clip, pos) => *pos < clip.len(),
+            Speech::Tone { left, .. } => *left > 0,
+        });
 
         self.heard.clear();
         for k in 0..n {
