@@ -1221,7 +1221,8 @@ impl Gateway {
                     self.say(i, lines, format!("number `{digits}` refused: {reason}"))
                 }
                 LineEvent::Flash => self.say(i, lines, "hook flash"),
-                LineEvent::Tone(_) | LineEvent::CallerIdSent(_) => {}
+                LineEvent::Tone(k) => self.say(i, lines, format!("tone: {}", k.name())),
+                LineEvent::CallerIdSent(_) => {}
                 other => self.say(i, lines, format!("{other:?}")),
             },
             Output::Call(cmd) => self.on_call(now, i, cmd, lines),

@@ -219,3 +219,37 @@ fn star_codes_forward_calls_with_302() {
     );
     agent.expect(&["ext 103]", "phone RINGS"], WAIT);
 }
+
+#[test]
+fn voicemail_notify_lights_the_lamp_and_stutters_the_dial_tone() {
+    // A voicemail server's unsolicited NOTIFY (RFC 3842) turns the phone's lamp on (VMWI
+    // FSK on the idle line) and the dial tone into stutter dial tone; "no" turns it off.
+    use tipring_integration_tests::peers::Sipp;
+    let mut agent = Agent::start_peer_to_peer(1, "127.0.0.1:9".parse().unwrap());
+    let line = agent.expect(&["SIP on udp:"], WAIT);
+    let addr: std::net::SocketAddr = line
+        .split("udp:")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let notify = |waiting: &str| {
+        let out = Sipp::scenario("notify_mwi.xml")
+            .remote(addr)
+            .service("101")
+            .key("waiting", waiting)
+            .run()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out.successful_calls, 1, "{out}");
+    };
+    notify("yes");
+    agent.expect(&["ext 101]", "message lamp ON"], WAIT);
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "tone: stutter-dial"], WAIT);
+    agent.send("hang 1");
+    std::thread::sleep(Duration::from_millis(1500));
+    notify("no");
+    agent.expect(&["ext 101]", "message lamp off"], WAIT);
+}
