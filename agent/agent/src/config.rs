@@ -145,6 +145,9 @@ pub fn options(cfg: &GatewayConfig) -> anyhow::Result<(Options, Vec<String>)> {
             .zip(sip.tls.client_key.clone().map(Into::into)),
         media,
         peers,
+        keepalive: (sip.keepalive_s > 0)
+            .then(|| std::time::Duration::from_secs(u64::from(sip.keepalive_s))),
+        t1: None,
     });
     Ok((opts, sip.servers.clone()))
 }

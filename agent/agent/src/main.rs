@@ -331,6 +331,8 @@ fn main() -> ExitCode {
             tls_client_cert: args.sip_tls_cert.clone().zip(args.sip_tls_key.clone()),
             media,
             peers: args.peer_gateways.clone(),
+            keepalive: None,
+            t1: None,
         });
     }
     let interactive = std::io::stdin().is_terminal();

@@ -86,6 +86,12 @@ pub struct SipOptions {
     /// Other gateways reached directly by number prefix when this gateway has no
     /// registrar (or registers with none): peer-to-peer mode and survivability.
     pub peers: Vec<PeerRoute>,
+    /// How often an OPTIONS keep-alive goes to each registrar in use over UDP (it also
+    /// finds a dead registrar between refreshes); `None`: 25 s.
+    pub keepalive: Option<Duration>,
+    /// SIP timer T1 (RTT estimate; timer F, the give-up time of a request, is 64 × T1);
+    /// `None`: 500 ms (RFC 3261).
+    pub t1: Option<Duration>,
 }
 
 /// A number prefix served by another gateway at a SIP address.
@@ -603,10 +609,14 @@ impl Gateway {
             local,
             transport: sip.transport,
             user_agent: format!("Tipring/{}", env!("CARGO_PKG_VERSION")),
-            timers: Default::default(),
+            timers: tipring_sip::timers::Timers {
+                t1: sip.t1.unwrap_or(Duration::from_millis(500)),
+                ..Default::default()
+            },
             registration: tipring_sip::RegistrationPolicy {
                 // UDP NAT bindings close in ~30-60 s; streams keep alive with CRLF.
-                keepalive: (sip.transport == TransportKind::Udp).then_some(Duration::from_secs(25)),
+                keepalive: (sip.transport == TransportKind::Udp)
+                    .then_some(sip.keepalive.unwrap_or(Duration::from_secs(25))),
                 ..Default::default()
             },
             rng_seed: seed,
@@ -2245,6 +2255,8 @@ mod tests {
             tls_client_cert: None,
             media: MediaOptions::default(),
             peers: Vec::new(),
+            keepalive: None,
+            t1: None,
         };
         let anchor = WallAnchor {
             at: now,

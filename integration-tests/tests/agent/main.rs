@@ -92,7 +92,7 @@ impl Agent {
             vec![peer],
             "tipring.test",
             None,
-            media,
+            (media, false),
         )
     }
 
@@ -113,8 +113,20 @@ impl Agent {
             servers,
             domain,
             password,
-            Default::default(),
+            (Default::default(), false),
         )
+    }
+
+    /// Like [`Agent::start`], with a UDP keep-alive every 3 s and SIP timer T1 at 100 ms
+    /// (a request gives up after 6.4 s): a dead registrar is found in seconds.
+    pub fn start_quick_failover(
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+    ) -> Self {
+        let udp = tipring_sip::TransportKind::Udp;
+        let media = Default::default();
+        Self::start_full(udp, None, true, ports, servers, domain, None, (media, true))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -126,7 +138,7 @@ impl Agent {
         servers: Vec<std::net::SocketAddr>,
         domain: &str,
         password: Option<&str>,
-        media: tipring_agent::media::MediaOptions,
+        (media, quick): (tipring_agent::media::MediaOptions, bool),
     ) -> Self {
         let mut opts = Options::from_args(ports, "us", sim::DEFAULT_DIAL_PLAN, None, None).unwrap();
         opts.status_addr = Some("127.0.0.1:0".parse().unwrap());
@@ -153,6 +165,8 @@ impl Agent {
             tls_client_cert: None,
             media,
             peers: Vec::new(),
+            keepalive: quick.then_some(Duration::from_secs(3)),
+            t1: quick.then_some(Duration::from_millis(100)),
         });
         let (commands, input) = tokio::io::duplex(4096);
         let (tx, lines) = mpsc::channel();

@@ -253,3 +253,45 @@ fn voicemail_notify_lights_the_lamp_and_stutters_the_dial_tone() {
     notify("no");
     agent.expect(&["ext 101]", "message lamp off"], WAIT);
 }
+
+#[test]
+fn the_primary_registrar_dies_mid_call_and_the_ports_move_to_the_backup() {
+    // Both registrars know the ports; the ports register with the primary and call
+    // through it. The primary is stopped during the call: the call's media goes on (it
+    // never passed through the registrar), the ports move to the backup (the UDP
+    // keep-alive, here every 3 s with a 6.4 s timer F, finds the primary gone), and a new
+    // call goes through it.
+    let primary = kamailio(101..=102);
+    let backup = kamailio(101..=102);
+    let backup_addr = backup.addr().to_string();
+    let mut agent = Agent::start_quick_failover(2, vec![primary.addr(), backup.addr()], DOMAIN);
+    agent.expect(&["ext 101]", "SIP: registered with"], WAIT);
+    agent.expect(&["ext 102]", "SIP: registered with"], WAIT);
+    let dir = std::env::temp_dir().join(format!("tipring-failover-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    connect(&mut agent, 1, 2);
+    std::thread::sleep(Duration::from_millis(500));
+    drop(primary);
+    let l = level(&hears(&mut agent, &dir, 2, 1, 1000, 1500), 1000.0);
+    assert!(
+        (l + 10.0).abs() < 2.0,
+        "the call goes on without the registrar: {l:.1} dBm0"
+    );
+    for ext in ["101", "102"] {
+        let line = agent.expect(
+            &[&format!("ext {ext}]"), "SIP: registered with", &backup_addr],
+            Duration::from_secs(20),
+        );
+        assert!(line.contains(&backup_addr), "{line}");
+    }
+    agent.send("hang 1");
+    agent.send("hang 2");
+    std::thread::sleep(Duration::from_millis(1500));
+    // A new call through the backup.
+    agent.send("lift 1");
+    std::thread::sleep(Duration::from_millis(600));
+    agent.send("press 1 102");
+    let ringing = agent.expect(&["ext 102]", "phone RINGS"], WAIT);
+    assert!(!ringing.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

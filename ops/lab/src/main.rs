@@ -154,6 +154,8 @@ fn main() -> anyhow::Result<()> {
                 tls_client_cert: None,
                 media: media.clone(),
                 peers,
+                keepalive: None,
+                t1: None,
             });
             let (tx, rx) = tokio::io::duplex(4096);
             inputs.push(tx);
