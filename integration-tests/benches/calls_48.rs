@@ -12,30 +12,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tipring_integration_tests::peers::{Kamailio, KamailioConfig};
+use tipring_integration_tests::procstat::{cpu_seconds, rss_kib};
 
 const PORTS: usize = 48;
 const DOMAIN: &str = "tipring.test";
-
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// user+system CPU seconds of a process so far.
-fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let utime: f64 = fields.get(11)?.parse().ok()?;
-    let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0) // USER_HZ is 100 on Linux
-}
 
 #[allow(clippy::disallowed_methods)] // a benchmark measures real time
 fn main() {

@@ -132,5 +132,6 @@
 pub mod audio;
 pub mod error;
 pub mod peers;
+pub mod procstat;
 
 pub use error::{Error, Result};

@@ -20,6 +20,23 @@ fn kamailio(users: std::ops::RangeInclusive<u32>) -> Kamailio {
     Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Kamailio with 101..=103 and a three-port gateway registered with it.
+fn three_ports() -> (Kamailio, Agent) {
+    let k = kamailio(101..=103);
+    let mut agent = Agent::start(3, vec![k.addr()], DOMAIN, None);
+    for ext in 101..=103 {
+        agent.expect(&[&format!("ext {ext}]"), "SIP: registered"], WAIT);
+    }
+    (k, agent)
+}
+
+/// A directory for a test's recordings.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tipring-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// Port `from` calls extension `to_ext` on port `to`, which answers.
 fn connect(agent: &mut Agent, from: usize, to: usize) {
     let (from_ext, to_ext) = (100 + from, 100 + to);
@@ -57,13 +74,8 @@ fn level(samples: &[i16], hz: f64) -> f64 {
 
 #[test]
 fn call_waiting_flash_answers_and_swaps() {
-    let k = kamailio(101..=103);
-    let mut agent = Agent::start(3, vec![k.addr()], DOMAIN, None);
-    for ext in 101..=103 {
-        agent.expect(&[&format!("ext {ext}]"), "SIP: registered"], WAIT);
-    }
-    let dir = std::env::temp_dir().join(format!("tipring-cw-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let (_k, mut agent) = three_ports();
+    let dir = scratch("cw");
     connect(&mut agent, 1, 2);
     // Port 3 calls port 1, which is talking: it hears the call-waiting tone.
     agent.send("lift 3");
@@ -99,13 +111,8 @@ fn call_waiting_flash_answers_and_swaps() {
 fn flash_dial_and_hang_up_transfers_the_held_call() {
     // Port 1 talks with port 2, flashes (port 2 held), dials 103, talks with port 3, hangs
     // up: an attended transfer (REFER with Replaces) connects port 2 with port 3.
-    let k = kamailio(101..=103);
-    let mut agent = Agent::start(3, vec![k.addr()], DOMAIN, None);
-    for ext in 101..=103 {
-        agent.expect(&[&format!("ext {ext}]"), "SIP: registered"], WAIT);
-    }
-    let dir = std::env::temp_dir().join(format!("tipring-xfer-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let (_k, mut agent) = three_ports();
+    let dir = scratch("xfer");
     connect(&mut agent, 1, 2);
     agent.send("flash 1");
     agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
@@ -136,13 +143,8 @@ fn flash_dial_and_hang_up_transfers_the_held_call() {
 fn three_way_conference_is_mixed_on_the_gateway() {
     // Port 1 talks with port 2, flashes, dials 103, port 3 answers, port 1 flashes again:
     // a 3-way call mixed on port 1's gateway — each of the others hears the third.
-    let k = kamailio(101..=103);
-    let mut agent = Agent::start(3, vec![k.addr()], DOMAIN, None);
-    for ext in 101..=103 {
-        agent.expect(&[&format!("ext {ext}]"), "SIP: registered"], WAIT);
-    }
-    let dir = std::env::temp_dir().join(format!("tipring-conf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let (_k, mut agent) = three_ports();
+    let dir = scratch("conf");
     connect(&mut agent, 1, 2);
     agent.send("flash 1");
     agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
@@ -180,11 +182,7 @@ fn three_way_conference_is_mixed_on_the_gateway() {
 fn star_codes_forward_calls_with_302() {
     // *72 103# forwards every call to port 2 on to port 3; *73 clears it; *90 103#
     // forwards only when port 2 is busy (off hook here).
-    let k = kamailio(101..=103);
-    let mut agent = Agent::start(3, vec![k.addr()], DOMAIN, None);
-    for ext in 101..=103 {
-        agent.expect(&[&format!("ext {ext}]"), "SIP: registered"], WAIT);
-    }
+    let (_k, mut agent) = three_ports();
     agent.send("lift 2");
     agent.expect(&["ext 102]", "phone hears 350+440 Hz"], WAIT);
     agent.send("press 2 *72103#");
@@ -267,8 +265,7 @@ fn the_primary_registrar_dies_mid_call_and_the_ports_move_to_the_backup() {
     let mut agent = Agent::start_quick_failover(2, vec![primary.addr(), backup.addr()], DOMAIN);
     agent.expect(&["ext 101]", "SIP: registered with"], WAIT);
     agent.expect(&["ext 102]", "SIP: registered with"], WAIT);
-    let dir = std::env::temp_dir().join(format!("tipring-failover-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("failover");
     connect(&mut agent, 1, 2);
     std::thread::sleep(Duration::from_millis(500));
     drop(primary);
