@@ -33,6 +33,9 @@ pub enum Command {
     Speak(usize, Sound),
     /// Record what the handset's earpiece plays into a WAV file (`None`: stop and write).
     Record(usize, Option<std::path::PathBuf>),
+    /// Record the line side of the port — everything it sends toward the phone, on hook
+    /// or off (caller-ID data between the rings too) — into a WAV file (`None`: stop).
+    Tap(usize, Option<std::path::PathBuf>),
     /// Show every port.
     Status,
     /// Wait before reading the next command (for scripts).
@@ -80,6 +83,8 @@ commands (ports are numbered from 1):
   speak P FILE.wav       say a WAV file (8 kHz mono 16-bit) into the handset of port P
   speak P tone HZ DBM0 MS   say a test tone, e.g. `speak 1 tone 1004 -10 2000`
   record P FILE.wav      record port P's earpiece from now on; `record P stop` writes it
+  tap P FILE.wav         record what port P sends down the line, on hook too (caller ID);
+                         `tap P stop` writes it
   status                 show every port
   sleep MS               wait (for piped scripts)
   help                   this text
@@ -216,6 +221,14 @@ pub fn parse(line: &str, ports: usize) -> Result<Command, String> {
                 Some("stop") => Command::Record(p, None),
                 Some(file) => Command::Record(p, Some(file.into())),
                 None => return Err("record P FILE.wav, or record P stop".into()),
+            }
+        }
+        "tap" => {
+            let p = port(words.next(), ports)?;
+            match words.next() {
+                Some("stop") => Command::Tap(p, None),
+                Some(file) => Command::Tap(p, Some(file.into())),
+                None => return Err("tap P FILE.wav, or tap P stop".into()),
             }
         }
         "status" | "st" | "ports" => Command::Status,

@@ -218,6 +218,8 @@ struct Slot {
     lamp: bool,
     /// `record P FILE`: where to write and what the earpiece played so far.
     recording: Option<(std::path::PathBuf, Vec<i16>)>,
+    /// `tap P FILE`: where to write and what the port sent down the line so far.
+    tap: Option<(std::path::PathBuf, Vec<i16>)>,
     /// What this port's phone said in the last frame (for a local call's other port).
     said: Frame,
     /// The media of the port's SIP calls, by the RTP socket pair they use (the port's
@@ -529,6 +531,7 @@ impl Gateway {
                 cid_seen: 0,
                 lamp: false,
                 recording: None,
+                tap: None,
                 said: [0; tipring_dsp::FRAME_SAMPLES],
                 media: [None, None],
                 legs: Legs::default(),
@@ -1184,6 +1187,12 @@ impl Gateway {
                 self.on_output(now, i, o, &mut lines);
             }
             self.observe_phone(i, &mut lines);
+            let Slot { tap, driver, .. } = &mut self.slots[i];
+            if let Some((_, rec)) = tap.as_mut() {
+                if rec.len() < MAX_AUDIO_SAMPLES {
+                    rec.extend_from_slice(driver.next_tx());
+                }
+            }
             // The earpiece is kept only while recording.
             let ear = self.slots[i].driver.port_mut().take_earpiece();
             if let Some((_, rec)) = self.slots[i].recording.as_mut() {
@@ -1715,6 +1724,23 @@ impl Gateway {
                         .speak_tone(now, hz, dbm0, duration);
                 }
             },
+            Command::Tap(p, Some(path)) => {
+                if self.slots[p - 1].tap.is_some() {
+                    return Err(format!("port {p} is already tapped (`tap {p} stop` first)"));
+                }
+                self.slots[p - 1].tap = Some((path, Vec::new()));
+            }
+            Command::Tap(p, None) => {
+                let Some((path, samples)) = self.slots[p - 1].tap.take() else {
+                    return Err(format!("port {p} is not tapped"));
+                };
+                write_wav(&path, &samples)?;
+                lines.push(format!(
+                    "port {p}: wrote {:.1} s of line audio to {}",
+                    samples.len() as f64 / 8000.0,
+                    path.display()
+                ));
+            }
             Command::Record(p, Some(path)) => {
                 if let Some((old, _)) = &self.slots[p - 1].recording {
                     return Err(format!(

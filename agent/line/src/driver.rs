@@ -60,6 +60,12 @@ impl<P: FxsPort> PortDriver<P> {
         &mut self.line
     }
 
+    /// The frame the port plays toward the phone at the next tick (tones, caller-ID
+    /// data, the call's audio): the line side of the port, on hook or off.
+    pub fn next_tx(&self) -> &Frame {
+        &self.tx
+    }
+
     /// The port.
     pub fn port(&self) -> &P {
         &self.port

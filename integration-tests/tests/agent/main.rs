@@ -117,6 +117,26 @@ impl Agent {
         )
     }
 
+    /// Like [`Agent::start`], with these media options.
+    pub fn start_media(
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+        media: tipring_agent::media::MediaOptions,
+    ) -> Self {
+        let udp = tipring_sip::TransportKind::Udp;
+        Self::start_full(
+            udp,
+            None,
+            true,
+            ports,
+            servers,
+            domain,
+            None,
+            (media, false),
+        )
+    }
+
     /// Like [`Agent::start`], with a UDP keep-alive every 3 s and SIP timer T1 at 100 ms
     /// (a request gives up after 6.4 s): a dead registrar is found in seconds.
     pub fn start_quick_failover(

@@ -243,3 +243,94 @@ fn the_phone_hears_sipp_rtp_stream() {
     assert_eq!(out.successful_calls, 1, "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The end-to-end call through Kamailio with `codecs`: A dials B's extension, B
+/// rings with A's caller ID (decoded by minimodem from B's line), B answers, a 1 kHz tone
+/// from A arrives at B and a 700 Hz tone from B at A (frequency and level), keys pressed
+/// on A are decoded by multimon-ng from B's earpiece, A hangs up and B hears the
+/// disconnect treatment.
+fn end_to_end_call(codecs: &str, codec_name: &str) {
+    let cfg = (101..=102).fold(KamailioConfig::new(DOMAIN), |c, u| {
+        c.account(u.to_string(), format!("pw-{u}"))
+    });
+    let k = Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let media = MediaOptions {
+        codecs: MediaOptions::parse_codecs(codecs).unwrap(),
+        ..MediaOptions::default()
+    };
+    let mut agent = Agent::start_media(2, vec![k.addr()], DOMAIN, media);
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    agent.expect(&["ext 102]", "SIP: registered"], WAIT);
+    let dir = scratch(&format!("e2e-{codec_name}"));
+    let line_wav = dir.join("line2.wav");
+    agent.send(&format!("tap 2 {}", line_wav.display()));
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 102");
+    agent.expect(&["ext 102]", "caller ID display", "101"], WAIT);
+    agent.send("tap 2 stop");
+    agent.expect(&["port 2: wrote", "line audio"], WAIT);
+    // minimodem's caller-ID mode reads the Bell 202 burst between the rings.
+    let out = std::process::Command::new("minimodem")
+        .args(["--rx", "-q", "callerid", "-f"])
+        .arg(&line_wav)
+        .output()
+        .expect("minimodem (apt-get install minimodem)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+    };
+    assert_eq!(field("Phone:").as_deref(), Some("101"), "minimodem: {text}");
+    assert_eq!(
+        field("Name:").as_deref(),
+        Some("Port 1"),
+        "minimodem: {text}"
+    );
+    agent.send("lift 2");
+    agent.expect(&["ext 101]", "line: connected"], WAIT);
+    agent.expect(&["ext 101]", &format!("SIP: media {codec_name}")], WAIT);
+    wait(Duration::from_millis(300));
+    let at2 = record(&mut agent, 2, &dir, Duration::from_millis(2000), |a| {
+        a.send("speak 1 tone 1000 -10 2000");
+    });
+    let l = level(&at2, 1000.0, 0.6, 1.0);
+    assert!(
+        (l + 10.0).abs() < 1.5,
+        "{codec_name}: B hears A's 1 kHz at {l:.1} dBm0"
+    );
+    let f = audio::dominant_frequency(&at2[4800..12800], 8000).unwrap_or(0.0);
+    assert!((f - 1000.0).abs() < 10.0, "{codec_name}: B hears {f:.0} Hz");
+    let at1 = record(&mut agent, 1, &dir, Duration::from_millis(2000), |a| {
+        a.send("speak 2 tone 700 -10 2000");
+    });
+    let l = level(&at1, 700.0, 0.6, 1.0);
+    assert!(
+        (l + 10.0).abs() < 1.5,
+        "{codec_name}: A hears B's 700 Hz at {l:.1} dBm0"
+    );
+    wait(Duration::from_millis(500));
+    let keys = record(&mut agent, 2, &dir, Duration::from_millis(2500), |a| {
+        a.send("press 1 3690");
+    });
+    assert_eq!(
+        audio::decode_dtmf(&keys[..]).unwrap(),
+        "3690",
+        "{codec_name}: multimon-ng"
+    );
+    agent.send("hang 1");
+    agent.expect(&["ext 102]", "line: congestion tone"], WAIT);
+    agent.expect(&["ext 102]", "phone hears 480+620 Hz"], WAIT);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn end_to_end_call_with_g711() {
+    end_to_end_call("pcmu", "PCMU");
+}
+
+#[test]
+fn end_to_end_call_with_g722() {
+    end_to_end_call("g722", "G722");
+}
