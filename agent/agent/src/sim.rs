@@ -240,6 +240,8 @@ struct Slot {
     forward: Forwarding,
     /// A no-answer forward is due at this time for the ringing call.
     no_answer_at: Option<Instant>,
+    /// The number of the consultation call (for a blind transfer to it).
+    second_number: Option<String>,
     /// When the call's media started, who placed the call, and the far end's number.
     call_info: Option<(Instant, tipring_status::Direction, String)>,
 }
@@ -542,6 +544,7 @@ impl Gateway {
                 reject_anonymous: false,
                 forward: opts.forwarding.clone(),
                 no_answer_at: None,
+                second_number: None,
                 call_info: None,
             });
         }
@@ -1273,6 +1276,7 @@ impl Gateway {
             CallCommand::DialSecond { number, .. } => {
                 legs.first = Some(UaSlot::Other);
                 legs.second = Some(UaSlot::Active);
+                self.slots[i].second_number = Some(number.clone());
                 self.say(i, lines, format!("SIP: consultation call to {number}"));
                 Some(SipCommand::Consult { account: i, number })
             }
@@ -1301,17 +1305,16 @@ impl Gateway {
                 Some(SipCommand::AttendedTransfer(i))
             }
             CallCommand::Transfer { attended: false } => {
-                // The consultation still rings: cancel it and end the held call too (blind
-                // transfer of the held party to the ringing number is not wired yet).
-                self.say(
-                    i,
-                    lines,
-                    "transfer before the answer: not supported yet, calls ended",
-                );
+                // The consultation still rings: cancel it and send the held party there
+                // (blind transfer, REFER in the held call).
+                let Some(target) = self.slots[i].second_number.take() else {
+                    return Some(SipCommand::Hangup(i));
+                };
+                self.say(i, lines, format!("SIP: blind transfer to {target} (REFER)"));
                 self.stop_media(now, i);
                 self.slots[i].legs = Legs::default();
-                self.sip_command(now, SipCommand::HangupOther(i), lines);
-                Some(SipCommand::Hangup(i))
+                self.sip_command(now, SipCommand::Hangup(i), lines);
+                Some(SipCommand::BlindTransferOther { account: i, target })
             }
             CallCommand::HangupLeg(leg) => {
                 let slot = legs.slot(leg)?;

@@ -292,3 +292,31 @@ fn the_primary_registrar_dies_mid_call_and_the_ports_move_to_the_backup() {
     assert!(!ringing.is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn hanging_up_while_the_consultation_rings_is_a_blind_transfer() {
+    // Port 1 talks with port 2, flashes, dials 103 and hangs up while port 3 rings: the
+    // consultation is cancelled and port 2 is REFERred to 103, which rings for it.
+    let (_k, mut agent) = three_ports();
+    let dir = scratch("blind");
+    connect(&mut agent, 1, 2);
+    agent.send("flash 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 103");
+    agent.expect(&["ext 103]", "phone RINGS"], WAIT);
+    agent.send("hang 1");
+    agent.expect(&["ext 101]", "SIP: blind transfer to 103 (REFER)"], WAIT);
+    // Port 3 rings again, now for port 2, with its caller ID.
+    agent.expect(&["ext 103]", "caller ID display", "102"], WAIT);
+    agent.send("lift 3");
+    agent.expect(&["ext 103]", "line: connected"], WAIT);
+    // The transferee reports success to port 1 (NOTIFY with a 200 sipfrag).
+    agent.expect(&["ext 101]", "SIP: transfer done"], WAIT);
+    std::thread::sleep(Duration::from_millis(800));
+    let l = level(&hears(&mut agent, &dir, 3, 2, 700, 1500), 700.0);
+    assert!(
+        (l + 10.0).abs() < 2.0,
+        "port 3 hears port 2 after the transfer: {l:.1} dBm0"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -59,6 +59,10 @@ impl UserAgent {
                 self.on_other(now, a, |ua, now| ua.reject(now, a, 486))
             }
             Command::Swap(a) if a < self.calls.len() => self.swap(now, a),
+            Command::BlindTransferOther { account, target } if account < self.calls.len() => self
+                .on_other(now, account, |ua, now| {
+                    ua.blind_transfer(now, account, &target)
+                }),
             Command::Redirect {
                 account,
                 target,

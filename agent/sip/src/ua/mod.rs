@@ -264,6 +264,13 @@ pub enum Command {
     AnswerOther(AccountId),
     /// Refuse the waiting call (486).
     RejectOther(AccountId),
+    /// Blind transfer of the other (held) call to `target` (REFER in that call).
+    BlindTransferOther {
+        /// Which account.
+        account: AccountId,
+        /// Number (or user part) to transfer to.
+        target: String,
+    },
     /// Forward the account's ringing call to `target` (302 Moved Temporarily with the
     /// target as Contact); `other`: the waiting call instead.
     Redirect {
