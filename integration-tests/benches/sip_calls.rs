@@ -56,6 +56,7 @@ fn serve(sock: UdpSocket, stop: Arc<AtomicBool>, tid: std::sync::mpsc::Sender<St
             rtp_port: 40000 + 4 * i as u16,
             rtp_port_second: 40002 + 4 * i as u16,
             subscribe_mwi: false,
+            codecs: Vec::new(),
         })
         .collect();
     let mut ua = UserAgent::new(UaConfig {

@@ -609,6 +609,7 @@ impl Gateway {
                     .copied()
                     .unwrap_or(40002 + 4 * i as u16),
                 subscribe_mwi: sip.subscribe_mwi,
+                codecs: Vec::new(),
             })
             .collect();
         let cfg = UaConfig {

@@ -86,7 +86,7 @@ impl fmt::Debug for Secret {
 }
 
 /// One SIP account: the extension of one FXS port.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     /// User part of the address of record (the extension, e.g. `101`).
     pub user: String,
@@ -112,6 +112,8 @@ pub struct Account {
     /// Subscribe to message-summary (RFC 3842) once registered, for the MWI lamp and
     /// stutter dial tone (unsolicited NOTIFYs are taken either way).
     pub subscribe_mwi: bool,
+    /// The account's codecs in preference order; empty: the user agent's list.
+    pub codecs: Vec<crate::media::Codec>,
 }
 
 impl Account {

@@ -57,6 +57,7 @@
 //!         rtp_port: 40000,
 //!         rtp_port_second: 40002,
 //!         subscribe_mwi: false,
+//!         codecs: Vec::new(),
 //!     }],
 //! };
 //! let mut ua = UserAgent::new(cfg);

@@ -98,6 +98,16 @@ impl UserAgent {
         self.reinvite(now, account, Direction::SendRecv);
     }
 
+    /// The account's codecs (its own list, else the user agent's).
+    pub(super) fn codecs(&self, account: AccountId) -> &[media::Codec] {
+        let own = &self.cfg.accounts[account].codecs;
+        if own.is_empty() {
+            &self.cfg.codecs
+        } else {
+            own
+        }
+    }
+
     /// What our side of the account's SDP is made of (the version as last sent).
     pub(super) fn local_media(&self, account: AccountId) -> media::LocalMedia<'_> {
         let st = &self.sdp[account];
@@ -108,7 +118,7 @@ impl UserAgent {
             } else {
                 st.port
             },
-            codecs: &self.cfg.codecs,
+            codecs: self.codecs(account),
             session: st.session,
             version: st.version,
             srtp: self.cfg.srtp,

@@ -93,6 +93,9 @@ impl UserAgent {
             Command::BlindTransfer { account, target } if account < self.calls.len() => {
                 self.blind_transfer(now, account, &target)
             }
+            Command::UpdateAccount { account, settings } if account < self.regs.len() => {
+                self.update_account(now, account, *settings)
+            }
             Command::SendDtmf {
                 account,
                 digit,
@@ -464,7 +467,12 @@ impl UserAgent {
                 self.transmit(peer, bytes);
             }
             Verdict::Pass | Verdict::PassAndAck => match tx_method {
-                Method::Register => self.on_register_response(now, account, &resp),
+                // Only the account's REGISTER in flight counts: an answer to one from before
+                // a settings change or a failover is late.
+                Method::Register if self.regs[account].branch.as_deref() == Some(key.as_str()) => {
+                    self.on_register_response(now, account, &resp)
+                }
+                Method::Register => {}
                 Method::Invite if self.is_current_invite(account, &key) => {
                     self.on_invite_response(now, account, &resp, verdict, &key)
                 }

@@ -314,6 +314,17 @@ pub enum Command {
         /// Number (or user part) to transfer to.
         target: String,
     },
+    /// Replace the account's settings (a configuration change). Settings that only shape
+    /// later requests (display name, codecs, RTP ports, MWI) apply from the next one. A new
+    /// identity (user, authentication user, password, domain, servers, expiry, whether to
+    /// register) first removes the old binding (REGISTER with `Expires: 0`, when one is
+    /// in place), then registers afresh with a new Call-ID. The account's calls carry on.
+    UpdateAccount {
+        /// Which account.
+        account: AccountId,
+        /// Its new settings.
+        settings: Box<Account>,
+    },
     /// Send a DTMF key in the call as SIP INFO (`application/dtmf-relay`).
     SendDtmf {
         /// Which account.
@@ -378,6 +389,45 @@ struct Registration {
     unregistering: bool,
     /// While registered to a backup: when to probe the primary with OPTIONS.
     probe_due: Option<Instant>,
+}
+
+impl Registration {
+    /// A fresh registration (new Call-ID and tag), not started.
+    fn new(rng: &mut Rng, ip: std::net::IpAddr, expires: u32) -> Self {
+        Self {
+            state: RegistrationState::Idle,
+            server_idx: 0,
+            call_id: format!("{}@{}", rng.hex(20), ip),
+            from_tag: rng.hex(10),
+            cseq: 0,
+            branch: None,
+            challenge: None,
+            nc: 0,
+            auth_tries: 0,
+            expires_req: expires,
+            failures: 0,
+            due: None,
+            unregistering: false,
+            probe_due: None,
+        }
+    }
+}
+
+impl Subscription {
+    /// A fresh subscription dialog, not started.
+    fn new(rng: &mut Rng, ip: std::net::IpAddr) -> Self {
+        Self {
+            call_id: format!("{}@{}", rng.hex(20), ip),
+            from_tag: rng.hex(10),
+            to_tag: None,
+            cseq: 0,
+            branch: None,
+            due: None,
+            active: false,
+            challenge: None,
+            auth_tries: 0,
+        }
+    }
 }
 
 /// An account's message-summary subscription (RFC 3842 / RFC 6665).
@@ -545,6 +595,8 @@ pub struct UserAgent {
     tx_timers: BinaryHeap<Reverse<(Instant, TimerKey)>>,
     /// Transactions touched by the current input, to re-arm afterwards.
     touched: Vec<TimerKey>,
+    /// Per account: new settings waiting for the old binding to be removed.
+    pending_accounts: Vec<Option<Account>>,
 }
 
 /// A transaction in the timer heap: client (by key) or server (branch, method).
@@ -568,41 +620,18 @@ impl UserAgent {
         let regs = cfg
             .accounts
             .iter()
-            .map(|a| Registration {
-                state: RegistrationState::Idle,
-                server_idx: 0,
-                call_id: format!("{}@{}", rng.hex(20), cfg.local.ip()),
-                from_tag: rng.hex(10),
-                cseq: 0,
-                branch: None,
-                challenge: None,
-                nc: 0,
-                auth_tries: 0,
-                expires_req: a.expires,
-                failures: 0,
-                due: None,
-                unregistering: false,
-                probe_due: None,
-            })
+            .map(|a| Registration::new(&mut rng, cfg.local.ip(), a.expires))
             .collect();
         let calls: Vec<Option<Call>> = cfg.accounts.iter().map(|_| None).collect();
         let subs = cfg
             .accounts
             .iter()
-            .map(|_| Subscription {
-                call_id: format!("{}@{}", rng.hex(20), cfg.local.ip()),
-                from_tag: rng.hex(10),
-                to_tag: None,
-                cseq: 0,
-                branch: None,
-                due: None,
-                active: false,
-                challenge: None,
-                auth_tries: 0,
-            })
+            .map(|_| Subscription::new(&mut rng, cfg.local.ip()))
             .collect();
         let policy = UaPolicy::default();
+        let pending_accounts = cfg.accounts.iter().map(|_| None).collect();
         Self {
+            pending_accounts,
             cfg,
             rng,
             policy,
@@ -816,7 +845,18 @@ impl UserAgent {
     fn set_reg_state(&mut self, account: AccountId, state: RegistrationState) {
         if self.regs[account].state != state {
             self.regs[account].state = state.clone();
+            let settled = matches!(
+                state,
+                RegistrationState::Idle | RegistrationState::Failed { .. }
+            );
             self.emit(Event::Registration { account, state });
+            // The old binding is gone (or cannot be removed): the new settings take over.
+            if settled {
+                if let Some(new) = self.pending_accounts[account].take() {
+                    let now = self.last_now.expect("set by handle_input");
+                    self.install_account(now, account, new);
+                }
+            }
         }
     }
 

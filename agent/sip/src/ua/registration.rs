@@ -5,6 +5,58 @@ use super::*;
 impl UserAgent {
     // ----- registration -------------------------------------------------------------------
 
+    /// [`Command::UpdateAccount`].
+    pub(super) fn update_account(&mut self, now: Instant, account: AccountId, new: Account) {
+        let old = &self.cfg.accounts[account];
+        let identity = |a: &Account| {
+            (
+                a.user.clone(),
+                a.auth_user.clone(),
+                a.password.clone(),
+                a.domain.clone(),
+                a.servers.clone(),
+                a.expires,
+                a.register,
+            )
+        };
+        if identity(old) == identity(&new) {
+            let subscribe = new.subscribe_mwi && !old.subscribe_mwi;
+            self.cfg.accounts[account] = new;
+            if subscribe && matches!(self.regs[account].state, RegistrationState::Registered { .. })
+            {
+                self.subscribe(now, account);
+            }
+            return;
+        }
+        if matches!(self.regs[account].state, RegistrationState::Registered { .. }) {
+            // Remove the old binding first; `set_reg_state` installs the new settings
+            // once it is gone (or could not be removed).
+            self.pending_accounts[account] = Some(new);
+            self.regs[account].unregistering = true;
+            self.regs[account].probe_due = None;
+            self.register(now, account);
+        } else {
+            self.install_account(now, account, new);
+        }
+    }
+
+    /// Put new settings in place with a fresh registration and subscription, and
+    /// register if the account registers.
+    pub(super) fn install_account(&mut self, now: Instant, account: AccountId, new: Account) {
+        let ip = self.cfg.local.ip();
+        let state = self.regs[account].state.clone();
+        let register = new.register;
+        self.regs[account] = Registration::new(&mut self.rng, ip, new.expires);
+        self.regs[account].state = state;
+        self.subs[account] = Subscription::new(&mut self.rng, ip);
+        self.cfg.accounts[account] = new;
+        if register {
+            self.register(now, account);
+        } else {
+            self.set_reg_state(account, RegistrationState::Idle);
+        }
+    }
+
     pub(super) fn register(&mut self, now: Instant, account: AccountId) {
         let acct: &Account = &self.cfg.accounts[account];
         let Some(&server) = acct.servers.get(self.regs[account].server_idx) else {

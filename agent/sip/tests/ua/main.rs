@@ -39,6 +39,7 @@ pub fn account(user: &str) -> Account {
         rtp_port: 40000,
         rtp_port_second: 40002,
         subscribe_mwi: false,
+        codecs: Vec::new(),
     }
 }
 

@@ -39,6 +39,7 @@ fn ua_with(local: &str, user: &str, peer: &str, seed: u8, srtp: SrtpPolicy) -> U
             rtp_port: 40000,
             rtp_port_second: 40002,
             subscribe_mwi: false,
+            codecs: Vec::new(),
         }],
     })
 }

@@ -396,3 +396,63 @@ fn options_keepalive_detects_a_dead_registrar_and_fails_over() {
     call_ids.dedup();
     assert_eq!(call_ids.len(), 2, "both accounts fail over");
 }
+
+#[test]
+fn a_new_identity_removes_the_old_binding_then_registers_afresh() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    let (_, first) = rig.one_request();
+    rig.receive(SERVER_A, ok(&first, 3600));
+    assert!(matches!(state(&rig), RegistrationState::Registered { .. }));
+    let old_call_id = first.headers.get("Call-ID").unwrap().to_string();
+
+    // The display name alone changes: nothing is sent.
+    rig.command(Command::UpdateAccount {
+        account: 0,
+        settings: Box::new(tipring_sip::Account {
+            display_name: Some("Lobby".into()),
+            ..account("101")
+        }),
+    });
+    assert!(rig.take_sent().is_empty(), "no REGISTER for a display name");
+
+    // A new extension: the old binding goes first (Expires: 0, old AOR, same Call-ID) ...
+    rig.command(Command::UpdateAccount {
+        account: 0,
+        settings: Box::new(account("150")),
+    });
+    let (_, removal) = rig.one_request();
+    assert_eq!(removal.method, Method::Register);
+    assert_eq!(removal.headers.get("Expires"), Some("0"));
+    assert!(removal.headers.get("To").unwrap().contains("sip:101@"));
+    assert_eq!(removal.headers.get("Call-ID"), Some(old_call_id.as_str()));
+    rig.receive(SERVER_A, ok(&removal, 0));
+    // ... then the new one registers in a dialog of its own.
+    let (_, fresh) = rig.one_request();
+    assert_eq!(fresh.headers.get("Expires"), Some("3600"));
+    assert!(fresh.headers.get("To").unwrap().contains("sip:150@"));
+    assert_ne!(fresh.headers.get("Call-ID"), Some(old_call_id.as_str()));
+    rig.receive(SERVER_A, ok(&fresh, 3600));
+    assert!(matches!(state(&rig), RegistrationState::Registered { .. }));
+    // A late answer to the removal changes nothing.
+    rig.receive(SERVER_A, ok(&removal, 0));
+    assert!(matches!(state(&rig), RegistrationState::Registered { .. }));
+}
+
+#[test]
+fn a_new_identity_registers_even_when_the_old_binding_cannot_be_removed() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Register(0));
+    let (_, first) = rig.one_request();
+    rig.receive(SERVER_A, ok(&first, 3600));
+    rig.command(Command::UpdateAccount {
+        account: 0,
+        settings: Box::new(account("150")),
+    });
+    let (_, removal) = rig.one_request();
+    assert_eq!(removal.headers.get("Expires"), Some("0"));
+    rig.receive(SERVER_A, reply(&removal, 403, Some("reg")));
+    let (_, fresh) = rig.one_request();
+    assert!(fresh.headers.get("To").unwrap().contains("sip:150@"));
+    assert_eq!(fresh.headers.get("Expires"), Some("3600"));
+}
