@@ -40,6 +40,10 @@ const INBAND_DELAY_FRAMES: usize = 2;
 /// How long after a regenerated key the phone's audio is not searched for keys: the
 /// echo tail (128 ms at most) plus the detector's latency.
 const REGEN_GUARD_SAMPLES: u64 = 8 * 200;
+/// A key heard in the first 200 ms of the session is the tail of the last key dialled
+/// (the call was set up while the phone still sounded it): it is cut from the audio but
+/// not relayed as an RFC 4733 event.
+const DIAL_TAIL_SAMPLES: u64 = 8 * 200;
 /// Outgoing datagrams queued at most (a stalled caller loses the oldest).
 const MAX_QUEUED: usize = 64;
 /// RFC 4733 volume we report for detected keys (−dBm0).
@@ -127,6 +131,8 @@ pub struct MediaSession {
     dtmf_det: Option<DtmfDetector>,
     ev_tx: TelephoneEventSender,
     key_down: Option<char>,
+    /// The key down is the dialling's tail: cut, not relayed.
+    key_swallowed: bool,
     delay: VecDeque<(u64, Frame)>,
     /// Samples of the audio toward the network the current key covers: [from, until).
     mute: Option<(u64, u64)>,
@@ -293,6 +299,7 @@ impl MediaSession {
             dtmf_det: use_events.then(|| DtmfDetector::new(DtmfDetectorConfig::default())),
             ev_tx,
             key_down: None,
+            key_swallowed: false,
             delay: VecDeque::with_capacity(INBAND_DELAY_FRAMES + 1),
             mute: None,
             tx_samples: 0,
@@ -418,13 +425,21 @@ impl MediaSession {
                 DtmfEvent::End { .. } => ended = true,
             });
             if ended && self.key_down.take().is_some() {
-                self.ev_tx.stop();
+                if !std::mem::take(&mut self.key_swallowed) {
+                    self.ev_tx.stop();
+                }
                 // Keep cutting for the detector's end latency.
                 if let Some((from, _)) = self.mute {
                     self.mute = Some((from, self.tx_samples + 2 * FRAME_SAMPLES as u64));
                 }
             }
             for (digit, at) in starts.into_iter().flatten().filter(|_| !guarded) {
+                if at < DIAL_TAIL_SAMPLES {
+                    self.key_down = Some(digit);
+                    self.key_swallowed = true;
+                    self.mute = Some((at, u64::MAX));
+                    continue;
+                }
                 if let Some(code) = dtmf_code(digit) {
                     let _ = self.ev_tx.start(code, DTMF_VOLUME);
                     self.key_down = Some(digit);

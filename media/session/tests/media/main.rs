@@ -280,6 +280,30 @@ fn wideband_g722_through_the_16_khz_path() {
 }
 
 #[test]
+fn the_tail_of_the_last_dialled_key_is_cut_not_relayed() {
+    // The phone still sounds the key that completed the number when the call connects
+    // (60 ms of it left): no event goes out and the far end hears no key; a key pressed
+    // later in the call is relayed.
+    let mut p = Pair::new(cfg(B, 1), cfg(A, 2), jittery(4));
+    let mut tail = DtmfSender::default();
+    tail.push("2", 60, 0).unwrap();
+    let mut later = keypad("5");
+    p.a.mouth = Box::new(move |frame| {
+        let mut f = [0i16; 80];
+        if frame < 10 {
+            tail.fill(&mut f);
+        } else {
+            f = later(frame);
+        }
+        f
+    });
+    p.run(Duration::from_secs(2));
+    assert_eq!(keys_in(&p.a.events, true), "5");
+    assert_eq!(keys_in(&p.b.events, false), "5");
+    assert_eq!(keys(&p.b.ear), "5", "the dialling's tail is not heard");
+}
+
+#[test]
 fn keys_go_as_rfc4733_events_and_come_out_as_tones() {
     let mut p = Pair::new(cfg(B, 1), cfg(A, 2), jittery(3));
     p.a.mouth = keypad("159#");
