@@ -38,6 +38,13 @@ pub enum Command {
     Tap(usize, Option<std::path::PathBuf>),
     /// Show every port.
     Status,
+    /// Read the configuration file again and apply what changed (refused: the running
+    /// configuration stays).
+    Reload,
+    /// Go back to the configuration before the current one.
+    Rollback,
+    /// Show the running configuration's version.
+    Version,
     /// Wait before reading the next command (for scripts).
     Sleep(Duration),
     /// Show the commands.
@@ -86,6 +93,10 @@ commands (ports are numbered from 1):
   tap P FILE.wav         record what port P sends down the line, on hook too (caller ID);
                          `tap P stop` writes it
   status                 show every port
+  reload                 read the configuration file again (--config) and apply what
+                         changed; a refused file leaves the running configuration alone
+  rollback               go back to the previous configuration (--state-dir keeps it)
+  version                the running configuration's version
   sleep MS               wait (for piped scripts)
   help                   this text
   quit                   leave
@@ -232,6 +243,9 @@ pub fn parse(line: &str, ports: usize) -> Result<Command, String> {
             }
         }
         "status" | "st" | "ports" => Command::Status,
+        "reload" => Command::Reload,
+        "rollback" => Command::Rollback,
+        "version" => Command::Version,
         "sleep" | "wait" => Command::Sleep(millis(words.next().ok_or("sleep how many ms?")?)?),
         "help" | "?" | "h" => Command::Help,
         "quit" | "exit" | "q" => Command::Quit,

@@ -14,10 +14,55 @@ use tipring_line::dialplan::DialPlan;
 use tipring_sip::media::SrtpPolicy;
 
 use crate::media::MediaOptions;
-use crate::sim::{Options, PeerRoute, SipOptions};
+use crate::sim::{Forwarding, Options, PeerRoute, PortOptions, SipOptions};
 
 /// Largest configuration file read.
 const MAX_FILE: u64 = 1 << 20;
+
+/// Port `i`'s settings from its section of the document.
+fn port_options(
+    cfg: &GatewayConfig,
+    i: usize,
+    p: &tipring_config::Port,
+) -> anyhow::Result<PortOptions> {
+    let at = |field: &str| format!("ports[{i}].{field}");
+    let mut line =
+        tipring_line::LineConfig::for_country(&cfg.device.country).context("device.country")?;
+    line.dial_plan = p
+        .dial_plan
+        .parse::<DialPlan>()
+        .with_context(|| at("dial_plan"))?;
+    line.hotline = p.hotline.as_ref().map(|h| tipring_line::Hotline {
+        number: h.number.clone(),
+        delay: std::time::Duration::from_secs(u64::from(h.delay_s)),
+    });
+    line.speed_dial = p.speed_dial.clone();
+    if !cfg.emergency_numbers.is_empty() {
+        line.emergency_numbers = cfg.emergency_numbers.clone();
+    }
+    line.call_waiting = p.features.call_waiting;
+    line.privacy_default = p.features.caller_id_block;
+    line.validate().with_context(|| at("(line settings)"))?;
+    let fw = &p.features.forward;
+    let codecs: Vec<&str> = p.codecs.iter().map(|c| c.name()).collect();
+    Ok(PortOptions {
+        extension: p.extension.clone(),
+        display_name: p.display_name.clone(),
+        auth_user: p.auth_user.clone(),
+        enabled: p.enabled,
+        line,
+        forwarding: Forwarding {
+            all: fw.all.clone(),
+            busy: fw.busy.clone(),
+            no_answer: fw.no_answer.clone(),
+            no_answer_after: std::time::Duration::from_secs(u64::from(fw.no_answer_timeout_s)),
+        },
+        dnd: p.features.dnd,
+        reject_anonymous: p.features.anonymous_rejection,
+        codecs: MediaOptions::parse_codecs(&codecs.join(",")).with_context(|| at("codecs"))?,
+        echo_tail_ms: Some(p.echo_tail_ms),
+    })
+}
 
 /// Read, parse and validate a configuration file. The error lists every problem, one per
 /// line, each with its path in the document.
@@ -61,27 +106,14 @@ pub fn options(cfg: &GatewayConfig) -> anyhow::Result<(Options, Vec<String>)> {
         None,
         None,
     )?;
-    if let Some(h) = &first.hotline {
-        opts.line.hotline = Some(tipring_line::Hotline {
-            number: h.number.clone(),
-            delay: std::time::Duration::from_secs(u64::from(h.delay_s)),
-        });
-    }
-    opts.line.speed_dial = first.speed_dial.clone();
-    if !cfg.emergency_numbers.is_empty() {
-        opts.line.emergency_numbers = cfg.emergency_numbers.clone();
-    }
-    opts.line.call_waiting = first.features.call_waiting;
-    let fw = &first.features.forward;
-    opts.forwarding = crate::sim::Forwarding {
-        all: fw.all.clone(),
-        busy: fw.busy.clone(),
-        no_answer: fw.no_answer.clone(),
-        no_answer_after: std::time::Duration::from_secs(u64::from(fw.no_answer_timeout_s)),
-    };
-    opts.line.privacy_default = first.features.caller_id_block;
-    opts.line.validate().context("line configuration")?;
-    opts.extensions = cfg.ports.iter().map(|p| p.extension.clone()).collect();
+    opts.per_port = cfg
+        .ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| port_options(cfg, i, p))
+        .collect::<anyhow::Result<_>>()?;
+    opts.line = opts.per_port[0].line.clone();
+    opts.forwarding = opts.per_port[0].forwarding.clone();
     opts.status_addr = Some(
         cfg.management
             .http_listen
@@ -150,4 +182,37 @@ pub fn options(cfg: &GatewayConfig) -> anyhow::Result<(Options, Vec<String>)> {
         t1: None,
     });
     Ok((opts, sip.servers.clone()))
+}
+
+/// The failover list: every server located (IP literals as they are, domains by DNS SRV /
+/// A / AAAA), in the order given.
+pub async fn locate_servers(
+    servers: &[String],
+    transport: tipring_sip::TransportKind,
+) -> anyhow::Result<Vec<SocketAddr>> {
+    let mut specs = Vec::with_capacity(servers.len());
+    for s in servers {
+        let spec: tipring_sip_resolve::ServerSpec = s
+            .parse()
+            .map_err(|e| anyhow::anyhow!("sip server `{s}`: {e}"))?;
+        specs.push(spec);
+    }
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let resolver = tipring_sip_resolve::Resolver::from_system(crate::sim::os_seed())
+        .context("cannot set up DNS (/etc/resolv.conf)")?;
+    let mut out = Vec::new();
+    for spec in &specs {
+        let peers = resolver
+            .locate(spec, transport)
+            .await
+            .with_context(|| format!("sip server {spec}: cannot locate it"))?;
+        for p in peers {
+            if !out.contains(&p.addr) {
+                out.push(p.addr);
+            }
+        }
+    }
+    Ok(out)
 }

@@ -14,5 +14,6 @@
 
 pub mod command;
 pub mod config;
+pub mod managed;
 pub mod media;
 pub mod sim;

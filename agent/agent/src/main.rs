@@ -104,13 +104,21 @@ struct Args {
     #[arg(long)]
     sip_mwi_subscribe: bool,
 
-    /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
     /// The gateway's configuration file (a `tipring-config` JSON document): ports,
     /// extensions and passwords, SIP servers, codecs, features, management. A file with
     /// problems is refused (each named with its path) and nothing starts. With it, the
-    /// port, SIP and media options on this command line are not used.
+    /// port, SIP and media options on this command line are not used. At run time,
+    /// `reload` (or SIGHUP) reads it again and applies what changed to the ports it
+    /// touches; a refused file leaves the running configuration alone.
     #[arg(long, value_name = "FILE")]
     config: Option<std::path::PathBuf>,
+
+    /// Keep the configuration here, crash-safe (config.json and the version before it,
+    /// config.prev.json, with a version counter): the --config file is stored as a new
+    /// version when it differs; without --config the stored one runs. `rollback` returns
+    /// to the previous version.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
 
     /// Where the status endpoint listens (JSON at /status, Prometheus at /metrics);
     /// loopback only unless you mean otherwise; `off` turns it off.
@@ -144,6 +152,7 @@ struct Args {
     #[arg(long, default_value_t = 0, value_name = "BASE")]
     rtp_port_base: u16,
 
+    /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
 }
@@ -158,30 +167,6 @@ fn init_logging(format: LogFormat) {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
-}
-
-/// The failover list: every `--sip-server` located (IP literals as they are, domains by
-/// DNS SRV / A / AAAA), in the order given.
-async fn locate_servers(
-    specs: &[tipring_sip_resolve::ServerSpec],
-    transport: tipring_sip::TransportKind,
-) -> anyhow::Result<Vec<std::net::SocketAddr>> {
-    use anyhow::Context as _;
-    let resolver = tipring_sip_resolve::Resolver::from_system(sim::os_seed())
-        .context("--sip-server: cannot set up DNS (/etc/resolv.conf)")?;
-    let mut out = Vec::new();
-    for spec in specs {
-        let peers = resolver
-            .locate(spec, transport)
-            .await
-            .with_context(|| format!("--sip-server {spec}: cannot locate it"))?;
-        for p in peers {
-            if !out.contains(&p.addr) {
-                out.push(p.addr);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The media options from the command line; errors name the option.
@@ -207,23 +192,19 @@ fn media_options(args: &Args) -> anyhow::Result<tipring_agent::media::MediaOptio
     })
 }
 
-/// Run the gateway a configuration file describes.
-fn run_from_config(path: &std::path::Path) -> ExitCode {
-    let loaded =
-        tipring_agent::config::load(path).and_then(|cfg| tipring_agent::config::options(&cfg));
-    let (mut opts, servers) = match loaded {
+/// Run the gateway a configuration file (or the state directory) describes.
+fn run_from_config(
+    file: Option<&std::path::Path>,
+    state_dir: Option<&std::path::Path>,
+) -> ExitCode {
+    let started = tipring_agent::managed::Managed::start(file, state_dir).and_then(|(m, notes)| {
+        let (opts, servers) = tipring_agent::config::options(m.running())?;
+        Ok((m, notes, opts, servers))
+    });
+    let (managed, notes, mut opts, servers) = match started {
         Ok(x) => x,
         Err(e) => {
             eprintln!("tipring-agent: {e:#}");
-            return ExitCode::from(2);
-        }
-    };
-    let specs: Result<Vec<tipring_sip_resolve::ServerSpec>, _> =
-        servers.iter().map(|s| s.parse()).collect();
-    let specs = match specs {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("tipring-agent: sip.servers: {e}");
             return ExitCode::from(2);
         }
     };
@@ -238,7 +219,10 @@ fn run_from_config(path: &std::path::Path) -> ExitCode {
         }
     };
     if let Some(sip) = opts.sip.as_mut() {
-        match rt.block_on(locate_servers(&specs, sip.transport)) {
+        match rt.block_on(tipring_agent::config::locate_servers(
+            &servers,
+            sip.transport,
+        )) {
             Ok(located) => sip.servers = located,
             Err(e) => {
                 eprintln!("tipring-agent: {e:#}");
@@ -246,8 +230,11 @@ fn run_from_config(path: &std::path::Path) -> ExitCode {
             }
         }
     }
+    for n in notes {
+        println!("{n}");
+    }
     let interactive = std::io::stdin().is_terminal();
-    match rt.block_on(sim::run(opts, interactive)) {
+    match rt.block_on(sim::run_config(opts, managed, interactive)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tipring-agent: {e:#}");
@@ -259,15 +246,15 @@ fn run_from_config(path: &std::path::Path) -> ExitCode {
 fn main() -> ExitCode {
     let args = Args::parse();
     init_logging(args.log_format);
-    if !args.sim && args.config.is_none() {
+    if !args.sim && args.config.is_none() && args.state_dir.is_none() {
         eprintln!(
             "tipring-agent: this build only runs the simulated gateway; start it with \
              `tipring-agent --sim` (see --help)"
         );
         return ExitCode::from(2);
     }
-    if let Some(path) = &args.config {
-        return run_from_config(path);
+    if args.config.is_some() || args.state_dir.is_some() {
+        return run_from_config(args.config.as_deref(), args.state_dir.as_deref());
     }
     let mut opts = match sim::Options::from_args(
         usize::from(args.ports),
@@ -347,7 +334,8 @@ fn main() -> ExitCode {
         }
     };
     if let Some(sip) = opts.sip.as_mut() {
-        match rt.block_on(locate_servers(&args.sip_servers, sip.transport)) {
+        let specs: Vec<String> = args.sip_servers.iter().map(|s| s.to_string()).collect();
+        match rt.block_on(tipring_agent::config::locate_servers(&specs, sip.transport)) {
             Ok(servers) => sip.servers = servers,
             Err(e) => {
                 eprintln!("tipring-agent: {e:#}");

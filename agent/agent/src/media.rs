@@ -222,13 +222,19 @@ pub struct Arrival {
 }
 
 /// Read every port's sockets into one channel (a task per socket).
-pub fn spawn_receivers(sockets: &[PortSockets]) -> tokio::sync::mpsc::Receiver<Arrival> {
+pub fn spawn_receivers(
+    sockets: &[PortSockets],
+) -> (
+    tokio::sync::mpsc::Receiver<Arrival>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
     let (tx, rx) = tokio::sync::mpsc::channel(1024);
+    let mut tasks = Vec::new();
     for (port, s) in sockets.iter().enumerate() {
         for (channel, sock) in [(Channel::Rtp, &s.rtp), (Channel::Rtcp, &s.rtcp)] {
             let sock = Arc::clone(sock);
             let tx = tx.clone();
-            tokio::spawn(async move {
+            tasks.push(tokio::spawn(async move {
                 let mut buf = vec![0u8; 2048];
                 loop {
                     match sock.recv_from(&mut buf).await {
@@ -251,8 +257,8 @@ pub fn spawn_receivers(sockets: &[PortSockets]) -> tokio::sync::mpsc::Receiver<A
                         }
                     }
                 }
-            });
+            }));
         }
     }
-    rx
+    (rx, tasks)
 }

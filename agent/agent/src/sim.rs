@@ -45,9 +45,9 @@ pub struct Options {
     pub line: LineConfig,
     /// Extension of port 1; port N is this + N - 1 (default 101).
     pub first_extension: u32,
-    /// Every port's extension, when they do not follow `first_extension` (a
-    /// configuration file); empty: numbered from `first_extension`.
-    pub extensions: Vec<String>,
+    /// Each port's own settings (a configuration file); empty: every port takes `line`
+    /// and `forwarding`, and port N is extension `first_extension` + N - 1.
+    pub per_port: Vec<PortOptions>,
     /// Where the status endpoint (JSON and Prometheus metrics) listens; `None`: off.
     pub status_addr: Option<SocketAddr>,
     /// Call forwarding every port starts with (the phone changes it with star codes).
@@ -192,11 +192,58 @@ impl Options {
             ports,
             line,
             first_extension: 101,
-            extensions: Vec::new(),
+            per_port: Vec::new(),
             status_addr: None,
             forwarding: Forwarding::default(),
             sip: None,
         })
+    }
+}
+
+/// One port's own settings.
+#[derive(Debug, Clone)]
+pub struct PortOptions {
+    /// The port's extension (user part of its address of record).
+    pub extension: String,
+    /// Display name in From (default `Port N`).
+    pub display_name: Option<String>,
+    /// Digest user name, when it differs from the extension.
+    pub auth_user: Option<String>,
+    /// Whether the port registers (a disabled port stays unregistered; its phone can still
+    /// call the gateway's other ports).
+    pub enabled: bool,
+    /// Tone plan, dial plan, features, timers.
+    pub line: LineConfig,
+    /// Call forwarding configured for the port.
+    pub forwarding: Forwarding,
+    /// Do not disturb configured.
+    pub dnd: bool,
+    /// Anonymous call rejection configured.
+    pub reject_anonymous: bool,
+    /// Codecs in preference order; empty: the gateway's list.
+    pub codecs: Vec<tipring_sip::media::Codec>,
+    /// Echo canceller tail, ms; `None`: the gateway's.
+    pub echo_tail_ms: Option<u32>,
+}
+
+impl Options {
+    /// Port `i`'s settings (from `per_port`, else the shared ones).
+    pub fn port(&self, i: usize) -> PortOptions {
+        self.per_port
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| PortOptions {
+                extension: format!("{}", self.first_extension as usize + i),
+                display_name: None,
+                auth_user: None,
+                enabled: true,
+                line: self.line.clone(),
+                forwarding: self.forwarding.clone(),
+                dnd: false,
+                reject_anonymous: false,
+                codecs: Vec::new(),
+                echo_tail_ms: None,
+            })
     }
 }
 
@@ -244,6 +291,11 @@ struct Slot {
     second_number: Option<String>,
     /// When the call's media started, who placed the call, and the far end's number.
     call_info: Option<(Instant, tipring_status::Direction, String)>,
+    /// The port's settings as configured (star codes change `forward`, `dnd` and
+    /// `reject_anonymous` from the phone until the configuration of them changes).
+    cfg: PortOptions,
+    /// A new line configuration waiting for the port to be idle.
+    pending_line: Option<LineConfig>,
 }
 
 /// Where a port's calls are forwarded.
@@ -507,9 +559,10 @@ fn describe_heard(freqs: &[u32]) -> String {
 impl Gateway {
     /// A gateway with `opts.ports` idle ports starting at `now`.
     pub fn new(opts: &Options, now: Instant, wall: WallClock) -> anyhow::Result<Self> {
-        let phone_std = opts.line.caller_id.signalling.fsk_standard();
         let mut slots = Vec::with_capacity(opts.ports);
         for i in 0..opts.ports {
+            let po = opts.port(i);
+            let phone_std = po.line.caller_id.signalling.fsk_standard();
             let mut cfg = SimConfig {
                 seed: i as u64 + 1,
                 ..SimConfig::default()
@@ -518,15 +571,12 @@ impl Gateway {
                 cfg.caller_id = std;
             }
             cfg.type2_ack = Some('D');
-            let line = Line::new(opts.line.clone()).context("line configuration")?;
+            let line = Line::new(po.line.clone())
+                .with_context(|| format!("port {}: line configuration", i + 1))?;
             let port = SimPort::new(cfg, now).context("simulated port")?;
             slots.push(Slot {
                 driver: PortDriver::new(line, port),
-                ext: opts
-                    .extensions
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("{}", opts.first_extension as usize + i)),
+                ext: po.extension.clone(),
                 peer: None,
                 heard: Vec::new(),
                 ringing: false,
@@ -540,12 +590,14 @@ impl Gateway {
                 waiting: false,
                 conference: false,
                 played: [[0; tipring_dsp::FRAME_SAMPLES]; 2],
-                dnd: false,
-                reject_anonymous: false,
-                forward: opts.forwarding.clone(),
+                dnd: po.dnd,
+                reject_anonymous: po.reject_anonymous,
+                forward: po.forwarding.clone(),
                 no_answer_at: None,
                 second_number: None,
                 call_info: None,
+                cfg: po,
+                pending_line: None,
             });
         }
         Ok(Self {
@@ -580,37 +632,8 @@ impl Gateway {
         self.rtp_ports = rtp_ports.to_vec();
         self.anchor = Some(anchor);
         self.media_seed = u64::from_le_bytes(seed[24..].try_into().expect("8 bytes"));
-        let accounts = self
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| Account {
-                user: s.ext.clone(),
-                auth_user: None,
-                password: Secret::new(sip.secrets.get(&s.ext).cloned().unwrap_or_default()),
-                domain: sip.domain.clone(),
-                display_name: Some(format!("Port {}", i + 1)),
-                servers: sip
-                    .servers
-                    .iter()
-                    .map(|a| SipPeer {
-                        transport: sip.transport,
-                        addr: *a,
-                    })
-                    .collect(),
-                expires: sip.expires,
-                register: sip.register,
-                rtp_port: rtp_ports
-                    .get(2 * i)
-                    .copied()
-                    .unwrap_or(40000 + 4 * i as u16),
-                rtp_port_second: rtp_ports
-                    .get(2 * i + 1)
-                    .copied()
-                    .unwrap_or(40002 + 4 * i as u16),
-                subscribe_mwi: sip.subscribe_mwi,
-                codecs: Vec::new(),
-            })
+        let accounts = (0..self.slots.len())
+            .map(|i| self.account(i, sip, rtp_ports))
             .collect();
         let cfg = UaConfig {
             local,
@@ -632,13 +655,125 @@ impl Gateway {
             accounts,
         };
         let mut ua = UserAgent::new(cfg);
-        for i in (0..self.slots.len()).filter(|_| sip.register) {
+        for i in (0..self.slots.len()).filter(|&i| sip.register && self.slots[i].cfg.enabled) {
             ua.handle_input(SipInput::Command {
                 now,
                 command: SipCommand::Register(i),
             });
         }
         self.ua = Some(ua);
+    }
+
+    /// Port `i`'s SIP account.
+    fn account(&self, i: usize, sip: &SipOptions, rtp_ports: &[u16]) -> Account {
+        let s = &self.slots[i];
+        Account {
+            user: s.ext.clone(),
+            auth_user: s.cfg.auth_user.clone(),
+            password: Secret::new(sip.secrets.get(&s.ext).cloned().unwrap_or_default()),
+            domain: sip.domain.clone(),
+            display_name: Some(
+                s.cfg
+                    .display_name
+                    .clone()
+                    .unwrap_or_else(|| format!("Port {}", i + 1)),
+            ),
+            servers: sip
+                .servers
+                .iter()
+                .map(|a| SipPeer {
+                    transport: sip.transport,
+                    addr: *a,
+                })
+                .collect(),
+            expires: sip.expires,
+            register: sip.register && s.cfg.enabled,
+            rtp_port: rtp_ports
+                .get(2 * i)
+                .copied()
+                .unwrap_or(40000 + 4 * i as u16),
+            rtp_port_second: rtp_ports
+                .get(2 * i + 1)
+                .copied()
+                .unwrap_or(40002 + 4 * i as u16),
+            subscribe_mwi: sip.subscribe_mwi,
+            codecs: s.cfg.codecs.clone(),
+        }
+    }
+
+    /// Whether any port has a call up, ringing or being dialled (SIP or local).
+    pub fn busy(&self) -> bool {
+        self.slots.iter().enumerate().any(|(i, s)| {
+            s.peer.is_some()
+                || s.media.iter().any(Option::is_some)
+                || s.driver.line().state() != LineState::Idle
+                || self.ua.as_ref().is_some_and(|ua| ua.has_call(i))
+        })
+    }
+
+    /// Apply a changed configuration to the ports `change` names, leaving the others (and
+    /// their calls) alone. A port in a call keeps its call: its new line settings wait
+    /// until it is idle, its new SIP identity registers at once (the UA removes the old
+    /// binding first). The SIP section and the number of ports are not handled here (the
+    /// caller restarts the SIP stack; a new port count needs a restart). `sip` is the new
+    /// SIP side (passwords, servers) for the ports' accounts.
+    pub fn reconfigure(
+        &mut self,
+        now: Instant,
+        opts: &Options,
+        ports: &[usize],
+        sip: Option<&SipOptions>,
+    ) -> Vec<String> {
+        let mut lines = Vec::new();
+        let n = self.slots.len();
+        for &i in ports.iter().filter(|&&i| i < n) {
+            let new = opts.port(i);
+            let idle = self.port_idle(i);
+            let s = &mut self.slots[i];
+            if new.forwarding != s.cfg.forwarding {
+                s.forward = new.forwarding.clone();
+            }
+            if new.dnd != s.cfg.dnd {
+                s.dnd = new.dnd;
+            }
+            if new.reject_anonymous != s.cfg.reject_anonymous {
+                s.reject_anonymous = new.reject_anonymous;
+            }
+            s.ext = new.extension.clone();
+            let line = new.line.clone();
+            s.cfg = new;
+            let said = if idle {
+                match s.driver.line_mut().set_config(line) {
+                    Ok(()) => "configuration applied".to_string(),
+                    Err(e) => format!("line configuration refused: {e}"),
+                }
+            } else {
+                s.pending_line = Some(line);
+                "configuration applied; the line's new settings wait for the call to end".into()
+            };
+            self.say(i, &mut lines, said);
+            if let (Some(sip), Some(_)) = (sip, self.ua.as_ref()) {
+                let settings = Box::new(self.account(i, sip, &self.rtp_ports));
+                self.sip_command(
+                    now,
+                    SipCommand::UpdateAccount {
+                        account: i,
+                        settings,
+                    },
+                    &mut lines,
+                );
+            }
+        }
+        lines
+    }
+
+    /// Whether port `i` is on hook with no call.
+    fn port_idle(&self, i: usize) -> bool {
+        let s = &self.slots[i];
+        s.peer.is_none()
+            && s.media.iter().all(Option::is_none)
+            && s.driver.line().state() == LineState::Idle
+            && !self.ua.as_ref().is_some_and(|ua| ua.has_call(i))
     }
 
     /// A SIP message arrived from a transport.
@@ -905,7 +1040,11 @@ impl Gateway {
         let Some(anchor) = self.anchor else { return };
         self.media_seed = self.media_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let cname = format!("port{}@tipring", i + 1);
-        let cfg = match media_config(n, &self.media_opts, cname, self.media_seed) {
+        let mut opts = self.media_opts.clone();
+        if let Some(tail) = self.slots[i].cfg.echo_tail_ms {
+            opts.echo_tail_ms = tail;
+        }
+        let cfg = match media_config(n, &opts, cname, self.media_seed) {
             Ok(c) => c,
             Err(e) => {
                 self.say(i, lines, format!("media refused: {e:#}"));
@@ -1191,6 +1330,13 @@ impl Gateway {
                 self.on_output(now, i, o, &mut lines);
             }
             self.observe_phone(i, &mut lines);
+            if self.slots[i].pending_line.is_some() && self.port_idle(i) {
+                let line = self.slots[i].pending_line.take().expect("checked");
+                match self.slots[i].driver.line_mut().set_config(line) {
+                    Ok(()) => self.say(i, &mut lines, "the line's new settings apply now"),
+                    Err(e) => self.say(i, &mut lines, format!("line configuration refused: {e}")),
+                }
+            }
             let Slot { tap, driver, .. } = &mut self.slots[i];
             if let Some((_, rec)) = tap.as_mut() {
                 if rec.len() < MAX_AUDIO_SAMPLES {
@@ -1768,6 +1914,9 @@ impl Gateway {
             Command::Mwi(p, on) => {
                 self.network(now, p - 1, NetworkEvent::MessageWaiting(on), &mut lines);
             }
+            Command::Reload | Command::Rollback | Command::Version => {
+                return Err("no configuration file: start the agent with --config FILE".into())
+            }
             Command::Status => {
                 for i in 0..self.slots.len() {
                     let port = self.slots[i].driver.port();
@@ -1966,12 +2115,159 @@ pub async fn run(opts: Options, interactive: bool) -> anyhow::Result<()> {
     run_with(opts, stdin, print, interactive).await
 }
 
+/// [`run`] with run-time configuration (`reload`, `rollback`, SIGHUP) from `managed`.
+pub async fn run_config(
+    opts: Options,
+    managed: crate::managed::Managed,
+    interactive: bool,
+) -> anyhow::Result<()> {
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    let print = |line: &str| {
+        if interactive {
+            print!("\r\x1b[K");
+        }
+        println!("{line}");
+    };
+    run_managed(opts, Some(managed), stdin, print, interactive).await
+}
+
 /// Run the simulated gateway in real time with commands read from `input` and every
 /// output line handed to `out` (tests drive it this way). Returns at `quit` or the end of
 /// `input`.
-#[allow(clippy::disallowed_methods)] // the binary side owns the one real clock
 pub async fn run_with(
     opts: Options,
+    input: impl tokio::io::AsyncBufRead + Unpin,
+    out: impl FnMut(&str),
+    interactive: bool,
+) -> anyhow::Result<()> {
+    run_managed(opts, None, input, out, interactive).await
+}
+
+/// The SIP side's sockets: the SIP transport, the ports' RTP/RTCP pairs and the tasks
+/// reading them.
+struct SipStack {
+    transports: tipring_sip_transport::Transports,
+    rtp: Vec<crate::media::PortSockets>,
+    arrivals: tokio::sync::mpsc::Receiver<crate::media::Arrival>,
+    receivers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Bind the SIP transport and the RTP ports, and put every port on SIP.
+#[allow(clippy::disallowed_methods)] // the binary side owns the one real clock
+async fn start_sip(
+    gw: &mut Gateway,
+    sip: &SipOptions,
+    now: Instant,
+    out: &mut impl FnMut(&str),
+) -> anyhow::Result<SipStack> {
+    let t = open_transports(sip).await?;
+    // A TLS client has no listener: advertise the configured address until the
+    // registrar tells us (Via received/rport) where it sees us.
+    let local = t.local_addr(sip.transport).unwrap_or(sip.listen);
+    let transport = sip.transport.via_token().to_ascii_lowercase();
+    if sip.register {
+        out(&format!(
+            "SIP on {transport}:{local}, registering {} ports with {:?}",
+            gw.ports(),
+            sip.servers
+        ));
+    } else {
+        out(&format!(
+            "SIP on {transport}:{local}, not registering (peer-to-peer: {})",
+            sip.peers
+                .iter()
+                .map(|p| format!("{}… at {}", p.prefix, p.addr))
+                .chain(sip.servers.iter().map(|s| format!("others via {s}")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let rtp = crate::media::bind_ports(local.ip(), 2 * gw.ports(), sip.media.rtp_port_base).await?;
+    let rtp_ports: Vec<u16> = rtp.iter().map(|s| s.rtp_port()).collect();
+    out(&format!(
+        "RTP on ports {rtp_ports:?} (two per FXS port: its first and second call; RTCP on the next port)"
+    ));
+    let anchor = WallAnchor {
+        at: now,
+        unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default(),
+    };
+    gw.enable_sip(now, sip, local, os_seed(), &rtp_ports, anchor);
+    let (arrivals, receivers) = crate::media::spawn_receivers(&rtp);
+    Ok(SipStack {
+        transports: t,
+        rtp,
+        arrivals,
+        receivers,
+    })
+}
+
+/// Remove the ports' bindings (expires=0, waiting at most 2 s), then close every socket.
+async fn stop_sip(gw: &mut Gateway, mut stack: SipStack, now: Instant) {
+    let t = &mut stack.transports;
+    gw.unregister_all(now);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while !gw.all_unregistered() {
+        for (to, data) in gw.take_outbox() {
+            let _ = t.send(to, data).await;
+        }
+        match tokio::time::timeout_at(deadline, t.recv()).await {
+            Ok(tipring_sip_transport::Event::Message { from, data }) => {
+                let _ = gw.sip_receive(now, from, &data);
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    for (to, data) in gw.take_outbox() {
+        let _ = t.send(to, data).await;
+    }
+    for r in &stack.receivers {
+        r.abort();
+    }
+    for r in stack.receivers.drain(..) {
+        let _ = r.await;
+    }
+}
+
+/// Start the status endpoint on `addr`; `None` (and a line saying why) if it cannot bind.
+async fn start_status(
+    addr: SocketAddr,
+    first: tipring_status::GatewayStatus,
+    out: &mut impl FnMut(&str),
+) -> Option<(
+    tokio::sync::watch::Sender<std::sync::Arc<tipring_status::GatewayStatus>>,
+    tokio::task::JoinHandle<()>,
+)> {
+    match tipring_status::StatusServer::bind(addr).await {
+        Ok(server) => {
+            let bound = server.local_addr().unwrap_or(addr);
+            out(&format!(
+                "status on http://{bound}/status (Prometheus metrics: /metrics)"
+            ));
+            let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(first));
+            Some((tx, tokio::spawn(server.run(rx))))
+        }
+        Err(e) => {
+            // The gateway's calls matter more than its status page.
+            tracing::error!(%addr, error = %e, "status endpoint not started");
+            out(&format!("status endpoint not started on {addr}: {e}"));
+            None
+        }
+    }
+}
+
+/// A configuration change accepted but waiting: the SIP stack restarts once no call is up.
+struct PendingSip(SipOptions);
+
+/// Run the gateway as [`run_with`] does, with run-time configuration from `managed`: the
+/// `reload`, `rollback` and `version` commands (and SIGHUP, in the binary) apply a new
+/// document to what changed only.
+#[allow(clippy::disallowed_methods)] // the binary side owns the one real clock
+pub async fn run_managed(
+    mut opts: Options,
+    mut managed: Option<crate::managed::Managed>,
     input: impl tokio::io::AsyncBufRead + Unpin,
     mut out: impl FnMut(&str),
     interactive: bool,
@@ -1987,7 +2283,7 @@ pub async fn run_with(
     ));
     out(&format!(
         "Ports call each other by extension (port 1 = {}). Type `help` for the commands.",
-        opts.first_extension
+        gw.slots[0].ext
     ));
     let prompt = || {
         if interactive {
@@ -1997,98 +2293,69 @@ pub async fn run_with(
         }
     };
     prompt();
-    let transports = match &opts.sip {
-        Some(sip) => {
-            let t = open_transports(sip).await?;
-            // A TLS client has no listener: advertise the configured address until the
-            // registrar tells us (Via received/rport) where it sees us.
-            let local = t.local_addr(sip.transport).unwrap_or(sip.listen);
-            let transport = sip.transport.via_token().to_ascii_lowercase();
-            if sip.register {
-                out(&format!(
-                    "SIP on {transport}:{local}, registering {} ports with {:?}",
-                    gw.ports(),
-                    sip.servers
-                ));
-            } else {
-                out(&format!(
-                    "SIP on {transport}:{local}, not registering (peer-to-peer: {})",
-                    sip.peers
-                        .iter()
-                        .map(|p| format!("{}… at {}", p.prefix, p.addr))
-                        .chain(sip.servers.iter().map(|s| format!("others via {s}")))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            let rtp = crate::media::bind_ports(local.ip(), 2 * gw.ports(), sip.media.rtp_port_base)
-                .await?;
-            let rtp_ports: Vec<u16> = rtp.iter().map(|s| s.rtp_port()).collect();
-            out(&format!(
-                "RTP on ports {rtp_ports:?} (two per FXS port: its first and second call; RTCP on the next port)"
-            ));
-            let anchor = WallAnchor {
-                at: start,
-                unix: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default(),
-            };
-            gw.enable_sip(start, sip, local, os_seed(), &rtp_ports, anchor);
-            Some((t, rtp))
+    let mut stack = match &opts.sip {
+        Some(sip) => Some(start_sip(&mut gw, sip, start, &mut out).await?),
+        None => None,
+    };
+    let status_of = |gw: &Gateway, now: Instant, managed: &Option<crate::managed::Managed>| {
+        let mut st = gw.status(now, now - start);
+        st.config_version = managed.as_ref().map(|m| m.version().to_string());
+        std::sync::Arc::new(st)
+    };
+    let mut status = match opts.status_addr {
+        Some(addr) => {
+            let first = (*status_of(&gw, start, &managed)).clone();
+            start_status(addr, first, &mut out).await
         }
         None => None,
     };
-    let mut arrivals = transports
-        .as_ref()
-        .map(|(_, rtp)| crate::media::spawn_receivers(rtp));
-    let (mut transports, rtp_sockets) = match transports {
-        Some((t, rtp)) => (Some(t), rtp),
-        None => (None, Vec::new()),
-    };
-    let status_tx = match opts.status_addr {
-        Some(addr) => match tipring_status::StatusServer::bind(addr).await {
-            Ok(server) => {
-                let bound = server.local_addr().unwrap_or(addr);
-                out(&format!(
-                    "status on http://{bound}/status (Prometheus metrics: /metrics)"
-                ));
-                let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(
-                    gw.status(start, Duration::ZERO),
-                ));
-                tokio::spawn(server.run(rx));
-                Some(tx)
-            }
-            Err(e) => {
-                // The gateway's calls matter more than its status page.
-                tracing::error!(%addr, error = %e, "status endpoint not started");
-                out(&format!("status endpoint not started on {addr}: {e}"));
-                None
-            }
-        },
-        None => None,
-    };
+    let mut pending_sip: Option<PendingSip> = None;
     let mut lines = input.lines();
     let mut ticker = tokio::time::interval(FRAME);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut frames: u32 = 0;
     let mut now = start;
     let mut resume_at = start;
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     loop {
-        if let Some(t) = transports.as_ref() {
+        if let Some(st) = stack.as_ref() {
             for (to, data) in gw.take_outbox() {
-                if let Err(e) = t.send(to, data).await {
+                if let Err(e) = st.transports.send(to, data).await {
                     tracing::warn!(%to, error = %e, "SIP send failed");
                     if e.is_transport_failure() {
                         gw.sip_transport_error(now, to).iter().for_each(|l| out(l));
                     }
                 }
             }
-        }
-        for (port, channel, to, data) in gw.take_media_out() {
-            if let Some(s) = rtp_sockets.get(port) {
-                s.send(channel, to, &data);
+            for (port, channel, to, data) in gw.take_media_out() {
+                if let Some(s) = st.rtp.get(port) {
+                    s.send(channel, to, &data);
+                }
             }
+        } else {
+            gw.take_media_out();
         }
+        if pending_sip.is_some() && !gw.busy() {
+            let PendingSip(sip) = pending_sip.take().expect("checked");
+            out("restarting SIP with the new settings");
+            if let Some(old) = stack.take() {
+                stop_sip(&mut gw, old, now).await;
+            }
+            stack = match start_sip(&mut gw, &sip, now, &mut out).await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    out(&format!("SIP not restarted: {e:#}"));
+                    None
+                }
+            };
+            opts.sip = Some(sip);
+        }
+        let mut reconfig: Option<bool> = None; // Some(rollback)
+        let (mut arrivals, mut transports) = match stack.as_mut() {
+            Some(s) => (Some(&mut s.arrivals), Some(&mut s.transports)),
+            None => (None, None),
+        };
         tokio::select! {
             Some(a) = async { arrivals.as_mut().expect("guarded").recv().await }, if arrivals.is_some() => {
                 gw.media_receive(now, a.port, a.channel, a.from, &a.data);
@@ -2098,8 +2365,8 @@ pub async fn run_with(
                 now = start + FRAME * frames;
                 let printed = gw.tick(now);
                 if frames.is_multiple_of(100) {
-                    if let Some(tx) = &status_tx {
-                        tx.send_replace(std::sync::Arc::new(gw.status(now, now - start)));
+                    if let Some((tx, _)) = &status {
+                        tx.send_replace(status_of(&gw, now, &managed));
                     }
                 }
                 printed.iter().for_each(|l| out(l));
@@ -2118,11 +2385,21 @@ pub async fn run_with(
                     _ => {}
                 }
             }
+            Some(()) = async { hangup.as_mut().expect("guarded").recv().await }, if hangup.is_some() => {
+                out("SIGHUP: reading the configuration again");
+                reconfig = Some(false);
+            }
             line = lines.next_line(), if now >= resume_at => {
                 let Some(line) = line.context("reading commands")? else { break };
                 match command::parse(&line, gw.ports()) {
                     Ok(Command::Quit) => break,
                     Ok(Command::Sleep(d)) => resume_at = now + d,
+                    Ok(Command::Reload) if managed.is_some() => reconfig = Some(false),
+                    Ok(Command::Rollback) if managed.is_some() => reconfig = Some(true),
+                    Ok(Command::Version) if managed.is_some() => {
+                        let m = managed.as_ref().expect("guarded");
+                        out(&format!("configuration version {}", m.version()));
+                    }
                     Ok(cmd) => match gw.command(now, cmd) {
                         Ok(printed) => printed.iter().for_each(|l| out(l)),
                         Err(e) => out(&format!("error: {e}")),
@@ -2132,29 +2409,112 @@ pub async fn run_with(
                 prompt();
             }
         }
-    }
-    // Remove the ports' bindings before leaving (expires=0), waiting at most 2 s.
-    if let Some(t) = transports.as_mut() {
-        gw.unregister_all(now);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-        while !gw.all_unregistered() {
-            for (to, data) in gw.take_outbox() {
-                let _ = t.send(to, data).await;
-            }
-            match tokio::time::timeout_at(deadline, t.recv()).await {
-                Ok(tipring_sip_transport::Event::Message { from, data }) => {
-                    let _ = gw.sip_receive(now, from, &data);
+        let (Some(rollback), Some(m)) = (reconfig, managed.as_mut()) else {
+            continue;
+        };
+        match reconfigure(&mut gw, m, rollback, now).await {
+            Ok(Some(applied)) => {
+                applied.lines.iter().for_each(|l| out(l));
+                if let Some(sip) = applied.restart_sip {
+                    if gw.busy() {
+                        out("the new SIP settings apply once no call is up");
+                    }
+                    pending_sip = Some(PendingSip(sip));
+                } else if let (Some(sip), Some(new)) = (opts.sip.as_mut(), applied.sip_now) {
+                    *sip = new;
                 }
-                Ok(_) => {}
-                Err(_) => break,
+                if let Some(addr) = applied.status_addr {
+                    if let Some((_, task)) = status.take() {
+                        task.abort();
+                        let _ = task.await;
+                    }
+                    let first = (*status_of(&gw, now, &managed)).clone();
+                    status = start_status(addr, first, &mut out).await;
+                }
+                opts.per_port = applied.per_port;
             }
+            Ok(None) => out(&format!(
+                "configuration unchanged (version {})",
+                managed.as_ref().map_or(0, |m| m.version())
+            )),
+            Err(e) => out(&format!(
+                "configuration {e:#}\nthe running configuration (version {}) stays",
+                managed.as_ref().map_or(0, |m| m.version())
+            )),
         }
-        for (to, data) in gw.take_outbox() {
-            let _ = t.send(to, data).await;
-        }
+        prompt();
+    }
+    if let Some(st) = stack.take() {
+        stop_sip(&mut gw, st, now).await;
     }
     out("bye");
     Ok(())
+}
+
+/// What a configuration change did, for the loop to finish (sockets are the loop's).
+struct Applied {
+    lines: Vec<String>,
+    /// The SIP section changed: restart the stack with these settings.
+    restart_sip: Option<SipOptions>,
+    /// The SIP settings that come with the change (passwords) when the stack stays.
+    sip_now: Option<SipOptions>,
+    /// The status endpoint moves here.
+    status_addr: Option<SocketAddr>,
+    per_port: Vec<PortOptions>,
+}
+
+/// Check, store and apply the configuration file read again (or the previous version).
+/// `Ok(None)`: nothing changed.
+async fn reconfigure(
+    gw: &mut Gateway,
+    m: &mut crate::managed::Managed,
+    rollback: bool,
+    now: Instant,
+) -> anyhow::Result<Option<Applied>> {
+    let new = if rollback {
+        m.previous()?
+    } else {
+        match m.reread()? {
+            Some(c) => c,
+            None => return Ok(None),
+        }
+    };
+    let (mut new_opts, servers) = crate::config::options(&new)?;
+    let old_sip = m.running().sip.clone();
+    if let Some(sip) = new_opts.sip.as_mut() {
+        sip.servers = crate::config::locate_servers(&servers, sip.transport).await?;
+    }
+    let change = m.commit(new, rollback)?;
+    let mut lines = vec![format!(
+        "configuration version {}{} applied",
+        m.version(),
+        if rollback { " (rollback)" } else { "" }
+    )];
+    if m.running().ports.len() != gw.ports() {
+        lines.push(format!(
+            "the gateway has {} ports; the new count ({}) takes effect at the next start",
+            gw.ports(),
+            m.running().ports.len()
+        ));
+    }
+    let restart = change.restart_sip && old_sip != m.running().sip;
+    lines.extend(gw.reconfigure(
+        now,
+        &new_opts,
+        &change.ports,
+        if restart { None } else { new_opts.sip.as_ref() },
+    ));
+    if change.management {
+        lines.push("management settings changed (log format: at the next start)".into());
+    }
+    let status_addr = change.management.then_some(new_opts.status_addr).flatten();
+    Ok(Some(Applied {
+        lines,
+        restart_sip: if restart { new_opts.sip.clone() } else { None },
+        sip_now: new_opts.sip.clone(),
+        status_addr,
+        per_port: new_opts.per_port,
+    }))
 }
 
 #[cfg(test)]

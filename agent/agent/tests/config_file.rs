@@ -83,3 +83,129 @@ fn a_good_file_starts_its_gateway() {
     assert!(text.contains("[port 2 ext 2002] phone RINGS"), "{text}");
     assert!(text.contains("status on http://127.0.0.1:"), "{text}");
 }
+
+/// A running agent whose output is read line by line.
+struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(args: &[&std::ffi::OsStr]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tipring-agent"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for l in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(l);
+            }
+        });
+        Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, command: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{command}").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Wait for a line after the ones already matched that holds `part`.
+    fn expect(&mut self, part: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(std::time::Duration::from_secs(10)) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if l.contains(part) {
+                        return l;
+                    }
+                }
+                Err(_) => panic!("no line with {part:?}; printed:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    fn quit(mut self) {
+        self.send("quit");
+        assert!(self.child.wait().unwrap().success());
+    }
+}
+
+#[test]
+fn reload_sighup_and_rollback_through_the_state_directory() {
+    let file = write("managed.json", GOOD);
+    let state = file.with_file_name("managed-state");
+    let _ = std::fs::remove_dir_all(&state);
+    let mut agent = Running::start(&[
+        "--config".as_ref(),
+        file.as_os_str(),
+        "--state-dir".as_ref(),
+        state.as_os_str(),
+    ]);
+    agent.expect("configuration version 1 (stored in");
+
+    // Port 2 becomes extension 2003: only it is touched, and calls find it there.
+    std::fs::write(&file, GOOD.replace("\"2002\"", "\"2003\"")).unwrap();
+    agent.send("reload");
+    agent.expect("configuration version 2 applied");
+    agent.expect("[port 2 ext 2003] configuration applied");
+
+    // A bad file names the field; version 2 keeps running.
+    std::fs::write(&file, GOOD.replace("\"2002\"", "\"20x3\"")).unwrap();
+    agent.send("reload");
+    agent.expect("ports[1].extension");
+    agent.expect("the running configuration (version 2) stays");
+    agent.send("lift 1");
+    agent.send("sleep 400");
+    agent.send("press 1 2003");
+    agent.expect("[port 2 ext 2003] phone RINGS");
+    agent.send("hang 1");
+
+    // SIGHUP reads the file again.
+    let named = GOOD.replace("\"2002\"", "\"2003\"").replace(
+        "{ \"extension\": \"2003\"",
+        "{ \"extension\": \"2003\", \"display_name\": \"Lobby\"",
+    );
+    std::fs::write(&file, named).unwrap();
+    let pid = agent.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    agent.expect("SIGHUP");
+    agent.expect("configuration version 3 applied");
+    agent.quit();
+
+    // Started from the state directory alone, version 3 runs; rollback brings back 2.
+    let mut agent = Running::start(&["--state-dir".as_ref(), state.as_os_str()]);
+    agent.expect("configuration version 3");
+    agent.send("rollback");
+    agent.expect("configuration version 4 (rollback) applied");
+    agent.send("version");
+    agent.expect("configuration version 4");
+    agent.quit();
+    let stored = std::fs::read_to_string(state.join("config.json")).unwrap();
+    assert!(stored.contains("\"version\": 4"), "{stored}");
+    assert!(
+        !stored.contains("Lobby"),
+        "the rollback's document is version 2's"
+    );
+    assert!(std::fs::read_to_string(state.join("config.prev.json"))
+        .unwrap()
+        .contains("Lobby"));
+}

@@ -396,6 +396,16 @@ impl ConfigStore {
         self.replace(config, current, previous)
     }
 
+    /// The previous version's document, if a valid one is kept (what
+    /// [`rollback`](Self::rollback) would make current), so a caller can check it can run
+    /// it before rolling back.
+    pub fn previous(&mut self) -> Result<Option<GatewayConfig>> {
+        Ok(match self.inspect(PREVIOUS)? {
+            FileState::Good(g) => Some(g.config),
+            _ => None,
+        })
+    }
+
     /// Make the previous version current again (as a new version: the counter still rises)
     /// and the current one previous, with the same crash-safe sequence as
     /// [`store`](Self::store). Returns the new version.

@@ -4,6 +4,7 @@
 //! and takes a call from SIPp.
 
 mod media;
+mod reconfig;
 mod registrar;
 mod services;
 mod sip;
@@ -23,6 +24,8 @@ pub struct Agent {
     commands: tokio::io::DuplexStream,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
+    /// `expect` looks at `seen[from..]` (see [`Agent::mark`]).
+    from: usize,
     writer: tokio::runtime::Runtime,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -188,6 +191,36 @@ impl Agent {
             keepalive: quick.then_some(Duration::from_secs(3)),
             t1: quick.then_some(Duration::from_millis(100)),
         });
+        Self::spawn(move |input, out| Box::pin(sim::run_with(opts, input, out, false)))
+    }
+
+    /// A gateway run from a configuration file kept in `state_dir` (as
+    /// `tipring-agent --config FILE --state-dir DIR`), with `reload` and `rollback`.
+    pub fn start_config(file: &Path, state_dir: &Path) -> Self {
+        let (managed, notes) =
+            tipring_agent::managed::Managed::start(Some(file), Some(state_dir)).unwrap();
+        let (mut opts, servers) = tipring_agent::config::options(managed.running()).unwrap();
+        if let Some(sip) = opts.sip.as_mut() {
+            sip.servers = servers.iter().map(|s| s.parse().unwrap()).collect();
+        }
+        let mut agent = Self::spawn(move |input, out| {
+            Box::pin(sim::run_managed(opts, Some(managed), input, out, false))
+        });
+        agent.seen.extend(notes);
+        agent
+    }
+
+    /// Run `run` (one of the simulator's loops) on a thread of its own.
+    fn spawn<F>(run: F) -> Self
+    where
+        F: FnOnce(
+                tokio::io::BufReader<tokio::io::DuplexStream>,
+                Box<dyn FnMut(&str)>,
+            )
+                -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>>
+            + Send
+            + 'static,
+    {
         let (commands, input) = tokio::io::duplex(4096);
         let (tx, lines) = mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -196,12 +229,10 @@ impl Agent {
                 .build()
                 .unwrap();
             let input = tokio::io::BufReader::new(input);
-            let result = rt.block_on(sim::run_with(
-                opts,
-                input,
-                |l| drop(tx.send(l.to_string())),
-                false,
-            ));
+            let out_tx = tx.clone();
+            let out: Box<dyn FnMut(&str)> =
+                Box::new(move |l: &str| drop(out_tx.send(l.to_string())));
+            let result = rt.block_on(run(input, out));
             if let Err(e) = result {
                 let _ = tx.send(format!("agent error: {e:#}"));
             }
@@ -213,6 +244,7 @@ impl Agent {
             commands,
             lines,
             seen: Vec::new(),
+            from: 0,
             writer,
             thread: Some(thread),
         }
@@ -230,7 +262,7 @@ impl Agent {
     /// everything printed so far when `timeout` passes or the gateway stops with an error.
     pub fn expect(&mut self, parts: &[&str], timeout: Duration) -> String {
         let matches = |l: &str| parts.iter().all(|p| l.contains(p));
-        if let Some(l) = self.seen.iter().find(|l| matches(l)) {
+        if let Some(l) = self.seen[self.from..].iter().find(|l| matches(l)) {
             return l.clone();
         }
         #[allow(clippy::disallowed_methods)] // a real-time test against real processes
@@ -283,6 +315,12 @@ impl Agent {
         resp.split_once("\r\n\r\n")
             .map(|(_, b)| b.to_string())
             .unwrap_or_default()
+    }
+
+    /// From now on `expect` only looks at lines printed after this call.
+    pub fn mark(&mut self) {
+        self.transcript();
+        self.from = self.seen.len();
     }
 
     /// Everything printed so far.

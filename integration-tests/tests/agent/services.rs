@@ -10,8 +10,8 @@ use tipring_integration_tests::peers::{Kamailio, KamailioConfig};
 
 use crate::Agent;
 
-const DOMAIN: &str = "tipring.test";
-const WAIT: Duration = Duration::from_secs(15);
+pub(crate) const DOMAIN: &str = "tipring.test";
+pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
 fn kamailio(users: std::ops::RangeInclusive<u32>) -> Kamailio {
     let cfg = users.fold(KamailioConfig::new(DOMAIN), |c, u| {
@@ -31,14 +31,14 @@ fn three_ports() -> (Kamailio, Agent) {
 }
 
 /// A directory for a test's recordings.
-fn scratch(name: &str) -> std::path::PathBuf {
+pub(crate) fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("tipring-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 /// Port `from` calls extension `to_ext` on port `to`, which answers.
-fn connect(agent: &mut Agent, from: usize, to: usize) {
+pub(crate) fn connect(agent: &mut Agent, from: usize, to: usize) {
     let (from_ext, to_ext) = (100 + from, 100 + to);
     agent.send(&format!("lift {from}"));
     agent.expect(
@@ -52,7 +52,14 @@ fn connect(agent: &mut Agent, from: usize, to: usize) {
 }
 
 /// What port `p` hears over `ms` while port `speaker` says `hz`.
-fn hears(agent: &mut Agent, dir: &Path, p: usize, speaker: usize, hz: u32, ms: u64) -> Vec<i16> {
+pub(crate) fn hears(
+    agent: &mut Agent,
+    dir: &Path,
+    p: usize,
+    speaker: usize,
+    hz: u32,
+    ms: u64,
+) -> Vec<i16> {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = dir.join(format!("p{p}-{n}.wav"));
@@ -67,7 +74,7 @@ fn hears(agent: &mut Agent, dir: &Path, p: usize, speaker: usize, hz: u32, ms: u
     audio::read_wav_8k(&path).unwrap()
 }
 
-fn level(samples: &[i16], hz: f64) -> f64 {
+pub(crate) fn level(samples: &[i16], hz: f64) -> f64 {
     let from = samples.len() / 3;
     audio::tone_level_dbm0(&samples[from..], hz, 8000)
 }

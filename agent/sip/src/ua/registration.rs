@@ -22,13 +22,20 @@ impl UserAgent {
         if identity(old) == identity(&new) {
             let subscribe = new.subscribe_mwi && !old.subscribe_mwi;
             self.cfg.accounts[account] = new;
-            if subscribe && matches!(self.regs[account].state, RegistrationState::Registered { .. })
+            if subscribe
+                && matches!(
+                    self.regs[account].state,
+                    RegistrationState::Registered { .. }
+                )
             {
                 self.subscribe(now, account);
             }
             return;
         }
-        if matches!(self.regs[account].state, RegistrationState::Registered { .. }) {
+        if matches!(
+            self.regs[account].state,
+            RegistrationState::Registered { .. }
+        ) {
             // Remove the old binding first; `set_reg_state` installs the new settings
             // once it is gone (or could not be removed).
             self.pending_accounts[account] = Some(new);
