@@ -1359,7 +1359,15 @@ impl Gateway {
         lines
     }
 
+    /// Report a port's event: a line for the prompt, and a structured log record (the
+    /// simulated phone's observations at DEBUG, the gateway's own events at INFO).
     fn say(&self, i: usize, lines: &mut Vec<String>, text: impl AsRef<str>) {
+        let (port, ext, text_ref) = (i + 1, &self.slots[i].ext, text.as_ref());
+        if text_ref.starts_with("phone ") || text_ref.starts_with("tone:") {
+            tracing::debug!(port, extension = %ext, "{text_ref}");
+        } else {
+            tracing::info!(port, extension = %ext, "{text_ref}");
+        }
         lines.push(format!(
             "[port {} ext {}] {}",
             i + 1,
@@ -2321,6 +2329,7 @@ pub async fn run_managed(
     loop {
         if let Some(st) = stack.as_ref() {
             for (to, data) in gw.take_outbox() {
+                tracing::trace!(%to, bytes = data.len(), start = first_line(&data), "SIP sent");
                 if let Err(e) = st.transports.send(to, data).await {
                     tracing::warn!(%to, error = %e, "SIP send failed");
                     if e.is_transport_failure() {
@@ -2377,6 +2386,7 @@ pub async fn run_managed(
             ev = async { transports.as_mut().expect("guarded").recv().await }, if transports.is_some() => {
                 match ev {
                     tipring_sip_transport::Event::Message { from, data } => {
+                        tracing::trace!(%from, bytes = data.len(), start = first_line(&data), "SIP received");
                         gw.sip_receive(now, from, &data).iter().for_each(|l| out(l));
                     }
                     tipring_sip_transport::Event::Closed { peer, reason } => {
@@ -2449,6 +2459,17 @@ pub async fn run_managed(
     }
     out("bye");
     Ok(())
+}
+
+/// A SIP message's start line, for the logs: never the headers or the body (they carry
+/// digest responses and SDES keys).
+fn first_line(data: &[u8]) -> String {
+    let end = data
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(data.len())
+        .min(200);
+    String::from_utf8_lossy(&data[..end]).into_owned()
 }
 
 /// What a configuration change did, for the loop to finish (sockets are the loop's).

@@ -18,6 +18,39 @@ use std::time::{Duration, Instant};
 use tipring_agent::sim::{self, Options, SipOptions};
 use tokio::io::AsyncWriteExt as _;
 
+thread_local! {
+    /// Set while [`Agent::start_media_logged`] starts a gateway.
+    static LOG_CAPTURE: std::cell::RefCell<Option<LogBuffer>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Log output collected from a gateway.
+#[derive(Debug, Clone, Default)]
+pub struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
 /// A running simulated gateway: commands in, printed lines out.
 #[derive(Debug)]
 pub struct Agent {
@@ -194,6 +227,22 @@ impl Agent {
         Self::spawn(move |input, out| Box::pin(sim::run_with(opts, input, out, false)))
     }
 
+    /// Like [`Agent::start_media`], with every log record of the gateway (TRACE level,
+    /// JSON, as `--log-format json` writes them) collected in the returned buffer.
+    pub fn start_media_logged(
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+        media: tipring_agent::media::MediaOptions,
+    ) -> (Self, LogBuffer) {
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        LOG_CAPTURE.with(|c| *c.borrow_mut() = Some(writer));
+        let agent = Self::start_media(ports, servers, domain, media);
+        LOG_CAPTURE.with(|c| c.borrow_mut().take());
+        (agent, logs)
+    }
+
     /// A gateway run from a configuration file kept in `state_dir` (as
     /// `tipring-agent --config FILE --state-dir DIR`), with `reload` and `rollback`.
     pub fn start_config(file: &Path, state_dir: &Path) -> Self {
@@ -223,7 +272,18 @@ impl Agent {
     {
         let (commands, input) = tokio::io::duplex(4096);
         let (tx, lines) = mpsc::channel();
+        let capture = LOG_CAPTURE.with(|c| c.borrow().clone());
         let thread = std::thread::spawn(move || {
+            // The gateway thread's own subscriber: other tests' gateways are not captured.
+            let _logs = capture.map(|buf| {
+                tracing::subscriber::set_default(
+                    tracing_subscriber::fmt()
+                        .json()
+                        .with_max_level(tracing::Level::TRACE)
+                        .with_writer(buf)
+                        .finish(),
+                )
+            });
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

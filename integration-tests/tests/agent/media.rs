@@ -131,6 +131,50 @@ fn two_phones_talk_through_kamailio_and_keys_arrive_as_tones() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn logs_never_carry_passwords_or_srtp_keys() {
+    // Every log record at TRACE level, through registration with digest authentication
+    // and an SRTP call (SDES keys in the SDP), holds neither a password nor a key.
+    let cfg = (101..=102).fold(KamailioConfig::new(DOMAIN), |c, u| {
+        c.account(u.to_string(), format!("pw-{u}"))
+    });
+    let k = Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let media = MediaOptions {
+        srtp: SrtpPolicy::Mandatory,
+        ..MediaOptions::default()
+    };
+    let (mut agent, logs) = crate::Agent::start_media_logged(2, vec![k.addr()], DOMAIN, media);
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    agent.expect(&["ext 102]", "SIP: registered"], WAIT);
+    agent.send("lift 1");
+    wait(Duration::from_millis(400));
+    agent.send("press 1 102");
+    agent.expect(&["ext 102]", "phone RINGS"], WAIT);
+    agent.send("lift 2");
+    let media_line = agent.expect(&["ext 101]", "SIP: media"], WAIT);
+    assert!(media_line.contains("SRTP"), "{media_line}");
+    wait(Duration::from_millis(500));
+    agent.send("hang 1");
+    agent.expect(&["ext 102]", "line: congestion tone"], WAIT);
+    drop(agent);
+    let text = logs.text();
+    assert!(
+        text.lines().count() > 20,
+        "TRACE logs were captured:\n{text}"
+    );
+    assert!(
+        text.contains("REGISTER") || text.contains("registered"),
+        "the logs cover registration:\n{text}"
+    );
+    for secret in ["pw-101", "pw-102"] {
+        assert!(!text.contains(secret), "{secret} in the logs:\n{text}");
+    }
+    assert!(
+        !text.contains("inline:"),
+        "an SDES key in the logs:\n{text}"
+    );
+}
+
 fn baresip_with(dir: &Path, srtp: Option<MediaEncryption>) -> Baresip {
     let mic = dir.join("baresip-mic.wav");
     let mut samples = audio::silence(500, 8000);
