@@ -379,6 +379,31 @@ impl ToneMonitor {
         if level_dbm0 < SILENCE_DBM0 {
             return Heard::Silence;
         }
+        // Fast path: a steady tone goes on. When the atoms of the tone heard now explain
+        // nearly all of the window, the full search below would end with the same atoms
+        // (it stops once 99 % is explained), at a fraction of the cost.
+        if let Heard::Tone { freqs_hz, .. } = &self.current {
+            let picked: Vec<usize> = freqs_hz
+                .iter()
+                .filter_map(|f| self.atoms.iter().position(|a| (a.freq - f).abs() < 0.5))
+                .collect();
+            if !picked.is_empty() && picked.len() == freqs_hz.len() {
+                let cols: Vec<usize> = picked.iter().flat_map(|&p| [2 * p, 2 * p + 1]).collect();
+                let b: Vec<f64> = cols
+                    .iter()
+                    .map(|&c| {
+                        let a = &self.atoms[c / 2];
+                        dot(&x, if c % 2 == 0 { &a.cos } else { &a.sin })
+                    })
+                    .collect();
+                if let Some(coef) = self.solve_for(&cols, &b) {
+                    let explained: f64 = coef.iter().zip(&b).map(|(x, y)| x * y).sum();
+                    if energy - explained < 0.01 * energy {
+                        return self.tone_of(&picked, &coef, level_dbm0);
+                    }
+                }
+            }
+        }
         // Correlations of the window with every atom column.
         let corr: Vec<f64> = self
             .atoms
@@ -419,12 +444,8 @@ impl ToneMonitor {
             }
             picked.push(j);
             let cols: Vec<usize> = picked.iter().flat_map(|&p| [2 * p, 2 * p + 1]).collect();
-            let g: Vec<Vec<f64>> = cols
-                .iter()
-                .map(|&a| cols.iter().map(|&b| self.gram[a][b]).collect())
-                .collect();
             let b: Vec<f64> = cols.iter().map(|&c| corr[c]).collect();
-            match solve(g, b.clone()) {
+            match self.solve_for(&cols, &b) {
                 Some(c) => {
                     residual = energy - c.iter().zip(&b).map(|(x, y)| x * y).sum::<f64>();
                     coef = c;
@@ -441,6 +462,20 @@ impl ToneMonitor {
         if picked.is_empty() || residual > (1.0 - TONE_EXPLAINED) * energy {
             return Heard::Other { level_dbm0 };
         }
+        self.tone_of(&picked, &coef, level_dbm0)
+    }
+
+    /// Least-squares coefficients of the atom columns `cols` for correlations `b`.
+    fn solve_for(&self, cols: &[usize], b: &[f64]) -> Option<Vec<f64>> {
+        let g: Vec<Vec<f64>> = cols
+            .iter()
+            .map(|&a| cols.iter().map(|&c| self.gram[a][c]).collect())
+            .collect();
+        solve(g, b.to_vec())
+    }
+
+    /// The tone the picked atoms with these coefficients make.
+    fn tone_of(&self, picked: &[usize], coef: &[f64], level_dbm0: f32) -> Heard {
         let amps: Vec<(f32, f64)> = picked
             .iter()
             .enumerate()
@@ -474,8 +509,27 @@ impl ToneMonitor {
     }
 }
 
+/// Dot product with eight independent sums, so the compiler can vectorise it (a single
+/// running sum is a chain of dependent additions it must keep in order). The monitor
+/// spends most of its time here: every 10 ms, two columns per candidate frequency.
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in ca.by_ref().zip(cb.by_ref()) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    acc.iter().sum::<f64>() + tail
 }
 
 fn energy_dbm0(energy: f64, n: usize) -> f32 {
