@@ -304,7 +304,8 @@ fn the_primary_registrar_dies_mid_call_and_the_ports_move_to_the_backup() {
 fn hanging_up_while_the_consultation_rings_is_a_blind_transfer() {
     // Port 1 talks with port 2, flashes, dials 103 and hangs up while port 3 rings: the
     // consultation is cancelled and port 2 is REFERred to 103, which rings for it and
-    // then talks with port 2. (Port 1, already on hook, is not asked to see the NOTIFY.)
+    // then talks with port 2; port 2 reports the success to port 1 (NOTIFY with a 200
+    // sipfrag, answered before either side ends the old call).
     let (_k, mut agent) = three_ports();
     let dir = scratch("blind");
     connect(&mut agent, 1, 2);
@@ -318,6 +319,7 @@ fn hanging_up_while_the_consultation_rings_is_a_blind_transfer() {
     agent.expect(&["ext 103]", "caller ID display", "102"], WAIT);
     agent.send("lift 3");
     agent.expect(&["ext 103]", "line: connected"], WAIT);
+    agent.expect(&["ext 101]", "SIP: transfer done"], WAIT);
     std::thread::sleep(Duration::from_millis(800));
     let l = level(&hears(&mut agent, &dir, 3, 2, 700, 1500), 700.0);
     assert!(

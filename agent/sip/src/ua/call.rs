@@ -561,6 +561,7 @@ impl UserAgent {
                     // CANCEL lost the race with the 200: end the call with BYE (§9.1).
                     self.in_dialog_request(now, account, Method::Bye);
                     self.calls[account] = None;
+                    self.deferred_refer(account);
                 } else if first {
                     if let Some(session) = self.sdp_read_answer(account, &resp.body) {
                         self.emit(Event::Media { account, session });
@@ -640,6 +641,7 @@ impl UserAgent {
             486 | 600 | 603 => self.end_call(account, CallEvent::Busy),
             487 if call.state == CallState::Cancelling => {
                 self.calls[account] = None;
+                self.deferred_refer(account);
             }
             _ => self.end_call(account, CallEvent::Failed { status }),
         }
@@ -675,6 +677,35 @@ impl UserAgent {
             return;
         }
         self.emit(Event::Call { account, event });
+        self.deferred_refer(account);
+    }
+
+    /// The active call is over: send the blind transfer that waited for it, if any.
+    pub(super) fn deferred_refer(&mut self, account: AccountId) {
+        if let Some(target) = self.deferred_refers[account].take() {
+            let now = self.last_now.expect("set at the start of handle_input");
+            if self.others[account].is_some() {
+                self.on_other(now, account, |ua, now| {
+                    ua.blind_transfer(now, account, &target)
+                });
+            } else {
+                self.blind_transfer(now, account, &target);
+            }
+        }
+    }
+
+    /// The final NOTIFY of a transfer we carried out was answered (or timed out): BYE the
+    /// referring call, unless the transferor already did.
+    pub(super) fn referrer_notified(&mut self, now: Instant, branch: &str) {
+        let Some(i) = self.closing_referrers.iter().position(|r| r.0 == branch) else {
+            return;
+        };
+        let (_, account, call) = self.closing_referrers.swap_remove(i);
+        let saved = self.transfers[account].replace(call);
+        self.on_transfer_dialog(account, |ua| {
+            ua.in_dialog_request(now, account, Method::Bye)
+        });
+        self.transfers[account] = saved;
     }
 
     /// Run `f` with the referring call of a transfer in the account's call slot, so that
@@ -687,7 +718,11 @@ impl UserAgent {
 
     /// NOTIFY the transferor how the transfer goes (RFC 3515 §2.4.4), in the dialog of the
     /// call in the account's slot.
-    pub(super) fn notify_refer_in_current(&mut self, account: AccountId, status: u16) {
+    pub(super) fn notify_refer_in_current(
+        &mut self,
+        account: AccountId,
+        status: u16,
+    ) -> Option<String> {
         let now = self.last_now.expect("set at the start of handle_input");
         let state = if status < 200 {
             "active;expires=60"
@@ -699,15 +734,20 @@ impl UserAgent {
             ("Subscription-State".into(), state.into()),
         ];
         let body = Some(("message/sipfrag;version=2.0", sipfrag(status)));
-        self.in_dialog_request_with(now, account, Method::Notify, body);
+        self.in_dialog_request_with(now, account, Method::Notify, body)
     }
 
-    /// NOTIFY the transferor: in the referring dialog while the transfer runs.
-    pub(super) fn notify_refer(&mut self, account: AccountId, status: u16) {
+    /// NOTIFY the transferor: in the referring dialog while the transfer runs. The
+    /// NOTIFY's branch, if one was sent.
+    pub(super) fn notify_refer(&mut self, account: AccountId, status: u16) -> Option<String> {
         if self.transfers[account].is_some() {
-            self.on_transfer_dialog(account, |ua| ua.notify_refer_in_current(account, status));
+            let mut branch = None;
+            self.on_transfer_dialog(account, |ua| {
+                branch = ua.notify_refer_in_current(account, status)
+            });
+            branch
         } else {
-            self.notify_refer_in_current(account, status);
+            self.notify_refer_in_current(account, status)
         }
     }
 
@@ -768,16 +808,18 @@ impl UserAgent {
         self.send_invite(now, account, call, invite);
     }
 
-    /// The transfer target answered: tell the transferor, end the referring call.
-    pub(super) fn transfer_succeeded(&mut self, now: Instant, account: AccountId) {
+    /// The transfer target answered: tell the transferor (NOTIFY 200); the referring
+    /// call ends once that NOTIFY is answered — by the transferor's BYE (RFC 5589 §6), or
+    /// by ours after the answer, never before it: a BYE sent with the NOTIFY can overtake
+    /// it through a proxy, and the transferor would see a hang-up instead of the outcome.
+    pub(super) fn transfer_succeeded(&mut self, _now: Instant, account: AccountId) {
         if self.transfers[account].is_none() {
             return;
         }
-        self.notify_refer(account, 200);
-        self.on_transfer_dialog(account, |ua| {
-            ua.in_dialog_request(now, account, Method::Bye)
-        });
-        self.transfers[account] = None;
+        let branch = self.notify_refer(account, 200);
+        if let (Some(branch), Some(call)) = (branch, self.transfers[account].take()) {
+            self.closing_referrers.push((branch, account, call));
+        }
         self.emit(Event::Call {
             account,
             event: CallEvent::Replaced,

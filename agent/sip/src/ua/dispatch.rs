@@ -59,10 +59,25 @@ impl UserAgent {
                 self.on_other(now, a, |ua, now| ua.reject(now, a, 486))
             }
             Command::Swap(a) if a < self.calls.len() => self.swap(now, a),
-            Command::BlindTransferOther { account, target } if account < self.calls.len() => self
-                .on_other(now, account, |ua, now| {
-                    ua.blind_transfer(now, account, &target)
-                }),
+            Command::BlindTransferOther { account, target } if account < self.calls.len() => {
+                let cancelling = self.calls[account].as_ref().is_some_and(|c| {
+                    c.uac
+                        && matches!(
+                            c.state,
+                            CallState::Calling | CallState::Early | CallState::Cancelling
+                        )
+                });
+                if cancelling {
+                    // The consultation (often to the transfer target itself) is being
+                    // cancelled: REFER once it has ended, or the target may still be busy
+                    // with it when the transferee calls.
+                    self.deferred_refers[account] = Some(target);
+                } else {
+                    self.on_other(now, account, |ua, now| {
+                        ua.blind_transfer(now, account, &target)
+                    })
+                }
+            }
             Command::Redirect {
                 account,
                 target,
@@ -416,6 +431,15 @@ impl UserAgent {
             self.transfers[a] = None;
             return;
         }
+        let closing = self
+            .closing_referrers
+            .iter()
+            .position(|r| in_dialog(&r.2, &req.headers, true));
+        if let Some(i) = closing {
+            self.respond(now, from, req, 200, None);
+            self.closing_referrers.swap_remove(i);
+            return;
+        }
         let account = self
             .calls
             .iter()
@@ -489,6 +513,7 @@ impl UserAgent {
                 Method::Subscribe if resp.status >= 200 => {
                     self.on_subscribe_response(now, account, &resp)
                 }
+                Method::Notify if resp.status >= 200 => self.referrer_notified(now, &key),
                 _ => {}
             },
         }
@@ -530,6 +555,7 @@ impl UserAgent {
         status: u16,
     ) {
         match method {
+            Method::Notify => self.referrer_notified(now, key),
             Method::Register => self.server_failed(now, account),
             Method::Invite if self.is_current_invite(account, key) => {
                 self.end_call(account, CallEvent::Failed { status });

@@ -597,6 +597,12 @@ pub struct UserAgent {
     touched: Vec<TimerKey>,
     /// Per account: new settings waiting for the old binding to be removed.
     pending_accounts: Vec<Option<Account>>,
+    /// Referring calls of transfers we completed, until the final NOTIFY (by branch) is
+    /// answered: then BYE, unless the transferor's BYE came first.
+    closing_referrers: Vec<(String, AccountId, Call)>,
+    /// Per account: a blind transfer of the other call waiting for the active call's
+    /// CANCEL to complete (so the target is free when the transferee calls it).
+    deferred_refers: Vec<Option<String>>,
 }
 
 /// A transaction in the timer heap: client (by key) or server (branch, method).
@@ -632,6 +638,8 @@ impl UserAgent {
         let pending_accounts = cfg.accounts.iter().map(|_| None).collect();
         Self {
             pending_accounts,
+            closing_referrers: Vec::new(),
+            deferred_refers: cfg.accounts.iter().map(|_| None).collect(),
             cfg,
             rng,
             policy,

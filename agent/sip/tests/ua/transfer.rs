@@ -96,7 +96,8 @@ fn transferee_calls_the_refer_target_then_leaves_the_transferor() {
         Some("<sip:102@pbx.test>")
     );
     let new_invite = (*new_invite).clone();
-    // The target answers: ACK it, NOTIFY 200 to the transferor, BYE the transferor.
+    // The target answers: ACK it, NOTIFY 200 to the transferor; BYE the transferor only
+    // once that NOTIFY is answered (a BYE alongside it could overtake it).
     let mut ok = reply(&new_invite, 200, Some("c3"));
     ok.headers.push("Contact", "<sip:103@127.0.0.1:5093>");
     rig.receive(SERVER_A, ok);
@@ -105,20 +106,60 @@ fn transferee_calls_the_refer_target_then_leaves_the_transferor() {
         .iter()
         .map(|r| r.method.to_string())
         .collect();
-    assert_eq!(methods, vec!["ACK", "NOTIFY", "BYE"]);
+    assert_eq!(methods, vec!["ACK", "NOTIFY"]);
     let reqs = requests(&sent);
-    assert!(String::from_utf8_lossy(&reqs[1].body).starts_with("SIP/2.0 200"));
-    assert!(reqs[1]
+    let final_notify = (*reqs[1]).clone();
+    assert!(String::from_utf8_lossy(&final_notify.body).starts_with("SIP/2.0 200"));
+    assert!(final_notify
         .headers
         .get("Subscription-State")
         .unwrap()
         .starts_with("terminated"));
-    assert_eq!(
-        reqs[2].headers.call_id().unwrap(),
-        invite.headers.call_id().unwrap()
-    );
     assert_eq!(call_events(&mut rig), vec![CallEvent::Replaced]);
     assert!(rig.ua.has_call(0), "the port is in a call with the target");
+    rig.receive(SERVER_A, reply(&final_notify, 200, None));
+    let sent = rig.take_sent();
+    let reqs = requests(&sent);
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!(reqs[0].method, Method::Bye);
+    assert_eq!(
+        reqs[0].headers.call_id().unwrap(),
+        invite.headers.call_id().unwrap()
+    );
+    assert!(rig.ua.has_call(0), "still in the call with the target");
+}
+
+#[test]
+fn a_transferor_that_hangs_up_on_the_final_notify_gets_no_bye() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let invite = connected(&mut rig);
+    let refer = from_far_end(&invite, "REFER", 2, "Refer-To: <sip:103@pbx.test>\r\n", "");
+    rig.receive_bytes(SERVER_A, &refer);
+    let sent = rig.take_sent();
+    let new_invite = (*requests(&sent)
+        .into_iter()
+        .find(|r| r.method == Method::Invite)
+        .unwrap())
+    .clone();
+    let mut ok = reply(&new_invite, 200, Some("c3"));
+    ok.headers.push("Contact", "<sip:103@127.0.0.1:5093>");
+    rig.receive(SERVER_A, ok);
+    let sent = rig.take_sent();
+    let final_notify = (*requests(&sent)[1]).clone();
+    // The transferor's BYE (RFC 5589 §6) comes before the NOTIFY's answer.
+    rig.receive_bytes(SERVER_A, &from_far_end(&invite, "BYE", 3, "", ""));
+    let sent = rig.take_sent();
+    let statuses: Vec<u16> = sent
+        .iter()
+        .filter_map(|(_, m)| m.as_response().map(|r| r.status))
+        .collect();
+    assert_eq!(statuses, vec![200]);
+    rig.receive(SERVER_A, reply(&final_notify, 200, None));
+    assert!(
+        requests(&rig.take_sent()).is_empty(),
+        "no BYE: the dialog is over"
+    );
+    assert!(rig.ua.has_call(0), "the call with the target goes on");
 }
 
 #[test]
@@ -420,4 +461,53 @@ fn attended_transfer_refers_the_held_party_to_the_consulted_one() {
     assert!(
         call_events(&mut rig).contains(&CallEvent::OtherParty(Box::new(CallEvent::Transferred)))
     );
+}
+
+#[test]
+fn a_blind_transfer_waits_for_the_ringing_consultation_to_be_cancelled() {
+    let mut rig = Rig::new(vec![account("101")]);
+    let first = connected(&mut rig); // 101 <-> 102
+    rig.command(Command::Consult {
+        account: 0,
+        number: "103".into(),
+    });
+    let sent = rig.take_sent();
+    let reqs = requests(&sent);
+    let hold = (*reqs
+        .iter()
+        .find(|r| r.method == Method::Invite && r.headers.call_id() == first.headers.call_id())
+        .unwrap())
+    .clone();
+    let consult = (*reqs
+        .iter()
+        .find(|r| r.method == Method::Invite && r.uri.to_string() == "sip:103@pbx.test")
+        .unwrap())
+    .clone();
+    rig.receive(SERVER_A, reply(&hold, 200, Some("b2")));
+    rig.receive(SERVER_A, reply(&consult, 180, Some("c3")));
+    rig.take_sent();
+    // Hang up while 103 rings: CANCEL it, and transfer 102 to 103 — but not before 103
+    // is free again.
+    rig.command(Command::Hangup(0));
+    rig.command(Command::BlindTransferOther {
+        account: 0,
+        target: "103".into(),
+    });
+    let sent = rig.take_sent();
+    let methods: Vec<String> = requests(&sent)
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(methods, vec!["CANCEL"], "no REFER while 103 still rings");
+    let cancel = (*requests(&sent)[0]).clone();
+    rig.receive(SERVER_A, reply(&cancel, 200, Some("c3")));
+    assert!(requests(&rig.take_sent()).is_empty());
+    rig.receive(SERVER_A, reply(&consult, 487, Some("c3")));
+    let sent = rig.take_sent();
+    let refer = requests(&sent)
+        .into_iter()
+        .find(|r| r.method == Method::Refer)
+        .expect("REFER once the consultation is over");
+    assert_eq!(refer.headers.call_id(), first.headers.call_id());
+    assert!(refer.headers.get("Refer-To").unwrap().contains("sip:103@"));
 }
