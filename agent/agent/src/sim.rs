@@ -875,8 +875,12 @@ impl Gateway {
                         number,
                         name,
                         private,
+                        alert_info,
                         ..
                     } => {
+                        let ring = alert_info
+                            .as_deref()
+                            .and_then(tipring_line::alert::ring_for_alert_info);
                         let absence = private.then_some(Absence::Private);
                         let caller = CallerId {
                             number_absence: if number.is_none() {
@@ -934,7 +938,7 @@ impl Gateway {
                                 tipring_status::Direction::Incoming,
                                 caller.number.clone().unwrap_or_default(),
                             ));
-                            Some(NetworkEvent::IncomingCall { caller, ring: None })
+                            Some(NetworkEvent::IncomingCall { caller, ring })
                         }
                     }
                     CallEvent::Cancelled if waiting_call => {
@@ -1955,7 +1959,16 @@ impl Gateway {
                         },
                         self.state(i + 1),
                         heard,
-                        if port.is_ringing() { " | RINGING" } else { "" },
+                        if port.is_ringing() || self.state(i + 1) == LineState::Ringing {
+                            let steps: Vec<String> = port
+                                .ring_cadence()
+                                .iter()
+                                .map(|s| format!("{}/{}", s.on_ms, s.off_ms))
+                                .collect();
+                            format!(" | RINGING (rings so far, ms on/off: {})", steps.join(" "))
+                        } else {
+                            String::new()
+                        },
                         if port.vmwi_lamp() { " | lamp ON" } else { "" },
                     );
                     self.say(i, &mut lines, text);

@@ -163,6 +163,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod config;
 pub mod dialplan;
 pub mod driver;

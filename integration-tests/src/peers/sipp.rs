@@ -24,7 +24,8 @@ const TAIL_LINES: usize = 40;
 
 /// Values for the `-key` keywords the scenarios in `scenarios/` use, unless the test sets
 /// them (`contact_port` defaults to SIPp's own port, `user`/`password` to the credentials).
-const DEFAULT_KEYS: [(&str, &str); 5] = [
+const DEFAULT_KEYS: [(&str, &str); 6] = [
+    ("alert_info", "<urn:alert:service:normal>"),
     ("expires", "3600"),
     ("pause_ms", "500"),
     ("realm", "tipring.test"),

@@ -91,6 +91,54 @@ fn a_sipp_caller_rings_a_port_which_answers() {
 }
 
 #[test]
+fn alert_info_gives_a_distinctive_ring() {
+    // SIPp calls with `Alert-Info: <http://127.0.0.1/Bellcore-dr3>`: the phone rings
+    // short-short-long (400/200, 400/200, 800 ms on), not the US 2 s / 4 s.
+    let k = kamailio();
+    let mut agent = Agent::start(1, vec![k.addr()], DOMAIN, None);
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    let caller = std::thread::spawn({
+        let addr = k.addr();
+        move || {
+            Sipp::scenario("uac_call.xml")
+                .remote(addr)
+                .service("101")
+                .key("alert_info", "<http://127.0.0.1/Bellcore-dr3>")
+                .timeout(WAIT)
+                .run()
+                .unwrap()
+        }
+    });
+    agent.expect(&["ext 101]", "phone RINGS"], WAIT);
+    std::thread::sleep(Duration::from_millis(2500));
+    agent.send("status");
+    let line = agent.expect(&["ext 101]", "RINGING (rings so far"], WAIT);
+    let steps: Vec<(u32, u32)> = line
+        .split("on/off: ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .split_whitespace()
+        .map(|s| {
+            let (on, off) = s.split_once('/').unwrap();
+            (on.parse().unwrap(), off.parse().unwrap())
+        })
+        .collect();
+    let want = [(400, 200), (400, 200), (800, 0)];
+    assert!(steps.len() >= 3, "{line}");
+    for (got, want) in steps.iter().zip(want) {
+        assert!(
+            got.0.abs_diff(want.0) <= 30 && (want.1 == 0 || got.1.abs_diff(want.1) <= 30),
+            "{line}"
+        );
+    }
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "line: connected"], WAIT);
+    let outcome = caller.join().unwrap();
+    assert!(outcome.all_succeeded(), "{outcome}\n{}", agent.transcript());
+}
+
+#[test]
 fn ports_register_and_call_over_tcp() {
     let k = kamailio();
     let mut agent = Agent::start_on(
