@@ -1567,7 +1567,9 @@ impl Gateway {
         }
         if self.ua.is_some() && !local_call && !survive {
             let sip = match cmd {
-                CallCommand::Dial { number, .. } => {
+                CallCommand::Dial {
+                    number, private, ..
+                } => {
                     self.slots[i].legs = Legs {
                         first: Some(UaSlot::Active),
                         ..Legs::default()
@@ -1589,11 +1591,17 @@ impl Gateway {
                                 account: i,
                                 number,
                                 peer: SipPeer::udp(addr),
+                                private,
                             })
                         }
                         None => {
-                            self.say(i, lines, format!("SIP: calling {number}"));
-                            Some(SipCommand::Dial { account: i, number })
+                            let withheld = if private { " (caller ID withheld)" } else { "" };
+                            self.say(i, lines, format!("SIP: calling {number}{withheld}"));
+                            Some(SipCommand::Dial {
+                                account: i,
+                                number,
+                                private,
+                            })
                         }
                     }
                 }

@@ -89,6 +89,9 @@ fn call_waiting_flash_answers_and_swaps() {
     agent.expect(&["ext 103]", "phone hears 350+440 Hz"], WAIT);
     agent.send("press 3 101");
     agent.expect(&["ext 101]", "phone hears 440 Hz"], WAIT);
+    // Type 2 caller ID: the off-hook phone's display shows who waits (CAS, the phone's
+    // 'D' acknowledgement, then FSK).
+    agent.expect(&["ext 101]", "caller ID display", "103"], WAIT);
     // Flash: port 1 now talks with port 3; port 2 is on hold.
     agent.send("flash 1");
     agent.expect(&["ext 103]", "line: connected"], WAIT);
@@ -327,4 +330,95 @@ fn hanging_up_while_the_consultation_rings_is_a_blind_transfer() {
         "port 3 hears port 2 after the transfer: {l:.1} dBm0"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn flash_holds_and_flash_again_resumes() {
+    // Port 1 flashes: port 2 is put on hold (re-INVITE, sendonly) and hears nothing of
+    // port 1, which gets dial tone; a second flash takes the call back (sendrecv).
+    let (_k, mut agent) = three_ports();
+    let dir = scratch("hold");
+    connect(&mut agent, 1, 2);
+    agent.mark();
+    agent.send("flash 1");
+    agent.expect(&["ext 101]", "line: on hold"], WAIT);
+    agent.expect(&["ext 102]", "SIP: media PCMU", "(RecvOnly)"], WAIT);
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    let held = hears(&mut agent, &dir, 2, 1, 1004, 1500);
+    let l = level(&held, 1004.0);
+    assert!(l < -40.0, "port 2 hears port 1 while held: {l:.1} dBm0");
+    agent.mark();
+    agent.send("flash 1");
+    agent.expect(&["ext 102]", "SIP: media PCMU", "(SendRecv)"], WAIT);
+    agent.expect(&["ext 101]", "line: connected"], WAIT);
+    std::thread::sleep(Duration::from_millis(500));
+    let back = hears(&mut agent, &dir, 2, 1, 1004, 1500);
+    let l = level(&back, 1004.0);
+    assert!(
+        (l + 10.0).abs() < 2.0,
+        "port 2 hears port 1 again: {l:.1} dBm0"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn star_67_withholds_the_caller_id() {
+    // *67 before the number: an anonymous From with Privacy: id through Kamailio; the
+    // called phone's display reads PRIVATE. The next call shows the number again.
+    let (_k, mut agent) = three_ports();
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 *67102");
+    agent.expect(&["ext 101]", "SIP: calling 102 (caller ID withheld)"], WAIT);
+    agent.expect(&["ext 102]", "caller ID display", "PRIVATE"], WAIT);
+    agent.send("hang 1");
+    agent.expect(&["ext 102]", "line: idle"], WAIT);
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.mark();
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 102");
+    let shown = agent.expect(&["ext 102]", "caller ID display"], WAIT);
+    assert!(
+        shown.contains("101") && !shown.contains("PRIVATE"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn do_not_disturb_and_anonymous_rejection_from_star_codes() {
+    // *78 on port 2: callers get busy; *79 clears it. *77 on port 3: withheld callers get
+    // busy, others ring.
+    let (_k, mut agent) = three_ports();
+    agent.send("lift 2");
+    agent.expect(&["ext 102]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 2 *78");
+    agent.expect(&["ext 102]", "DoNotDisturb(true)"], WAIT);
+    agent.send("hang 2");
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 102");
+    agent.expect(&["ext 102]", "refused (do not disturb"], WAIT);
+    agent.expect(&["ext 101]", "line: busy tone"], WAIT);
+    agent.send("hang 1");
+    agent.send("lift 3");
+    agent.expect(&["ext 103]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 3 *77");
+    agent.expect(&["ext 103]", "AnonymousReject(true)"], WAIT);
+    agent.send("hang 3");
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.mark();
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 *67103");
+    agent.expect(&["ext 103]", "refused (do not disturb / anonymous)"], WAIT);
+    agent.expect(&["ext 101]", "line: busy tone"], WAIT);
+    agent.send("hang 1");
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.mark();
+    agent.send("lift 1");
+    agent.expect(&["ext 101]", "phone hears 350+440 Hz"], WAIT);
+    agent.send("press 1 103");
+    agent.expect(&["ext 103]", "phone RINGS"], WAIT);
 }

@@ -232,7 +232,9 @@ impl UserAgent {
             held: false,
             incoming: None,
             ok_retransmit: None,
+            private: std::mem::take(&mut self.next_private),
         }
+        .anonymised()
     }
 
     pub(super) fn build_invite(
@@ -253,6 +255,16 @@ impl UserAgent {
             CSeq::new(call.local_cseq, Method::Invite).to_string(),
         );
         h.push("Contact", self.contact(account));
+        if call.private {
+            // RFC 3323 §4.1.1: an anonymous From, and ask the network to withhold the
+            // identity it knows (Privacy: id, RFC 3325 §9.3); the real one goes in
+            // P-Preferred-Identity for the first, trusted proxy (RFC 3325 §9.2).
+            h.push("Privacy", "id");
+            let mut real = self.aor(account);
+            real.display = None;
+            h.push("P-Preferred-Identity", real.to_string());
+        }
+        let h = &mut req.headers;
         h.push("Allow", ALLOW);
         h.push("Supported", "100rel, replaces, timer");
         h.push("User-Agent", self.cfg.user_agent.clone());
@@ -1137,6 +1149,7 @@ impl UserAgent {
             held: false,
             incoming: Some((req.clone(), key)),
             ok_retransmit: None,
+            private: false,
         });
         if replacing {
             self.answer(now, account);

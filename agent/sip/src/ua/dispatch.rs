@@ -45,14 +45,23 @@ impl UserAgent {
                     self.set_reg_state(a, RegistrationState::Idle);
                 }
             }
-            Command::Dial { account, number } if account < self.calls.len() => {
+            Command::Dial {
+                account,
+                number,
+                private,
+            } if account < self.calls.len() => {
+                self.next_private = private;
                 self.dial(now, account, &number)
             }
             Command::DialPeer {
                 account,
                 number,
                 peer,
-            } if account < self.calls.len() => self.dial_peer(now, account, &number, peer),
+                private,
+            } if account < self.calls.len() => {
+                self.next_private = private;
+                self.dial_peer(now, account, &number, peer)
+            }
             Command::Answer(a) if a < self.calls.len() => self.answer(now, a),
             Command::AnswerOther(a) if a < self.calls.len() => self.answer_other(now, a),
             Command::RejectOther(a) if a < self.calls.len() => {

@@ -246,6 +246,9 @@ pub enum Command {
         account: AccountId,
         /// The number (user part of the Request-URI).
         number: String,
+        /// Withhold the caller's identity (RFC 3323: anonymous From, `Privacy: id`, the
+        /// identity kept in `P-Preferred-Identity` for a trusted proxy, RFC 3325).
+        private: bool,
     },
     /// Place a call straight to another gateway at `peer` (`sip:number@peer`), bypassing
     /// the registrars: survivability when no registrar answers, or a peer-to-peer trunk.
@@ -256,6 +259,8 @@ pub enum Command {
         number: String,
         /// The other gateway's SIP address.
         peer: Peer,
+        /// Withhold the caller's identity (as for [`Command::Dial`]).
+        private: bool,
     },
     /// Answer the account's ringing call.
     Answer(AccountId),
@@ -490,6 +495,8 @@ struct Call {
     incoming: Option<(Request, String)>,
     /// UAS: the 2xx retransmitted until the ACK arrives (interval, next, give-up).
     ok_retransmit: Option<Retransmit>,
+    /// We placed the call withholding our identity (RFC 3323).
+    private: bool,
     /// UAS: a reliable 180 (RFC 3262) retransmitted until its PRACK, same shape.
     prov_retransmit: Option<Retransmit>,
     /// UAC: the highest RSeq acknowledged with PRACK.
@@ -597,6 +604,8 @@ pub struct UserAgent {
     touched: Vec<TimerKey>,
     /// Per account: new settings waiting for the old binding to be removed.
     pending_accounts: Vec<Option<Account>>,
+    /// The call being placed withholds the caller's identity.
+    next_private: bool,
     /// Referring calls of transfers we completed, until the final NOTIFY (by branch) is
     /// answered: then BYE, unless the transferor's BYE came first.
     closing_referrers: Vec<(String, AccountId, Call)>,
@@ -639,6 +648,7 @@ impl UserAgent {
         Self {
             pending_accounts,
             closing_referrers: Vec::new(),
+            next_private: false,
             deferred_refers: cfg.accounts.iter().map(|_| None).collect(),
             cfg,
             rng,
@@ -928,6 +938,19 @@ fn dtmf_relay_signal(body: &[u8]) -> Option<char> {
             _ => None,
         }
     })
+}
+
+impl Call {
+    /// For a private call, our side of the dialog is the anonymous URI of RFC 3323 §4.1.1.
+    fn anonymised(mut self) -> Self {
+        if self.private {
+            let uri = Uri::Sip(
+                SipUri::new(Host::Domain("anonymous.invalid".into())).with_user("anonymous"),
+            );
+            self.local = NameAddr::new(uri).with_display("Anonymous");
+        }
+        self
+    }
 }
 
 /// `SIP/2.0 <status> <reason>` as a `message/sipfrag` body (RFC 3515 §2.4.5).

@@ -58,6 +58,7 @@ fn outgoing_call_rings_answers_acks_and_hangs_up() {
     rig.command(Command::Dial {
         account: 0,
         number: "102".into(),
+        private: false,
     });
     let (to, invite) = rig.one_request();
     assert_eq!(to, peer(SERVER_A));
@@ -106,6 +107,7 @@ fn early_media_brings_its_session_before_the_answer() {
     rig.command(Command::Dial {
         account: 0,
         number: "102".into(),
+        private: false,
     });
     let (_, invite) = rig.one_request();
     let mut progress = reply(&invite, 183, Some("b2"));
@@ -141,6 +143,7 @@ fn busy_and_not_found_are_reported_and_acked() {
         rig.command(Command::Dial {
             account: 0,
             number: "102".into(),
+            private: false,
         });
         let (_, invite) = rig.one_request();
         let resp = reply(&invite, status, Some("b2"));
@@ -168,6 +171,7 @@ fn cancel_before_answer() {
     rig.command(Command::Dial {
         account: 0,
         number: "102".into(),
+        private: false,
     });
     let (_, invite) = rig.one_request();
     rig.receive(SERVER_A, reply(&invite, 180, Some("b2")));
@@ -411,6 +415,7 @@ fn connected_call(rig: &mut Rig) -> Request {
     rig.command(Command::Dial {
         account: 0,
         number: "102".into(),
+        private: false,
     });
     let (_, invite) = rig.one_request();
     let mut ok = reply(&invite, 200, Some("b2"));
@@ -469,6 +474,7 @@ fn a_302_is_followed_to_the_new_target() {
     rig.command(Command::Dial {
         account: 0,
         number: "102".into(),
+        private: false,
     });
     let (_, invite) = rig.one_request();
     let mut moved = reply(&invite, 302, Some("r"));
@@ -499,6 +505,7 @@ fn reliable_provisionals_are_pracked() {
     rig.command(Command::Dial {
         account: 0,
         number: "102".into(),
+        private: false,
     });
     let (_, invite) = rig.one_request();
     assert!(invite.headers.get("Supported").unwrap().contains("100rel"));
@@ -564,6 +571,7 @@ fn session_timer_we_refresh_with_update() {
     rig.command(Command::Dial {
         account: 0,
         number: "102".into(),
+        private: false,
     });
     let (_, invite) = rig.one_request();
     assert!(invite
@@ -785,4 +793,39 @@ fn a_ringing_call_is_forwarded_with_302() {
     assert_eq!(r[0].status, 302);
     assert_eq!(r[0].headers.get("Contact"), Some("<sip:5559@pbx.test>"));
     assert!(!rig.ua.has_call(0), "the call is gone");
+}
+
+#[test]
+fn a_private_call_withholds_the_identity_rfc3323() {
+    let mut rig = Rig::new(vec![account("101")]);
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+        private: true,
+    });
+    let (_, invite) = rig.one_request();
+    let from = invite.headers.get("From").unwrap();
+    assert!(from.contains("sip:anonymous@anonymous.invalid"), "{from}");
+    assert!(!from.contains("101"), "{from}");
+    assert_eq!(invite.headers.get("Privacy"), Some("id"));
+    let ppi = invite.headers.get("P-Preferred-Identity").unwrap();
+    assert!(ppi.contains("sip:101@pbx.test"), "{ppi}");
+    // The dialog keeps the anonymous URI: the BYE's From is the INVITE's.
+    let mut ok = reply(&invite, 200, Some("b2"));
+    ok.headers.push("Contact", "<sip:102@127.0.0.1:5080>");
+    rig.receive(SERVER_A, ok);
+    rig.take_sent();
+    rig.command(Command::Hangup(0));
+    let (_, bye) = rig.one_request();
+    assert_eq!(bye.method, Method::Bye);
+    assert_eq!(bye.headers.get("From"), Some(from));
+    // The next call is not private.
+    rig.command(Command::Dial {
+        account: 0,
+        number: "102".into(),
+        private: false,
+    });
+    let (_, invite) = rig.one_request();
+    assert!(invite.headers.get("From").unwrap().contains("sip:101@"));
+    assert_eq!(invite.headers.get("Privacy"), None);
 }

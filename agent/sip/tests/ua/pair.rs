@@ -195,6 +195,7 @@ fn calls_complete_over_a_lossy_network() {
         p.command_a(Command::Dial {
             account: 0,
             number: "102".into(),
+            private: false,
         });
         let limit = p.now + Duration::from_secs(30);
         p.run_until(limit, |p| p.b.has_call(0));
@@ -226,6 +227,7 @@ fn cancel_crossing_the_200_ends_both_sides() {
     p.command_a(Command::Dial {
         account: 0,
         number: "102".into(),
+        private: false,
     });
     let limit = p.now + Duration::from_secs(5);
     p.run_until(limit, |p| {
@@ -279,6 +281,7 @@ fn srtp_calls_get_fresh_keys_that_match_crosswise() {
         p.command_a(Command::Dial {
             account: 0,
             number: "102".into(),
+            private: false,
         });
         let limit = p.now + Duration::from_secs(5);
         p.run_until(limit, |p| p.b.has_call(0));
@@ -307,6 +310,7 @@ fn a_call_goes_straight_to_a_peer_gateway() {
         account: 0,
         number: "102".into(),
         peer: Peer::udp(B.parse().unwrap()),
+        private: false,
     });
     let limit = p.now + Duration::from_secs(5);
     p.run_until(limit, |p| p.b.has_call(0));

@@ -10,6 +10,7 @@ fn connected(rig: &mut Rig) -> Request {
     rig.command(Command::Dial {
         account: 0,
         number: "102".into(),
+        private: false,
     });
     let (_, invite) = rig.one_request();
     let mut ok = reply(&invite, 200, Some("b2"));
