@@ -61,6 +61,9 @@ fn port_options(
         reject_anonymous: p.features.anonymous_rejection,
         codecs: MediaOptions::parse_codecs(&codecs.join(",")).with_context(|| at("codecs"))?,
         echo_tail_ms: Some(p.echo_tail_ms),
+        dtmf: p.dtmf,
+        tx_gain_db: p.gain_tx_db as f32,
+        rx_gain_db: p.gain_rx_db as f32,
     })
 }
 

@@ -224,6 +224,13 @@ pub struct PortOptions {
     pub codecs: Vec<tipring_sip::media::Codec>,
     /// Echo canceller tail, ms; `None`: the gateway's.
     pub echo_tail_ms: Option<u32>,
+    /// How keys go to the network: RFC 4733 events (in-band when the far end has none,
+    /// plus SIP INFO then), in-band only, or SIP INFO (with the tones left in the audio).
+    pub dtmf: tipring_config::DtmfMethod,
+    /// Gain toward the network (the phone's voice), dB.
+    pub tx_gain_db: f32,
+    /// Gain toward the phone, dB.
+    pub rx_gain_db: f32,
 }
 
 impl Options {
@@ -243,6 +250,9 @@ impl Options {
                 reject_anonymous: false,
                 codecs: Vec::new(),
                 echo_tail_ms: None,
+                dtmf: tipring_config::DtmfMethod::default(),
+                tx_gain_db: 0.0,
+                rx_gain_db: 0.0,
             })
     }
 }
@@ -1049,7 +1059,15 @@ impl Gateway {
             opts.echo_tail_ms = tail;
         }
         let cfg = match media_config(n, &opts, cname, self.media_seed) {
-            Ok(c) => c,
+            Ok(mut c) => {
+                let p = &self.slots[i].cfg;
+                c.tx_gain_db = p.tx_gain_db;
+                c.rx_gain_db = p.rx_gain_db;
+                if p.dtmf != tipring_config::DtmfMethod::Rfc4733 {
+                    c.dtmf = tipring_media::DtmfMode::Inband;
+                }
+                c
+            }
             Err(e) => {
                 self.say(i, lines, format!("media refused: {e:#}"));
                 return;
@@ -1644,7 +1662,12 @@ impl Gateway {
                         .iter()
                         .flatten()
                         .any(|m| m.config().telephone_event.is_some());
-                    (!events).then_some(SipCommand::SendDtmf {
+                    let info = match self.slots[i].cfg.dtmf {
+                        tipring_config::DtmfMethod::Rfc4733 => !events,
+                        tipring_config::DtmfMethod::Inband => false,
+                        tipring_config::DtmfMethod::Info => true,
+                    };
+                    info.then_some(SipCommand::SendDtmf {
                         account: i,
                         digit,
                         duration_ms: 100,
