@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod acs_http;
 pub mod command;
 pub mod config;
 pub mod managed;
