@@ -203,6 +203,10 @@ pub struct HttpSession {
     cookies: BTreeMap<String, String>,
     auth: Auth,
     rng: u64,
+    method: hyper::Method,
+    max_body: usize,
+    /// The body of a PUT (any bytes).
+    raw_body: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for HttpSession {
@@ -225,6 +229,9 @@ impl HttpSession {
             cookies: BTreeMap::new(),
             auth: Auth::None,
             rng,
+            method: hyper::Method::POST,
+            max_body: MAX_BODY,
+            raw_body: None,
         }
     }
 
@@ -235,6 +242,29 @@ impl HttpSession {
         let text = std::str::from_utf8(body)
             .context("a CWMP envelope is UTF-8")?
             .to_string();
+        self.method = hyper::Method::POST;
+        self.authenticated(&text).await
+    }
+
+    /// GET the URL (a file to download), with the same authentication rules; the body is
+    /// bounded by `max_body`.
+    pub async fn get(&mut self, max_body: usize) -> anyhow::Result<Reply> {
+        self.method = hyper::Method::GET;
+        self.max_body = max_body;
+        self.authenticated("").await
+    }
+
+    /// PUT `body` to the URL (an Upload), with the same authentication rules.
+    pub async fn put(&mut self, body: Vec<u8>) -> anyhow::Result<Reply> {
+        self.method = hyper::Method::PUT;
+        self.raw_body = Some(body);
+        let r = self.authenticated("").await;
+        self.raw_body = None;
+        r
+    }
+
+    async fn authenticated(&mut self, text: &str) -> anyhow::Result<Reply> {
+        let text = text.to_string();
         let first = self.exchange(&text).await?;
         if first.status != 401 {
             return Ok(first.reply);
@@ -317,7 +347,7 @@ impl HttpSession {
                     .respond(
                         &self.settings.username,
                         &self.settings.password,
-                        &Method::Other("POST".into()),
+                        &Method::Other(self.method.as_str().into()),
                         &self.url.path,
                         &[],
                         &cnonce,
@@ -371,18 +401,14 @@ impl HttpSession {
     }
 
     fn request(&mut self, body: &str) -> anyhow::Result<Request<String>> {
-        let mut b = Request::post(self.url.path.as_str())
+        let mut b = Request::builder()
+            .method(self.method.clone())
+            .uri(self.url.path.as_str())
             .header(hyper::header::HOST, self.url.authority())
             .header(
                 hyper::header::USER_AGENT,
                 concat!("Tipring/", env!("CARGO_PKG_VERSION")),
             );
-        if !body.is_empty() {
-            // TR-069 §3.4.1: text/xml; the empty POST carries no Content-Type.
-            b = b
-                .header(CONTENT_TYPE, "text/xml; charset=\"utf-8\"")
-                .header("SOAPAction", "");
-        }
         if !self.cookies.is_empty() {
             let c: Vec<String> = self
                 .cookies
@@ -393,6 +419,19 @@ impl HttpSession {
         }
         if let Some(a) = self.authorization() {
             b = b.header(AUTHORIZATION, HeaderValue::from_str(&a)?);
+        }
+        if let Some(raw) = &self.raw_body {
+            // An Upload's file.
+            let body = String::from_utf8_lossy(raw).into_owned();
+            return Ok(b
+                .header(CONTENT_TYPE, "application/octet-stream")
+                .body(body)?);
+        }
+        if !body.is_empty() {
+            // TR-069 §3.4.1: text/xml; the empty POST carries no Content-Type.
+            b = b
+                .header(CONTENT_TYPE, "text/xml; charset=\"utf-8\"")
+                .header("SOAPAction", "");
         }
         Ok(b.body(body.to_string())?)
     }
@@ -433,9 +472,9 @@ impl HttpSession {
         {
             let frame = frame.context("reading the ACS's answer")?;
             if let Some(d) = frame.data_ref() {
-                if bytes.len() + d.len() > MAX_BODY {
+                if bytes.len() + d.len() > self.max_body {
                     self.conn = None;
-                    bail!("the ACS's answer is larger than {MAX_BODY} bytes");
+                    bail!("the answer is larger than {} bytes", self.max_body);
                 }
                 bytes.extend_from_slice(d);
             }

@@ -15,6 +15,8 @@
 pub mod acs_http;
 pub mod command;
 pub mod config;
+pub mod connreq;
 pub mod managed;
 pub mod media;
 pub mod sim;
+pub mod transfer;

@@ -1,0 +1,61 @@
+//! The Connection Request listener against curl (an independent HTTP digest client):
+//! the right credentials start a session, wrong ones and other methods do not.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use tipring_agent::connreq::listen;
+use tipring_cpe::connreq::{ConnReqAuth, RateLimit};
+
+#[allow(clippy::disallowed_methods)] // the binary side's clock
+fn clock() -> Instant {
+    Instant::now()
+}
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "5",
+        ])
+        .args(args)
+        .output()
+        .expect("curl is needed: apt-get install curl");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn curl_digest_is_accepted_and_wrong_credentials_are_not() {
+    let auth = ConnReqAuth::new("acs", "cr-pw", "/cr/TR0001", [4; 32], RateLimit::default());
+    let mut l = listen("127.0.0.1:0".parse().unwrap(), auth, clock)
+        .await
+        .unwrap();
+    let url = format!("http://{}/cr/TR0001", l.local);
+    let u = url.clone();
+    let code = tokio::task::spawn_blocking(move || curl(&["--digest", "-u", "acs:cr-pw", &u]))
+        .await
+        .unwrap();
+    assert_eq!(code, "200");
+    tokio::time::timeout(Duration::from_secs(2), l.accepted.recv())
+        .await
+        .expect("the accepted request is passed on")
+        .unwrap();
+    let u = url.clone();
+    let codes = tokio::task::spawn_blocking(move || {
+        [
+            curl(&["--digest", "-u", "acs:wrong", &u]),
+            curl(&[&u]),
+            curl(&["--digest", "-u", "acs:cr-pw", "-X", "POST", &u]),
+            curl(&["--digest", "-u", "acs:cr-pw", &format!("{u}x")]),
+        ]
+    })
+    .await
+    .unwrap();
+    assert_eq!(codes, ["401", "401", "405", "404"]);
+    assert!(l.accepted.try_recv().is_err(), "nothing else got through");
+}
