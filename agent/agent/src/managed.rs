@@ -59,22 +59,28 @@ impl Managed {
             })
             .transpose()?;
         let (running, version) = match (file, store.as_mut()) {
-            (Some(path), store) => {
+            // The file was imported before and has not changed since: the stored version
+            // runs, with whatever the ACS changed in it.
+            (Some(path), Some(store)) if imported_unchanged(store.dir(), path) => {
+                match store.load() {
+                    Ok(loaded) => {
+                        notes.push(format!(
+                            "configuration version {} (stored in {}; {} unchanged since it was imported)",
+                            loaded.version,
+                            store.dir().display(),
+                            path.display()
+                        ));
+                        (loaded.config, loaded.version)
+                    }
+                    Err(_) => import(path, store, &mut notes)?,
+                }
+            }
+            (Some(path), Some(store)) => import(path, store, &mut notes)?,
+            (Some(path), None) => {
                 let cfg = crate::config::load(path)?;
                 crate::config::options(&cfg)
                     .with_context(|| format!("{} refused", path.display()))?;
-                let version = match store {
-                    Some(store) => {
-                        let v = store.store(&cfg).map_err(|e| store_error(&e))?;
-                        notes.push(format!(
-                            "configuration version {v} (stored in {})",
-                            store.dir().display()
-                        ));
-                        v
-                    }
-                    None => 1,
-                };
-                (cfg, version)
+                (cfg, 1)
             }
             (None, Some(store)) => match store.load() {
                 Ok(loaded) => {
@@ -151,11 +157,67 @@ impl Managed {
             None => Ok(self.version + 1),
         }
         .map_err(|e| store_error(&e))?;
+        if let (Some(store), Some(file), false) = (&self.store, &self.file, rollback) {
+            // A reload of the file is an import; a change from the ACS leaves the mark
+            // alone (the file did not change).
+            if file_digest(file)
+                .is_some_and(|d| crate::config::load(file).is_ok_and(|c| c == new) && !d.is_empty())
+            {
+                mark_imported(store.dir(), file);
+            }
+        }
         let change = tipring_config::diff(&self.running, &new);
         self.running = new;
         self.version = version;
         Ok(change)
     }
+}
+
+/// Where the digest of the last imported `--config` file is kept.
+const IMPORTED: &str = "imported.sha256";
+
+fn file_digest(path: &Path) -> Option<String> {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(path).ok()?;
+    Some(
+        sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+fn imported_unchanged(dir: &Path, path: &Path) -> bool {
+    let kept = std::fs::read_to_string(dir.join(IMPORTED)).ok();
+    kept.is_some() && kept == file_digest(path)
+}
+
+/// Remember that `path`, as it is now, was imported (a later start runs the store's
+/// version, ACS changes included, until the file changes).
+fn mark_imported(dir: &Path, path: &Path) {
+    let Some(d) = file_digest(path) else { return };
+    let tmp = dir.join(format!("{IMPORTED}.tmp"));
+    let done = std::fs::write(&tmp, d).and_then(|()| std::fs::rename(&tmp, dir.join(IMPORTED)));
+    if let Err(e) = done {
+        tracing::warn!(error = %e, "cannot record the imported configuration file");
+    }
+}
+
+/// Check the file, store it as a new version, and remember it was imported.
+fn import(
+    path: &Path,
+    store: &mut ConfigStore,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<(GatewayConfig, u64)> {
+    let cfg = crate::config::load(path)?;
+    crate::config::options(&cfg).with_context(|| format!("{} refused", path.display()))?;
+    let v = store.store(&cfg).map_err(|e| store_error(&e))?;
+    mark_imported(store.dir(), path);
+    notes.push(format!(
+        "configuration version {v} (stored in {})",
+        store.dir().display()
+    ));
+    Ok((cfg, v))
 }
 
 fn store_error(e: &StoreError) -> anyhow::Error {
