@@ -18,5 +18,6 @@ pub mod config;
 pub mod connreq;
 pub mod managed;
 pub mod media;
+pub mod run;
 pub mod sim;
 pub mod transfer;

@@ -1,0 +1,524 @@
+//! The agent's run loop: the simulated gateway paced by the real clock, its sockets (SIP,
+//! RTP, status, connection requests), run-time configuration, and the TR-069 CPE.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use tokio::io::AsyncBufReadExt as _;
+
+use tipring_sip::{Peer as SipPeer, TransportKind};
+
+use crate::command::{self, Command};
+use crate::media::WallAnchor;
+use crate::sim::{wall_clock_now, Gateway, Options, PortOptions, SipOptions, FRAME};
+
+/// Bind the transport the options ask for (on `listen`), with TLS verification and
+/// keep-alives toward the servers on stream transports.
+async fn open_transports(sip: &SipOptions) -> anyhow::Result<tipring_sip_transport::Transports> {
+    use tipring_sip_transport::{certs_from_pem, KeepAliveConfig, TlsConfig, TransportConfig};
+    let mut cfg = TransportConfig::default();
+    match sip.transport {
+        TransportKind::Udp => cfg.udp = Some(sip.listen),
+        TransportKind::Tcp => cfg.tcp = Some(sip.listen),
+        TransportKind::Tls => {
+            // A TLS client only: the gateway opens the connection to the registrar and
+            // receives its calls back on it (RFC 3261 §18 connection reuse), so it needs
+            // no certificate of its own. A listener (with a gateway certificate) can come
+            // with the configuration file.
+            let mut tls = TlsConfig::default();
+            if let Some(path) = &sip.tls_ca {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("--sip-tls-ca: cannot read {}", path.display()))?;
+                tls.ca_certs = certs_from_pem(&pem).context("--sip-tls-ca")?;
+            }
+            tls.default_server_name = sip.tls_server_name.clone();
+            if let Some((cert, key)) = &sip.tls_client_cert {
+                let read = |p: &std::path::PathBuf| {
+                    std::fs::read(p).with_context(|| {
+                        format!("--sip-tls-cert/--sip-tls-key: cannot read {}", p.display())
+                    })
+                };
+                let identity = tipring_sip_transport::Identity::from_pem(&read(cert)?, &read(key)?)
+                    .context("--sip-tls-cert/--sip-tls-key")?;
+                tls.identity = Some(identity);
+            }
+            cfg.tls_config = Some(tls);
+        }
+    }
+    if sip.transport != TransportKind::Udp {
+        cfg.keepalive = KeepAliveConfig {
+            peers: sip
+                .servers
+                .iter()
+                .map(|a| SipPeer {
+                    transport: sip.transport,
+                    addr: *a,
+                })
+                .collect(),
+            ..KeepAliveConfig::default()
+        };
+    }
+    tipring_sip_transport::Transports::bind(cfg)
+        .await
+        .with_context(|| format!("--sip-listen: cannot bind {}", sip.listen))
+}
+
+/// 32 bytes of seed for the SIP identifiers, SRTP keys and media SSRCs: from the kernel's
+/// CSPRNG (`/dev/urandom`), or failing that hashed from the process's random hasher keys
+/// and the clock (the binary owns both; the cores only ever see the seed).
+#[allow(clippy::disallowed_methods)]
+pub fn os_seed() -> [u8; 32] {
+    use std::hash::{BuildHasher, Hasher};
+    use std::io::Read as _;
+    let mut seed = [0u8; 32];
+    // The kernel's CSPRNG: SRTP master keys come from this seed.
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .is_ok()
+    {
+        return seed;
+    }
+    tracing::warn!("no /dev/urandom: seeding from the hasher's random keys");
+    for (i, chunk) in seed.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    seed
+}
+
+/// Run the simulated gateway in real time, reading commands from stdin until `quit` or
+/// end of input, printing to stdout.
+pub async fn run(opts: Options, interactive: bool) -> anyhow::Result<()> {
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    let print = |line: &str| {
+        if interactive {
+            // Clear the prompt line before printing over it.
+            print!("\r\x1b[K");
+        }
+        println!("{line}");
+    };
+    run_with(opts, stdin, print, interactive).await
+}
+
+/// [`run`] with run-time configuration (`reload`, `rollback`, SIGHUP) from `managed`.
+pub async fn run_config(
+    opts: Options,
+    managed: crate::managed::Managed,
+    interactive: bool,
+) -> anyhow::Result<()> {
+    let stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    let print = |line: &str| {
+        if interactive {
+            print!("\r\x1b[K");
+        }
+        println!("{line}");
+    };
+    run_managed(opts, Some(managed), stdin, print, interactive).await
+}
+
+/// Run the simulated gateway in real time with commands read from `input` and every
+/// output line handed to `out` (tests drive it this way). Returns at `quit` or the end of
+/// `input`.
+pub async fn run_with(
+    opts: Options,
+    input: impl tokio::io::AsyncBufRead + Unpin,
+    out: impl FnMut(&str),
+    interactive: bool,
+) -> anyhow::Result<()> {
+    run_managed(opts, None, input, out, interactive).await
+}
+
+/// The SIP side's sockets: the SIP transport, the ports' RTP/RTCP pairs and the tasks
+/// reading them.
+struct SipStack {
+    transports: tipring_sip_transport::Transports,
+    rtp: Vec<crate::media::PortSockets>,
+    arrivals: tokio::sync::mpsc::Receiver<crate::media::Arrival>,
+    receivers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Bind the SIP transport and the RTP ports, and put every port on SIP.
+#[allow(clippy::disallowed_methods)] // the binary side owns the one real clock
+async fn start_sip(
+    gw: &mut Gateway,
+    sip: &SipOptions,
+    now: Instant,
+    out: &mut impl FnMut(&str),
+) -> anyhow::Result<SipStack> {
+    let t = open_transports(sip).await?;
+    // A TLS client has no listener: advertise the configured address until the
+    // registrar tells us (Via received/rport) where it sees us.
+    let local = t.local_addr(sip.transport).unwrap_or(sip.listen);
+    let transport = sip.transport.via_token().to_ascii_lowercase();
+    if sip.register {
+        out(&format!(
+            "SIP on {transport}:{local}, registering {} ports with {:?}",
+            gw.ports(),
+            sip.servers
+        ));
+    } else {
+        out(&format!(
+            "SIP on {transport}:{local}, not registering (peer-to-peer: {})",
+            sip.peers
+                .iter()
+                .map(|p| format!("{}… at {}", p.prefix, p.addr))
+                .chain(sip.servers.iter().map(|s| format!("others via {s}")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let rtp = crate::media::bind_ports(local.ip(), 2 * gw.ports(), sip.media.rtp_port_base).await?;
+    let rtp_ports: Vec<u16> = rtp.iter().map(|s| s.rtp_port()).collect();
+    out(&format!(
+        "RTP on ports {rtp_ports:?} (two per FXS port: its first and second call; RTCP on the next port)"
+    ));
+    let anchor = WallAnchor {
+        at: now,
+        unix: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default(),
+    };
+    gw.enable_sip(now, sip, local, os_seed(), &rtp_ports, anchor);
+    let (arrivals, receivers) = crate::media::spawn_receivers(&rtp);
+    Ok(SipStack {
+        transports: t,
+        rtp,
+        arrivals,
+        receivers,
+    })
+}
+
+/// Remove the ports' bindings (expires=0, waiting at most 2 s), then close every socket.
+async fn stop_sip(gw: &mut Gateway, mut stack: SipStack, now: Instant) {
+    let t = &mut stack.transports;
+    gw.unregister_all(now);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while !gw.all_unregistered() {
+        for (to, data) in gw.take_outbox() {
+            let _ = t.send(to, data).await;
+        }
+        match tokio::time::timeout_at(deadline, t.recv()).await {
+            Ok(tipring_sip_transport::Event::Message { from, data }) => {
+                let _ = gw.sip_receive(now, from, &data);
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    for (to, data) in gw.take_outbox() {
+        let _ = t.send(to, data).await;
+    }
+    for r in &stack.receivers {
+        r.abort();
+    }
+    for r in stack.receivers.drain(..) {
+        let _ = r.await;
+    }
+}
+
+/// Start the status endpoint on `addr`; `None` (and a line saying why) if it cannot bind.
+async fn start_status(
+    addr: SocketAddr,
+    first: tipring_status::GatewayStatus,
+    out: &mut impl FnMut(&str),
+) -> Option<(
+    tokio::sync::watch::Sender<std::sync::Arc<tipring_status::GatewayStatus>>,
+    tokio::task::JoinHandle<()>,
+)> {
+    match tipring_status::StatusServer::bind(addr).await {
+        Ok(server) => {
+            let bound = server.local_addr().unwrap_or(addr);
+            out(&format!(
+                "status on http://{bound}/status (Prometheus metrics: /metrics)"
+            ));
+            let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(first));
+            Some((tx, tokio::spawn(server.run(rx))))
+        }
+        Err(e) => {
+            // The gateway's calls matter more than its status page.
+            tracing::error!(%addr, error = %e, "status endpoint not started");
+            out(&format!("status endpoint not started on {addr}: {e}"));
+            None
+        }
+    }
+}
+
+/// A configuration change accepted but waiting: the SIP stack restarts once no call is up.
+struct PendingSip(SipOptions);
+
+/// Run the gateway as [`run_with`] does, with run-time configuration from `managed`: the
+/// `reload`, `rollback` and `version` commands (and SIGHUP, in the binary) apply a new
+/// document to what changed only.
+#[allow(clippy::disallowed_methods)] // the binary side owns the one real clock
+pub async fn run_managed(
+    mut opts: Options,
+    mut managed: Option<crate::managed::Managed>,
+    input: impl tokio::io::AsyncBufRead + Unpin,
+    mut out: impl FnMut(&str),
+    interactive: bool,
+) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let mut gw = Gateway::new(&opts, start, Box::new(wall_clock_now))?;
+    out(&format!(
+        "Tipring simulated gateway: {} FXS ports, tone plan {} ({}), dial plan {}",
+        gw.ports(),
+        opts.line.tone_plan.code,
+        opts.line.tone_plan.name,
+        opts.line.dial_plan
+    ));
+    out(&format!(
+        "Ports call each other by extension (port 1 = {}). Type `help` for the commands.",
+        gw.extension(0)
+    ));
+    let prompt = || {
+        if interactive {
+            use std::io::Write as _;
+            print!("tipring> ");
+            let _ = std::io::stdout().flush();
+        }
+    };
+    prompt();
+    let mut stack = match &opts.sip {
+        Some(sip) => Some(start_sip(&mut gw, sip, start, &mut out).await?),
+        None => None,
+    };
+    let status_of = |gw: &Gateway, now: Instant, managed: &Option<crate::managed::Managed>| {
+        let mut st = gw.status(now, now - start);
+        st.config_version = managed.as_ref().map(|m| m.version().to_string());
+        std::sync::Arc::new(st)
+    };
+    let mut status = match opts.status_addr {
+        Some(addr) => {
+            let first = (*status_of(&gw, start, &managed)).clone();
+            start_status(addr, first, &mut out).await
+        }
+        None => None,
+    };
+    let mut pending_sip: Option<PendingSip> = None;
+    let mut lines = input.lines();
+    let mut ticker = tokio::time::interval(FRAME);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut frames: u32 = 0;
+    let mut now = start;
+    let mut resume_at = start;
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        if let Some(st) = stack.as_ref() {
+            for (to, data) in gw.take_outbox() {
+                tracing::trace!(%to, bytes = data.len(), start = first_line(&data), "SIP sent");
+                if let Err(e) = st.transports.send(to, data).await {
+                    tracing::warn!(%to, error = %e, "SIP send failed");
+                    if e.is_transport_failure() {
+                        gw.sip_transport_error(now, to).iter().for_each(|l| out(l));
+                    }
+                }
+            }
+            for (port, channel, to, data) in gw.take_media_out() {
+                if let Some(s) = st.rtp.get(port) {
+                    s.send(channel, to, &data);
+                }
+            }
+        } else {
+            gw.take_media_out();
+        }
+        if pending_sip.is_some() && !gw.busy() {
+            let PendingSip(sip) = pending_sip.take().expect("checked");
+            out("restarting SIP with the new settings");
+            if let Some(old) = stack.take() {
+                stop_sip(&mut gw, old, now).await;
+            }
+            stack = match start_sip(&mut gw, &sip, now, &mut out).await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    out(&format!("SIP not restarted: {e:#}"));
+                    None
+                }
+            };
+            opts.sip = Some(sip);
+        }
+        let mut reconfig: Option<bool> = None; // Some(rollback)
+        let (mut arrivals, mut transports) = match stack.as_mut() {
+            Some(s) => (Some(&mut s.arrivals), Some(&mut s.transports)),
+            None => (None, None),
+        };
+        tokio::select! {
+            Some(a) = async { arrivals.as_mut().expect("guarded").recv().await }, if arrivals.is_some() => {
+                gw.media_receive(now, a.port, a.channel, a.from, &a.data);
+            }
+            _ = ticker.tick() => {
+                frames += 1;
+                now = start + FRAME * frames;
+                let printed = gw.tick(now);
+                if frames.is_multiple_of(100) {
+                    if let Some((tx, _)) = &status {
+                        tx.send_replace(status_of(&gw, now, &managed));
+                    }
+                }
+                printed.iter().for_each(|l| out(l));
+                if !printed.is_empty() {
+                    prompt();
+                }
+            }
+            ev = async { transports.as_mut().expect("guarded").recv().await }, if transports.is_some() => {
+                match ev {
+                    tipring_sip_transport::Event::Message { from, data } => {
+                        tracing::trace!(%from, bytes = data.len(), start = first_line(&data), "SIP received");
+                        gw.sip_receive(now, from, &data).iter().for_each(|l| out(l));
+                    }
+                    tipring_sip_transport::Event::Closed { peer, reason } => {
+                        tracing::info!(%peer, ?reason, "SIP connection closed");
+                    }
+                    _ => {}
+                }
+            }
+            Some(()) = async { hangup.as_mut().expect("guarded").recv().await }, if hangup.is_some() => {
+                out("SIGHUP: reading the configuration again");
+                reconfig = Some(false);
+            }
+            line = lines.next_line(), if now >= resume_at => {
+                let Some(line) = line.context("reading commands")? else { break };
+                match command::parse(&line, gw.ports()) {
+                    Ok(Command::Quit) => break,
+                    Ok(Command::Sleep(d)) => resume_at = now + d,
+                    Ok(Command::Reload) if managed.is_some() => reconfig = Some(false),
+                    Ok(Command::Rollback) if managed.is_some() => reconfig = Some(true),
+                    Ok(Command::Version) if managed.is_some() => {
+                        let m = managed.as_ref().expect("guarded");
+                        out(&format!("configuration version {}", m.version()));
+                    }
+                    Ok(cmd) => match gw.command(now, cmd) {
+                        Ok(printed) => printed.iter().for_each(|l| out(l)),
+                        Err(e) => out(&format!("error: {e}")),
+                    },
+                    Err(e) => out(&format!("error: {e}")),
+                }
+                prompt();
+            }
+        }
+        let (Some(rollback), Some(m)) = (reconfig, managed.as_mut()) else {
+            continue;
+        };
+        match reconfigure(&mut gw, m, rollback, now).await {
+            Ok(Some(applied)) => {
+                applied.lines.iter().for_each(|l| out(l));
+                if let Some(sip) = applied.restart_sip {
+                    if gw.busy() {
+                        out("the new SIP settings apply once no call is up");
+                    }
+                    pending_sip = Some(PendingSip(sip));
+                } else if let (Some(sip), Some(new)) = (opts.sip.as_mut(), applied.sip_now) {
+                    *sip = new;
+                }
+                if let Some(addr) = applied.status_addr {
+                    if let Some((_, task)) = status.take() {
+                        task.abort();
+                        let _ = task.await;
+                    }
+                    let first = (*status_of(&gw, now, &managed)).clone();
+                    status = start_status(addr, first, &mut out).await;
+                }
+                opts.per_port = applied.per_port;
+            }
+            Ok(None) => out(&format!(
+                "configuration unchanged (version {})",
+                managed.as_ref().map_or(0, |m| m.version())
+            )),
+            Err(e) => out(&format!(
+                "configuration {e:#}\nthe running configuration (version {}) stays",
+                managed.as_ref().map_or(0, |m| m.version())
+            )),
+        }
+        prompt();
+    }
+    if let Some(st) = stack.take() {
+        stop_sip(&mut gw, st, now).await;
+    }
+    out("bye");
+    Ok(())
+}
+
+/// A SIP message's start line, for the logs: never the headers or the body (they carry
+/// digest responses and SDES keys).
+fn first_line(data: &[u8]) -> String {
+    let end = data
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(data.len())
+        .min(200);
+    String::from_utf8_lossy(&data[..end]).into_owned()
+}
+
+/// What a configuration change did, for the loop to finish (sockets are the loop's).
+struct Applied {
+    lines: Vec<String>,
+    /// The SIP section changed: restart the stack with these settings.
+    restart_sip: Option<SipOptions>,
+    /// The SIP settings that come with the change (passwords) when the stack stays.
+    sip_now: Option<SipOptions>,
+    /// The status endpoint moves here.
+    status_addr: Option<SocketAddr>,
+    per_port: Vec<PortOptions>,
+}
+
+/// Check, store and apply the configuration file read again (or the previous version).
+/// `Ok(None)`: nothing changed.
+async fn reconfigure(
+    gw: &mut Gateway,
+    m: &mut crate::managed::Managed,
+    rollback: bool,
+    now: Instant,
+) -> anyhow::Result<Option<Applied>> {
+    let new = if rollback {
+        m.previous()?
+    } else {
+        match m.reread()? {
+            Some(c) => c,
+            None => return Ok(None),
+        }
+    };
+    let (mut new_opts, servers) = crate::config::options(&new)?;
+    let old_sip = m.running().sip.clone();
+    if let Some(sip) = new_opts.sip.as_mut() {
+        sip.servers = crate::config::locate_servers(&servers, sip.transport).await?;
+    }
+    let change = m.commit(new, rollback)?;
+    let mut lines = vec![format!(
+        "configuration version {}{} applied",
+        m.version(),
+        if rollback { " (rollback)" } else { "" }
+    )];
+    if m.running().ports.len() != gw.ports() {
+        lines.push(format!(
+            "the gateway has {} ports; the new count ({}) takes effect at the next start",
+            gw.ports(),
+            m.running().ports.len()
+        ));
+    }
+    let restart = change.restart_sip && old_sip != m.running().sip;
+    lines.extend(gw.reconfigure(
+        now,
+        &new_opts,
+        &change.ports,
+        if restart { None } else { new_opts.sip.as_ref() },
+    ));
+    if change.management {
+        lines.push("management settings changed (log format: at the next start)".into());
+    }
+    let status_addr = change.management.then_some(new_opts.status_addr).flatten();
+    Ok(Some(Applied {
+        lines,
+        restart_sip: if restart { new_opts.sip.clone() } else { None },
+        sip_now: new_opts.sip.clone(),
+        status_addr,
+        per_port: new_opts.per_port,
+    }))
+}
