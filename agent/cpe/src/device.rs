@@ -27,6 +27,14 @@ pub trait Device {
     /// last delivered Inform.
     fn inform_parameters(&mut self) -> Vec<ParameterValue>;
 
+    /// Whether parameters with notification changed since the last delivered Inform: the
+    /// next Inform then carries `4 VALUE CHANGE` (passive changes ride along with
+    /// whatever opens the session; active ones open it with
+    /// [`Input::ActiveValueChange`](crate::Input::ActiveValueChange)).
+    fn has_value_changes(&self) -> bool {
+        false
+    }
+
     /// The Inform carrying [`inform_parameters`](Self::inform_parameters) was delivered:
     /// the changes in it are reported.
     fn inform_delivered(&mut self) {}

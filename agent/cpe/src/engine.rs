@@ -556,6 +556,9 @@ impl Cpe {
         self.wanted = false;
         self.hold = false;
         self.rpcs = 0;
+        if device.has_value_changes() {
+            self.add_event(event_code::VALUE_CHANGE, "");
+        }
         let events = self.state.events.clone();
         let inform = Inform {
             device_id: device.device_id(),
@@ -679,7 +682,7 @@ impl Cpe {
             self.hold = h;
         }
         match self.phase.clone() {
-            Phase::Informing { events, id } => self.on_inform_reply(now, env, &events, &id),
+            Phase::Informing { events, id } => self.on_inform_reply(now, env, &events, &id, device),
             Phase::Requesting { command_key, id } => {
                 self.on_request_reply(now, env, &command_key, &id, device)
             }
@@ -688,12 +691,20 @@ impl Cpe {
         }
     }
 
-    fn on_inform_reply(&mut self, now: Instant, env: Envelope, sent: &[PendingEvent], id: &str) {
+    fn on_inform_reply(
+        &mut self,
+        now: Instant,
+        env: Envelope,
+        sent: &[PendingEvent],
+        id: &str,
+        device: &mut dyn Device,
+    ) {
         match env.body {
             Some(Body::InformResponse(_)) => {
                 if env.id().is_some_and(|i| i != id) {
                     tracing::debug!("InformResponse with another cwmp:ID");
                 }
+                device.inform_delivered();
                 // The events are delivered (§3.7.1.5): drop exactly those.
                 self.state.events.retain(|e| !sent.contains(e));
                 if sent.iter().any(|e| e.code == event_code::BOOTSTRAP) {
