@@ -152,6 +152,33 @@ struct Args {
     #[arg(long, default_value_t = 0, value_name = "BASE")]
     rtp_port_base: u16,
 
+    /// DeviceInfo.SerialNumber toward the ACS (default: derived from device.name).
+    #[arg(long, value_name = "SERIAL")]
+    serial_number: Option<String>,
+
+    /// Where TR-069 Connection Requests are taken (HTTP digest with the
+    /// ConnectionRequestUsername/Password the ACS sets; off until it sets them).
+    #[arg(long, default_value = "0.0.0.0:7547", value_name = "IP:PORT")]
+    connection_request_listen: std::net::SocketAddr,
+
+    /// A trusted firmware signing key (Ed25519 public key, 64 hex digits), repeatable.
+    /// Images signed by no trusted key are refused (TR-069 fault 9019). Keys come with the
+    /// device, never from the configuration an ACS can change.
+    #[arg(long = "firmware-key", value_name = "HEX")]
+    firmware_keys: Vec<String>,
+
+    /// CA certificates (PEM) that an https ACS and file servers must chain to.
+    #[arg(long, value_name = "FILE")]
+    acs_ca: Option<std::path::PathBuf>,
+
+    /// The device's client certificate chain (PEM) toward the ACS (with --acs-client-key).
+    #[arg(long, value_name = "FILE", requires = "acs_client_key")]
+    acs_client_cert: Option<std::path::PathBuf>,
+
+    /// The key (PEM) of --acs-client-cert.
+    #[arg(long, value_name = "FILE", requires = "acs_client_cert")]
+    acs_client_key: Option<std::path::PathBuf>,
+
     /// Log format (logs go to stderr; RUST_LOG sets the filter, default `warn`).
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     log_format: LogFormat,
@@ -193,20 +220,40 @@ fn media_options(args: &Args) -> anyhow::Result<tipring_agent::media::MediaOptio
 }
 
 /// Run the gateway a configuration file (or the state directory) describes.
-fn run_from_config(
-    file: Option<&std::path::Path>,
-    state_dir: Option<&std::path::Path>,
-) -> ExitCode {
-    let started = tipring_agent::managed::Managed::start(file, state_dir).and_then(|(m, notes)| {
-        let (opts, servers) = tipring_agent::config::options(m.running())?;
-        Ok((m, notes, opts, servers))
-    });
-    let (managed, notes, mut opts, servers) = match started {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("tipring-agent: {e:#}");
-            return ExitCode::from(2);
+fn run_from_config(args: &Args) -> ExitCode {
+    let (file, state_dir) = (args.config.as_deref(), args.state_dir.as_deref());
+    // Refuse a bad configuration before anything starts (exit 2, every problem named).
+    let checked = tipring_agent::managed::Managed::start(file, state_dir)
+        .and_then(|(m, _)| tipring_agent::config::options(m.running()).map(|_| ()));
+    if let Err(e) = checked {
+        eprintln!("tipring-agent: {e:#}");
+        return ExitCode::from(2);
+    }
+    let mut keys = Vec::new();
+    for k in &args.firmware_keys {
+        let bytes: Option<Vec<u8>> = (0..k.len())
+            .step_by(2)
+            .map(|i| k.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+            .collect();
+        match bytes.and_then(|b| <[u8; 32]>::try_from(b).ok()) {
+            Some(key) => keys.push(key),
+            None => {
+                eprintln!("tipring-agent: --firmware-key `{k}`: expected 64 hex digits");
+                return ExitCode::from(2);
+            }
         }
+    }
+    let device = tipring_agent::device::DeviceArgs {
+        config: args.config.clone(),
+        state_dir: args.state_dir.clone(),
+        serial: args.serial_number.clone(),
+        connection_request_listen: Some(args.connection_request_listen),
+        firmware_keys: keys,
+        acs_ca: args.acs_ca.clone(),
+        acs_client_cert: args
+            .acs_client_cert
+            .clone()
+            .zip(args.acs_client_key.clone()),
     };
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -218,23 +265,8 @@ fn run_from_config(
             return ExitCode::FAILURE;
         }
     };
-    if let Some(sip) = opts.sip.as_mut() {
-        match rt.block_on(tipring_agent::config::locate_servers(
-            &servers,
-            sip.transport,
-        )) {
-            Ok(located) => sip.servers = located,
-            Err(e) => {
-                eprintln!("tipring-agent: {e:#}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    for n in notes {
-        println!("{n}");
-    }
     let interactive = std::io::stdin().is_terminal();
-    match rt.block_on(sim::run_config(opts, managed, interactive)) {
+    match rt.block_on(sim::run_config(device, interactive)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tipring-agent: {e:#}");
@@ -254,7 +286,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     if args.config.is_some() || args.state_dir.is_some() {
-        return run_from_config(args.config.as_deref(), args.state_dir.as_deref());
+        return run_from_config(&args);
     }
     let mut opts = match sim::Options::from_args(
         usize::from(args.ports),

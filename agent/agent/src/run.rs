@@ -108,20 +108,18 @@ pub async fn run(opts: Options, interactive: bool) -> anyhow::Result<()> {
     run_with(opts, stdin, print, interactive).await
 }
 
-/// [`run`] with run-time configuration (`reload`, `rollback`, SIGHUP) from `managed`.
-pub async fn run_config(
-    opts: Options,
-    managed: crate::managed::Managed,
-    interactive: bool,
-) -> anyhow::Result<()> {
+/// Run the device the arguments describe (configuration file and/or state directory),
+/// with the prompt on stdin/stdout, rebooting in-process when the ACS asks.
+pub async fn run_config(args: crate::device::DeviceArgs, interactive: bool) -> anyhow::Result<()> {
     let stdin = tokio::io::BufReader::new(tokio::io::stdin());
-    let print = |line: &str| {
+    let mut print = |line: &str| {
         if interactive {
             print!("\r\x1b[K");
         }
+        crate::logbuf::push(line);
         println!("{line}");
     };
-    run_managed(opts, Some(managed), stdin, print, interactive).await
+    crate::device::run_device(args, stdin, &mut print, interactive).await
 }
 
 /// Run the simulated gateway in real time with commands read from `input` and every
@@ -133,7 +131,9 @@ pub async fn run_with(
     out: impl FnMut(&str),
     interactive: bool,
 ) -> anyhow::Result<()> {
-    run_managed(opts, None, input, out, interactive).await
+    run_managed(opts, Boot::default(), input, out, interactive)
+        .await
+        .map(|_| ())
 }
 
 /// The SIP side's sockets: the SIP transport, the ports' RTP/RTCP pairs and the tasks
@@ -254,17 +254,45 @@ async fn start_status(
 /// A configuration change accepted but waiting: the SIP stack restarts once no call is up.
 struct PendingSip(SipOptions);
 
-/// Run the gateway as [`run_with`] does, with run-time configuration from `managed`: the
-/// `reload`, `rollback` and `version` commands (and SIGHUP, in the binary) apply a new
-/// document to what changed only.
+/// What one boot of the gateway starts with, beyond its options.
+#[derive(Debug, Default)]
+pub struct Boot {
+    /// Run-time configuration (`reload`, `rollback`, the ACS's changes).
+    pub managed: Option<crate::managed::Managed>,
+    /// The TR-069 CPE, when the configuration has `management.cwmp`.
+    pub cwmp: Option<crate::cwmp::RunnerSettings>,
+    /// What the CPE carried over an in-process reboot (no state directory).
+    pub memory: crate::cwmp::Memory,
+}
+
+/// How a boot ended.
+#[derive(Debug)]
+pub enum RunEnd {
+    /// `quit` or the end of the input.
+    Quit,
+    /// The ACS asked for a reboot (a firmware upgrade, a Reboot RPC) or a factory reset.
+    Reboot {
+        /// The CPE's state to carry over.
+        memory: Box<crate::cwmp::Memory>,
+        /// Erase the configuration and the CPE's state first.
+        factory_reset: bool,
+    },
+}
+
+/// Run the gateway as [`run_with`] does, with run-time configuration from `boot.managed`
+/// (the `reload`, `rollback` and `version` commands, and SIGHUP in the binary, apply a new
+/// document to what changed only) and the TR-069 CPE. Returns how the boot ended and the
+/// input, for the next boot.
 #[allow(clippy::disallowed_methods)] // the binary side owns the one real clock
-pub async fn run_managed(
+pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
     mut opts: Options,
-    mut managed: Option<crate::managed::Managed>,
-    input: impl tokio::io::AsyncBufRead + Unpin,
+    boot: Boot,
+    input: R,
     mut out: impl FnMut(&str),
     interactive: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(RunEnd, R)> {
+    let mut managed = boot.managed;
+    let mut end = RunEnd::Quit;
     let start = Instant::now();
     let mut gw = Gateway::new(&opts, start, Box::new(wall_clock_now))?;
     out(&format!(
@@ -301,6 +329,32 @@ pub async fn run_managed(
             start_status(addr, first, &mut out).await
         }
         None => None,
+    };
+    let mut runner = match (boot.cwmp, managed.as_ref()) {
+        (Some(settings), Some(m)) if m.running().management.cwmp.is_some() => {
+            match crate::cwmp::CwmpRunner::start(m.running(), settings, boot.memory, start).await {
+                Ok(r) => {
+                    out(&format!(
+                        "TR-069: ACS {}{}",
+                        m.running()
+                            .management
+                            .cwmp
+                            .as_ref()
+                            .map_or("", |c| c.acs_url.as_str()),
+                        match r.connection_request_url() {
+                            "" => String::new(),
+                            u => format!(", connection requests at {u}"),
+                        }
+                    ));
+                    Some(r)
+                }
+                Err(e) => {
+                    out(&format!("TR-069 not started: {e:#}"));
+                    None
+                }
+            }
+        }
+        _ => None,
     };
     let mut pending_sip: Option<PendingSip> = None;
     let mut lines = input.lines();
@@ -346,6 +400,7 @@ pub async fn run_managed(
             opts.sip = Some(sip);
         }
         let mut reconfig: Option<bool> = None; // Some(rollback)
+        let mut todo: Vec<crate::cwmp::Todo> = Vec::new();
         let (mut arrivals, mut transports) = match stack.as_mut() {
             Some(s) => (Some(&mut s.arrivals), Some(&mut s.transports)),
             None => (None, None),
@@ -359,8 +414,13 @@ pub async fn run_managed(
                 now = start + FRAME * frames;
                 let printed = gw.tick(now);
                 if frames.is_multiple_of(100) {
+                    let snapshot = status_of(&gw, now, &managed);
                     if let Some((tx, _)) = &status {
-                        tx.send_replace(status_of(&gw, now, &managed));
+                        tx.send_replace(std::sync::Arc::clone(&snapshot));
+                    }
+                    if let Some(r) = runner.as_mut() {
+                        let live = crate::cwmp::live_state(&snapshot, r.firmware());
+                        todo.extend(r.refresh(live, now, &mut managed));
                     }
                 }
                 printed.iter().for_each(|l| out(l));
@@ -379,6 +439,10 @@ pub async fn run_managed(
                     }
                     _ => {}
                 }
+            }
+            what = async { runner.as_mut().expect("guarded").next().await }, if runner.is_some() => {
+                let r = runner.as_mut().expect("guarded");
+                todo.extend(r.handle(what, now, &mut managed).await);
             }
             Some(()) = async { hangup.as_mut().expect("guarded").recv().await }, if hangup.is_some() => {
                 out("SIGHUP: reading the configuration again");
@@ -404,10 +468,52 @@ pub async fn run_managed(
                 prompt();
             }
         }
-        let (Some(rollback), Some(m)) = (reconfig, managed.as_mut()) else {
-            continue;
+        let mut acs_change: Option<(tipring_config::GatewayConfig, tipring_config::ConfigChange)> =
+            None;
+        for t in todo {
+            match t {
+                crate::cwmp::Todo::Say(l) => out(&l),
+                crate::cwmp::Todo::Apply(cfg, change) => acs_change = Some((*cfg, change)),
+                crate::cwmp::Todo::Reboot | crate::cwmp::Todo::FactoryReset => {
+                    let factory_reset = matches!(t, crate::cwmp::Todo::FactoryReset);
+                    out(if factory_reset {
+                        "TR-069: factory reset, then reboot"
+                    } else {
+                        "TR-069: rebooting"
+                    });
+                    end = RunEnd::Reboot {
+                        memory: Box::new(runner.as_ref().map(|r| r.memory()).unwrap_or_default()),
+                        factory_reset,
+                    };
+                }
+            }
+        }
+        if matches!(end, RunEnd::Reboot { .. }) {
+            break;
+        }
+        let outcome = match (reconfig, managed.as_mut(), acs_change) {
+            (_, Some(m), Some((cfg, change))) => {
+                out(&format!(
+                    "TR-069: configuration version {} from the ACS",
+                    m.version()
+                ));
+                apply_change(&mut gw, m, cfg, change, now, false)
+                    .await
+                    .map(Some)
+            }
+            (Some(rollback), Some(m), None) => reconfigure(&mut gw, m, rollback, now).await,
+            _ => continue,
         };
-        match reconfigure(&mut gw, m, rollback, now).await {
+        if let (Some(r), true) = (runner.as_mut(), matches!(outcome, Ok(Some(_)))) {
+            if let Some(running) = managed.as_ref().map(|m| m.running().clone()) {
+                for t in r.reconfigured(&running, now, &mut managed) {
+                    if let crate::cwmp::Todo::Say(l) = t {
+                        out(&l);
+                    }
+                }
+            }
+        }
+        match outcome {
             Ok(Some(applied)) => {
                 applied.lines.iter().for_each(|l| out(l));
                 if let Some(sip) = applied.restart_sip {
@@ -442,8 +548,14 @@ pub async fn run_managed(
     if let Some(st) = stack.take() {
         stop_sip(&mut gw, st, now).await;
     }
-    out("bye");
-    Ok(())
+    if let Some((_, task)) = status.take() {
+        task.abort();
+        let _ = task.await;
+    }
+    if matches!(end, RunEnd::Quit) {
+        out("bye");
+    }
+    Ok((end, lines.into_inner()))
 }
 
 /// A SIP message's start line, for the logs: never the headers or the body (they carry
@@ -485,12 +597,31 @@ async fn reconfigure(
             None => return Ok(None),
         }
     };
+    // Checked (and its servers located) before it is stored: a refusal changes nothing.
+    let (_, servers) = crate::config::options(&new)?;
+    if let Some(sip) = crate::config::options(&new)?.0.sip.as_ref() {
+        crate::config::locate_servers(&servers, sip.transport).await?;
+    }
+    let change = m.commit(new.clone(), rollback)?;
+    apply_change(gw, m, new, change, now, rollback)
+        .await
+        .map(Some)
+}
+
+/// Apply a configuration already stored (`m` runs it) to the gateway: `change` says what
+/// differs from the one before.
+async fn apply_change(
+    gw: &mut Gateway,
+    m: &crate::managed::Managed,
+    new: tipring_config::GatewayConfig,
+    change: tipring_config::ConfigChange,
+    now: Instant,
+    rollback: bool,
+) -> anyhow::Result<Applied> {
     let (mut new_opts, servers) = crate::config::options(&new)?;
-    let old_sip = m.running().sip.clone();
     if let Some(sip) = new_opts.sip.as_mut() {
         sip.servers = crate::config::locate_servers(&servers, sip.transport).await?;
     }
-    let change = m.commit(new, rollback)?;
     let mut lines = vec![format!(
         "configuration version {}{} applied",
         m.version(),
@@ -503,7 +634,7 @@ async fn reconfigure(
             m.running().ports.len()
         ));
     }
-    let restart = change.restart_sip && old_sip != m.running().sip;
+    let restart = change.restart_sip;
     lines.extend(gw.reconfigure(
         now,
         &new_opts,
@@ -513,12 +644,21 @@ async fn reconfigure(
     if change.management {
         lines.push("management settings changed (log format: at the next start)".into());
     }
-    let status_addr = change.management.then_some(new_opts.status_addr).flatten();
-    Ok(Some(Applied {
+    let status_addr = change
+        .management
+        .then_some(new_opts.status_addr)
+        .flatten()
+        .filter(|_| status_moves(&change));
+    Ok(Applied {
         lines,
         restart_sip: if restart { new_opts.sip.clone() } else { None },
         sip_now: new_opts.sip.clone(),
         status_addr,
         per_port: new_opts.per_port,
-    }))
+    })
+}
+
+/// Whether a management change moves the status endpoint (not, say, a TR-069 setting).
+fn status_moves(change: &tipring_config::ConfigChange) -> bool {
+    change.management_http
 }

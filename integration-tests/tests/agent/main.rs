@@ -3,6 +3,7 @@
 //! its ports with Kamailio (over UDP, TCP and TLS), calls between its ports through it,
 //! and takes a call from SIPp.
 
+mod cwmp;
 mod media;
 mod reconfig;
 mod registrar;
@@ -253,10 +254,28 @@ impl Agent {
             sip.servers = servers.iter().map(|s| s.parse().unwrap()).collect();
         }
         let mut agent = Self::spawn(move |input, out| {
-            Box::pin(sim::run_managed(opts, Some(managed), input, out, false))
+            let boot = tipring_agent::run::Boot {
+                managed: Some(managed),
+                ..Default::default()
+            };
+            Box::pin(async move {
+                sim::run_managed(opts, boot, input, out, false)
+                    .await
+                    .map(|_| ())
+            })
         });
         agent.seen.extend(notes);
         agent
+    }
+
+    /// A whole device (as `tipring-agent --config ... --state-dir ...` runs it): TR-069,
+    /// firmware slots, reboots in-process.
+    pub fn start_device(args: tipring_agent::device::DeviceArgs) -> Self {
+        Self::spawn(move |input, mut out| {
+            Box::pin(async move {
+                tipring_agent::device::run_device(args, input, &mut *out, false).await
+            })
+        })
     }
 
     /// Run `run` (one of the simulator's loops) on a thread of its own.

@@ -24,6 +24,8 @@ pub struct ConfigChange {
     pub emergency_numbers: bool,
     /// The `management` section changed (status page, log format, TR-069, SNMP).
     pub management: bool,
+    /// The status page moved (`management.http_listen`).
+    pub management_http: bool,
 }
 
 impl ConfigChange {
@@ -67,6 +69,7 @@ pub fn diff(old: &GatewayConfig, new: &GatewayConfig) -> ConfigChange {
         reregister,
         emergency_numbers: old.emergency_numbers != new.emergency_numbers,
         management: old.management != new.management,
+        management_http: old.management.http_listen != new.management.http_listen,
     }
 }
 
