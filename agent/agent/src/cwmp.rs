@@ -119,8 +119,6 @@ pub struct AgentDevice {
     last_seen: Vec<(String, Value)>,
     changed: BTreeMap<String, Value>,
     active_pending: bool,
-    /// Take a fresh baseline at the next check (after the ACS changed values itself).
-    rebase: bool,
 }
 
 impl AgentDevice {
@@ -134,8 +132,7 @@ impl AgentDevice {
         let Ok(now) = self.tree().get(&[String::new()]) else {
             return false;
         };
-        if self.rebase || self.last_seen.is_empty() {
-            self.rebase = false;
+        if self.last_seen.is_empty() {
             self.last_seen = now;
             return false;
         }
@@ -256,8 +253,11 @@ impl Device for AgentDevice {
         self.state = applied.state;
         self.state.parameter_key = key.to_string();
         self.dirty = true;
-        // What the ACS set is not a change to notify it of.
-        self.rebase = true;
+        // What the ACS set is not a change to notify it of (TR-069 A.3.2.4): the baseline
+        // moves to the values it wrote, now.
+        if let Ok(now) = self.tree().get(&[String::new()]) {
+            self.last_seen = now;
+        }
         Ok(Status::Applied)
     }
 
@@ -381,6 +381,10 @@ pub struct CwmpRunner {
     firmware: FirmwareLive,
     /// The running firmware was confirmed (after the first good session).
     confirmed: bool,
+    /// The last session opened by an active notification, and one waiting for the
+    /// DefaultActiveNotificationThrottle.
+    last_active: Option<Instant>,
+    active_deferred: bool,
 }
 
 impl std::fmt::Debug for CwmpRunner {
@@ -454,7 +458,6 @@ impl CwmpRunner {
             last_seen: Vec::new(),
             changed: BTreeMap::new(),
             active_pending: false,
-            rebase: false,
         };
         let mut runner = Self {
             cpe,
@@ -470,6 +473,8 @@ impl CwmpRunner {
             memory,
             started: now,
             confirmed: false,
+            last_active: None,
+            active_deferred: false,
         };
         runner.restart_listener().await;
         Ok(runner)
@@ -835,10 +840,25 @@ impl CwmpRunner {
         self.device.live = live;
         self.device.live.connection_request_url = url;
         self.device.live.uptime_s = (now - self.started).as_secs() as u32;
-        if self.device.check_values() {
-            return self.input(Input::ActiveValueChange(now), managed);
+        let active = self.device.check_values() || self.active_deferred;
+        if !active {
+            return Vec::new();
         }
-        Vec::new()
+        // ManagementServer.DefaultActiveNotificationThrottle: at most one such session
+        // per interval; a change within it waits for the interval's end.
+        let throttle = Duration::from_secs(u64::from(
+            self.device.state.default_active_notification_throttle,
+        ));
+        if self
+            .last_active
+            .is_some_and(|t| now.saturating_duration_since(t) < throttle)
+        {
+            self.active_deferred = true;
+            return Vec::new();
+        }
+        self.active_deferred = false;
+        self.last_active = Some(now);
+        self.input(Input::ActiveValueChange(now), managed)
     }
 }
 

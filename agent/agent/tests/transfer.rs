@@ -59,6 +59,8 @@ async fn file_server(files: Files) -> std::net::SocketAddr {
                         .cloned()
                         .unwrap_or((404, Vec::new()))
                 };
+                // `/cut/...`: the connection drops halfway through the file.
+                let cut = path.starts_with("/cut/");
                 let head = format!(
                     "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n",
                     data.len(),
@@ -69,7 +71,12 @@ async fn file_server(files: Files) -> std::net::SocketAddr {
                     }
                 );
                 w.write_all(head.as_bytes()).await.unwrap();
-                w.write_all(&data).await.unwrap();
+                let send = if cut {
+                    &data[..data.len() / 2]
+                } else {
+                    &data[..]
+                };
+                w.write_all(send).await.unwrap();
                 let _ = w.shutdown().await;
             });
         }
@@ -155,6 +162,7 @@ async fn firmware_images_good_and_bad() {
             (200, image("FXS8", "2.0.0", &payload, &key())),
         );
         f.insert("/secret.img".into(), (401, Vec::new()));
+        f.insert("/cut/good.img".into(), (200, good.clone()));
     }
     let addr = file_server(Arc::clone(&files)).await;
     let s = settings(&dir);
@@ -166,6 +174,8 @@ async fn firmware_images_good_and_bad() {
         ("/other-model.img", 9010),
         ("/missing.img", 9016),
         ("/secret.img", 9012),
+        // The connection drops halfway: unable to complete the download.
+        ("/cut/good.img", 9017),
     ] {
         let out = download(&queued(addr, path, fw), &s, unix).await;
         assert_eq!(

@@ -90,7 +90,13 @@ async fn serve(acs: Acs) -> std::net::SocketAddr {
                 let (r, mut w) = s.into_split();
                 let mut r = BufReader::new(r);
                 while let Some((method, path, auth, body)) = read_request(&mut r).await {
-                    let reply = if method == "GET" {
+                    let reply = if method == "PUT" {
+                        acs.lock()
+                            .unwrap()
+                            .files
+                            .insert(format!("PUT {path}"), body);
+                        http("200 OK", "", b"")
+                    } else if method == "GET" {
                         match acs.lock().unwrap().files.get(&path) {
                             Some(f) => http("200 OK", "", f),
                             None => http("404 Not Found", "", b""),
@@ -144,11 +150,24 @@ fn answer(acs: &Acs, body: &[u8]) -> Vec<u8> {
     }
 }
 
-#[allow(clippy::disallowed_methods)] // a real-time test against real sockets
 fn wait_for<T>(acs: &Acs, what: &str, f: impl Fn(&Envelope) -> Option<T>) -> T {
+    wait_for_from(acs, 0, what, f)
+}
+
+/// Wait until a message received after the first `from` matches `f`.
+#[allow(clippy::disallowed_methods)] // a real-time test against real sockets
+fn wait_for_from<T>(acs: &Acs, from: usize, what: &str, f: impl Fn(&Envelope) -> Option<T>) -> T {
     let end = Instant::now() + WAIT;
     loop {
-        if let Some(t) = acs.lock().unwrap().received.iter().rev().find_map(&f) {
+        let found = acs
+            .lock()
+            .unwrap()
+            .received
+            .iter()
+            .skip(from)
+            .rev()
+            .find_map(&f);
+        if let Some(t) = found {
             return t;
         }
         assert!(Instant::now() < end, "the ACS never got {what}");
@@ -295,6 +314,15 @@ fn the_gateway_is_provisioned_and_upgraded_by_an_acs() {
                 ],
                 parameter_key: "provision-1".into(),
             }));
+        // Active notification on port 1's call status.
+        s.rpcs.push_back(Body::SetParameterAttributes(vec![
+            tipring_cwmp::SetParameterAttributesStruct {
+                name: format!("{VS}CallControl.Line.1.CallStatus"),
+                notification_change: true,
+                notification: tipring_cwmp::Notification::Active,
+                ..Default::default()
+            },
+        ]));
         s.rpcs.push_back(Body::GetParameterValues(vec![
             format!("{VS}CallControl.Line.2.DirectoryNumber"),
             "Device.ManagementServer.ConnectionRequestPassword".into(),
@@ -337,6 +365,28 @@ fn the_gateway_is_provisioned_and_upgraded_by_an_acs() {
     assert!(cr_url.starts_with("http://127.0.0.1:"), "{cr_url}");
     // The gateway applied the new number to port 2 at once.
     agent.expect(&["[port 2 ext 555] configuration applied"], WAIT);
+
+    // Port 1 goes off hook: its CallStatus changes, which the ACS asked to hear of at once.
+    agent.expect(&["CWMP: session done"], WAIT);
+    let n = acs.lock().unwrap().received.len();
+    agent.send("lift 1");
+    let change = wait_for_from(&acs, n, "4 VALUE CHANGE", |e| {
+        events(e)
+            .filter(|v| v.contains(&"4 VALUE CHANGE".to_string()))
+            .map(|_| e.clone())
+    });
+    assert_eq!(
+        value(&change, &format!("{VS}CallControl.Line.1.CallStatus")).as_deref(),
+        Some("Dialing"),
+        "{:#?}",
+        acs.lock().unwrap().received[n..]
+            .iter()
+            .filter_map(
+                |e| events(e).map(|v| (v, value(e, &format!("{VS}CallControl.Line.1.CallStatus"))))
+            )
+            .collect::<Vec<_>>()
+    );
+    agent.send("hang 1");
 
     // Connection requests: wrong credentials start nothing, right ones a session.
     assert_eq!(curl_digest(&cr_url, "acs-cr", "nope"), "401");
@@ -423,6 +473,62 @@ fn the_gateway_is_provisioned_and_upgraded_by_an_acs() {
     agent.expect(&["[port 2 ext 555]", "on hook"], WAIT);
     let slots = tipring_slots::Slots::open(dir.join("state/firmware")).unwrap();
     assert_eq!(slots.active().version.as_deref(), Some("2.0.0"));
+
+    // Upload of the configuration: PUT to the ACS's URL, secrets blanked.
+    acs.lock()
+        .unwrap()
+        .rpcs
+        .push_back(Body::Upload(tipring_cwmp::Upload {
+            command_key: "backup-1".into(),
+            file_type: "3 Vendor Configuration File".into(),
+            url: format!("http://{addr}/files/backup.json"),
+            ..tipring_cwmp::Upload::default()
+        }));
+    let cr_url = wait_for(&acs, "the new connection request URL", |e| {
+        value(e, "Device.ManagementServer.ConnectionRequestURL")
+    });
+    assert_eq!(curl_digest(&cr_url, "acs-cr", "cr-pw"), "200");
+    let tc = wait_for(&acs, "TransferComplete for the upload", |e| match &e.body {
+        Some(Body::TransferComplete(t)) if t.command_key == "backup-1" => Some(t.clone()),
+        _ => None,
+    });
+    assert!(tc.fault.is_none(), "{tc:?}");
+    let uploaded = acs.lock().unwrap().files["PUT /files/backup.json"].clone();
+    let text = String::from_utf8(uploaded).unwrap();
+    assert!(text.contains("\"555\""), "{text}");
+    assert!(
+        !text.contains(ACS_PASSWORD),
+        "no secret in the upload: {text}"
+    );
+
+    // Reboot RPC: M Reboot with its CommandKey after the boot.
+    acs.lock()
+        .unwrap()
+        .rpcs
+        .push_back(Body::Reboot("reboot-7".into()));
+    agent.mark();
+    assert_eq!(curl_digest(&cr_url, "acs-cr", "cr-pw"), "200");
+    agent.expect(&["--- reboot ---"], WAIT);
+    let ev = wait_for(&acs, "the Inform after the Reboot", |e| {
+        events(e).filter(|v| v.contains(&"M Reboot:reboot-7".to_string()))
+    });
+    assert!(ev.contains(&"1 BOOT".to_string()), "{ev:?}");
+
+    // Factory reset: back to the file's configuration, bootstrapping again.
+    let cr_url = wait_for(&acs, "the connection request URL", |e| {
+        value(e, "Device.ManagementServer.ConnectionRequestURL")
+    });
+    acs.lock().unwrap().rpcs.push_back(Body::FactoryReset);
+    let n = acs.lock().unwrap().received.len();
+    agent.mark();
+    assert_eq!(curl_digest(&cr_url, "acs-cr", "cr-pw"), "200");
+    agent.expect(&["factory reset"], WAIT);
+    agent.expect(&["configuration version 1 (stored in"], WAIT);
+    wait_for_from(&acs, n, "the bootstrap after the reset", |e| {
+        events(e).filter(|v| v.contains(&"0 BOOTSTRAP".to_string()))
+    });
+    agent.send("status");
+    agent.expect(&["[port 2 ext 102]", "on hook"], WAIT);
     drop(agent);
     let _ = std::fs::remove_dir_all(&dir);
 }
