@@ -443,16 +443,35 @@ fn default_inform_interval() -> u32 {
     3600
 }
 
-/// The SNMP agent's settings.
+/// The SNMP agent's settings. Nothing is open by default: no community, no user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Snmp {
-    /// Listen address, `ip:port`.
+    /// Listen address, `ip:port`; `[::]:161` serves IPv4 and IPv6.
     pub listen: String,
-    /// SNMPv2c read communities (the well-known `public` and `private` are refused).
+    /// SNMPv1/v2c read-only communities (the well-known `public` and `private` are
+    /// refused). Empty: v1 and v2c are off.
     pub communities: Vec<Secret>,
+    /// Source networks (CIDR, e.g. `10.0.0.0/8`, `2001:db8::/32`) allowed to use the
+    /// communities; empty: any source.
+    pub community_sources: Vec<String>,
     /// SNMPv3 users (USM, RFC 3414).
     pub v3_users: Vec<SnmpV3User>,
+    /// Where notifications go.
+    pub notification_targets: Vec<SnmpTarget>,
+    /// Send authenticationFailure notifications (rate limited).
+    pub authentication_traps: bool,
+    /// Allow SNMP Set of the writable objects (sysContact, sysName, sysLocation) by v3
+    /// users with `write`; off by default.
+    pub set_enabled: bool,
+    /// Allow DES privacy (weak; only for managers that have nothing better).
+    pub allow_des: bool,
+    /// sysContact.
+    pub contact: String,
+    /// sysLocation.
+    pub location: String,
+    /// Call quality below this MOS × 10 raises tipringCallQualityLow (0: never).
+    pub quality_low_mos_x10: u8,
 }
 
 impl Default for Snmp {
@@ -460,7 +479,15 @@ impl Default for Snmp {
         Self {
             listen: "0.0.0.0:161".into(),
             communities: Vec::new(),
+            community_sources: Vec::new(),
             v3_users: Vec::new(),
+            notification_targets: Vec::new(),
+            authentication_traps: false,
+            set_enabled: false,
+            allow_des: false,
+            contact: String::new(),
+            location: String::new(),
+            quality_low_mos_x10: 35,
         }
     }
 }
@@ -469,11 +496,21 @@ impl Default for Snmp {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SnmpAuth {
+    /// No authentication (noAuthNoPriv; the user can then have no privacy either).
+    None,
+    /// HMAC-MD5-96 (RFC 3414; for old managers).
+    Md5,
     /// HMAC-SHA-96 (RFC 3414).
     Sha1,
+    /// HMAC-SHA-224 (RFC 7860).
+    Sha224,
     /// HMAC-SHA-256 (RFC 7860).
     #[default]
     Sha256,
+    /// HMAC-SHA-384 (RFC 7860).
+    Sha384,
+    /// HMAC-SHA-512 (RFC 7860).
+    Sha512,
 }
 
 /// SNMPv3 privacy protocol.
@@ -482,9 +519,15 @@ pub enum SnmpAuth {
 pub enum SnmpPriv {
     /// No encryption (authNoPriv).
     None,
+    /// DES-CBC (RFC 3414 §8): only with `allow_des`.
+    Des,
     /// AES-128 CFB (RFC 3826).
     #[default]
     Aes128,
+    /// AES-192 CFB, key extended as net-snmp does (`-x AES192`).
+    Aes192,
+    /// AES-256 CFB, key extended as net-snmp does (`-x AES256`).
+    Aes256,
 }
 
 /// One SNMPv3 user.
@@ -496,14 +539,61 @@ pub struct SnmpV3User {
     /// Authentication protocol.
     #[serde(default)]
     pub auth_protocol: SnmpAuth,
-    /// Authentication pass phrase (at least 8 characters, RFC 3414 §11.2).
-    pub auth_password: Secret,
+    /// Authentication pass phrase (at least 8 characters, RFC 3414 §11.2); needed unless
+    /// `auth_protocol` is `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_password: Option<Secret>,
     /// Privacy protocol.
     #[serde(default)]
     pub priv_protocol: SnmpPriv,
     /// Privacy pass phrase; needed unless `priv_protocol` is `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priv_password: Option<Secret>,
+    /// May Set the writable objects (with `set_enabled`).
+    #[serde(default)]
+    pub write: bool,
+}
+
+/// Kind of notification sent to a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SnmpNotifyKind {
+    /// SNMPv2-Trap: sent once, not acknowledged.
+    #[default]
+    Trap,
+    /// InformRequest: acknowledged, retried until then.
+    Inform,
+}
+
+/// A notification receiver (an NMS's trap daemon).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnmpTarget {
+    /// `ip:port` of the receiver (162 is the usual port).
+    pub address: String,
+    /// Trap or inform.
+    #[serde(default)]
+    pub kind: SnmpNotifyKind,
+    /// SNMPv2c community for this receiver; or use `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<Secret>,
+    /// SNMPv3: the name of one of `v3_users`, whose credentials and level are used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Inform: seconds to wait for the acknowledgement before a retry.
+    #[serde(default = "default_inform_timeout")]
+    pub timeout_s: u32,
+    /// Inform: retries before giving up.
+    #[serde(default = "default_inform_retries")]
+    pub retries: u32,
+}
+
+fn default_inform_timeout() -> u32 {
+    1
+}
+
+fn default_inform_retries() -> u32 {
+    3
 }
 
 /// The emergency numbers of a country, for [`GatewayConfig::example`].
@@ -568,8 +658,11 @@ impl GatewayConfig {
                 *s = s.redacted();
             }
             for u in &mut snmp.v3_users {
-                u.auth_password = u.auth_password.redacted();
+                u.auth_password = u.auth_password.as_ref().map(Secret::redacted);
                 u.priv_password = u.priv_password.as_ref().map(Secret::redacted);
+            }
+            for t in &mut snmp.notification_targets {
+                t.community = t.community.as_ref().map(Secret::redacted);
             }
         }
         c

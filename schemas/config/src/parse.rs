@@ -7,7 +7,13 @@ use crate::model::GatewayConfig;
 pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 
 /// Fields whose values are secrets: a type error there must not echo the value.
-const SECRET_FIELDS: [&str; 4] = ["password", "auth_password", "priv_password", "communities"];
+const SECRET_FIELDS: [&str; 5] = [
+    "password",
+    "auth_password",
+    "priv_password",
+    "communities",
+    "community",
+];
 
 /// Read a document without validating it: size limit, JSON syntax, types, unknown fields.
 /// Errors carry the JSON path of the field (`ports[2].extension`) and the line and column.

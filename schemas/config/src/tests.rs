@@ -32,9 +32,18 @@ fn full() -> GatewayConfig {
         v3_users: vec![SnmpV3User {
             name: "ops".into(),
             auth_protocol: SnmpAuth::Sha256,
-            auth_password: Secret::new("auth-secret-value"),
+            auth_password: Some(Secret::new("auth-secret-value")),
             priv_protocol: SnmpPriv::Aes128,
             priv_password: Some(Secret::new("priv-secret-value")),
+            write: false,
+        }],
+        notification_targets: vec![SnmpTarget {
+            address: "192.0.2.1:162".into(),
+            kind: SnmpNotifyKind::Trap,
+            community: Some(Secret::new("trap-secret-value")),
+            user: None,
+            timeout_s: 1,
+            retries: 3,
         }],
         ..Snmp::default()
     });
@@ -42,8 +51,9 @@ fn full() -> GatewayConfig {
     c
 }
 
-const SECRETS: [&str; 7] = [
+const SECRETS: [&str; 8] = [
     "port-secret-0",
+    "trap-secret-value",
     "port-secret-3",
     "acs-secret-value",
     "community-secret",

@@ -480,17 +480,103 @@ impl GatewayConfig {
                     v.push(at("name"), "listed twice");
                 }
                 // RFC 3414 §11.2: pass phrases of at least 8 characters.
-                secret(v, &at("auth_password"), &u.auth_password, 8);
+                match (&u.auth_protocol, &u.auth_password) {
+                    (crate::SnmpAuth::None, None) => {}
+                    (crate::SnmpAuth::None, Some(_)) => v.push(
+                        at("auth_password"),
+                        "a password without an auth_protocol (set one, or remove the password)",
+                    ),
+                    (_, None) => {
+                        v.push(at("auth_password"), "needed unless auth_protocol is `none`")
+                    }
+                    (_, Some(pw)) => secret(v, &at("auth_password"), pw, 8),
+                }
                 match (&u.priv_protocol, &u.priv_password) {
                     (crate::SnmpPriv::None, _) => {}
+                    // RFC 3414 §3.1.2.2: privacy needs authentication.
+                    _ if u.auth_protocol == crate::SnmpAuth::None => v.push(
+                        at("priv_protocol"),
+                        "privacy needs authentication (RFC 3414): set auth_protocol",
+                    ),
+                    (crate::SnmpPriv::Des, _) if !s.allow_des => v.push(
+                        at("priv_protocol"),
+                        "DES is weak and off unless management.snmp.allow_des is true",
+                    ),
                     (_, None) => {
                         v.push(at("priv_password"), "needed unless priv_protocol is `none`")
                     }
                     (_, Some(pw)) => secret(v, &at("priv_password"), pw, 8),
                 }
             }
+            for (i, c) in s.community_sources.iter().enumerate().take(64) {
+                if let Err(e) = cidr(c) {
+                    v.push(format!("management.snmp.community_sources[{i}]"), e);
+                }
+            }
+            if s.community_sources.len() > 64 {
+                v.push("management.snmp.community_sources", "at most 64");
+            }
+            if s.notification_targets.len() > MAX_SNMP_ENTRIES {
+                v.push(
+                    "management.snmp.notification_targets",
+                    format!("at most {MAX_SNMP_ENTRIES}"),
+                );
+            }
+            let targets = s.notification_targets.iter().enumerate();
+            for (i, t) in targets.take(MAX_SNMP_ENTRIES) {
+                let at = |f: &str| format!("management.snmp.notification_targets[{i}].{f}");
+                socket_addr(v, &at("address"), &t.address);
+                match (&t.community, &t.user) {
+                    (Some(c), None) => secret(v, &at("community"), c, 1),
+                    (None, Some(u)) => {
+                        if !s.v3_users.iter().any(|x| &x.name == u) {
+                            v.push(at("user"), format!("`{}` is not one of v3_users", shown(u)));
+                        }
+                    }
+                    _ => v.push(
+                        format!("management.snmp.notification_targets[{i}]"),
+                        "needs either a community (SNMPv2c) or a user (SNMPv3)",
+                    ),
+                }
+                if !(1..=60).contains(&t.timeout_s) {
+                    v.push(at("timeout_s"), "outside 1..=60");
+                }
+                if t.retries > 10 {
+                    v.push(at("retries"), "at most 10");
+                }
+            }
+            text(v, "management.snmp.contact", &s.contact, 0, 255);
+            text(v, "management.snmp.location", &s.location, 0, 255);
+            if s.quality_low_mos_x10 > 45 {
+                v.push(
+                    "management.snmp.quality_low_mos_x10",
+                    "MOS × 10 above 45 would flag every call",
+                );
+            }
         }
     }
+}
+
+/// An IP network in CIDR notation (`10.0.0.0/8`, `2001:db8::/32`; a bare address is a /32
+/// or /128).
+pub fn cidr(s: &str) -> Result<(IpAddr, u8), String> {
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let ip: IpAddr = addr
+        .parse()
+        .map_err(|_| format!("`{}` is not an IP network (CIDR)", shown(s)))?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    let len = match len {
+        None => max,
+        Some(l) => l
+            .parse::<u8>()
+            .ok()
+            .filter(|l| *l <= max)
+            .ok_or_else(|| format!("`{}`: prefix length outside 0..={max}", shown(s)))?,
+    };
+    Ok((ip, len))
 }
 
 /// A value echoed in a message: cut short and with control characters escaped, so a
@@ -1003,13 +1089,24 @@ mod tests {
         Snmp {
             listen: "0.0.0.0:161".into(),
             communities: vec![Secret::new("n0t-public")],
+            community_sources: vec!["10.0.0.0/8".into(), "2001:db8::/32".into()],
             v3_users: vec![SnmpV3User {
                 name: "ops".into(),
                 auth_protocol: crate::SnmpAuth::Sha256,
-                auth_password: Secret::new("authpass1"),
+                auth_password: Some(Secret::new("authpass1")),
                 priv_protocol: SnmpPriv::Aes128,
                 priv_password: Some(Secret::new("privpass1")),
+                write: false,
             }],
+            notification_targets: vec![crate::SnmpTarget {
+                address: "192.0.2.1:162".into(),
+                kind: crate::SnmpNotifyKind::Inform,
+                community: None,
+                user: Some("ops".into()),
+                timeout_s: 1,
+                retries: 3,
+            }],
+            ..Snmp::default()
         }
     }
 
@@ -1062,8 +1159,46 @@ mod tests {
         // RFC 3414 §11.2: pass phrases of at least 8 characters.
         fails_at(
             "management.snmp.v3_users[0].auth_password",
-            with(|s| s.v3_users[0].auth_password = Secret::new("short")),
+            with(|s| s.v3_users[0].auth_password = Some(Secret::new("short"))),
         );
+        fails_at(
+            "management.snmp.v3_users[0].auth_password",
+            with(|s| s.v3_users[0].auth_password = None),
+        );
+        // RFC 3414 §3.1.2.2: no privacy without authentication.
+        fails_at(
+            "management.snmp.v3_users[0].priv_protocol",
+            with(|s| {
+                s.v3_users[0].auth_protocol = crate::SnmpAuth::None;
+                s.v3_users[0].auth_password = None;
+            }),
+        );
+        fails_at(
+            "management.snmp.v3_users[0].priv_protocol",
+            with(|s| s.v3_users[0].priv_protocol = SnmpPriv::Des),
+        );
+        fails_at(
+            "management.snmp.community_sources[1]",
+            with(|s| s.community_sources[1] = "10.0.0.0/33".into()),
+        );
+        fails_at(
+            "management.snmp.notification_targets[0].user",
+            with(|s| s.notification_targets[0].user = Some("nobody".into())),
+        );
+        fails_at(
+            "management.snmp.notification_targets[0]",
+            with(|s| s.notification_targets[0].user = None),
+        );
+        fails_at(
+            "management.snmp.notification_targets[0].address",
+            with(|s| s.notification_targets[0].address = "nms".into()),
+        );
+        let mut des = good();
+        let mut sn = snmp();
+        sn.allow_des = true;
+        sn.v3_users[0].priv_protocol = SnmpPriv::Des;
+        des.management.snmp = Some(sn);
+        des.validate().unwrap();
         fails_at(
             "management.snmp.v3_users[0].priv_password",
             with(|s| s.v3_users[0].priv_password = None),
@@ -1090,7 +1225,7 @@ mod tests {
         let mut c = good();
         c.ports[0].password = Some(Secret::new(format!("pw\u{7}{}", "z".repeat(10))));
         let mut s = snmp();
-        s.v3_users[0].auth_password = Secret::new("hunter2");
+        s.v3_users[0].auth_password = Some(Secret::new("hunter2"));
         s.communities = vec![Secret::new("private"), Secret::new("x\ny-community")];
         c.management.snmp = Some(s);
         let text = c.validate().unwrap_err().to_string();
