@@ -29,6 +29,8 @@ pub enum Command {
     Busy(usize),
     /// Message waiting on or off.
     Mwi(usize, bool),
+    /// The port's hardware reports a line fault (`Some(reason)`) or that it cleared.
+    Fault(usize, Option<String>),
     /// Speak into the handset: a WAV file or a test tone.
     Speak(usize, Sound),
     /// Record what the handset's earpiece plays into a WAV file (`None`: stop and write).
@@ -87,6 +89,7 @@ commands (ports are numbered from 1):
   answer P               the network answers the call port P placed
   busy P                 the network called by port P is busy
   mwi P on|off           voicemail waiting lamp and stutter dial tone
+  fault P REASON         the port reports a line fault (out of service); `fault P clear`
   speak P FILE.wav       say a WAV file (8 kHz mono 16-bit) into the handset of port P
   speak P tone HZ DBM0 MS   say a test tone, e.g. `speak 1 tone 1004 -10 2000`
   record P FILE.wav      record port P's earpiece from now on; `record P stop` writes it
@@ -198,6 +201,15 @@ pub fn parse(line: &str, ports: usize) -> Result<Command, String> {
             };
             Command::Mwi(p, on)
         }
+        "fault" => {
+            let p = port(words.next(), ports)?;
+            let rest: Vec<&str> = words.by_ref().collect();
+            match rest.as_slice() {
+                [] => return Err("fault P REASON | fault P clear".into()),
+                ["clear"] => Command::Fault(p, None),
+                words => Command::Fault(p, Some(words.join(" "))),
+            }
+        }
         "speak" | "say" | "play" => {
             let p = port(words.next(), ports)?;
             match words.next() {
@@ -287,6 +299,11 @@ mod tests {
             })
         );
         assert_eq!(parse("mwi 1 on", 4), Ok(Command::Mwi(1, true)));
+        assert_eq!(
+            parse("fault 2 foreign voltage", 4),
+            Ok(Command::Fault(2, Some("foreign voltage".into())))
+        );
+        assert_eq!(parse("fault 2 clear", 4), Ok(Command::Fault(2, None)));
         assert_eq!(
             parse("speak 2 tone 1004 -10 500", 4),
             Ok(Command::Speak(

@@ -305,6 +305,18 @@ struct Slot {
     cfg: PortOptions,
     /// A new line configuration waiting for the port to be idle.
     pending_line: Option<LineConfig>,
+    /// Counters for the status page, SNMP and TR-069.
+    counters: tipring_status::PortCounters,
+    /// A call is placed or ringing (counted as answered or failed when it ends).
+    call_open: bool,
+    /// That call was answered (its media started).
+    call_answered: bool,
+    /// The last ended call's figures.
+    last_call: Option<tipring_status::CallStatus>,
+    /// A line fault reported by the port hardware (the simulator's `fault` command).
+    fault: Option<String>,
+    /// The status code of the last final answer to a REGISTER.
+    last_reg_status: Option<u16>,
 }
 
 /// Where a port's calls are forwarded.
@@ -518,6 +530,8 @@ pub struct Gateway {
     media_seed: u64,
     /// RTP/RTCP datagrams to send: port, socket, destination, bytes.
     media_out: Vec<(usize, Channel, SocketAddr, Vec<u8>)>,
+    /// The SIP domain the ports register in (their AOR's host), with SIP on.
+    sip_domain: Option<String>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -607,6 +621,12 @@ impl Gateway {
                 call_info: None,
                 cfg: po,
                 pending_line: None,
+                counters: tipring_status::PortCounters::default(),
+                call_open: false,
+                call_answered: false,
+                last_call: None,
+                fault: None,
+                last_reg_status: None,
             });
         }
         Ok(Self {
@@ -620,6 +640,7 @@ impl Gateway {
             anchor: None,
             media_seed: 0,
             media_out: Vec::new(),
+            sip_domain: None,
         })
     }
 
@@ -637,6 +658,7 @@ impl Gateway {
         anchor: WallAnchor,
     ) {
         self.media_opts = sip.media.clone();
+        self.sip_domain = Some(sip.domain.clone());
         self.peers = sip.peers.clone();
         self.rtp_ports = rtp_ports.to_vec();
         self.anchor = Some(anchor);
@@ -849,6 +871,23 @@ impl Gateway {
     fn on_sip_event(&mut self, now: Instant, e: SipEvent, lines: &mut Vec<String>) {
         match e {
             SipEvent::Registration { account, state } => {
+                if let Some(slot) = self.slots.get_mut(account) {
+                    match &state {
+                        RegistrationState::Registered { .. } => slot.last_reg_status = Some(200),
+                        RegistrationState::Failed { reason, .. } => {
+                            slot.counters.registration_failures += 1;
+                            slot.last_reg_status = Some(match reason {
+                                tipring_sip::RegistrationFailure::AuthenticationFailed {
+                                    status,
+                                }
+                                | tipring_sip::RegistrationFailure::Rejected { status } => *status,
+                                // No answer: the transaction timed out (RFC 3261 §8.1.3.1).
+                                _ => 408,
+                            });
+                        }
+                        _ => {}
+                    }
+                }
                 let text = match state {
                     RegistrationState::Idle => "SIP: not registered".to_string(),
                     RegistrationState::Registering { server } => {
@@ -947,6 +986,7 @@ impl Gateway {
                                 tipring_status::Direction::Incoming,
                                 caller.number.clone().unwrap_or_default(),
                             ));
+                            self.open_call(account, tipring_status::Direction::Incoming);
                             Some(NetworkEvent::IncomingCall { caller, ring })
                         }
                     }
@@ -1082,6 +1122,11 @@ impl Gateway {
             Some(m) => m.update(cfg, now, wall),
             None => MediaSession::new(cfg, now, wall).map(|m| {
                 self.slots[i].media[k] = Some(m);
+                let slot = &mut self.slots[i];
+                if slot.call_open && !slot.call_answered {
+                    slot.call_answered = true;
+                    slot.counters.calls_answered += 1;
+                }
             }),
         };
         if let Err(e) = r {
@@ -1102,6 +1147,10 @@ impl Gateway {
         self.slots[i].conference = false;
         if let Some(mut m) = self.slots[i].media[k].take() {
             m.close(now);
+            let last = self.call_status(i, &m.stats(), now);
+            let slot = &mut self.slots[i];
+            slot.counters.talk_seconds += last.duration_s;
+            slot.last_call = Some(last);
             let mut buf = [0u8; tipring_media::MAX_DATAGRAM];
             while let Some(t) = m.poll_transmit(&mut buf) {
                 self.media_out
@@ -1215,13 +1264,12 @@ impl Gateway {
     /// current call (with its media figures). No secret has a field to travel in.
     pub fn status(&self, now: Instant, uptime: Duration) -> tipring_status::GatewayStatus {
         use tipring_status::{
-            CallStatus, GatewayStatus, Hook, PortStatus, RegistrationState as Reg,
-            RegistrationStatus,
+            GatewayStatus, Hook, PortStatus, RegistrationState as Reg, RegistrationStatus,
         };
         let ports = (0..self.slots.len())
             .map(|i| {
                 let slot = &self.slots[i];
-                let registration = match self.ua.as_ref().and_then(|ua| ua.registration(i)) {
+                let mut registration = match self.ua.as_ref().and_then(|ua| ua.registration(i)) {
                     None => RegistrationStatus::default(),
                     Some(RegistrationState::Idle) => RegistrationStatus {
                         state: Reg::Idle,
@@ -1230,42 +1278,29 @@ impl Gateway {
                     Some(RegistrationState::Registering { server }) => RegistrationStatus {
                         state: Reg::Registering,
                         server: Some(server.addr.to_string()),
-                        expires_in: None,
+                        ..Default::default()
                     },
                     Some(RegistrationState::Registered { server, expires }) => RegistrationStatus {
                         state: Reg::Registered,
                         server: Some(server.addr.to_string()),
                         expires_in: Some(*expires),
+                        ..Default::default()
                     },
                     Some(_) => RegistrationStatus {
                         state: Reg::Failed,
                         ..Default::default()
                     },
                 };
-                let call = self.media_stats(i + 1).map(|st| {
-                    let (since, direction, remote_number) = slot.call_info.clone().unwrap_or((
-                        now,
-                        tipring_status::Direction::Incoming,
-                        String::new(),
-                    ));
-                    CallStatus {
-                        direction,
-                        remote_number,
-                        codec: st.codec.to_string(),
-                        srtp: st.srtp.is_some(),
-                        duration_s: now.saturating_duration_since(since).as_secs(),
-                        packets_sent: st.packets_sent,
-                        packets_received: st.packets_received,
-                        packets_lost: st.lost,
-                        jitter_ms: f64::from(st.jitter_ms),
-                        jitter_buffer_ms: f64::from(st.jitter_buffer_ms),
-                        mos_lq: st.mos_lq,
-                        mos_cq: st.mos_cq,
-                        r_factor: st.r_factor,
-                        rtt_ms: st.rtt.map(|d| d.as_secs_f64() * 1000.0),
-                        erle_db: st.erle_db.map(f64::from),
-                    }
-                });
+                if registration.state != Reg::Disabled {
+                    registration.aor = self
+                        .sip_domain
+                        .as_ref()
+                        .map(|d| format!("sip:{}@{d}", slot.ext));
+                }
+                registration.last_status = slot.last_reg_status;
+                let call = self
+                    .media_stats(i + 1)
+                    .map(|st| self.call_status(i, &st, now));
                 PortStatus {
                     port: i as u32 + 1,
                     extension: slot.ext.clone(),
@@ -1277,6 +1312,10 @@ impl Gateway {
                     line_state: self.state(i + 1).to_string(),
                     registration,
                     call,
+                    last_call: slot.last_call.clone(),
+                    fault: slot.fault.clone(),
+                    disabled: !slot.cfg.enabled,
+                    counters: slot.counters,
                 }
             })
             .collect();
@@ -1291,6 +1330,65 @@ impl Gateway {
             config_version: None,
             ports,
             sip,
+        }
+    }
+
+    /// A call starts on port `i`: count it; the call before it (if still open) ends.
+    fn open_call(&mut self, i: usize, direction: tipring_status::Direction) {
+        self.close_call(i);
+        let slot = &mut self.slots[i];
+        match direction {
+            tipring_status::Direction::Incoming => slot.counters.calls_incoming += 1,
+            tipring_status::Direction::Outgoing => slot.counters.calls_outgoing += 1,
+        }
+        slot.call_open = true;
+        slot.call_answered = false;
+    }
+
+    /// Port `i`'s open call ended: unanswered, it counts as failed.
+    fn close_call(&mut self, i: usize) {
+        let slot = &mut self.slots[i];
+        if std::mem::take(&mut slot.call_open) && !slot.call_answered {
+            slot.counters.calls_failed += 1;
+        }
+    }
+
+    /// A port's call figures as the status page shows them.
+    fn call_status(
+        &self,
+        i: usize,
+        st: &tipring_media::MediaStats,
+        now: Instant,
+    ) -> tipring_status::CallStatus {
+        let (since, direction, remote_number) = self.slots[i].call_info.clone().unwrap_or((
+            now,
+            tipring_status::Direction::Incoming,
+            String::new(),
+        ));
+        tipring_status::CallStatus {
+            direction,
+            remote_number,
+            codec: st.codec.to_string(),
+            srtp: st.srtp.is_some(),
+            duration_s: now.saturating_duration_since(since).as_secs(),
+            packets_sent: st.packets_sent,
+            packets_received: st.packets_received,
+            packets_lost: st.lost,
+            jitter_ms: f64::from(st.jitter_ms),
+            jitter_buffer_ms: f64::from(st.jitter_buffer_ms),
+            mos_lq: st.mos_lq,
+            mos_cq: st.mos_cq,
+            r_factor: st.r_factor,
+            rtt_ms: st.rtt.map(|d| d.as_secs_f64() * 1000.0),
+            erle_db: st.erle_db.map(f64::from),
+        }
+    }
+
+    /// Set or clear a line fault on port `p` (from 1), as a SLIC reports one; the port is
+    /// out of service while it lasts (SNMP ifOperStatus down, TIPRING-MIB port fault).
+    pub fn set_fault(&mut self, p: usize, fault: Option<String>) {
+        if let Some(slot) = self.slots.get_mut(p.wrapping_sub(1)) {
+            slot.fault = fault;
         }
     }
 
@@ -1356,6 +1454,9 @@ impl Gateway {
                 self.on_output(now, i, o, &mut lines);
             }
             self.observe_phone(i, &mut lines);
+            if self.slots[i].call_open && self.port_idle(i) {
+                self.close_call(i);
+            }
             if self.slots[i].pending_line.is_some() && self.port_idle(i) {
                 let line = self.slots[i].pending_line.take().expect("checked");
                 match self.slots[i].driver.line_mut().set_config(line) {
@@ -1598,6 +1699,7 @@ impl Gateway {
                     };
                     self.slots[i].call_info =
                         Some((now, tipring_status::Direction::Outgoing, number.clone()));
+                    self.open_call(i, tipring_status::Direction::Outgoing);
                     let peer = (!self.registered(i))
                         .then(|| self.peers.iter().find(|p| number.starts_with(&p.prefix)))
                         .flatten()
@@ -1960,6 +2062,14 @@ impl Gateway {
             }
             Command::Mwi(p, on) => {
                 self.network(now, p - 1, NetworkEvent::MessageWaiting(on), &mut lines);
+            }
+            Command::Fault(p, fault) => {
+                let text = match &fault {
+                    Some(f) => format!("line fault: {f} (out of service)"),
+                    None => "line fault cleared".to_string(),
+                };
+                self.set_fault(p, fault);
+                self.say(p - 1, &mut lines, text);
             }
             Command::Reload | Command::Rollback | Command::Version => {
                 return Err("no configuration file: start the agent with --config FILE".into())

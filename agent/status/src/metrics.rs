@@ -155,7 +155,9 @@ fn ms_to_seconds(ms: f64) -> Value {
 /// `tipring_port_in_call`, `tipring_port_registration_expiry_seconds`, the current call's
 /// `tipring_port_call_{duration,jitter,jitter_buffer,rtt}_seconds`,
 /// `tipring_port_call_{mos_lq,mos_cq,r_factor,erle_decibels}`, the counters
-/// `tipring_port_call_packets_lost_total` and `tipring_port_rtp_packets_{sent,received}_total`
+/// `tipring_port_call_packets_lost_total` and `tipring_port_rtp_packets_{sent,received}_total`,
+/// `tipring_port_calls_{incoming,outgoing,answered,failed}_total`, `tipring_port_talk_seconds_total`,
+/// `tipring_port_registration_failures_total`, `tipring_port_in_service`
 /// (the current call's; they restart at zero with each call, which Prometheus's `rate()`
 /// treats as a counter reset); and the gateway's `tipring_sip_*_total` counters.
 ///
@@ -275,6 +277,51 @@ pub fn encode(status: &GatewayStatus) -> String {
         "Current call: echo return loss enhancement of the echo canceller, dB.",
         |p| p.call.as_ref().and_then(|c| c.erle_db).map(Value::Float),
     );
+    type Counter = (&'static str, &'static str, fn(&PortStatus) -> u64);
+    let counters: [Counter; 6] = [
+        (
+            "tipring_port_calls_incoming_total",
+            "Calls that rang the port.",
+            |p| p.counters.calls_incoming,
+        ),
+        (
+            "tipring_port_calls_outgoing_total",
+            "Calls dialled from the port.",
+            |p| p.counters.calls_outgoing,
+        ),
+        (
+            "tipring_port_calls_answered_total",
+            "Calls of the port that were answered.",
+            |p| p.counters.calls_answered,
+        ),
+        (
+            "tipring_port_calls_failed_total",
+            "Calls of the port that ended unanswered (busy, refused, missed, abandoned).",
+            |p| p.counters.calls_failed,
+        ),
+        (
+            "tipring_port_talk_seconds_total",
+            "Seconds talked in answered calls that ended.",
+            |p| p.counters.talk_seconds,
+        ),
+        (
+            "tipring_port_registration_failures_total",
+            "Registration attempts of the port that failed.",
+            |p| p.counters.registration_failures,
+        ),
+    ];
+    for (name, help, f) in counters {
+        e.per_port(status, name, Kind::Counter, help, |p| {
+            Some(Value::Int(f(p)))
+        });
+    }
+    e.per_port(
+        status,
+        "tipring_port_in_service",
+        Kind::Gauge,
+        "1 when the port is enabled and reports no line fault.",
+        |p| flag(!p.disabled && p.fault.is_none()),
+    );
     e.per_port(
         status,
         "tipring_port_call_packets_lost_total",
@@ -371,6 +418,7 @@ mod tests {
                         state: RegistrationState::Registered,
                         server: Some("pbx.example:5060".into()),
                         expires_in: Some(3599),
+                        ..Default::default()
                     },
                     call: Some(CallStatus {
                         packets_lost: 3,
@@ -378,6 +426,7 @@ mod tests {
                         mos_lq: Some(4.1),
                         ..CallStatus::default()
                     }),
+                    ..PortStatus::default()
                 },
                 PortStatus {
                     port: 2,

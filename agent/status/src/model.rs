@@ -51,6 +51,34 @@ pub struct PortStatus {
     pub registration: RegistrationStatus,
     /// The call in progress, if any.
     pub call: Option<CallStatus>,
+    /// The last call that ended (its final media figures), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_call: Option<CallStatus>,
+    /// A line fault the port reports (foreign voltage, thermal overload, ...); the port is
+    /// out of service while it lasts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// The port is disabled in the configuration.
+    pub disabled: bool,
+    /// Counters since the agent started.
+    pub counters: PortCounters,
+}
+
+/// A port's counters since the agent started. All only ever grow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PortCounters {
+    /// Calls that rang the port.
+    pub calls_incoming: u64,
+    /// Calls dialled from the port.
+    pub calls_outgoing: u64,
+    /// Calls (either way) that were answered.
+    pub calls_answered: u64,
+    /// Calls that ended without being answered (busy, refused, missed, abandoned).
+    pub calls_failed: u64,
+    /// Seconds talked in answered calls that ended.
+    pub talk_seconds: u64,
+    /// Registration attempts that failed.
+    pub registration_failures: u64,
 }
 
 /// The phone's hook switch. Serialized as `"on"` / `"off"`.
@@ -73,6 +101,12 @@ pub struct RegistrationStatus {
     pub server: Option<String>,
     /// Seconds until the binding expires, when registered.
     pub expires_in: Option<u32>,
+    /// The address of record (`sip:101@pbx.example.net`), when the port registers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aor: Option<String>,
+    /// The status code of the last final answer to a REGISTER (200, 403, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<u16>,
 }
 
 /// Where a SIP registration stands. Serialized in snake case (`"registered"`, ...).

@@ -30,6 +30,7 @@ pub fn sample() -> GatewayStatus {
                     state: RegistrationState::Registered,
                     server: Some("pbx.example.net:5061".into()),
                     expires_in: Some(1800),
+                    ..Default::default()
                 },
                 call: Some(CallStatus {
                     direction: Direction::Outgoing,
@@ -48,6 +49,7 @@ pub fn sample() -> GatewayStatus {
                     rtt_ms: Some(23.0),
                     erle_db: Some(31.5),
                 }),
+                ..Default::default()
             },
             PortStatus {
                 port: 2,
@@ -58,8 +60,10 @@ pub fn sample() -> GatewayStatus {
                     state: RegistrationState::Failed,
                     server: Some("pbx.example.net:5061".into()),
                     expires_in: None,
+                    ..Default::default()
                 },
                 call: None,
+                ..Default::default()
             },
         ],
         sip: SipCounters {

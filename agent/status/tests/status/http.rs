@@ -52,6 +52,15 @@ async fn status_json_has_the_documented_shape() {
                     "r_factor": 89.5,
                     "rtt_ms": 23.0,
                     "erle_db": 31.5
+                },
+                "disabled": false,
+                "counters": {
+                    "calls_incoming": 0,
+                    "calls_outgoing": 0,
+                    "calls_answered": 0,
+                    "calls_failed": 0,
+                    "talk_seconds": 0,
+                    "registration_failures": 0
                 }
             },
             {
@@ -64,7 +73,16 @@ async fn status_json_has_the_documented_shape() {
                     "server": "pbx.example.net:5061",
                     "expires_in": null
                 },
-                "call": null
+                "call": null,
+                "disabled": false,
+                "counters": {
+                    "calls_incoming": 0,
+                    "calls_outgoing": 0,
+                    "calls_answered": 0,
+                    "calls_failed": 0,
+                    "talk_seconds": 0,
+                    "registration_failures": 0
+                }
             }
         ],
         "sip": {
