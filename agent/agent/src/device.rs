@@ -105,7 +105,9 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
     interactive: bool,
 ) -> anyhow::Result<()> {
     let mut memory = Memory::default();
+    let mut boots = 0u32;
     loop {
+        boots += 1;
         let (managed, notes) =
             crate::managed::Managed::start(args.config.as_deref(), args.state_dir.as_deref())?;
         notes.iter().for_each(|n| out(n));
@@ -114,10 +116,32 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
             sip.servers = crate::config::locate_servers(&servers, sip.transport).await?;
         }
         let slots_dir = args.state_dir.as_ref().map(|d| d.join("firmware"));
+        let mut firmware_state = None;
+        let mut last_upgrade = None;
         if let Some(d) = &slots_dir {
             // The bootloader's decision: a pending image runs on trial, a failed one rolls back.
+            use tipring_mibs::tipring::{FirmwareState, UpgradeResult};
+            use tipring_slots::BootOutcome;
             match tipring_slots::Slots::open(d).and_then(|mut s| s.boot()) {
-                Ok(o) => out(&format!("firmware: {o:?}")),
+                Ok(o) => {
+                    out(&format!("firmware: {o:?}"));
+                    (firmware_state, last_upgrade) = match &o {
+                        BootOutcome::Normal { .. } => (Some(FirmwareState::Running), None),
+                        BootOutcome::Switched { .. } => (
+                            Some(FirmwareState::Trial),
+                            Some((UpgradeResult::Success, String::new())),
+                        ),
+                        BootOutcome::Trial { .. } => (Some(FirmwareState::Trial), None),
+                        BootOutcome::RolledBack { reason, .. } => (
+                            Some(FirmwareState::RolledBack),
+                            Some((UpgradeResult::Failed, reason.clone())),
+                        ),
+                        BootOutcome::Rejected { reason, .. } => (
+                            Some(FirmwareState::Running),
+                            Some((UpgradeResult::Failed, reason.clone())),
+                        ),
+                    };
+                }
                 Err(e) => out(&format!("firmware slots: {e}")),
             }
         }
@@ -143,10 +167,27 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
                 }),
             tls: tls(&args).unwrap_or(None),
         });
+        let id = identity(&running, &args);
+        let snmp = running
+            .management
+            .snmp
+            .as_ref()
+            .map(|_| crate::run::SnmpBoot {
+                dir: args.state_dir.clone(),
+                info: crate::snmp::views::DeviceInfo {
+                    serial: id.serial_number.clone(),
+                    model: model(&running),
+                    firmware_version: id.software_version.clone(),
+                    firmware_state,
+                    last_upgrade,
+                },
+                warm: boots > 1,
+            });
         let boot = Boot {
             managed: Some(managed),
             cwmp,
             memory: std::mem::take(&mut memory),
+            snmp,
         };
         let (end, back) = run_managed(opts, boot, input, &mut *out, interactive).await?;
         input = back;

@@ -23,4 +23,5 @@ pub mod managed;
 pub mod media;
 pub mod run;
 pub mod sim;
+pub mod snmp;
 pub mod transfer;

@@ -263,6 +263,19 @@ pub struct Boot {
     pub cwmp: Option<crate::cwmp::RunnerSettings>,
     /// What the CPE carried over an in-process reboot (no state directory).
     pub memory: crate::cwmp::Memory,
+    /// The SNMP agent's start (it runs when the configuration has `management.snmp`).
+    pub snmp: Option<SnmpBoot>,
+}
+
+/// What the SNMP agent needs from the device at a boot.
+#[derive(Debug, Clone, Default)]
+pub struct SnmpBoot {
+    /// The state directory (engine ID and boots).
+    pub dir: Option<std::path::PathBuf>,
+    /// What the device is.
+    pub info: crate::snmp::views::DeviceInfo,
+    /// Not the first boot of this process (warmStart).
+    pub warm: bool,
 }
 
 /// How a boot ended.
@@ -330,6 +343,50 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         }
         None => None,
     };
+    let feed_of = |snapshot: &std::sync::Arc<tipring_status::GatewayStatus>,
+                   managed: &Option<crate::managed::Managed>,
+                   refused: &Option<String>| {
+        std::sync::Arc::new(crate::snmp::Feed {
+            status: std::sync::Arc::clone(snapshot),
+            config: std::sync::Arc::new(managed.as_ref().map_or_else(
+                || tipring_config::GatewayConfig::example(0),
+                |m| m.running().clone(),
+            )),
+            config_version: managed.as_ref().map_or(0, |m| m.version()),
+            config_refused: refused.clone(),
+        })
+    };
+    let mut refused: Option<String> = None;
+    let snmp_boot = boot.snmp.clone();
+    let start_snmp = |managed: &Option<crate::managed::Managed>,
+                      gw: &Gateway,
+                      now: Instant,
+                      refused: &Option<String>,
+                      out: &mut dyn FnMut(&str)| {
+        let (Some(b), Some(m)) = (snmp_boot.as_ref(), managed.as_ref()) else {
+            return None;
+        };
+        m.running().management.snmp.as_ref()?;
+        let settings = crate::snmp::SnmpSettings {
+            dir: b.dir.clone(),
+            info: b.info.clone(),
+            warm: b.warm,
+            start,
+            seed: u64::from_le_bytes(crate::sim::os_seed()[..8].try_into().expect("8 bytes")),
+        };
+        let feed = feed_of(&status_of(gw, now, managed), managed, refused);
+        match crate::snmp::SnmpAgent::start(settings, feed) {
+            Ok(a) => {
+                out(&format!("SNMP agent on udp {}", a.local_addr()));
+                Some(a)
+            }
+            Err(e) => {
+                out(&format!("SNMP agent not started: {e:#}"));
+                None
+            }
+        }
+    };
+    let mut snmp = start_snmp(&managed, &gw, start, &refused, &mut out);
     let mut runner = match (boot.cwmp, managed.as_ref()) {
         (Some(settings), Some(m)) if m.running().management.cwmp.is_some() => {
             match crate::cwmp::CwmpRunner::start(m.running(), settings, boot.memory, start).await {
@@ -417,6 +474,9 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     let snapshot = status_of(&gw, now, &managed);
                     if let Some((tx, _)) = &status {
                         tx.send_replace(std::sync::Arc::clone(&snapshot));
+                    }
+                    if let Some(a) = &snmp {
+                        a.update(feed_of(&snapshot, &managed, &refused));
                     }
                     if let Some(r) = runner.as_mut() {
                         let live = crate::cwmp::live_state(&snapshot, r.firmware());
@@ -524,6 +584,26 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 } else if let (Some(sip), Some(new)) = (opts.sip.as_mut(), applied.sip_now) {
                     *sip = new;
                 }
+                refused = None;
+                let want = managed
+                    .as_ref()
+                    .and_then(|m| m.running().management.snmp.as_ref())
+                    .map(|s| s.listen.clone());
+                let moved = match (&snmp, &want) {
+                    (Some(a), Some(l)) => l
+                        .parse::<std::net::SocketAddr>()
+                        .is_ok_and(|l| l.port() != 0 && l != a.local_addr()),
+                    (None, None) => false,
+                    _ => true,
+                };
+                if moved {
+                    if let Some(a) = snmp.take() {
+                        a.stop();
+                    }
+                    snmp = start_snmp(&managed, &gw, now, &refused, &mut out);
+                } else if let Some(a) = &snmp {
+                    a.update(feed_of(&status_of(&gw, now, &managed), &managed, &refused));
+                }
                 if let Some(addr) = applied.status_addr {
                     if let Some((_, task)) = status.take() {
                         task.abort();
@@ -538,12 +618,21 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 "configuration unchanged (version {})",
                 managed.as_ref().map_or(0, |m| m.version())
             )),
-            Err(e) => out(&format!(
-                "configuration {e:#}\nthe running configuration (version {}) stays",
-                managed.as_ref().map_or(0, |m| m.version())
-            )),
+            Err(e) => {
+                refused = Some(format!("{e:#}"));
+                if let Some(a) = &snmp {
+                    a.update(feed_of(&status_of(&gw, now, &managed), &managed, &refused));
+                }
+                out(&format!(
+                    "configuration {e:#}\nthe running configuration (version {}) stays",
+                    managed.as_ref().map_or(0, |m| m.version())
+                ))
+            }
         }
         prompt();
+    }
+    if let Some(a) = snmp.take() {
+        a.stop();
     }
     if let Some(st) = stack.take() {
         stop_sip(&mut gw, st, now).await;

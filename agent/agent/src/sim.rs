@@ -317,6 +317,8 @@ struct Slot {
     fault: Option<String>,
     /// The status code of the last final answer to a REGISTER.
     last_reg_status: Option<u16>,
+    /// The registrar's binding lasts until then (a refresh in flight does not end it).
+    bound_until: Option<Instant>,
 }
 
 /// Where a port's calls are forwarded.
@@ -627,6 +629,7 @@ impl Gateway {
                 last_call: None,
                 fault: None,
                 last_reg_status: None,
+                bound_until: None,
             });
         }
         Ok(Self {
@@ -873,8 +876,14 @@ impl Gateway {
             SipEvent::Registration { account, state } => {
                 if let Some(slot) = self.slots.get_mut(account) {
                     match &state {
-                        RegistrationState::Registered { .. } => slot.last_reg_status = Some(200),
+                        RegistrationState::Registered { expires, .. } => {
+                            slot.last_reg_status = Some(200);
+                            slot.bound_until = Some(now + Duration::from_secs(u64::from(*expires)));
+                        }
+                        RegistrationState::Registering { .. } => {}
+                        RegistrationState::Idle => slot.bound_until = None,
                         RegistrationState::Failed { reason, .. } => {
+                            slot.bound_until = None;
                             slot.counters.registration_failures += 1;
                             slot.last_reg_status = Some(match reason {
                                 tipring_sip::RegistrationFailure::AuthenticationFailed {
@@ -1275,10 +1284,19 @@ impl Gateway {
                         state: Reg::Idle,
                         ..Default::default()
                     },
-                    Some(RegistrationState::Registering { server }) => RegistrationStatus {
-                        state: Reg::Registering,
-                        server: Some(server.addr.to_string()),
-                        ..Default::default()
+                    // A refresh in flight: the binding still lasts (no flap on every refresh).
+                    Some(RegistrationState::Registering { server }) => match slot.bound_until {
+                        Some(until) if until > now => RegistrationStatus {
+                            state: Reg::Registered,
+                            server: Some(server.addr.to_string()),
+                            expires_in: Some(until.duration_since(now).as_secs() as u32),
+                            ..Default::default()
+                        },
+                        _ => RegistrationStatus {
+                            state: Reg::Registering,
+                            server: Some(server.addr.to_string()),
+                            ..Default::default()
+                        },
                     },
                     Some(RegistrationState::Registered { server, expires }) => RegistrationStatus {
                         state: Reg::Registered,

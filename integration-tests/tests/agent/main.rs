@@ -9,6 +9,7 @@ mod reconfig;
 mod registrar;
 mod services;
 mod sip;
+mod snmp;
 mod tls;
 mod uas;
 
