@@ -35,7 +35,10 @@ fn time(n: u32, mut f: impl FnMut()) -> f64 {
 
 fn mib() -> MapMib {
     let mut m = MapMib::new();
-    m.insert([1, 3, 6, 1, 2, 1, 1, 1, 0], Value::string("Tipring gateway"));
+    m.insert(
+        [1, 3, 6, 1, 2, 1, 1, 1, 0],
+        Value::string("Tipring gateway"),
+    );
     m.insert([1, 3, 6, 1, 2, 1, 1, 3, 0], Value::TimeTicks(123_456));
     m.insert([1, 3, 6, 1, 2, 1, 1, 5, 0], Value::string("gw-bench"));
     for r in 1..=100u32 {
@@ -54,7 +57,13 @@ fn mib() -> MapMib {
 
 fn main() {
     let t0 = now();
-    let alice = User::auth_priv("alice", AuthProtocol::Sha256, "authpass123", PrivProtocol::Aes128, "privpass123");
+    let alice = User::auth_priv(
+        "alice",
+        AuthProtocol::Sha256,
+        "authpass123",
+        PrivProtocol::Aes128,
+        "privpass123",
+    );
     let mut cfg = EngineConfig::new(EngineConfig::text_engine_id(99999, "bench"));
     cfg.add_view(View::everything("all"));
     cfg.communities.push(Community::read_only("public", "all"));
@@ -66,16 +75,34 @@ fn main() {
     let mut out = Vec::with_capacity(2048);
     let up = Oid::from([1, 3, 6, 1, 2, 1, 1, 3, 0]);
 
-    let mut v2c = Client::new(ClientConfig::new(ClientSecurity::V2c { community: "public".into() })).unwrap();
+    let mut v2c = Client::new(ClientConfig::new(ClientSecurity::V2c {
+        community: "public".into(),
+    }))
+    .unwrap();
     let get = v2c.get(t0, std::slice::from_ref(&up)).bytes;
-    let bulk = v2c.get_bulk(t0, 0, 50, &[Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2])]).bytes;
-    let mut v3 = Client::new(ClientConfig::new(ClientSecurity::V3 { user: alice, level: SecurityLevel::AuthPriv })).unwrap();
+    let bulk = v2c
+        .get_bulk(t0, 0, 50, &[Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2])])
+        .bytes;
+    let mut v3 = Client::new(ClientConfig::new(ClientSecurity::V3 {
+        user: alice,
+        level: SecurityLevel::AuthPriv,
+    }))
+    .unwrap();
     v3.set_peer_engine(t0, engine.engine_id(), 1, 0);
     let get3 = v3.get(t0, std::slice::from_ref(&up)).bytes;
 
-    assert_eq!(engine.handle(t0, from, &get, &mut mib, &mut out), Handled::Response);
-    assert_eq!(engine.handle(t0, from, &get3, &mut mib, &mut out), Handled::Response);
-    assert_eq!(engine.handle(t0, from, &bulk, &mut mib, &mut out), Handled::Response);
+    assert_eq!(
+        engine.handle(t0, from, &get, &mut mib, &mut out),
+        Handled::Response
+    );
+    assert_eq!(
+        engine.handle(t0, from, &get3, &mut mib, &mut out),
+        Handled::Response
+    );
+    assert_eq!(
+        engine.handle(t0, from, &bulk, &mut mib, &mut out),
+        Handled::Response
+    );
     let bulk_len = out.len();
 
     let ns_get = time(200_000, || {

@@ -69,7 +69,11 @@ impl Drop for Agent {
 }
 
 fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_snmpd(dir: &std::path::Path) -> Agent {
@@ -95,7 +99,11 @@ fn start_snmpd(dir: &std::path::Path) -> Agent {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("snmpd: {e} (apt-get install snmpd)"));
-    Agent { name: "snmpd", child, port }
+    Agent {
+        name: "snmpd",
+        child,
+        port,
+    }
 }
 
 fn start_ours(objects: usize) -> Agent {
@@ -111,24 +119,55 @@ fn start_ours(objects: usize) -> Agent {
                 .replace("{auth_pass}", AUTH_PASS)
                 .replace("{priv_pass}", PRIV_PASS)
                 .replace("{objects}", &objects.to_string());
-            Command::new("sh").arg("-c").arg(format!("exec {cmd}")).stdout(Stdio::null()).spawn()
+            Command::new("sh")
+                .arg("-c")
+                .arg(format!("exec {cmd}"))
+                .stdout(Stdio::null())
+                .spawn()
         }
         Err(_) => Command::new(std::env::current_exe().unwrap())
-            .args(["--as-agent", "--port", &port.to_string(), "--community", COMMUNITY, "--user", &user, "--objects", &objects.to_string()])
+            .args([
+                "--as-agent",
+                "--port",
+                &port.to_string(),
+                "--community",
+                COMMUNITY,
+                "--user",
+                &user,
+                "--objects",
+                &objects.to_string(),
+            ])
             .stdout(Stdio::null())
             .spawn(),
     }
     .expect("start agent");
-    Agent { name: "ours", child, port }
+    Agent {
+        name: "ours",
+        child,
+        port,
+    }
 }
 
 fn v2c_client() -> Client {
-    Client::new(ClientConfig::new(ClientSecurity::V2c { community: COMMUNITY.into() })).unwrap()
+    Client::new(ClientConfig::new(ClientSecurity::V2c {
+        community: COMMUNITY.into(),
+    }))
+    .unwrap()
 }
 
 fn v3_client() -> Client {
-    let u = User::auth_priv(USER, AuthProtocol::Sha256, AUTH_PASS, PrivProtocol::Aes128, PRIV_PASS);
-    Client::new(ClientConfig::new(ClientSecurity::V3 { user: u, level: SecurityLevel::AuthPriv })).unwrap()
+    let u = User::auth_priv(
+        USER,
+        AuthProtocol::Sha256,
+        AUTH_PASS,
+        PrivProtocol::Aes128,
+        PRIV_PASS,
+    );
+    Client::new(ClientConfig::new(ClientSecurity::V3 {
+        user: u,
+        level: SecurityLevel::AuthPriv,
+    }))
+    .unwrap()
 }
 
 /// One request answered (following discovery Reports); None on timeout.
@@ -150,7 +189,8 @@ fn one(client: &mut Client, sock: &UdpSocket, req: Request) -> Option<()> {
 fn wait_ready(port: u16) {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.connect(("127.0.0.1", port)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let mut c = v2c_client();
     let end = now() + Duration::from_secs(20);
     while now() < end {
@@ -173,7 +213,8 @@ struct Run {
 fn load(agent: &Agent, v3: bool, window: usize, total: u64, tck: f64) -> Run {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.connect(("127.0.0.1", agent.port)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
     let mut client = if v3 { v3_client() } else { v2c_client() };
     let up = [Oid::from([1, 3, 6, 1, 2, 1, 1, 3, 0])];
     // Discovery and warm-up outside the measurement.
@@ -230,7 +271,19 @@ fn walk(agent: &Agent, tck: f64, times: u32) -> (usize, f64, f64) {
     let mut n = 0;
     for _ in 0..times {
         let out = Command::new("snmpbulkwalk")
-            .args(["-v2c", "-c", COMMUNITY, "-Cr25", "-On", "-t", "5", "-r", "1", &format!("udp:127.0.0.1:{}", agent.port), ".1"])
+            .args([
+                "-v2c",
+                "-c",
+                COMMUNITY,
+                "-Cr25",
+                "-On",
+                "-t",
+                "5",
+                "-r",
+                "1",
+                &format!("udp:127.0.0.1:{}", agent.port),
+                ".1",
+            ])
             .env("MIBS", "")
             .output()
             .expect("snmpbulkwalk (apt-get install snmp)");
@@ -257,7 +310,10 @@ fn main() {
         return;
     }
     let tck = clk_tck();
-    let total: u64 = std::env::var("SNMP_BENCH_REQUESTS").ok().and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    let total: u64 = std::env::var("SNMP_BENCH_REQUESTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
     let dir = std::env::temp_dir().join(format!("tipring-snmp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
 
@@ -269,7 +325,10 @@ fn main() {
 
     println!("tipring-snmp vs net-snmp snmpd 5.9.3: agent CPU per request (utime+stime of the agent process), 127.0.0.1, manager client in this process");
     println!("trees: snmpd walk {snmpd_objects} objects; ours synthetic ~{snmpd_objects} objects");
-    for (label, v3) in [("v2c GET sysUpTime.0", false), ("v3 authPriv SHA-256/AES GET", true)] {
+    for (label, v3) in [
+        ("v2c GET sysUpTime.0", false),
+        ("v3 authPriv SHA-256/AES GET", true),
+    ] {
         for window in [1usize, 8, 32] {
             let n = if v3 { total / 2 } else { total };
             let a = load(&ours, v3, window, n, tck);
@@ -291,7 +350,10 @@ fn main() {
         "snmpbulkwalk -Cr25 of the whole tree (mean of 20): ours {na} objects {ca:.1} ms CPU {wa:.0} ms wall | snmpd {nb} objects {cb:.1} ms CPU {wb:.0} ms wall | CPU ratio {:.1}x",
         cb / ca.max(0.5)
     );
-    println!("(agent names: {} on port {}, {} on port {})", ours.name, ours.port, snmpd.name, snmpd.port);
+    println!(
+        "(agent names: {} on port {}, {} on port {})",
+        ours.name, ours.port, snmpd.name, snmpd.port
+    );
     drop(ours);
     drop(snmpd);
     let _ = std::fs::remove_dir_all(&dir);

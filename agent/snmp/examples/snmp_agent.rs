@@ -189,7 +189,8 @@ pub fn run(args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
         let wait = next_deadline.map(|d| {
             #[allow(clippy::disallowed_methods)]
             let now = Instant::now();
-            d.saturating_duration_since(now).max(Duration::from_millis(1))
+            d.saturating_duration_since(now)
+                .max(Duration::from_millis(1))
         });
         if wait != timeout {
             sock.set_read_timeout(wait)?;

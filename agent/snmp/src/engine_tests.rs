@@ -28,8 +28,14 @@ fn mib() -> MapMib {
     m.insert([1, 3, 6, 1, 2, 1, 1, 1, 0], Value::string("unit test"));
     m.insert([1, 3, 6, 1, 2, 1, 1, 5, 0], Value::string("gw"));
     for r in 1..=20u32 {
-        m.insert([1, 3, 6, 1, 2, 1, 2, 2, 1, 2, r], Value::string(&format!("if{r}")));
-        m.insert([1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, r], Value::Counter64(u64::from(r) << 40));
+        m.insert(
+            [1, 3, 6, 1, 2, 1, 2, 2, 1, 2, r],
+            Value::string(&format!("if{r}")),
+        );
+        m.insert(
+            [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, r],
+            Value::Counter64(u64::from(r) << 40),
+        );
     }
     m.insert([1, 3, 6, 1, 4, 1, 99999, 1, 0], Value::Integer(7));
     m.writable = true;
@@ -48,13 +54,21 @@ fn config() -> EngineConfig {
             .exclude(Oid::from([1, 3, 6, 1, 4])),
     );
     c.communities.push(Community::read_only("public", "all"));
-    c.communities.push(Community::read_only("limited", "limited"));
+    c.communities
+        .push(Community::read_only("limited", "limited"));
     let mut rw = Community::read_only("private", "all");
     rw.write_view = Some("all".into());
     c.communities.push(rw);
-    c.users.push(User::auth_priv("alice", AuthProtocol::Sha256, "authpass123", PrivProtocol::Aes128, "privpass123"));
+    c.users.push(User::auth_priv(
+        "alice",
+        AuthProtocol::Sha256,
+        "authpass123",
+        PrivProtocol::Aes128,
+        "privpass123",
+    ));
     c.allow_user("alice", SecurityLevel::AuthPriv, "all", Some("all"));
-    c.users.push(User::auth("bob", AuthProtocol::Md5, "authpass123"));
+    c.users
+        .push(User::auth("bob", AuthProtocol::Md5, "authpass123"));
     c.allow_user("bob", SecurityLevel::AuthNoPriv, "limited", None);
     c.set_enabled = true;
     c.seed = 99;
@@ -71,11 +85,17 @@ struct Rig {
 impl Rig {
     fn new(cfg: EngineConfig) -> Rig {
         let t = t0();
-        Rig { engine: Engine::new(cfg, 5, t).unwrap(), mib: mib(), t, out: Vec::new() }
+        Rig {
+            engine: Engine::new(cfg, 5, t).unwrap(),
+            mib: mib(),
+            t,
+            out: Vec::new(),
+        }
     }
 
     fn send(&mut self, bytes: &[u8]) -> Handled {
-        self.engine.handle(self.t, from(), bytes, &mut self.mib, &mut self.out)
+        self.engine
+            .handle(self.t, from(), bytes, &mut self.mib, &mut self.out)
     }
 
     /// Sends a client's request, follows Resends; returns the final event.
@@ -95,16 +115,30 @@ impl Rig {
 
 fn community_client(v1: bool, community: &str) -> Client {
     let sec = if v1 {
-        ClientSecurity::V1 { community: community.into() }
+        ClientSecurity::V1 {
+            community: community.into(),
+        }
     } else {
-        ClientSecurity::V2c { community: community.into() }
+        ClientSecurity::V2c {
+            community: community.into(),
+        }
     };
     Client::new(ClientConfig::new(sec)).unwrap()
 }
 
 fn alice() -> Client {
-    let u = User::auth_priv("alice", AuthProtocol::Sha256, "authpass123", PrivProtocol::Aes128, "privpass123");
-    Client::new(ClientConfig::new(ClientSecurity::V3 { user: u, level: SecurityLevel::AuthPriv })).unwrap()
+    let u = User::auth_priv(
+        "alice",
+        AuthProtocol::Sha256,
+        "authpass123",
+        PrivProtocol::Aes128,
+        "privpass123",
+    );
+    Client::new(ClientConfig::new(ClientSecurity::V3 {
+        user: u,
+        level: SecurityLevel::AuthPriv,
+    }))
+    .unwrap()
 }
 
 fn response(e: ClientEvent) -> manager::Response {
@@ -124,7 +158,10 @@ fn unconfigured_engine_answers_nothing() {
     let mut out = Vec::new();
     let mut c = community_client(false, "public");
     let req = c.get(t, &[Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0])]);
-    assert_eq!(e.handle(t, from(), &req.bytes, &mut m, &mut out), Handled::Dropped(DropReason::BadCommunity));
+    assert_eq!(
+        e.handle(t, from(), &req.bytes, &mut m, &mut out),
+        Handled::Dropped(DropReason::BadCommunity)
+    );
     assert!(out.is_empty());
     assert_eq!(e.counters().snmp_in_bad_community_names, 1);
     // v3: discovery still works (it reveals nothing but the engine ID, RFC 3414 §4) but
@@ -132,8 +169,13 @@ fn unconfigured_engine_answers_nothing() {
     let mut a = alice();
     let req = a.get(t, &[Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0])]);
     e.handle(t, from(), &req.bytes, &mut m, &mut out);
-    let ClientEvent::Resend(mut r) = a.handle(t, &out).unwrap() else { panic!() };
-    assert_eq!(e.handle(t, from(), &r.remove(0).bytes, &mut m, &mut out), Handled::Report(ReportReason::UnknownUserName));
+    let ClientEvent::Resend(mut r) = a.handle(t, &out).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        e.handle(t, from(), &r.remove(0).bytes, &mut m, &mut out),
+        Handled::Report(ReportReason::UnknownUserName)
+    );
     assert_eq!(e.counters().usm_unknown_user_names, 1);
 }
 
@@ -141,7 +183,14 @@ fn unconfigured_engine_answers_nothing() {
 fn get_getnext_and_views() {
     let mut rig = Rig::new(config());
     let mut c = community_client(false, "public");
-    let req = c.get(rig.t, &[Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0]), Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 1]), Oid::from([1, 3, 6, 1, 9])]);
+    let req = c.get(
+        rig.t,
+        &[
+            Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0]),
+            Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 1]),
+            Oid::from([1, 3, 6, 1, 9]),
+        ],
+    );
     let r = response(rig.ask(&mut c, req));
     assert_eq!(r.varbinds[0].1, VarBindValue::Value(Value::string("gw")));
     assert_eq!(r.varbinds[1].1, VarBindValue::NoSuchInstance);
@@ -150,7 +199,13 @@ fn get_getnext_and_views() {
     // RFC 3415 §3.2: outside the view is noSuchObject for Get, skipped by GetNext — the
     // excluded interface table is jumped over except ifDescr.7, and the private tree too.
     let mut l = community_client(false, "limited");
-    let req = l.get(rig.t, &[Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 3]), Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 7])]);
+    let req = l.get(
+        rig.t,
+        &[
+            Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 3]),
+            Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 7]),
+        ],
+    );
     let r = response(rig.ask(&mut l, req));
     assert_eq!(r.varbinds[0].1, VarBindValue::NoSuchObject);
     assert_eq!(r.varbinds[1].1, VarBindValue::Value(Value::string("if7")));
@@ -167,10 +222,19 @@ fn get_getnext_and_views() {
         cur = o;
     }
     assert_eq!(walked[0], Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 7]));
-    assert_eq!(walked[1], Oid::from([1, 3, 6, 1, 2, 1, 11, 1, 0]), "ifXTable (31) sorts after snmp (11)");
+    assert_eq!(
+        walked[1],
+        Oid::from([1, 3, 6, 1, 2, 1, 11, 1, 0]),
+        "ifXTable (31) sorts after snmp (11)"
+    );
     assert!(walked.iter().all(|o| !o.starts_with(&[1, 3, 6, 1, 4])));
-    assert!(walked.iter().any(|o| o.starts_with(&[1, 3, 6, 1, 2, 1, 31])));
-    assert_eq!(walked.last().unwrap(), &Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0]));
+    assert!(walked
+        .iter()
+        .any(|o| o.starts_with(&[1, 3, 6, 1, 2, 1, 31])));
+    assert_eq!(
+        walked.last().unwrap(),
+        &Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0])
+    );
 }
 
 #[test]
@@ -180,38 +244,86 @@ fn v1_skips_counter64_and_uses_no_such_name() {
     // RFC 3584 §4.2.2.1: GetNext steps over Counter64 objects.
     let req = c.get_next(rig.t, &[Oid::from([1, 3, 6, 1, 2, 1, 11, 32, 0])]);
     let r = response(rig.ask(&mut c, req));
-    assert!(r.varbinds[0].0 > Oid::from([1, 3, 6, 1, 2, 1, 31, 99]), "{:?}", r.varbinds[0].0);
-    let req = c.get(rig.t, &[Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0]), Oid::from([1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, 1])]);
+    assert!(
+        r.varbinds[0].0 > Oid::from([1, 3, 6, 1, 2, 1, 31, 99]),
+        "{:?}",
+        r.varbinds[0].0
+    );
+    let req = c.get(
+        rig.t,
+        &[
+            Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0]),
+            Oid::from([1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, 1]),
+        ],
+    );
     let r = response(rig.ask(&mut c, req));
-    assert_eq!((r.error_status, r.error_index), (ErrorStatus::NoSuchName, 2));
+    assert_eq!(
+        (r.error_status, r.error_index),
+        (ErrorStatus::NoSuchName, 2)
+    );
     assert_eq!(r.varbinds.len(), 2, "v1 errors echo the request");
     assert_eq!(r.varbinds[1].1, VarBindValue::Value(Value::Null));
     // A v2c manager sees the Counter64.
     let mut c2 = community_client(false, "public");
     let req = c2.get(rig.t, &[Oid::from([1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6, 1])]);
     let r = response(rig.ask(&mut c2, req));
-    assert_eq!(r.varbinds[0].1, VarBindValue::Value(Value::Counter64(1 << 40)));
+    assert_eq!(
+        r.varbinds[0].1,
+        VarBindValue::Value(Value::Counter64(1 << 40))
+    );
 }
 
 #[test]
 fn getbulk_rows_and_end_of_view() {
     let mut rig = Rig::new(config());
     let mut c = community_client(false, "public");
-    let req = c.get_bulk(rig.t, 1, 3, &[Oid::from([1, 3, 6, 1, 2, 1, 1, 1]), Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2]), Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 5])]);
+    let req = c.get_bulk(
+        rig.t,
+        1,
+        3,
+        &[
+            Oid::from([1, 3, 6, 1, 2, 1, 1, 1]),
+            Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2]),
+            Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 5]),
+        ],
+    );
     let r = response(rig.ask(&mut c, req));
     // 1 + 3 rows of 2, the second repeater ending: 6.0 then endOfMibView; then the engine
     // stops early only when every repeater has ended.
     assert_eq!(r.varbinds.len(), 7);
     assert_eq!(r.varbinds[0].0, Oid::from([1, 3, 6, 1, 2, 1, 1, 1, 0]));
-    assert_eq!(r.varbinds[1].0, Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 1]));
-    assert_eq!(r.varbinds[2].0, Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 5, 0]));
-    assert_eq!(r.varbinds[4].0, Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0]));
+    assert_eq!(
+        r.varbinds[1].0,
+        Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2, 1])
+    );
+    assert_eq!(
+        r.varbinds[2].0,
+        Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 5, 0])
+    );
+    assert_eq!(
+        r.varbinds[4].0,
+        Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0])
+    );
     assert_eq!(r.varbinds[6].1, VarBindValue::EndOfMibView);
-    assert_eq!(r.varbinds[6].0, Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0]));
+    assert_eq!(
+        r.varbinds[6].0,
+        Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0])
+    );
     // Every repeater at the end: one row of endOfMibView, then stop.
-    let req = c.get_bulk(rig.t, 0, 50, &[Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0])]);
+    let req = c.get_bulk(
+        rig.t,
+        0,
+        50,
+        &[Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0])],
+    );
     let r = response(rig.ask(&mut c, req));
-    assert_eq!(r.varbinds, vec![(Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0]), VarBindValue::EndOfMibView)]);
+    assert_eq!(
+        r.varbinds,
+        vec![(
+            Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, 6, 0]),
+            VarBindValue::EndOfMibView
+        )]
+    );
     // max-repetitions far beyond the cap: at most what fits and at most 1000 bindings.
     let req = c.get_bulk(rig.t, 0, i32::MAX, &[Oid::from([1, 3, 6])]);
     let r = response(rig.ask(&mut c, req));
@@ -230,37 +342,83 @@ fn set_rules() {
     assert_eq!(rig.engine.counters().snmp_in_bad_community_uses, 1);
     let mut rw = community_client(false, "private");
     // All or nothing: the second binding fails, the first is not applied.
-    let req = rw.set(rig.t, &[(name.clone(), Value::string("new")), (Oid::from([1, 3, 6, 1, 2, 1, 1, 9, 0]), Value::Integer(1))]);
+    let req = rw.set(
+        rig.t,
+        &[
+            (name.clone(), Value::string("new")),
+            (Oid::from([1, 3, 6, 1, 2, 1, 1, 9, 0]), Value::Integer(1)),
+        ],
+    );
     let r = response(rig.ask(&mut rw, req));
-    assert_eq!((r.error_status, r.error_index), (ErrorStatus::NoCreation, 2));
-    assert_eq!(rig.mib.get(name.as_slice()), Lookup::Value(Value::string("gw")));
+    assert_eq!(
+        (r.error_status, r.error_index),
+        (ErrorStatus::NoCreation, 2)
+    );
+    assert_eq!(
+        rig.mib.get(name.as_slice()),
+        Lookup::Value(Value::string("gw"))
+    );
     // Engine objects are not writable except snmpSetSerialNo.
-    let req = rw.set(rig.t, &[(Oid::from([1, 3, 6, 1, 2, 1, 11, 1, 0]), Value::Counter32(0))]);
+    let req = rw.set(
+        rig.t,
+        &[(Oid::from([1, 3, 6, 1, 2, 1, 11, 1, 0]), Value::Counter32(0))],
+    );
     let r = response(rig.ask(&mut rw, req));
     assert_eq!(r.error_status, ErrorStatus::NotWritable);
     let serial = Oid::from([1, 3, 6, 1, 6, 3, 1, 1, 6, 1, 0]);
     let req = rw.get(rig.t, std::slice::from_ref(&serial));
-    let VarBindValue::Value(Value::Integer(s)) = response(rig.ask(&mut rw, req)).varbinds[0].1 else { panic!() };
-    let req = rw.set(rig.t, &[(serial.clone(), Value::Integer(s)), (name.clone(), Value::string("new"))]);
-    assert_eq!(response(rig.ask(&mut rw, req)).error_status, ErrorStatus::NoError);
-    assert_eq!(rig.mib.get(name.as_slice()), Lookup::Value(Value::string("new")));
+    let VarBindValue::Value(Value::Integer(s)) = response(rig.ask(&mut rw, req)).varbinds[0].1
+    else {
+        panic!()
+    };
+    let req = rw.set(
+        rig.t,
+        &[
+            (serial.clone(), Value::Integer(s)),
+            (name.clone(), Value::string("new")),
+        ],
+    );
+    assert_eq!(
+        response(rig.ask(&mut rw, req)).error_status,
+        ErrorStatus::NoError
+    );
+    assert_eq!(
+        rig.mib.get(name.as_slice()),
+        Lookup::Value(Value::string("new"))
+    );
     let req = rw.set(rig.t, &[(serial, Value::Integer(s))]);
-    assert_eq!(response(rig.ask(&mut rw, req)).error_status, ErrorStatus::InconsistentValue);
+    assert_eq!(
+        response(rig.ask(&mut rw, req)).error_status,
+        ErrorStatus::InconsistentValue
+    );
     // Set disabled in the configuration: noAccess whatever the community.
     let mut cfg = config();
     cfg.set_enabled = false;
     rig.engine.reconfigure(cfg).unwrap();
     let req = rw.set(rig.t, &[(name, Value::string("z"))]);
-    assert_eq!(response(rig.ask(&mut rw, req)).error_status, ErrorStatus::NoAccess);
+    assert_eq!(
+        response(rig.ask(&mut rw, req)).error_status,
+        ErrorStatus::NoAccess
+    );
     // v3 bob has no write view: noAccess (not counted as a community misuse).
     let before = rig.engine.counters().snmp_in_bad_community_uses;
     let bob = User::auth("bob", AuthProtocol::Md5, "authpass123");
-    let mut b = Client::new(ClientConfig::new(ClientSecurity::V3 { user: bob, level: SecurityLevel::AuthNoPriv })).unwrap();
+    let mut b = Client::new(ClientConfig::new(ClientSecurity::V3 {
+        user: bob,
+        level: SecurityLevel::AuthNoPriv,
+    }))
+    .unwrap();
     let mut cfg = config();
     cfg.set_enabled = true;
     rig.engine.reconfigure(cfg).unwrap();
-    let req = b.set(rig.t, &[(Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0]), Value::string("b"))]);
-    assert_eq!(response(rig.ask(&mut b, req)).error_status, ErrorStatus::NoAccess);
+    let req = b.set(
+        rig.t,
+        &[(Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0]), Value::string("b"))],
+    );
+    assert_eq!(
+        response(rig.ask(&mut b, req)).error_status,
+        ErrorStatus::NoAccess
+    );
     assert_eq!(rig.engine.counters().snmp_in_bad_community_uses, before);
 }
 
@@ -279,11 +437,23 @@ fn time_window_edges_rfc3414_3_2_step_7() {
     // |time - ours| <= 150 is inside; 151 is outside, either way.
     assert_eq!(probe(&mut rig, 5, 1150), Handled::Response);
     assert_eq!(probe(&mut rig, 5, 850), Handled::Response);
-    assert_eq!(probe(&mut rig, 5, 1151), Handled::Report(ReportReason::NotInTimeWindow));
-    assert_eq!(probe(&mut rig, 5, 849), Handled::Report(ReportReason::NotInTimeWindow));
+    assert_eq!(
+        probe(&mut rig, 5, 1151),
+        Handled::Report(ReportReason::NotInTimeWindow)
+    );
+    assert_eq!(
+        probe(&mut rig, 5, 849),
+        Handled::Report(ReportReason::NotInTimeWindow)
+    );
     // Other boots: outside.
-    assert_eq!(probe(&mut rig, 4, 1000), Handled::Report(ReportReason::NotInTimeWindow));
-    assert_eq!(probe(&mut rig, 6, 1000), Handled::Report(ReportReason::NotInTimeWindow));
+    assert_eq!(
+        probe(&mut rig, 4, 1000),
+        Handled::Report(ReportReason::NotInTimeWindow)
+    );
+    assert_eq!(
+        probe(&mut rig, 6, 1000),
+        Handled::Report(ReportReason::NotInTimeWindow)
+    );
     assert_eq!(rig.engine.counters().usm_not_in_time_windows, 4);
     // The Report is authenticated (authNoPriv) and carries our boots and time: the client
     // adopts them and its retry gets through.
@@ -300,7 +470,10 @@ fn time_window_edges_rfc3414_3_2_step_7() {
     let req = a.get(rig.t, &[Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0])]);
     let mut m = mib();
     let mut out = Vec::new();
-    assert_eq!(locked.handle(rig.t, from(), &req.bytes, &mut m, &mut out), Handled::Report(ReportReason::NotInTimeWindow));
+    assert_eq!(
+        locked.handle(rig.t, from(), &req.bytes, &mut m, &mut out),
+        Handled::Report(ReportReason::NotInTimeWindow)
+    );
 }
 
 #[test]
@@ -309,13 +482,19 @@ fn v3_reports_need_the_reportable_flag_and_levels_are_checked() {
     let mut a = alice();
     let req = a.get(rig.t, &[Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0])]);
     // The probe: unknown (empty) engine ID → Report usmStatsUnknownEngineIDs.
-    assert_eq!(rig.send(&req.bytes), Handled::Report(ReportReason::UnknownEngineId));
+    assert_eq!(
+        rig.send(&req.bytes),
+        Handled::Report(ReportReason::UnknownEngineId)
+    );
     // Without the reportable flag (msgFlags octet is at a fixed place in the probe: flip
     // it off), the same message is dropped but still counted.
     let mut b = req.bytes.clone();
     let pos = b.windows(3).position(|w| w == [0x04, 0x01, 0x04]).unwrap();
     b[pos + 2] = 0x00;
-    assert_eq!(rig.send(&b), Handled::Dropped(DropReason::Usm(ReportReason::UnknownEngineId)));
+    assert_eq!(
+        rig.send(&b),
+        Handled::Dropped(DropReason::Usm(ReportReason::UnknownEngineId))
+    );
     assert_eq!(rig.engine.counters().usm_unknown_engine_ids, 2);
     // priv without auth: snmpInvalidMsgs (RFC 3412 §7.2 step 5).
     b[pos + 2] = 0x06;
@@ -326,7 +505,10 @@ fn v3_reports_need_the_reportable_flag_and_levels_are_checked() {
     b[pos + 2] = 0x04;
     assert_eq!(b[pos + 3..pos + 5], [0x02, 0x01]);
     b[pos + 5] = 7;
-    assert_eq!(rig.send(&b), Handled::Dropped(DropReason::UnknownSecurityModel));
+    assert_eq!(
+        rig.send(&b),
+        Handled::Dropped(DropReason::UnknownSecurityModel)
+    );
     assert_eq!(rig.engine.counters().snmp_unknown_security_models, 1);
     // Wrong digest and wrong user, after discovery.
     let ev = rig.ask(&mut a, req);
@@ -344,7 +526,8 @@ fn authentication_failure_traps_are_rate_limited() {
     let mut cfg = config();
     cfg.authentication_traps = true;
     cfg.authentication_trap_interval = Duration::from_secs(10);
-    cfg.targets.push(Target::v2c_trap("192.0.2.99:162".parse().unwrap(), "traps"));
+    cfg.targets
+        .push(Target::v2c_trap("192.0.2.99:162".parse().unwrap(), "traps"));
     let mut rig = Rig::new(cfg);
     let mut c = community_client(false, "wrong");
     for _ in 0..3 {
@@ -354,7 +537,10 @@ fn authentication_failure_traps_are_rate_limited() {
     let (outs, _) = rig.engine.poll(rig.t);
     assert_eq!(outs.len(), 1, "one per interval");
     let mut r = Reader(&outs[0].bytes);
-    assert!(r.contains(&[0x2b, 6, 1, 6, 3, 1, 1, 5, 5]), "authenticationFailure OID");
+    assert!(
+        r.contains(&[0x2b, 6, 1, 6, 3, 1, 1, 5, 5]),
+        "authenticationFailure OID"
+    );
     rig.t += Duration::from_secs(10);
     let req = c.get(rig.t, &[Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0])]);
     rig.send(&req.bytes);
@@ -383,25 +569,41 @@ fn reconfigure_keeps_counters_boots_and_time() {
     assert_eq!(rig.engine.counters().snmp_in_bad_community_names, 1);
     assert_eq!(rig.engine.boots(), 5);
     assert_eq!(rig.engine.engine_time(rig.t), 42);
-    let req = c.get(rig.t, &[Oid::from([1, 3, 6, 1, 6, 3, 10, 2, 1, 3, 0]), Oid::from([1, 3, 6, 1, 6, 3, 10, 2, 1, 2, 0])]);
+    let req = c.get(
+        rig.t,
+        &[
+            Oid::from([1, 3, 6, 1, 6, 3, 10, 2, 1, 3, 0]),
+            Oid::from([1, 3, 6, 1, 6, 3, 10, 2, 1, 2, 0]),
+        ],
+    );
     let r = response(rig.ask(&mut c, req));
     assert_eq!(r.varbinds[0].1, VarBindValue::Value(Value::Integer(42)));
     assert_eq!(r.varbinds[1].1, VarBindValue::Value(Value::Integer(5)));
     // A bad configuration is refused and the old one stays.
     let mut bad = config();
-    bad.communities.push(Community::read_only("x", "no-such-view"));
+    bad.communities
+        .push(Community::read_only("x", "no-such-view"));
     assert!(rig.engine.reconfigure(bad).is_err());
-    assert!(rig.engine.config().communities.iter().any(|c| c.community == "nope"));
+    assert!(rig
+        .engine
+        .config()
+        .communities
+        .iter()
+        .any(|c| c.community == "nope"));
 }
 
 // ---------------------------------------------------------------------------------------
 // Bad input
 
 /// A valid v2c GET captured from net-snmp 5.9.3.
-const V2C_GET: &str = "302902010104067075626c6963a01c0204039f6016020100020100300e300c06082b060102010103000500";
+const V2C_GET: &str =
+    "302902010104067075626c6963a01c0204039f6016020100020100300e300c06082b060102010103000500";
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 /// Wraps `content` in a TLV.
@@ -439,27 +641,169 @@ fn bad_input_corpus_is_dropped_and_counted() {
     let mut parse: Vec<(&str, Vec<u8>)> = vec![
         ("empty", vec![]),
         ("lone tag", vec![0x30]),
-        ("indefinite length", [&[0x30, 0x80][..], &good[2..], &[0, 0]].concat()),
-        ("five length octets", [&[0x30, 0x85, 0, 0, 0, 0, 0x29][..], &good[2..]].concat()),
-        ("length past the end", [&[0x30, 0x82, 0xff, 0xff][..], &good[2..]].concat()),
+        (
+            "indefinite length",
+            [&[0x30, 0x80][..], &good[2..], &[0, 0]].concat(),
+        ),
+        (
+            "five length octets",
+            [&[0x30, 0x85, 0, 0, 0, 0, 0x29][..], &good[2..]].concat(),
+        ),
+        (
+            "length past the end",
+            [&[0x30, 0x82, 0xff, 0xff][..], &good[2..]].concat(),
+        ),
         ("trailing octet", [&good[..], &[0]].concat()),
-        ("high tag number", [&[0x3f, 0x81, 0x00][..], &good[2..]].concat()),
-        ("PDU type 0xa9", { let mut b = good.clone(); b[13] = 0xa9; b }),
-        ("v1 GetBulk", { let mut b = good.clone(); b[4] = 0; b[13] = 0xa5; b }),
-        ("OID with 0x80 padding", v2c_with_pdu(&get_pdu(&[0x2b, 0x80, 0x06]))),
-        ("OID of 129 sub-identifiers", v2c_with_pdu(&get_pdu(&[vec![0x2b], vec![1; 127]].concat()))),
-        ("sub-identifier 2^32", v2c_with_pdu(&get_pdu(&[0x2b, 0x90, 0x80, 0x80, 0x80, 0x00]))),
+        (
+            "high tag number",
+            [&[0x3f, 0x81, 0x00][..], &good[2..]].concat(),
+        ),
+        ("PDU type 0xa9", {
+            let mut b = good.clone();
+            b[13] = 0xa9;
+            b
+        }),
+        ("v1 GetBulk", {
+            let mut b = good.clone();
+            b[4] = 0;
+            b[13] = 0xa5;
+            b
+        }),
+        (
+            "OID with 0x80 padding",
+            v2c_with_pdu(&get_pdu(&[0x2b, 0x80, 0x06])),
+        ),
+        (
+            "OID of 129 sub-identifiers",
+            v2c_with_pdu(&get_pdu(&[vec![0x2b], vec![1; 127]].concat())),
+        ),
+        (
+            "sub-identifier 2^32",
+            v2c_with_pdu(&get_pdu(&[0x2b, 0x90, 0x80, 0x80, 0x80, 0x00])),
+        ),
         ("empty OID", v2c_with_pdu(&get_pdu(&[]))),
-        ("unterminated sub-identifier", v2c_with_pdu(&get_pdu(&[0x2b, 0x86]))),
-        ("nested 5000 deep", { let mut v = vec![0x05, 0x00]; for _ in 0..5000 { v = tlv(0x30, &v); } v }),
-        ("request-id of 9 octets", v2c_with_pdu(&tlv(0xa0, &[&[0x02, 0x09][..], &[0x7f; 9], &[0x02, 1, 0, 0x02, 1, 0, 0x30, 0]].concat()))),
-        ("1001 bindings", v2c_with_pdu(&tlv(0xa0, &[&[0x02, 1, 1, 0x02, 1, 0, 0x02, 1, 0][..], &tlv(0x30, &tlv(0x30, &[0x06, 1, 0x2b, 0x05, 0]).repeat(1001))].concat()))),
-        ("over 64 KiB", v2c_with_pdu(&tlv(0xa0, &[&[0x02, 1, 1, 0x02, 1, 0, 0x02, 1, 0][..], &tlv(0x30, &tlv(0x30, &[&[0x06, 1, 0x2b, 0x04, 0x82, 0x03, 0xe8][..], &[b'x'; 1000]].concat()).repeat(70))].concat()))),
-        ("value with a constructed tag", v2c_with_pdu(&tlv(0xa0, &[&[0x02, 1, 1, 0x02, 1, 0, 0x02, 1, 0][..], &tlv(0x30, &tlv(0x30, &[&[0x06, 1, 0x2b][..], &tlv(0x30, &[])].concat()))].concat()))),
-        ("NULL with contents", v2c_with_pdu(&tlv(0xa0, &[&[0x02, 1, 1, 0x02, 1, 0, 0x02, 1, 0][..], &tlv(0x30, &tlv(0x30, &[0x06, 1, 0x2b, 0x05, 1, 0]))].concat()))),
-        ("v3 msgMaxSize 100", tlv(0x30, &[&[0x02, 1, 3][..], &tlv(0x30, &[0x02, 1, 1, 0x02, 1, 100, 0x04, 1, 4, 0x02, 1, 3]), &tlv(0x04, &[]), &tlv(0x30, &[])].concat())),
-        ("v3 bad USM parameters", tlv(0x30, &[&[0x02, 1, 3][..], &tlv(0x30, &[0x02, 1, 1, 0x02, 2, 0x05, 0xdc, 0x04, 1, 4, 0x02, 1, 3]), &tlv(0x04, &[1, 2, 3]), &tlv(0x30, &[])].concat())),
-        ("v3 two-octet msgFlags", tlv(0x30, &[&[0x02, 1, 3][..], &tlv(0x30, &[0x02, 1, 1, 0x02, 2, 0x05, 0xdc, 0x04, 2, 4, 4, 0x02, 1, 3]), &tlv(0x04, &[]), &tlv(0x30, &[])].concat())),
+        (
+            "unterminated sub-identifier",
+            v2c_with_pdu(&get_pdu(&[0x2b, 0x86])),
+        ),
+        ("nested 5000 deep", {
+            let mut v = vec![0x05, 0x00];
+            for _ in 0..5000 {
+                v = tlv(0x30, &v);
+            }
+            v
+        }),
+        (
+            "request-id of 9 octets",
+            v2c_with_pdu(&tlv(
+                0xa0,
+                &[
+                    &[0x02, 0x09][..],
+                    &[0x7f; 9],
+                    &[0x02, 1, 0, 0x02, 1, 0, 0x30, 0],
+                ]
+                .concat(),
+            )),
+        ),
+        (
+            "1001 bindings",
+            v2c_with_pdu(&tlv(
+                0xa0,
+                &[
+                    &[0x02, 1, 1, 0x02, 1, 0, 0x02, 1, 0][..],
+                    &tlv(0x30, &tlv(0x30, &[0x06, 1, 0x2b, 0x05, 0]).repeat(1001)),
+                ]
+                .concat(),
+            )),
+        ),
+        (
+            "over 64 KiB",
+            v2c_with_pdu(&tlv(
+                0xa0,
+                &[
+                    &[0x02, 1, 1, 0x02, 1, 0, 0x02, 1, 0][..],
+                    &tlv(
+                        0x30,
+                        &tlv(
+                            0x30,
+                            &[&[0x06, 1, 0x2b, 0x04, 0x82, 0x03, 0xe8][..], &[b'x'; 1000]].concat(),
+                        )
+                        .repeat(70),
+                    ),
+                ]
+                .concat(),
+            )),
+        ),
+        (
+            "value with a constructed tag",
+            v2c_with_pdu(&tlv(
+                0xa0,
+                &[
+                    &[0x02, 1, 1, 0x02, 1, 0, 0x02, 1, 0][..],
+                    &tlv(
+                        0x30,
+                        &tlv(0x30, &[&[0x06, 1, 0x2b][..], &tlv(0x30, &[])].concat()),
+                    ),
+                ]
+                .concat(),
+            )),
+        ),
+        (
+            "NULL with contents",
+            v2c_with_pdu(&tlv(
+                0xa0,
+                &[
+                    &[0x02, 1, 1, 0x02, 1, 0, 0x02, 1, 0][..],
+                    &tlv(0x30, &tlv(0x30, &[0x06, 1, 0x2b, 0x05, 1, 0])),
+                ]
+                .concat(),
+            )),
+        ),
+        (
+            "v3 msgMaxSize 100",
+            tlv(
+                0x30,
+                &[
+                    &[0x02, 1, 3][..],
+                    &tlv(0x30, &[0x02, 1, 1, 0x02, 1, 100, 0x04, 1, 4, 0x02, 1, 3]),
+                    &tlv(0x04, &[]),
+                    &tlv(0x30, &[]),
+                ]
+                .concat(),
+            ),
+        ),
+        (
+            "v3 bad USM parameters",
+            tlv(
+                0x30,
+                &[
+                    &[0x02, 1, 3][..],
+                    &tlv(
+                        0x30,
+                        &[0x02, 1, 1, 0x02, 2, 0x05, 0xdc, 0x04, 1, 4, 0x02, 1, 3],
+                    ),
+                    &tlv(0x04, &[1, 2, 3]),
+                    &tlv(0x30, &[]),
+                ]
+                .concat(),
+            ),
+        ),
+        (
+            "v3 two-octet msgFlags",
+            tlv(
+                0x30,
+                &[
+                    &[0x02, 1, 3][..],
+                    &tlv(
+                        0x30,
+                        &[0x02, 1, 1, 0x02, 2, 0x05, 0xdc, 0x04, 2, 4, 4, 0x02, 1, 3],
+                    ),
+                    &tlv(0x04, &[]),
+                    &tlv(0x30, &[]),
+                ]
+                .concat(),
+            ),
+        ),
     ];
     for cut in 1..good.len() {
         parse.push(("truncated", good[..cut].to_vec()));
@@ -471,7 +815,11 @@ fn bad_input_corpus_is_dropped_and_counted() {
         expected += 1;
         assert_eq!(h, Handled::Dropped(DropReason::Parse), "{what}");
         assert!(rig.out.is_empty(), "{what}");
-        assert_eq!(rig.engine.counters().snmp_in_asn_parse_errs, expected, "{what}");
+        assert_eq!(
+            rig.engine.counters().snmp_in_asn_parse_errs,
+            expected,
+            "{what}"
+        );
         assert!(decode_check(bytes).is_err(), "{what}");
     }
     // Unknown versions: snmpInBadVersions.
@@ -488,7 +836,17 @@ fn bad_input_corpus_is_dropped_and_counted() {
     // Legal oddities are accepted: a negative request-id, a four-octet -1, a non-UTF-8
     // community-like string (unknown here, so dropped as a bad community, not a parse
     // error), long-form lengths with spare octets.
-    let neg = v2c_with_pdu(&tlv(0xa0, &[&[0x02, 4, 0xff, 0xff, 0xff, 0xff, 0x02, 1, 0, 0x02, 1, 0][..], &tlv(0x30, &tlv(0x30, &[0x06, 8, 0x2b, 6, 1, 2, 1, 1, 5, 0, 0x05, 0]))].concat()));
+    let neg = v2c_with_pdu(&tlv(
+        0xa0,
+        &[
+            &[0x02, 4, 0xff, 0xff, 0xff, 0xff, 0x02, 1, 0, 0x02, 1, 0][..],
+            &tlv(
+                0x30,
+                &tlv(0x30, &[0x06, 8, 0x2b, 6, 1, 2, 1, 1, 5, 0, 0x05, 0]),
+            ),
+        ]
+        .concat(),
+    ));
     assert_eq!(rig.send(&neg), Handled::Response);
     let mut odd = good.clone();
     odd[7] = 0xff;
@@ -529,7 +887,10 @@ fn mutate(x: &mut Xs, base: &[u8]) -> Vec<u8> {
             }
             3 => {
                 let i = x.below(b.len() + 1);
-                b.insert(i, [0x00, 0x30, 0x80, 0x81, 0x82, 0xff, 0x06, 0x02][x.below(8)]);
+                b.insert(
+                    i,
+                    [0x00, 0x30, 0x80, 0x81, 0x82, 0xff, 0x06, 0x02][x.below(8)],
+                );
             }
             4 if !b.is_empty() => {
                 let i = x.below(b.len());
@@ -562,7 +923,10 @@ fn seeded_mutation_fuzz_never_panics_and_answers_well_formed() {
     // Real messages: net-snmp's v2c GET, and this crate's v1/v2c/v3 requests of every kind
     // (the v3 ones authenticated and encrypted for this engine).
     let mut bases = vec![hex(V2C_GET)];
-    let o = [Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0]), Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2])];
+    let o = [
+        Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0]),
+        Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 2]),
+    ];
     for v1 in [true, false] {
         let mut c = community_client(v1, "private");
         bases.push(c.get(t, &o).bytes);
@@ -589,7 +953,11 @@ fn seeded_mutation_fuzz_never_panics_and_answers_well_formed() {
                 answered += 1;
                 assert!(!rig.out.is_empty());
                 assert!(rig.out.len() <= DEFAULT_MAX_MESSAGE_SIZE);
-                assert_eq!(decode_check(&rig.out), Ok(()), "answer to mutant {i} does not decode");
+                assert_eq!(
+                    decode_check(&rig.out),
+                    Ok(()),
+                    "answer to mutant {i} does not decode"
+                );
             }
             _ => assert!(rig.out.is_empty()),
         }

@@ -329,7 +329,12 @@ fn net_snmp_walks_the_gateway_and_hears_its_notifications() {
     assert!(loc.contains("Branch 7"), "sysLocation: {loc}");
     // The views are refreshed once a second from the gateway's status.
     let reg_state_1 = "1.3.6.1.4.1.32473.2.1.3.1.3.1";
-    wait_value(&target, reg_state_1, "4", "tipringRegState.1 = registered(4)");
+    wait_value(
+        &target,
+        reg_state_1,
+        "4",
+        "tipringRegState.1 = registered(4)",
+    );
 
     // snmptable renders the port table with TIPRING-MIB loaded.
     let mut c = tool("snmptable");

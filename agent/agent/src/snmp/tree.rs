@@ -166,7 +166,9 @@ mod tests {
 
     fn tree() -> Tree<S> {
         let mut t = Tree::default();
-        t.scalar(&[1, 3, 6, 1, 2, 1, 1, 3, 0], |_: &S| Some(Value::TimeTicks(7)));
+        t.scalar(&[1, 3, 6, 1, 2, 1, 1, 3, 0], |_: &S| {
+            Some(Value::TimeTicks(7))
+        });
         t.scalar(&[1, 3, 6, 1, 2, 1, 1, 1, 0], |_| {
             Some(Value::OctetString(b"x".to_vec()))
         });

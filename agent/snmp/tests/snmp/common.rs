@@ -10,8 +10,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tipring_snmp::{
-    AuthProtocol, Community, Engine, EngineConfig, IpNet, MapMib, Oid, PrivProtocol,
-    SecurityLevel, User, Value, View,
+    AuthProtocol, Community, Engine, EngineConfig, IpNet, MapMib, Oid, PrivProtocol, SecurityLevel,
+    User, Value, View,
 };
 
 /// The test table: enterprises.99999.9.1.1.1.<column>.<row>.
@@ -31,7 +31,10 @@ pub fn test_mib() -> MapMib {
     let mut m = MapMib::new();
     let sys = |i: u32| Oid::from([1, 3, 6, 1, 2, 1, 1, i, 0]);
     m.insert(sys(1), Value::string("Tipring test agent"));
-    m.insert(sys(2), Value::ObjectId(Oid::from([1, 3, 6, 1, 4, 1, 99999, 9])));
+    m.insert(
+        sys(2),
+        Value::ObjectId(Oid::from([1, 3, 6, 1, 4, 1, 99999, 9])),
+    );
     m.insert(sys(3), Value::TimeTicks(4242));
     m.insert(sys(4), Value::string("noc@example.invalid"));
     m.insert(sys(5), Value::string("gw-test"));
@@ -98,7 +101,11 @@ pub fn users() -> Vec<User> {
         ap("md5des", AuthProtocol::Md5, PrivProtocol::Des),
         ap("sha224aes192", AuthProtocol::Sha224, PrivProtocol::Aes192),
         ap("shaaes256c", AuthProtocol::Sha1, PrivProtocol::Aes256Cisco),
-        ap("sha384aes192c", AuthProtocol::Sha384, PrivProtocol::Aes192Cisco),
+        ap(
+            "sha384aes192c",
+            AuthProtocol::Sha384,
+            PrivProtocol::Aes192Cisco,
+        ),
     ]
 }
 
@@ -161,7 +168,10 @@ pub fn now() -> Instant {
 impl TestAgent {
     pub fn start(cfg: EngineConfig) -> TestAgent {
         let engine = Engine::new(cfg, 1, now()).expect("engine");
-        let shared = Arc::new(Mutex::new(Shared { engine, mib: test_mib() }));
+        let shared = Arc::new(Mutex::new(Shared {
+            engine,
+            mib: test_mib(),
+        }));
         let stop = Arc::new(AtomicBool::new(false));
         let s4 = UdpSocket::bind("127.0.0.1:0").expect("bind v4");
         let v4 = s4.local_addr().unwrap();
@@ -174,7 +184,13 @@ impl TestAgent {
             }
             Err(_) => None,
         };
-        TestAgent { v4, v6, shared, stop, threads }
+        TestAgent {
+            v4,
+            v6,
+            shared,
+            stop,
+            threads,
+        }
     }
 
     pub fn counters(&self) -> tipring_snmp::Counters {
@@ -188,12 +204,15 @@ impl TestAgent {
 }
 
 fn serve(sock: UdpSocket, shared: Arc<Mutex<Shared>>, stop: Arc<AtomicBool>) -> JoinHandle<()> {
-    sock.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
     std::thread::spawn(move || {
         let mut buf = vec![0u8; 65_536];
         let mut out = Vec::with_capacity(2048);
         while !stop.load(Ordering::Relaxed) {
-            let Ok((n, from)) = sock.recv_from(&mut buf) else { continue };
+            let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                continue;
+            };
             let mut g = shared.lock().unwrap();
             let Shared { engine, mib } = &mut *g;
             engine.handle(now(), from, &buf[..n], mib, &mut out);
@@ -246,7 +265,11 @@ pub fn stdout(o: &Output) -> String {
 }
 
 pub fn all_output(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Parses `-On` output lines (`.1.3.6... = TYPE: value`) into (OID, rest).
@@ -262,7 +285,12 @@ pub fn parse_on(text: &str) -> Vec<(Oid, String)> {
 
 /// The net-snmp `-v3` arguments for one of [`users`].
 pub fn v3_args(user: &User) -> Vec<String> {
-    let mut a = vec!["-v3".to_string(), "-u".into(), user.name.clone(), "-l".into()];
+    let mut a = vec![
+        "-v3".to_string(),
+        "-u".into(),
+        user.name.clone(),
+        "-l".into(),
+    ];
     a.push(
         match user.level() {
             SecurityLevel::NoAuthNoPriv => "noAuthNoPriv",
@@ -272,19 +300,36 @@ pub fn v3_args(user: &User) -> Vec<String> {
         .into(),
     );
     if let Some((p, pw)) = &user.auth {
-        a.extend(["-a".into(), p.net_snmp_name().into(), "-A".into(), pw.clone()]);
+        a.extend([
+            "-a".into(),
+            p.net_snmp_name().into(),
+            "-A".into(),
+            pw.clone(),
+        ]);
     }
     if let Some((p, pw)) = &user.privacy {
-        a.extend(["-x".into(), p.net_snmp_name().into(), "-X".into(), pw.clone()]);
+        a.extend([
+            "-x".into(),
+            p.net_snmp_name().into(),
+            "-X".into(),
+            pw.clone(),
+        ]);
     }
     a
 }
 
 pub fn user(name: &str) -> User {
-    users().into_iter().find(|u| u.name == name).expect("test user")
+    users()
+        .into_iter()
+        .find(|u| u.name == name)
+        .expect("test user")
 }
 
 /// A free UDP port on 127.0.0.1 (bound and released).
 pub fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -47,7 +47,10 @@ fn v3_client_discovers_and_reads() {
     let mut client = v3_client("sha512aes256", 1472);
     let req = client.get(now(), &[Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0])]);
     let (r, _) = exchange(&mut client, &sock, req);
-    assert_eq!(r.varbinds[0].1, VarBindValue::Value(Value::string("gw-test")));
+    assert_eq!(
+        r.varbinds[0].1,
+        VarBindValue::Value(Value::string("gw-test"))
+    );
     let (id, boots, _) = client.peer_engine(now()).unwrap();
     assert_eq!(id, engine_id().as_slice());
     assert_eq!(boots, 1);
@@ -80,13 +83,29 @@ fn getbulk_truncates_to_the_requesters_max_size() {
         }
         let last_len = 2 + 2 + o_len(&r.varbinds[n - 1].0) + 2 + 4;
         let slack = if name == "md5des" { 8 } else { 0 };
-        assert!(484 - size < last_len + slack, "{name}: {size} octets with {n} bindings leaves room");
+        assert!(
+            484 - size < last_len + slack,
+            "{name}: {size} octets with {n} bindings leaves room"
+        );
     }
 }
 
 /// Rough encoded size of an OID (for the truncation check).
 fn o_len(o: &Oid) -> usize {
-    o.as_slice().iter().skip(2).map(|&s| if s < 128 { 1 } else if s < 16384 { 2 } else { 3 }).sum::<usize>() + 1
+    o.as_slice()
+        .iter()
+        .skip(2)
+        .map(|&s| {
+            if s < 128 {
+                1
+            } else if s < 16384 {
+                2
+            } else {
+                3
+            }
+        })
+        .sum::<usize>()
+        + 1
 }
 
 #[test]
@@ -97,7 +116,10 @@ fn too_big_v2_empty_v1_echo() {
     let sock = connect(&agent);
     let many: Vec<Oid> = (1..=22).map(|r| table_cell(2, r)).collect();
     // v2c: tooBig, no bindings (RFC 3416 §4.2.1).
-    let mut client = Client::new(ClientConfig::new(ClientSecurity::V2c { community: "public".into() })).unwrap();
+    let mut client = Client::new(ClientConfig::new(ClientSecurity::V2c {
+        community: "public".into(),
+    }))
+    .unwrap();
     let req = client.get(now(), &many);
     assert!(req.bytes.len() <= 484);
     let (r, _) = exchange(&mut client, &sock, req);
@@ -108,11 +130,17 @@ fn too_big_v2_empty_v1_echo() {
     let (r, _) = exchange(&mut client, &sock, req);
     assert_eq!(r.error_status, ErrorStatus::TooBig);
     // v1: tooBig echoing the request's bindings (RFC 1157 §4.1.2).
-    let mut v1 = Client::new(ClientConfig::new(ClientSecurity::V1 { community: "public".into() })).unwrap();
+    let mut v1 = Client::new(ClientConfig::new(ClientSecurity::V1 {
+        community: "public".into(),
+    }))
+    .unwrap();
     let req = v1.get(now(), &many);
     let (r, _) = exchange(&mut v1, &sock, req);
     assert_eq!(r.error_status, ErrorStatus::TooBig);
     assert_eq!(r.error_index, 0);
     assert_eq!(r.varbinds.len(), 22);
-    assert!(r.varbinds.iter().all(|(_, v)| *v == VarBindValue::Value(Value::Null)));
+    assert!(r
+        .varbinds
+        .iter()
+        .all(|(_, v)| *v == VarBindValue::Value(Value::Null)));
 }

@@ -8,7 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use tipring_snmp::{Engine, InformResult, Notification, NotifyKind, Oid, SecurityLevel, Target, Value};
+use tipring_snmp::{
+    Engine, InformResult, Notification, NotifyKind, Oid, SecurityLevel, Target, Value,
+};
 
 use crate::common::*;
 
@@ -62,7 +64,11 @@ impl Trapd {
                 }
             }
         });
-        let t = Trapd { child, lines: rx, port };
+        let t = Trapd {
+            child,
+            lines: rx,
+            port,
+        };
         t.wait_for("NET-SNMP version", Duration::from_secs(5));
         t
     }
@@ -79,7 +85,10 @@ impl Trapd {
                 seen.push(l);
             }
         }
-        panic!("snmptrapd never printed {needle:?}; it printed:\n{}", seen.join("\n"));
+        panic!(
+            "snmptrapd never printed {needle:?}; it printed:\n{}",
+            seen.join("\n")
+        );
     }
 }
 
@@ -93,12 +102,20 @@ impl Drop for Trapd {
 fn link_down(ifindex: i32) -> Notification {
     Notification {
         trap_oid: Oid::from([1, 3, 6, 1, 6, 3, 1, 1, 5, 3]),
-        varbinds: vec![(Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 1, ifindex as u32]), Value::Integer(ifindex))],
+        varbinds: vec![(
+            Oid::from([1, 3, 6, 1, 2, 1, 2, 2, 1, 1, ifindex as u32]),
+            Value::Integer(ifindex),
+        )],
     }
 }
 
 /// Sends what the engine produced and runs its receive/poll loop until `done` or 5 s.
-fn drive(engine: &mut Engine, sock: &UdpSocket, outs: Vec<tipring_snmp::Outgoing>, mut done: impl FnMut(&mut Engine) -> bool) {
+fn drive(
+    engine: &mut Engine,
+    sock: &UdpSocket,
+    outs: Vec<tipring_snmp::Outgoing>,
+    mut done: impl FnMut(&mut Engine) -> bool,
+) {
     for o in outs {
         sock.send_to(&o.bytes, o.to).unwrap();
     }
@@ -129,29 +146,49 @@ fn snmptrapd_receives_traps_and_acknowledges_informs() {
     cfg.targets = vec![Target::v2c_trap(to, "public")];
     let mut engine = Engine::new(cfg.clone(), 1, now()).unwrap();
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
 
     // v2c trap: sysUpTime.0 and snmpTrapOID.0 first (RFC 3416 §4.2.6).
     let outs = engine.notify(now(), 4242, &link_down(3));
     assert_eq!(outs.len(), 1);
     drive(&mut engine, &sock, outs, |_| true);
     let l = trapd.wait_for(".1.3.6.1.6.3.1.1.5.3", Duration::from_secs(5));
-    assert!(l.starts_with(".1.3.6.1.2.1.1.3.0 = Timeticks: (4242)"), "{l}");
+    assert!(
+        l.starts_with(".1.3.6.1.2.1.1.3.0 = Timeticks: (4242)"),
+        "{l}"
+    );
     assert!(l.contains(".1.3.6.1.2.1.2.2.1.1.3 = INTEGER: 3"), "{l}");
 
     // v3 authPriv trap from our engine ID (snmptrapd has the user with -e OURENGINEID).
-    cfg.targets = vec![Target::v3(to, NotifyKind::Trap, "sha256aes", SecurityLevel::AuthPriv)];
+    cfg.targets = vec![Target::v3(
+        to,
+        NotifyKind::Trap,
+        "sha256aes",
+        SecurityLevel::AuthPriv,
+    )];
     engine.reconfigure(cfg.clone()).unwrap();
     let outs = engine.notify(now(), 5000, &link_down(4));
     assert_eq!(outs.len(), 1);
     drive(&mut engine, &sock, outs, |_| true);
-    let l = trapd.wait_for(".1.3.6.1.2.1.2.2.1.1.4 = INTEGER: 4", Duration::from_secs(5));
-    assert!(l.contains(".1.3.6.1.6.3.1.1.4.1.0 = OID: .1.3.6.1.6.3.1.1.5.3"), "{l}");
+    let l = trapd.wait_for(
+        ".1.3.6.1.2.1.2.2.1.1.4 = INTEGER: 4",
+        Duration::from_secs(5),
+    );
+    assert!(
+        l.contains(".1.3.6.1.6.3.1.1.4.1.0 = OID: .1.3.6.1.6.3.1.1.5.3"),
+        "{l}"
+    );
 
     // v3 authPriv inform: snmptrapd is authoritative. The engine probes (RFC 3414 §4),
     // learns its engine ID/boots/time from the Report, sends the inform and gets the
     // Response.
-    cfg.targets = vec![Target::v3(to, NotifyKind::Inform, "shaaes", SecurityLevel::AuthPriv)];
+    cfg.targets = vec![Target::v3(
+        to,
+        NotifyKind::Inform,
+        "shaaes",
+        SecurityLevel::AuthPriv,
+    )];
     engine.reconfigure(cfg.clone()).unwrap();
     let outs = engine.notify(now(), 6000, &link_down(5));
     assert_eq!(outs.len(), 1, "the discovery probe");
@@ -163,7 +200,10 @@ fn snmptrapd_receives_traps_and_acknowledges_informs() {
     });
     assert_eq!(results[0].id, id);
     assert_eq!(results[0].result, InformResult::Acked);
-    let l = trapd.wait_for(".1.3.6.1.2.1.2.2.1.1.5 = INTEGER: 5", Duration::from_secs(5));
+    let l = trapd.wait_for(
+        ".1.3.6.1.2.1.2.2.1.1.5 = INTEGER: 5",
+        Duration::from_secs(5),
+    );
     assert!(l.contains(".1.3.6.1.6.3.1.1.5.3"), "{l}");
     // A second inform reuses the learned engine: no probe.
     let outs = engine.notify(now(), 6100, &link_down(6));
@@ -177,7 +217,10 @@ fn snmptrapd_receives_traps_and_acknowledges_informs() {
     assert_eq!(engine.counters().informs_acked, 2);
 
     // v2c inform.
-    cfg.targets = vec![Target { kind: NotifyKind::Inform, ..Target::v2c_trap(to, "public") }];
+    cfg.targets = vec![Target {
+        kind: NotifyKind::Inform,
+        ..Target::v2c_trap(to, "public")
+    }];
     engine.reconfigure(cfg).unwrap();
     let outs = engine.notify(now(), 7000, &link_down(7));
     let mut results = Vec::new();
@@ -186,7 +229,10 @@ fn snmptrapd_receives_traps_and_acknowledges_informs() {
         !results.is_empty()
     });
     assert_eq!(results[0].result, InformResult::Acked);
-    trapd.wait_for(".1.3.6.1.2.1.2.2.1.1.7 = INTEGER: 7", Duration::from_secs(5));
+    trapd.wait_for(
+        ".1.3.6.1.2.1.2.2.1.1.7 = INTEGER: 7",
+        Duration::from_secs(5),
+    );
 }
 
 #[test]
@@ -197,7 +243,10 @@ fn lost_informs_are_retried_then_given_up() {
     let to = "127.0.0.1:9".parse().unwrap();
     let mut cfg = test_config();
     cfg.targets = vec![
-        Target { kind: NotifyKind::Inform, ..Target::v2c_trap(to, "public") },
+        Target {
+            kind: NotifyKind::Inform,
+            ..Target::v2c_trap(to, "public")
+        },
         Target::v3(to, NotifyKind::Inform, "shaaes", SecurityLevel::AuthPriv),
     ];
     let mut engine = Engine::new(cfg, 1, t0).unwrap();

@@ -14,7 +14,9 @@ fn check_walk(out: &std::process::Output, v1: bool, what: &str) {
     // v2c/v3: the walk from .1 meets endOfMibView after the last object, which net-snmp
     // prints as "No more variables left in this MIB View" (RFC 3416 §4.2.2); SNMPv1 ends
     // on noSuchName silently.
-    let end = rows.iter().position(|(_, v)| v.starts_with("No more variables left in this MIB View"));
+    let end = rows
+        .iter()
+        .position(|(_, v)| v.starts_with("No more variables left in this MIB View"));
     if v1 {
         assert!(end.is_none(), "{what}: endOfMibView in SNMPv1");
     } else {
@@ -28,16 +30,33 @@ fn check_walk(out: &std::process::Output, v1: bool, what: &str) {
         all_output(out)
     );
     for w in rows.windows(2) {
-        assert!(w[0].0 < w[1].0, "{what}: not increasing: {} then {}", w[0].0, w[1].0);
+        assert!(
+            w[0].0 < w[1].0,
+            "{what}: not increasing: {} then {}",
+            w[0].0,
+            w[1].0
+        );
     }
     let got: BTreeSet<Oid> = rows.iter().map(|(o, _)| o.clone()).collect();
     let want = expected_walk(v1);
     let missing: Vec<_> = want.difference(&got).collect();
     let extra: Vec<_> = got.difference(&want).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "{what}: missing {missing:?}, extra {extra:?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{what}: missing {missing:?}, extra {extra:?}"
+    );
     assert_eq!(rows.len(), want.len(), "{what}: duplicates");
-    let find = |o: Oid| rows.iter().find(|(k, _)| *k == o).map(|(_, v)| v.clone()).unwrap();
-    assert_eq!(find(Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0])), "STRING: \"gw-test\"", "{what}");
+    let find = |o: Oid| {
+        rows.iter()
+            .find(|(k, _)| *k == o)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        find(Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0])),
+        "STRING: \"gw-test\"",
+        "{what}"
+    );
     assert_eq!(find(table_cell(2, 17)), "STRING: \"line17\"", "{what}");
     assert_eq!(find(table_cell(3, 50)), "Counter32: 5000", "{what}");
     if !v1 {
@@ -54,11 +73,26 @@ fn net_snmp_walks_the_whole_tree_v1_v2c_v3() {
     let agent = TestAgent::start(test_config());
     let peer = agent.peer();
     // v1 (no Counter64: RFC 3584 §4.2.2.1), v2c GetNext and GetBulk.
-    let o = tool("snmpwalk", &["-v1", "-c", "public", "-On", "-t", "2", "-r", "1", &peer, ".1"]);
+    let o = tool(
+        "snmpwalk",
+        &[
+            "-v1", "-c", "public", "-On", "-t", "2", "-r", "1", &peer, ".1",
+        ],
+    );
     check_walk(&o, true, "v1 snmpwalk");
-    let o = tool("snmpwalk", &["-v2c", "-c", "public", "-On", "-t", "2", "-r", "1", &peer, ".1"]);
+    let o = tool(
+        "snmpwalk",
+        &[
+            "-v2c", "-c", "public", "-On", "-t", "2", "-r", "1", &peer, ".1",
+        ],
+    );
     check_walk(&o, false, "v2c snmpwalk");
-    let o = tool("snmpbulkwalk", &["-v2c", "-c", "public", "-On", "-Cr25", "-t", "2", "-r", "1", &peer, ".1"]);
+    let o = tool(
+        "snmpbulkwalk",
+        &[
+            "-v2c", "-c", "public", "-On", "-Cr25", "-t", "2", "-r", "1", &peer, ".1",
+        ],
+    );
     check_walk(&o, false, "v2c snmpbulkwalk");
     // v3 at every level and with every protocol pair.
     for (name, bulk) in [
@@ -85,11 +119,42 @@ fn net_snmp_walks_the_whole_tree_v1_v2c_v3() {
 fn end_of_mib_view_and_v1_no_such_name() {
     let agent = TestAgent::start(test_config());
     let last = ".1.3.6.1.6.3.15.1.1.6.0";
-    let o = tool("snmpgetnext", &["-v2c", "-c", "public", "-On", "-t", "2", "-r", "0", &agent.peer(), last]);
+    let o = tool(
+        "snmpgetnext",
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-On",
+            "-t",
+            "2",
+            "-r",
+            "0",
+            &agent.peer(),
+            last,
+        ],
+    );
     let text = all_output(&o);
-    assert!(text.contains("No more variables left in this MIB View"), "{text}");
+    assert!(
+        text.contains("No more variables left in this MIB View"),
+        "{text}"
+    );
     // SNMPv1 has no endOfMibView: noSuchName (RFC 1157 §4.1.3).
-    let o = tool("snmpgetnext", &["-v1", "-c", "public", "-On", "-t", "2", "-r", "0", &agent.peer(), last]);
+    let o = tool(
+        "snmpgetnext",
+        &[
+            "-v1",
+            "-c",
+            "public",
+            "-On",
+            "-t",
+            "2",
+            "-r",
+            "0",
+            &agent.peer(),
+            last,
+        ],
+    );
     let text = all_output(&o);
     assert!(text.contains("noSuchName"), "{text}");
 }
@@ -100,13 +165,36 @@ fn snmptable_renders_the_test_table() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mibs");
     let o = tool(
         "snmptable",
-        &["-v2c", "-c", "public", "-Ci", "-Cf", ",", "-M", &format!("+{dir}"), "-m", "+TIPRING-TEST-MIB", "-t", "2", "-r", "1", &agent.peer(), "TIPRING-TEST-MIB::testTable"],
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-Ci",
+            "-Cf",
+            ",",
+            "-M",
+            &format!("+{dir}"),
+            "-m",
+            "+TIPRING-TEST-MIB",
+            "-t",
+            "2",
+            "-r",
+            "1",
+            &agent.peer(),
+            "TIPRING-TEST-MIB::testTable",
+        ],
     );
     let text = stdout(&o);
     assert!(o.status.success(), "{}", all_output(&o));
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let header = lines.iter().position(|l| l.starts_with("index,")).unwrap_or_else(|| panic!("{text}"));
-    assert_eq!(lines[header], "index,testIndex,testName,testCount,testLevel");
+    let header = lines
+        .iter()
+        .position(|l| l.starts_with("index,"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        lines[header],
+        "index,testIndex,testName,testCount,testLevel"
+    );
     let rows = &lines[header + 1..];
     assert_eq!(rows.len(), ROWS as usize, "{text}");
     for (i, row) in rows.iter().enumerate() {
@@ -121,7 +209,23 @@ fn snmpget_several_and_bulkget_nonrepeaters_repetitions() {
     let peer = agent.peer();
     let o = tool(
         "snmpget",
-        &["-v2c", "-c", "public", "-On", "-t", "2", "-r", "1", &peer, ".1.3.6.1.2.1.1.5.0", &table_cell(2, 7).to_string(), ".1.3.6.1.4.1.99999.9.1.2.0", ".1.3.6.1.2.1.1.5.1", ".1.3.6.1.4.1.12345.1", ".1.3.6.1.6.3.10.2.1.1.0"],
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-On",
+            "-t",
+            "2",
+            "-r",
+            "1",
+            &peer,
+            ".1.3.6.1.2.1.1.5.0",
+            &table_cell(2, 7).to_string(),
+            ".1.3.6.1.4.1.99999.9.1.2.0",
+            ".1.3.6.1.2.1.1.5.1",
+            ".1.3.6.1.4.1.12345.1",
+            ".1.3.6.1.6.3.10.2.1.1.0",
+        ],
     );
     let rows = parse_on(&stdout(&o));
     let vals: Vec<&str> = rows.iter().map(|(_, v)| v.as_str()).collect();
@@ -140,7 +244,22 @@ fn snmpget_several_and_bulkget_nonrepeaters_repetitions() {
     // RFC 3416 §4.2.3: one non-repeater, five repetitions of two repeaters.
     let o = tool(
         "snmpbulkget",
-        &["-v2c", "-c", "public", "-On", "-Cn1", "-Cr5", "-t", "2", "-r", "1", &peer, ".1.3.6.1.2.1.1.4", &table_cell(2, 0).to_string(), &table_cell(4, 48).to_string()],
+        &[
+            "-v2c",
+            "-c",
+            "public",
+            "-On",
+            "-Cn1",
+            "-Cr5",
+            "-t",
+            "2",
+            "-r",
+            "1",
+            &peer,
+            ".1.3.6.1.2.1.1.4",
+            &table_cell(2, 0).to_string(),
+            &table_cell(4, 48).to_string(),
+        ],
     );
     let rows = parse_on(&stdout(&o));
     assert_eq!(rows.len(), 11, "{}", all_output(&o));
@@ -166,19 +285,57 @@ fn ipv6_and_source_networks() {
     };
     let p6 = format!("udp6:[::1]:{}", v6.port());
     for community in ["public", "v6only"] {
-        let o = tool("snmpget", &["-v2c", "-c", community, "-On", "-t", "2", "-r", "0", &p6, ".1.3.6.1.2.1.1.5.0"]);
-        assert!(stdout(&o).contains("gw-test"), "{community}: {}", all_output(&o));
+        let o = tool(
+            "snmpget",
+            &[
+                "-v2c",
+                "-c",
+                community,
+                "-On",
+                "-t",
+                "2",
+                "-r",
+                "0",
+                &p6,
+                ".1.3.6.1.2.1.1.5.0",
+            ],
+        );
+        assert!(
+            stdout(&o).contains("gw-test"),
+            "{community}: {}",
+            all_output(&o)
+        );
     }
     let u = user("sha256aes");
     let mut args = v3_args(&u);
     args.extend(["-On", "-t", "2", "-r", "0", &p6, ".1.3.6.1.2.1.1.5.0"].map(String::from));
-    let o = tool("snmpget", &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let o = tool(
+        "snmpget",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     assert!(stdout(&o).contains("gw-test"), "{}", all_output(&o));
     // `v6only` from 127.0.0.1 and `far` (192.0.2.0/24) from anywhere here: dropped.
     let before = agent.counters().snmp_in_bad_community_names;
     for community in ["v6only", "far"] {
-        let o = tool("snmpget", &["-v2c", "-c", community, "-t", "0.3", "-r", "0", &agent.peer(), ".1.3.6.1.2.1.1.5.0"]);
-        assert!(all_output(&o).contains("Timeout: No Response"), "{community}: {}", all_output(&o));
+        let o = tool(
+            "snmpget",
+            &[
+                "-v2c",
+                "-c",
+                community,
+                "-t",
+                "0.3",
+                "-r",
+                "0",
+                &agent.peer(),
+                ".1.3.6.1.2.1.1.5.0",
+            ],
+        );
+        assert!(
+            all_output(&o).contains("Timeout: No Response"),
+            "{community}: {}",
+            all_output(&o)
+        );
     }
     assert_eq!(agent.counters().snmp_in_bad_community_names, before + 2);
 }
@@ -188,28 +345,97 @@ fn snmpset_through_the_write_view() {
     let agent = TestAgent::start(test_config());
     let peer = agent.peer();
     let cell = table_cell(2, 3).to_string();
-    let o = tool("snmpset", &["-v2c", "-c", "private", "-On", "-t", "2", "-r", "0", &peer, &cell, "s", "renamed"]);
+    let o = tool(
+        "snmpset",
+        &[
+            "-v2c", "-c", "private", "-On", "-t", "2", "-r", "0", &peer, &cell, "s", "renamed",
+        ],
+    );
     assert!(stdout(&o).contains("renamed"), "{}", all_output(&o));
-    let o = tool("snmpget", &["-v2c", "-c", "public", "-On", "-t", "2", "-r", "0", &peer, &cell]);
+    let o = tool(
+        "snmpget",
+        &[
+            "-v2c", "-c", "public", "-On", "-t", "2", "-r", "0", &peer, &cell,
+        ],
+    );
     assert!(stdout(&o).contains("\"renamed\""), "{}", all_output(&o));
     // Read-only community: noAccess (v2c), counted in snmpInBadCommunityUses.
-    let o = tool("snmpset", &["-v2c", "-c", "public", "-t", "2", "-r", "0", &peer, &cell, "s", "nope"]);
+    let o = tool(
+        "snmpset",
+        &[
+            "-v2c", "-c", "public", "-t", "2", "-r", "0", &peer, &cell, "s", "nope",
+        ],
+    );
     assert!(all_output(&o).contains("noAccess"), "{}", all_output(&o));
     // ... and noSuchName in v1 (RFC 3584 §4.4).
-    let o = tool("snmpset", &["-v1", "-c", "public", "-t", "2", "-r", "0", &peer, &cell, "s", "nope"]);
+    let o = tool(
+        "snmpset",
+        &[
+            "-v1", "-c", "public", "-t", "2", "-r", "0", &peer, &cell, "s", "nope",
+        ],
+    );
     assert!(all_output(&o).contains("noSuchName"), "{}", all_output(&o));
     assert_eq!(agent.counters().snmp_in_bad_community_uses, 2);
     // A wrong type from the Mib's point of view: wrongType (v2c), badValue (v1).
-    let o = tool("snmpset", &["-v2c", "-c", "private", "-t", "2", "-r", "0", &peer, &cell, "i", "5"]);
+    let o = tool(
+        "snmpset",
+        &[
+            "-v2c", "-c", "private", "-t", "2", "-r", "0", &peer, &cell, "i", "5",
+        ],
+    );
     assert!(all_output(&o).contains("wrongType"), "{}", all_output(&o));
-    let o = tool("snmpset", &["-v1", "-c", "private", "-t", "2", "-r", "0", &peer, &cell, "i", "5"]);
+    let o = tool(
+        "snmpset",
+        &[
+            "-v1", "-c", "private", "-t", "2", "-r", "0", &peer, &cell, "i", "5",
+        ],
+    );
     assert!(all_output(&o).contains("badValue"), "{}", all_output(&o));
     // snmpSetSerialNo is TestAndIncr (RFC 3418): the current value succeeds, then moves.
     let serial = ".1.3.6.1.6.3.1.1.6.1.0";
-    let o = tool("snmpget", &["-v2c", "-c", "public", "-Oqv", "-t", "2", "-r", "0", &peer, serial]);
+    let o = tool(
+        "snmpget",
+        &[
+            "-v2c", "-c", "public", "-Oqv", "-t", "2", "-r", "0", &peer, serial,
+        ],
+    );
     let v: i64 = stdout(&o).trim().parse().unwrap();
-    let o = tool("snmpset", &["-v2c", "-c", "private", "-t", "2", "-r", "0", &peer, serial, "i", &v.to_string()]);
+    let o = tool(
+        "snmpset",
+        &[
+            "-v2c",
+            "-c",
+            "private",
+            "-t",
+            "2",
+            "-r",
+            "0",
+            &peer,
+            serial,
+            "i",
+            &v.to_string(),
+        ],
+    );
     assert!(o.status.success(), "{}", all_output(&o));
-    let o = tool("snmpset", &["-v2c", "-c", "private", "-t", "2", "-r", "0", &peer, serial, "i", &v.to_string()]);
-    assert!(all_output(&o).contains("inconsistentValue"), "{}", all_output(&o));
+    let o = tool(
+        "snmpset",
+        &[
+            "-v2c",
+            "-c",
+            "private",
+            "-t",
+            "2",
+            "-r",
+            "0",
+            &peer,
+            serial,
+            "i",
+            &v.to_string(),
+        ],
+    );
+    assert!(
+        all_output(&o).contains("inconsistentValue"),
+        "{}",
+        all_output(&o)
+    );
 }
