@@ -894,7 +894,6 @@ impl Gateway {
                                 _ => 408,
                             });
                         }
-                        _ => {}
                     }
                 }
                 let text = match state {
