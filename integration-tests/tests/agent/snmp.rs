@@ -6,6 +6,9 @@
 //! inform; stopping the registrar raises tipringRegistrationLost and the table says
 //! `failed`.
 
+// The test waits on the wall clock for the gateway, the registrar and snmptrapd.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
