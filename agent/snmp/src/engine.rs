@@ -549,6 +549,9 @@ impl Engine {
         let mut scratch = std::mem::take(&mut self.scratch);
         let list = if outcome.echo {
             VbList::Raw(pdu.list)
+        } else if outcome.status == ErrorStatus::TooBig {
+            // RFC 3416 §4.2.3: GetBulk's tooBig carries no bindings.
+            VbList::Items(&[])
         } else {
             VbList::Items(&vbs)
         };
@@ -890,6 +893,12 @@ impl Engine {
                 e.write_report(now, out, m, usm.user, reason, user, clear_request_id);
                 Handled::Report(reason)
             };
+        // No USM user configured: the engine stays silent to v3 (not even discovery
+        // Reports), like it does to unknown communities.
+        if self.users.is_empty() {
+            inc(&mut self.counters.usm_unknown_user_names);
+            return Handled::Dropped(DropReason::Usm(ReportReason::UnknownUserName));
+        }
         // RFC 3414 §3.2 step 3: unknown (or empty: discovery) engine ID.
         if usm.engine_id != self.cfg.engine_id.as_slice() {
             return report(self, out, ReportReason::UnknownEngineId, None);

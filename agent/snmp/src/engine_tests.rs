@@ -164,18 +164,14 @@ fn unconfigured_engine_answers_nothing() {
     );
     assert!(out.is_empty());
     assert_eq!(e.counters().snmp_in_bad_community_names, 1);
-    // v3: discovery still works (it reveals nothing but the engine ID, RFC 3414 §4) but
-    // no user exists.
+    // v3: no user configured, so not even the discovery probe gets a Report.
     let mut a = alice();
     let req = a.get(t, &[Oid::from([1, 3, 6, 1, 2, 1, 1, 5, 0])]);
-    e.handle(t, from(), &req.bytes, &mut m, &mut out);
-    let ClientEvent::Resend(mut r) = a.handle(t, &out).unwrap() else {
-        panic!()
-    };
     assert_eq!(
-        e.handle(t, from(), &r.remove(0).bytes, &mut m, &mut out),
-        Handled::Report(ReportReason::UnknownUserName)
+        e.handle(t, from(), &req.bytes, &mut m, &mut out),
+        Handled::Dropped(DropReason::Usm(ReportReason::UnknownUserName))
     );
+    assert!(out.is_empty());
     assert_eq!(e.counters().usm_unknown_user_names, 1);
 }
 
@@ -967,4 +963,229 @@ fn seeded_mutation_fuzz_never_panics_and_answers_well_formed() {
     // Some mutants still parse and get answers; most are dropped and counted somewhere.
     assert!(answered > 0 && answered < n, "{answered}");
     assert!(c.snmp_in_asn_parse_errs > 1000, "{c:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Informs to a v3 receiver, with a receiver simulated from the crate's own message code.
+
+/// A fake authoritative inform receiver.
+struct Receiver {
+    engine_id: Vec<u8>,
+    keys: crate::usm::LocalKeys,
+}
+
+impl Receiver {
+    fn new(engine_id: &[u8]) -> Receiver {
+        let master = crate::usm::MasterKeys::from_passwords(
+            Some((AuthProtocol::Sha256, b"authpass123")),
+            Some((PrivProtocol::Aes128, b"privpass123")),
+        );
+        Receiver {
+            engine_id: engine_id.to_vec(),
+            keys: master.localize(engine_id),
+        }
+    }
+
+    /// (msgID, USM boots/time, PDU tag, request-id) of an incoming message.
+    fn read(&self, bytes: &[u8]) -> (i32, u32, u32, u8, i32) {
+        let crate::msg::Message::V3(m) = crate::msg::decode_message(bytes).unwrap() else {
+            panic!("not v3")
+        };
+        let keys = (m.flags & 1 != 0).then_some(&self.keys);
+        let o = crate::peer::open_v3(bytes, &m, keys).unwrap();
+        (m.msg_id, o.boots, o.time, o.pdu_tag, o.request_id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn answer(
+        &self,
+        msg_id: i32,
+        level: SecurityLevel,
+        boots: u32,
+        time: u32,
+        tag: u8,
+        request_id: i32,
+        vbs: &[(Oid, VarBindValue)],
+    ) -> Vec<u8> {
+        let h = crate::msg::V3Out {
+            msg_id,
+            max_size: 1472,
+            level,
+            reportable: false,
+            engine_id: &self.engine_id,
+            boots,
+            time,
+            user: if level == SecurityLevel::NoAuthNoPriv {
+                b""
+            } else {
+                b"alice"
+            },
+            keys: Some(&self.keys),
+            context_engine_id: &self.engine_id,
+            context_name: b"",
+            salt: 77,
+        };
+        let p = crate::msg::PduOut {
+            tag,
+            request_id,
+            a: 0,
+            b: 0,
+            list: crate::msg::VbList::Items(vbs),
+        };
+        let (mut out, mut scratch) = (Vec::new(), Vec::new());
+        crate::msg::encode_v3(&mut out, &mut scratch, &h, &p);
+        out
+    }
+}
+
+fn report_vb(counter: u32) -> Vec<(Oid, VarBindValue)> {
+    vec![(
+        Oid::from([1, 3, 6, 1, 6, 3, 15, 1, 1, counter, 0]),
+        VarBindValue::Value(Value::Counter32(1)),
+    )]
+}
+
+#[test]
+fn v3_inform_discovery_time_sync_and_rediscovery_rfc3414_4() {
+    let rx_addr: SocketAddr = "192.0.2.50:162".parse().unwrap();
+    let mut cfg = config();
+    cfg.targets.push(Target::v3(
+        rx_addr,
+        NotifyKind::Inform,
+        "alice",
+        SecurityLevel::AuthPriv,
+    ));
+    let mut rig = Rig::new(cfg);
+    let rx = Receiver::new(&EngineConfig::text_engine_id(8072, "receiver"));
+    let n = Notification {
+        trap_oid: Oid::from([1, 3, 6, 1, 6, 3, 1, 1, 5, 1]),
+        varbinds: vec![],
+    };
+
+    // 1. The probe: noAuthNoPriv, reportable, empty engine ID.
+    let outs = rig.engine.notify(rig.t, 100, &n);
+    assert_eq!(outs.len(), 1);
+    let (probe_id, boots, _, tag, _) = rx.read(&outs[0].bytes);
+    assert_eq!((boots, tag), (0, 0xa0));
+    // 2. The receiver's discovery Report: engine ID, boots 3, time 1000.
+    let rep = rx.answer(
+        probe_id,
+        SecurityLevel::NoAuthNoPriv,
+        3,
+        1000,
+        0xa8,
+        0,
+        &report_vb(4),
+    );
+    let from = rx_addr;
+    assert_eq!(
+        rig.engine
+            .handle(rig.t, from, &rep, &mut rig.mib, &mut rig.out),
+        Handled::PeerLearned
+    );
+    let (outs, _) = rig.engine.poll(rig.t);
+    assert_eq!(outs.len(), 1, "the inform itself");
+    let (msg_id, boots, time, tag, rid) = rx.read(&outs[0].bytes);
+    assert_eq!((boots, time, tag), (3, 1000, 0xa6));
+    // 3. notInTimeWindow (authenticated): the engine adopts boots 4 / time 50 and resends.
+    let rep = rx.answer(
+        msg_id,
+        SecurityLevel::AuthNoPriv,
+        4,
+        50,
+        0xa8,
+        rid,
+        &report_vb(2),
+    );
+    assert_eq!(
+        rig.engine
+            .handle(rig.t, from, &rep, &mut rig.mib, &mut rig.out),
+        Handled::PeerLearned
+    );
+    let (outs, _) = rig.engine.poll(rig.t);
+    let (msg_id, boots, time, _, rid2) = rx.read(&outs[0].bytes);
+    assert_eq!((boots, time, rid2), (4, 50, rid));
+    // 4. unknownEngineID (the receiver was replaced): the engine probes again.
+    let rep = rx.answer(
+        msg_id,
+        SecurityLevel::NoAuthNoPriv,
+        4,
+        50,
+        0xa8,
+        0,
+        &report_vb(4),
+    );
+    assert_eq!(
+        rig.engine
+            .handle(rig.t, from, &rep, &mut rig.mib, &mut rig.out),
+        Handled::PeerLearned
+    );
+    let (outs, _) = rig.engine.poll(rig.t);
+    let (probe2, boots, _, tag, _) = rx.read(&outs[0].bytes);
+    assert_eq!((boots, tag), (0, 0xa0));
+    let rep = rx.answer(
+        probe2,
+        SecurityLevel::NoAuthNoPriv,
+        5,
+        7,
+        0xa8,
+        0,
+        &report_vb(4),
+    );
+    rig.engine
+        .handle(rig.t, from, &rep, &mut rig.mib, &mut rig.out);
+    let (outs, _) = rig.engine.poll(rig.t);
+    let (msg_id, boots, _, _, rid3) = rx.read(&outs[0].bytes);
+    assert_eq!((boots, rid3), (5, rid));
+    // 5. The Response acknowledges it; a forged one (wrong keys) would not.
+    let forged = Receiver::new(b"\x80\x00\x00\x01\x02").answer(
+        msg_id,
+        SecurityLevel::AuthPriv,
+        5,
+        7,
+        0xa2,
+        rid,
+        &[],
+    );
+    assert!(matches!(
+        rig.engine
+            .handle(rig.t, from, &forged, &mut rig.mib, &mut rig.out),
+        Handled::Dropped(_)
+    ));
+    let resp = rx.answer(msg_id, SecurityLevel::AuthPriv, 5, 7, 0xa2, rid, &[]);
+    let h = rig
+        .engine
+        .handle(rig.t, from, &resp, &mut rig.mib, &mut rig.out);
+    let Handled::InformAcked(id) = h else {
+        panic!("{h:?}")
+    };
+    let done = rig.engine.drain_outcomes();
+    assert_eq!(
+        done,
+        vec![InformOutcome {
+            id,
+            target: rx_addr,
+            result: InformResult::Acked
+        }]
+    );
+    assert_eq!(rig.engine.pending_informs(), 0);
+    // 6. A Report the engine cannot fix ends the inform as Refused.
+    let outs = rig.engine.notify(rig.t, 200, &n);
+    let (msg_id, _, _, _, rid) = rx.read(&outs[0].bytes);
+    let rep = rx.answer(
+        msg_id,
+        SecurityLevel::NoAuthNoPriv,
+        5,
+        7,
+        0xa8,
+        rid,
+        &report_vb(3),
+    );
+    rig.engine
+        .handle(rig.t, from, &rep, &mut rig.mib, &mut rig.out);
+    let done = rig.engine.drain_outcomes();
+    assert_eq!(
+        done[0].result,
+        InformResult::Refused(ReportReason::UnknownUserName)
+    );
 }

@@ -53,11 +53,11 @@ pub enum Lookup {
 pub enum VarBindValue {
     /// A value.
     Value(Value),
-    /// `noSuchObject` [0].
+    /// `noSuchObject` (context tag 0).
     NoSuchObject,
-    /// `noSuchInstance` [1].
+    /// `noSuchInstance` (context tag 1).
     NoSuchInstance,
-    /// `endOfMibView` [2].
+    /// `endOfMibView` (context tag 2).
     EndOfMibView,
 }
 

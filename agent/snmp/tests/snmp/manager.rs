@@ -129,6 +129,7 @@ fn too_big_v2_empty_v1_echo() {
     let req = client.get_bulk(now(), 22, 10, &many);
     let (r, _) = exchange(&mut client, &sock, req);
     assert_eq!(r.error_status, ErrorStatus::TooBig);
+    assert!(r.varbinds.is_empty());
     // v1: tooBig echoing the request's bindings (RFC 1157 §4.1.2).
     let mut v1 = Client::new(ClientConfig::new(ClientSecurity::V1 {
         community: "public".into(),
