@@ -358,6 +358,8 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
     };
     let mut refused: Option<String> = None;
     let snmp_boot = boot.snmp.clone();
+    // SNMP Sets of writable objects come here to be stored and applied.
+    let (set_tx, mut set_rx) = tokio::sync::mpsc::unbounded_channel::<crate::snmp::ConfigSet>();
     let start_snmp = |managed: &Option<crate::managed::Managed>,
                       gw: &Gateway,
                       now: Instant,
@@ -375,7 +377,7 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
             seed: u64::from_le_bytes(crate::sim::os_seed()[..8].try_into().expect("8 bytes")),
         };
         let feed = feed_of(&status_of(gw, now, managed), managed, refused);
-        match crate::snmp::SnmpAgent::start(settings, feed) {
+        match crate::snmp::SnmpAgent::start(settings, feed, Some(set_tx.clone())) {
             Ok(a) => {
                 out(&format!("SNMP agent on udp {}", a.local_addr()));
                 Some(a)
@@ -458,6 +460,7 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         }
         let mut reconfig: Option<bool> = None; // Some(rollback)
         let mut todo: Vec<crate::cwmp::Todo> = Vec::new();
+        let mut snmp_set: Option<crate::snmp::ConfigSet> = None;
         let (mut arrivals, mut transports) = match stack.as_mut() {
             Some(s) => (Some(&mut s.arrivals), Some(&mut s.transports)),
             None => (None, None),
@@ -504,6 +507,7 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 let r = runner.as_mut().expect("guarded");
                 todo.extend(r.handle(what, now, &mut managed).await);
             }
+            Some(set) = set_rx.recv() => snmp_set = Some(set),
             Some(()) = async { hangup.as_mut().expect("guarded").recv().await }, if hangup.is_some() => {
                 out("SIGHUP: reading the configuration again");
                 reconfig = Some(false);
@@ -551,8 +555,11 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         if matches!(end, RunEnd::Reboot { .. }) {
             break;
         }
-        let outcome = match (reconfig, managed.as_mut(), acs_change) {
-            (_, Some(m), Some((cfg, change))) => {
+        // The SNMP thread waits for this before it answers the manager's Set; it is sent
+        // once the new feed is on its way, so a Get right after sees the new values.
+        let set_reply = snmp_set.as_ref().map(|s| s.reply.clone());
+        let outcome = match (reconfig, managed.as_mut(), acs_change, snmp_set) {
+            (_, Some(m), Some((cfg, change)), _) => {
                 out(&format!(
                     "TR-069: configuration version {} from the ACS",
                     m.version()
@@ -561,8 +568,21 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     .await
                     .map(Some)
             }
-            (Some(rollback), Some(m), None) => reconfigure(&mut gw, m, rollback, now).await,
-            _ => continue,
+            (_, Some(m), None, Some(set)) => {
+                out(&format!("SNMP: {} set by a manager", set.what));
+                commit_new(&mut gw, m, set.config, false, now).await
+            }
+            (Some(rollback), Some(m), None, None) => reconfigure(&mut gw, m, rollback, now).await,
+            _ => {
+                if let Some(r) = set_reply {
+                    let _ = r.send(Err("no configuration store".into()));
+                }
+                continue;
+            }
+        };
+        let set_result = match &outcome {
+            Ok(_) => Ok(managed.as_ref().map_or(0, |m| m.version())),
+            Err(e) => Err(format!("{e:#}")),
         };
         if let (Some(r), true) = (runner.as_mut(), matches!(outcome, Ok(Some(_)))) {
             if let Some(running) = managed.as_ref().map(|m| m.running().clone()) {
@@ -629,6 +649,9 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 ))
             }
         }
+        if let Some(r) = set_reply {
+            let _ = r.send(set_result);
+        }
         prompt();
     }
     if let Some(a) = snmp.take() {
@@ -686,6 +709,17 @@ async fn reconfigure(
             None => return Ok(None),
         }
     };
+    commit_new(gw, m, new, rollback, now).await
+}
+
+/// Check, store and apply a new document (a file read again, a rollback, an SNMP Set).
+async fn commit_new(
+    gw: &mut Gateway,
+    m: &mut crate::managed::Managed,
+    new: tipring_config::GatewayConfig,
+    rollback: bool,
+    now: Instant,
+) -> anyhow::Result<Option<Applied>> {
     // Checked (and its servers located) before it is stored: a refusal changes nothing.
     let (_, servers) = crate::config::options(&new)?;
     if let Some(sip) = crate::config::options(&new)?.0.sip.as_ref() {

@@ -232,7 +232,7 @@ fn net_snmp_walks_the_gateway_and_hears_its_notifications() {
     let port = |ext: &str| json!({ "extension": ext, "password": format!("pw-{ext}") });
     let user = |name: &str, auth: &str| {
         json!({ "name": name, "auth_protocol": auth, "auth_password": AUTH,
-                "priv_protocol": "aes128", "priv_password": PRIV })
+                "priv_protocol": "aes128", "priv_password": PRIV, "write": name == "nms" })
     };
     let doc = json!({
         "schema_version": 1,
@@ -262,7 +262,8 @@ fn net_snmp_walks_the_gateway_and_hears_its_notifications() {
                       "user": "informer" }
                 ],
                 "contact": "noc@example.net",
-                "location": "Branch 7, rack 2"
+                "location": "Branch 7, rack 2",
+                "set_enabled": true
             }
         }
     });
@@ -431,6 +432,70 @@ fn net_snmp_walks_the_gateway_and_hears_its_notifications() {
         "usmStatsUnknownUserNames"
     );
     assert!(count("1.3.6.1.6.3.15.1.1.5.0") >= 1, "usmStatsWrongDigests");
+
+    // Set: sysContact, sysName and sysLocation are the configuration document's. A v3
+    // user with `write` changes them: a new version is stored and applied, and
+    // tipringConfigChanged goes out. Everything else, and everyone else, is refused the
+    // way net-snmp's snmpset expects.
+    let set = |how: &str, args: &[&str]| {
+        let mut c = tool("snmpset");
+        creds(&mut c, how);
+        c.args(["-t", "3", "-r", "0", &target]).args(args);
+        let (ok, out, err) = run(c);
+        (ok, out + &err)
+    };
+    let contact = "1.3.6.1.2.1.1.4.0";
+    let name = "1.3.6.1.2.1.1.5.0";
+    let location = "1.3.6.1.2.1.1.6.0";
+    let (ok, said) = set(
+        "sha256aes",
+        &[
+            contact,
+            "s",
+            "ops@example.net",
+            location,
+            "s",
+            "Branch 9, rack 1",
+        ],
+    );
+    assert!(ok, "snmpset: {said}");
+    agent.expect(
+        &["SNMP: sysContact.0, sysLocation.0 set by a manager"],
+        WAIT,
+    );
+    let (_, v, _) = get(&target, "v2c", contact);
+    assert!(v.contains("ops@example.net"), "sysContact after Set: {v}");
+    let stored = std::fs::read_to_string(state.join("config.json")).unwrap();
+    assert!(stored.contains("Branch 9, rack 1"), "the Set is stored");
+    let log = trapd.wait_for(&["TIPRING-MIB::tipringConfigChanged"], WAIT);
+    assert!(log.contains("tipringConfigVersion"), "{log}");
+    let long = "n".repeat(65);
+    for (how, args, want) in [
+        // A user without `write`, and every community, may only read.
+        ("shaaes", [contact, "s", "x"], "noAccess"),
+        ("v2c", [contact, "s", "x"], "noAccess"),
+        ("sha256aes", ["1.3.6.1.2.1.1.1.0", "s", "x"], "notWritable"),
+        ("sha256aes", [contact, "i", "5"], "wrongType"),
+        ("sha256aes", [name, "s", long.as_str()], "wrongLength"),
+        ("sha256aes", [location, "s", "a\tb"], "wrongValue"),
+    ] {
+        let (ok, said) = set(how, &args);
+        assert!(
+            !ok && said.contains(want),
+            "{how} {args:?}: want {want}: {said}"
+        );
+    }
+    // All or nothing: a good sysLocation beside a refused sysName changes neither.
+    let (ok, said) = set(
+        "sha256aes",
+        &[location, "s", "Somewhere else", name, "s", ""],
+    );
+    assert!(!ok && said.contains("wrongLength"), "{said}");
+    let (_, v, _) = get(&target, "v2c", location);
+    assert!(
+        v.contains("Branch 9"),
+        "sysLocation after a refused Set: {v}"
+    );
 
     // The registrar goes away: the port's registration fails, the table says so and
     // tipringRegistrationLost reaches snmptrapd, decoded with TIPRING-MIB.

@@ -9,6 +9,14 @@
 //! * snmpEngineID and snmpEngineBoots live in `STATE_DIR/snmp-engine.json`: the ID is made
 //!   once (RFC 3411 format 5, random octets under our enterprise number) and boots grows by
 //!   one at every start, written before the socket opens (RFC 3414 §2.2.2).
+//! * Set (with `set_enabled` and a v3 user with `write`): sysContact.0, sysName.0 and
+//!   sysLocation.0 are writable. They are `management.snmp.contact`, `device.name` and
+//!   `management.snmp.location` of the one configuration document, so a Set is a
+//!   configuration change like a reload or an ACS's SetParameterValues: the thread checks
+//!   the values (wrongType, wrongLength, wrongValue, inconsistentValue against the whole
+//!   document), hands the new document to the run loop ([`ConfigSet`]), which stores it
+//!   as a new version and applies it, and answers once that is done (commitFailed when
+//!   the store refuses it; nothing changes then). Every other object is read-only.
 //! * Notifications: coldStart at the agent's first start, warmStart after an in-process
 //!   reboot; linkDown/linkUp when a port's service state changes; TIPRING-MIB's
 //!   raise/clear pairs (registration lost/restored, port fault/cleared, call quality
@@ -32,8 +40,8 @@ use tipring_config::{GatewayConfig, SnmpAuth, SnmpNotifyKind, SnmpPriv};
 use tipring_mibs::tipring::notifications as tn;
 use tipring_mibs::tipring::{ConfigState, ServiceState};
 use tipring_snmp::{
-    AuthProtocol, Community, EngineConfig, IpNet, Lookup, Mib, NotifyKind, Oid, PrivProtocol,
-    Target, TargetSecurity, User, Value, View,
+    AuthProtocol, Community, EngineConfig, ErrorStatus, IpNet, Lookup, Mib, NotifyKind, Oid,
+    PrivProtocol, Target, TargetSecurity, User, Value, View,
 };
 use tipring_status::GatewayStatus;
 
@@ -51,6 +59,21 @@ pub struct Feed {
     /// The last refused change, if the last change attempt was refused.
     pub config_refused: Option<String>,
 }
+
+/// A configuration change made by an SNMP Set, for the run loop to store and apply. The
+/// SNMP thread waits for `reply` before it answers the manager.
+#[derive(Debug)]
+pub struct ConfigSet {
+    /// The whole new document (secrets included).
+    pub config: GatewayConfig,
+    /// What was set, for the log: `sysContact.0, sysLocation.0`.
+    pub what: String,
+    /// Ok(the new version) once stored and applied, or why not.
+    pub reply: std::sync::mpsc::SyncSender<Result<u64, String>>,
+}
+
+/// Where the SNMP thread sends its Sets.
+pub type SetSender = tokio::sync::mpsc::UnboundedSender<ConfigSet>;
 
 /// How the agent starts.
 #[derive(Debug, Clone)]
@@ -253,7 +276,12 @@ pub fn engine_config(
 impl SnmpAgent {
     /// Bind `management.snmp.listen` and start serving. Fails (and nothing runs) when the
     /// socket cannot be bound or the settings cannot be turned into an engine.
-    pub fn start(settings: SnmpSettings, first: Arc<Feed>) -> anyhow::Result<Self> {
+    /// `sets` is where Sets of writable objects go (None: every object is read-only).
+    pub fn start(
+        settings: SnmpSettings,
+        first: Arc<Feed>,
+        sets: Option<SetSender>,
+    ) -> anyhow::Result<Self> {
         let snmp = first
             .config
             .management
@@ -271,7 +299,7 @@ impl SnmpAgent {
         let local = socket.local_addr()?;
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
-        let worker = Worker::new(engine, socket, rx, Arc::clone(&stop), settings, first);
+        let worker = Worker::new(engine, socket, rx, Arc::clone(&stop), settings, first, sets);
         let thread = std::thread::Builder::new()
             .name("snmp".into())
             .spawn(move || worker.run())?;
@@ -316,10 +344,123 @@ const HOST_EVERY: Duration = Duration::from_secs(5);
 /// Call-quality notifications of a port: at most one per this interval.
 const QUALITY_EVERY: Duration = Duration::from_secs(60);
 
+/// How long a Set waits for the run loop to store and apply the change.
+const SET_WAIT: Duration = Duration::from_secs(10);
+
 /// The MIB the engine serves: the views over the state.
 struct AgentMib {
     tree: tree::Tree<State>,
     state: State,
+    /// The running configuration with its secrets (a Set starts from it).
+    full: Arc<GatewayConfig>,
+    sets: Option<SetSender>,
+    stop: Arc<AtomicBool>,
+}
+
+/// The writable objects: the configuration field each one is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writable {
+    Contact,
+    Name,
+    Location,
+}
+
+impl Writable {
+    fn of(oid: &[u32]) -> Option<Self> {
+        use tipring_mibs::snmpv2::system as sys;
+        Some(match oid {
+            o if o == sys::CONTACT => Self::Contact,
+            o if o == sys::NAME => Self::Name,
+            o if o == sys::LOCATION => Self::Location,
+            _ => return None,
+        })
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Contact => "sysContact.0",
+            Self::Name => "sysName.0",
+            Self::Location => "sysLocation.0",
+        }
+    }
+
+    /// The document field, as configuration errors name it.
+    fn path(self) -> &'static str {
+        match self {
+            Self::Contact => "management.snmp.contact",
+            Self::Name => "device.name",
+            Self::Location => "management.snmp.location",
+        }
+    }
+
+    /// Allowed length in characters (the document's limits; DisplayString allows 255).
+    fn length(self) -> std::ops::RangeInclusive<usize> {
+        match self {
+            Self::Name => 1..=64,
+            Self::Contact | Self::Location => 0..=255,
+        }
+    }
+}
+
+impl AgentMib {
+    /// The new document the Set's varbinds make, checked (RFC 3416 §4.2.5 order: type,
+    /// length, value, then consistency with everything else).
+    fn set_document(
+        &self,
+        varbinds: &[(Oid, Value)],
+    ) -> Result<(GatewayConfig, Vec<Writable>), (usize, ErrorStatus)> {
+        let mut new = (*self.full).clone();
+        let mut done = Vec::new();
+        for (i, (oid, value)) in varbinds.iter().enumerate() {
+            let Some(w) = Writable::of(oid.as_slice()) else {
+                return Err((
+                    i,
+                    match self.get(oid.as_slice()) {
+                        Lookup::Value(_) => ErrorStatus::NotWritable,
+                        _ => ErrorStatus::NoCreation,
+                    },
+                ));
+            };
+            let Value::OctetString(bytes) = value else {
+                return Err((i, ErrorStatus::WrongType));
+            };
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                return Err((i, ErrorStatus::WrongValue));
+            };
+            if !w.length().contains(&text.chars().count()) || bytes.len() > 255 {
+                return Err((i, ErrorStatus::WrongLength));
+            }
+            if text.chars().any(char::is_control) {
+                return Err((i, ErrorStatus::WrongValue));
+            }
+            let text = text.to_string();
+            match w {
+                Writable::Name => new.device.name = text,
+                Writable::Contact | Writable::Location => {
+                    let Some(snmp) = new.management.snmp.as_mut() else {
+                        return Err((i, ErrorStatus::NotWritable));
+                    };
+                    if w == Writable::Contact {
+                        snmp.contact = text;
+                    } else {
+                        snmp.location = text;
+                    }
+                }
+            }
+            done.push(w);
+        }
+        if let Err(errors) = new.validate() {
+            // Name the varbind whose field the document refuses, else the first.
+            let at = errors
+                .errors()
+                .iter()
+                .find_map(|e| done.iter().position(|w| w.path() == e.path))
+                .unwrap_or(0);
+            tracing::info!(%errors, "SNMP Set refused");
+            return Err((at, ErrorStatus::InconsistentValue));
+        }
+        Ok((new, done))
+    }
 }
 
 impl Mib for AgentMib {
@@ -329,6 +470,50 @@ impl Mib for AgentMib {
 
     fn next(&self, oid: &[u32]) -> Option<(Oid, Value)> {
         self.tree.next(&self.state, oid)
+    }
+
+    fn set(&mut self, varbinds: &[(Oid, Value)]) -> Result<(), (usize, ErrorStatus)> {
+        let Some(sets) = self.sets.clone() else {
+            return Err((0, ErrorStatus::NotWritable));
+        };
+        let (new, done) = self.set_document(varbinds)?;
+        if new == *self.full {
+            return Ok(());
+        }
+        let what = done
+            .iter()
+            .map(|w| w.label())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let set = ConfigSet {
+            config: new.clone(),
+            what,
+            reply: tx,
+        };
+        if sets.send(set).is_err() {
+            return Err((0, ErrorStatus::CommitFailed));
+        }
+        let deadline = Instant::now() + SET_WAIT;
+        loop {
+            match rx.recv_timeout(TICK) {
+                Ok(Ok(version)) => {
+                    self.state.config = Arc::new(new.redacted());
+                    self.state.config_version = version;
+                    self.full = Arc::new(new);
+                    return Ok(());
+                }
+                Ok(Err(why)) => {
+                    tracing::warn!(%why, "SNMP Set not applied");
+                    return Err((0, ErrorStatus::CommitFailed));
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                    if Instant::now() < deadline && !self.stop.load(Ordering::Relaxed) => {}
+                // No answer: the change may still be applied later (RFC 3416: undoFailed
+                // says the agent cannot tell).
+                Err(_) => return Err((0, ErrorStatus::UndoFailed)),
+            }
+        }
     }
 }
 
@@ -362,6 +547,7 @@ impl Worker {
         stop: Arc<AtomicBool>,
         settings: SnmpSettings,
         first: Arc<Feed>,
+        sets: Option<SetSender>,
     ) -> Self {
         let mut sampler = host::HostSampler::default();
         let now = Instant::now();
@@ -382,10 +568,13 @@ impl Worker {
             engine,
             socket,
             inbox,
-            stop,
+            stop: Arc::clone(&stop),
             mib: AgentMib {
                 tree: views::tree(),
                 state,
+                full: Arc::clone(&first.config),
+                sets,
+                stop,
             },
             feed: first,
             sampler,
@@ -546,6 +735,7 @@ impl Worker {
         st.status = Arc::clone(&f.status);
         if !Arc::ptr_eq(&old.config, &f.config) {
             st.config = Arc::new(f.config.redacted());
+            self.mib.full = Arc::clone(&f.config);
         }
         let config_changed =
             old.config_version != f.config_version || old.config_refused != f.config_refused;
