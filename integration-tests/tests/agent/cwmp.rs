@@ -445,8 +445,7 @@ fn the_gateway_is_provisioned_and_upgraded_by_an_acs() {
         ..Download::default()
     }));
     assert_eq!(curl_digest(&cr_url, "acs-cr", "cr-pw"), "200");
-    agent.expect(&["--- reboot ---"], WAIT);
-    agent.mark();
+    agent.expect_and_mark(&["--- reboot ---"], WAIT);
     agent.expect(&["firmware: Switched"], WAIT);
     let after = wait_for(&acs, "the Inform after the upgrade", |e| {
         events(e)

@@ -295,6 +295,17 @@ impl Agent {
         let capture = LOG_CAPTURE.with(|c| c.borrow().clone());
         let thread = std::thread::spawn(move || {
             // The gateway thread's own subscriber: other tests' gateways are not captured.
+            // With a single registered dispatcher, tracing-core computes a callsite's
+            // interest from the default of whichever thread hits it first (tokio-rs/tracing
+            // #3611): another test's gateway thread, with no subscriber, would cache
+            // "never" and this gateway's events would vanish. A second, idle dispatcher
+            // kept alive for the whole run makes it ask every registered dispatcher.
+            static SECOND: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+            if capture.is_some() {
+                SECOND.get_or_init(|| {
+                    tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default())
+                });
+            }
             let _logs = capture.map(|buf| {
                 tracing::subscriber::set_default(
                     tracing_subscriber::fmt()
@@ -397,7 +408,21 @@ impl Agent {
             .unwrap_or_default()
     }
 
-    /// From now on `expect` only looks at lines printed after this call.
+    /// [`expect`](Self::expect) a line, then look only at the lines printed after it
+    /// (those already received included, which [`mark`](Self::mark) would skip).
+    pub fn expect_and_mark(&mut self, parts: &[&str], timeout: Duration) -> String {
+        let line = self.expect(parts, timeout);
+        // Lines printed after it may already be in `seen` (a busy machine): keep them.
+        let at = self.seen[self.from..]
+            .iter()
+            .position(|l| *l == line)
+            .map_or(self.seen.len(), |i| self.from + i + 1);
+        self.from = at;
+        line
+    }
+
+    /// Forget what was printed so far: later [`expect`](Self::expect)s look only at what
+    /// comes after.
     pub fn mark(&mut self) {
         self.transcript();
         self.from = self.seen.len();
