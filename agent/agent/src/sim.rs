@@ -927,6 +927,21 @@ impl Gateway {
                         self.sip_command(now, SipCommand::RejectBusy(account), lines);
                         None
                     }
+                    CallEvent::Incoming { .. } if self.slots[account].fault.is_some() => {
+                        // The line cannot ring: the port is out of service.
+                        self.say(
+                            account,
+                            lines,
+                            "SIP: the line is faulted, refusing the call (480)",
+                        );
+                        let c = if waiting_call {
+                            SipCommand::RejectOther(account)
+                        } else {
+                            SipCommand::RejectUnavailable(account)
+                        };
+                        self.sip_command(now, c, lines);
+                        None
+                    }
                     CallEvent::Incoming {
                         number,
                         name,
@@ -1819,6 +1834,10 @@ impl Gateway {
         match cmd {
             CallCommand::Dial { number, .. } => {
                 match self.slots.iter().position(|s| s.ext == number) {
+                    Some(j) if j != i && self.slots[j].fault.is_some() => {
+                        self.say(i, lines, format!("ext {number} is out of service"));
+                        self.network(now, i, NetworkEvent::Busy, lines);
+                    }
                     Some(j) if j != i && self.state(j + 1) == LineState::Idle => {
                         self.say(i, lines, format!("calling port {} (ext {number})", j + 1));
                         self.slots[i].peer = Some(Peer::Port(j));
@@ -2270,6 +2289,36 @@ mod tests {
             gw.state(1),
             LineState::Treatment(tipring_dsp::tone::ToneKind::Congestion)
         );
+    }
+
+    #[test]
+    fn a_faulted_port_is_out_of_service_to_the_local_switch() {
+        let (mut gw, mut now) = gateway(2);
+        let mut log = Vec::new();
+        gw.command(now, Command::Fault(2, Some("loop current lost".into())))
+            .unwrap();
+        gw.command(now, Command::Lift(1)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(300), &mut log);
+        gw.command(now, Command::Press(1, "102".into())).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_secs(5), &mut log);
+        assert_eq!(gw.state(2), LineState::Idle, "{log:#?}");
+        assert!(
+            log.iter().any(|l| l.contains("ext 102 is out of service")),
+            "{log:#?}"
+        );
+        assert_eq!(
+            gw.state(1),
+            LineState::Treatment(tipring_dsp::tone::ToneKind::Busy)
+        );
+        // Cleared, it rings again.
+        gw.command(now, Command::HangUp(1)).unwrap();
+        gw.command(now, Command::Fault(2, None)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(1500), &mut log);
+        gw.command(now, Command::Lift(1)).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_millis(300), &mut log);
+        gw.command(now, Command::Press(1, "102".into())).unwrap();
+        run_for(&mut gw, &mut now, Duration::from_secs(5), &mut log);
+        assert_eq!(gw.state(2), LineState::Ringing, "{log:#?}");
     }
 
     #[test]

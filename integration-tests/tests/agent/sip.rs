@@ -91,6 +91,46 @@ fn a_sipp_caller_rings_a_port_which_answers() {
 }
 
 #[test]
+fn a_faulted_port_refuses_calls_until_the_fault_clears() {
+    // A line fault (the SLIC reports one; `fault` in the simulator) takes the port out of
+    // service: a call for it gets 480 Temporarily Unavailable, through Kamailio, and the
+    // phone never rings. Once the fault clears, calls ring again.
+    let k = kamailio();
+    let mut agent = Agent::start(1, vec![k.addr()], DOMAIN, None);
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    agent.send("fault 1 tip-ring short");
+    agent.expect(&["ext 101]", "line fault: tip-ring short"], WAIT);
+    let refused = Sipp::scenario("uac_unavailable.xml")
+        .remote(k.addr())
+        .service("101")
+        .timeout(WAIT)
+        .run()
+        .unwrap();
+    assert!(refused.all_succeeded(), "{refused}\n{}", agent.transcript());
+    agent.expect(&["ext 101]", "refusing the call (480)"], WAIT);
+    assert!(!agent.transcript().contains("phone RINGS"));
+
+    agent.send("fault 1 clear");
+    agent.expect(&["ext 101]", "line fault cleared"], WAIT);
+    let caller = std::thread::spawn({
+        let addr = k.addr();
+        move || {
+            Sipp::scenario("uac_call.xml")
+                .remote(addr)
+                .service("101")
+                .key("pause_ms", "200")
+                .timeout(WAIT)
+                .run()
+                .unwrap()
+        }
+    });
+    agent.expect(&["ext 101]", "phone RINGS"], WAIT);
+    agent.send("lift 1");
+    let outcome = caller.join().unwrap();
+    assert!(outcome.all_succeeded(), "{outcome}\n{}", agent.transcript());
+}
+
+#[test]
 fn alert_info_gives_a_distinctive_ring() {
     // SIPp calls with `Alert-Info: <http://127.0.0.1/Bellcore-dr3>`: the phone rings
     // short-short-long (400/200, 400/200, 800 ms on), not the US 2 s / 4 s.

@@ -105,6 +105,7 @@ impl UserAgent {
                 self.on_other(now, a, |ua, now| ua.hangup(now, a))
             }
             Command::RejectBusy(a) if a < self.calls.len() => self.reject(now, a, 486),
+            Command::RejectUnavailable(a) if a < self.calls.len() => self.reject(now, a, 480),
             Command::Hangup(a) if a < self.calls.len() => self.hangup(now, a),
             Command::Consult { account, number } if account < self.calls.len() => {
                 self.consult(now, account, &number)

@@ -294,6 +294,9 @@ pub enum Command {
     HangupOther(AccountId),
     /// Refuse the account's ringing call as busy.
     RejectBusy(AccountId),
+    /// Refuse the account's ringing call with 480 Temporarily Unavailable: the line
+    /// cannot take calls now (a line fault; the port is out of service).
+    RejectUnavailable(AccountId),
     /// End the account's call (CANCEL before answer, BYE after).
     Hangup(AccountId),
     /// Consultation: hold the call and call `number`; the held call becomes the account's
