@@ -698,6 +698,43 @@ impl Field {
         }
     }
 
+    /// Whether the field's value lives in the configuration document (not in the CWMP
+    /// state, the live state, the identity or a reference): what an ACS provisions.
+    pub(crate) fn in_config(self) -> bool {
+        matches!(
+            self,
+            Field::Cwmp(_)
+                | Field::TimeZone
+                | Field::Region
+                | Field::Sip(_)
+                | Field::Port(_)
+                | Field::Profile(_)
+                | Field::Forward(..)
+                | Field::PortCodec(_)
+        )
+    }
+
+    /// The field's value with a secret's own value (a read through [`get`](Self::get)
+    /// gives "" for them): for the values an ACS pushes, never for a GetParameterValues.
+    pub(crate) fn get_revealed(self, env: &Env<'_>, ctx: &Ctx) -> Option<Value> {
+        let shown = |s: Option<&Secret>| Some(Value::str(s.map_or("", Secret::expose)));
+        match self {
+            Field::Port(PortField::Password) => shown(env.port(ctx)?.password.as_ref()),
+            Field::Cwmp(CwmpField::Password) => shown(
+                env.config
+                    .management
+                    .cwmp
+                    .as_ref()
+                    .and_then(|c| c.password.as_ref()),
+            ),
+            Field::State(StateField::CrPassword) => {
+                shown(Some(&env.state.connection_request_password))
+            }
+            Field::State(StateField::StunPassword) => shown(Some(&env.state.stun_password)),
+            _ => self.get(env, ctx),
+        }
+    }
+
     /// Two writes with the same scope and field write the same value (they conflict when
     /// their values differ): gateway-wide fields ignore the instance.
     pub(crate) fn scope(self, ctx: &Ctx) -> (Option<usize>, Option<usize>) {

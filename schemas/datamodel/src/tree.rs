@@ -402,6 +402,57 @@ impl<'a> Tree<'a> {
         out
     }
 
+    /// The values an ACS pushes with SetParameterValues (TR-069 Amendment 6 §A.3.2.1) to
+    /// give a device this tree's configuration: every writable parameter whose value lives
+    /// in the configuration document, **secrets included** (with their values, unlike
+    /// [`get`](Self::get)), in tree order, named under `Device.`, each typed as its
+    /// definition says.
+    ///
+    /// Left out: parameters of the CWMP state (`ProvisioningCode`, `Time.NTPServer1`, the
+    /// connection request and STUN credentials: the device's own), constants (written
+    /// values must equal them), read-only and derived parameters, the `ManagementServer`
+    /// parameters when the configuration has no TR-069 section, and
+    /// `RTP.LocalPortMin` when the configuration lets the device choose its RTP ports
+    /// (`rtp_port_base` 0 reads as 1024, which written back would fix them).
+    ///
+    /// Both TR-104 issues are listed (issue 2 objects, then the issue 1
+    /// `VoiceService.1.VoiceProfile.1.` aliases): push one of them. The issue 1
+    /// profile-wide `DTMFMethod` and `DigitMap` carry port 1's value, so pushing them sets
+    /// every port's. Codec selections (`SIP.Network.{i}.CodecList`, issue 1
+    /// `Line.{i}.Codec.List.{j}.`) name rows of this tree's codec table, which is the
+    /// [`DeviceIdentity`]'s. The result holds passwords: never log it.
+    pub fn provisioning_values(&self) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        let root = Resolved {
+            node: Node::Object(0),
+            ctx: Ctx::default(),
+        };
+        let no_cwmp = self.config.management.cwmp.is_none();
+        let free_rtp = self.config.sip.rtp_port_base == 0;
+        self.walk_from("Device.", root, &mut |v| {
+            let Visit::Param(def, n, ctx) = v else {
+                return;
+            };
+            let Binding::Field(field, view) = &def.binding else {
+                return;
+            };
+            if !def.writable() || !field.writable() || !field.in_config() {
+                return;
+            }
+            match field {
+                Field::Cwmp(_) if no_cwmp => return,
+                Field::Sip(crate::field::SipField::RtpMin) if free_rtp => return,
+                _ => {}
+            }
+            let value = field.get_revealed(&self.env, ctx).map(|v| view.read(v));
+            let value = def
+                .ty
+                .coerce(value.unwrap_or_else(|| zero(def.ty.wire_type())));
+            out.push((n.to_string(), value));
+        });
+        out
+    }
+
     /// GetParameterAttributes (TR-069 Amendment 6 §A.3.2.5): the Notification and
     /// AccessList of these parameters (partial paths expand).
     pub fn get_attributes(

@@ -1827,3 +1827,137 @@ fn hostile_values_never_panic() {
         }
     }
 }
+
+// ---- provisioning_values: what an ACS pushes ----
+
+/// A configuration that differs from [`config`] in every field the voice service shows.
+fn other_config() -> GatewayConfig {
+    let mut c = config(2);
+    c.device.country = "de".into();
+    c.device.time_zone = Some("Europe/Berlin".into());
+    c.sip.servers = vec!["pbx-a.example.net:5070".into(), "pbx-b.example.net".into()];
+    c.sip.transport = Transport::Tcp;
+    c.sip.domain = "branch7.example.net".into();
+    c.sip.listen = "0.0.0.0:5080".into();
+    c.sip.registration_expiry_s = 600;
+    c.sip.mwi_subscribe = true;
+    c.sip.srtp = SrtpPolicy::Optional;
+    c.sip.rtp_port_base = 20_000;
+    for (i, p) in c.ports.iter_mut().enumerate() {
+        p.extension = format!("7{i}1");
+        p.auth_user = Some(format!("gw7-{i}"));
+        p.display_name = Some(format!("Desk {i}"));
+        p.password = Some(Secret::new(format!("rotated-{i}-Secret!")));
+        p.codecs = vec![Codec::G722, Codec::Pcma];
+        p.dtmf = DtmfMethod::Info;
+        p.dial_plan = "{ 7xx | 0xxxxxxxxx | *xx }".into();
+        p.gain_tx_db = 2;
+        p.gain_rx_db = -3;
+        p.features.call_waiting = false;
+        p.features.dnd = i == 1;
+        p.features.caller_id_block = true;
+        p.features.anonymous_rejection = true;
+        p.features.forward.busy = Some("555".into());
+        p.features.forward.no_answer_timeout_s = 18;
+    }
+    c.management.cwmp = Some(Cwmp {
+        acs_url: "https://acs2.example.net/cwmp".into(),
+        username: Some("cpe-7".into()),
+        password: Some(Secret::new("acs-rotated")),
+        periodic_inform_interval_s: 900,
+    });
+    c.validate().expect("the fixture is valid");
+    c
+}
+
+fn push(
+    values: &[(String, Value)],
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(String, String, Option<ValueType>)> {
+    values
+        .iter()
+        .filter(|(n, _)| keep(n))
+        .map(|(n, v)| (n.clone(), v.to_string(), Some(v.value_type())))
+        .collect()
+}
+
+/// TR-069 Amendment 6 §A.3.2.1: one SetParameterValues of the issue 2 names (plus the
+/// TR-181 ones) of `provisioning_values` turns another configuration into this one,
+/// passwords included; pushed to a device that already has it, it changes nothing.
+#[test]
+fn provisioning_values_carry_a_whole_configuration_with_its_secrets() {
+    let target = other_config();
+    let (state, live, dev) = (CwmpState::default(), live(2), device());
+    let values = Tree::new(&target, &state, &live, &dev).provisioning_values();
+
+    // Secrets carry their values here (and still read as "" through get).
+    let pw = vs("SIP.Client.2.AuthPassword");
+    let got = values
+        .iter()
+        .find(|(n, _)| *n == pw)
+        .map(|(_, v)| v.clone());
+    assert_eq!(got, Some(Value::str("rotated-1-Secret!")));
+    let acs_pw = values
+        .iter()
+        .find(|(n, _)| n == "Device.ManagementServer.Password");
+    assert_eq!(
+        acs_pw.map(|(_, v)| v.clone()),
+        Some(Value::str("acs-rotated"))
+    );
+    // Only writable parameters of the configuration: no state, constants or read-only ones.
+    for (n, _) in &values {
+        let (template, _) = split_instances(n).unwrap();
+        let def = definitions().param(&template).unwrap();
+        assert!(def.writable(), "{n}");
+        assert!(!matches!(def.binding, Binding::Const(_)), "{n}");
+        assert!(
+            !n.contains("ProvisioningCode") && !n.contains("NTPServer") && !n.contains("STUN"),
+            "{n}"
+        );
+    }
+
+    // Issue 2: another configuration becomes exactly the target.
+    let issue2 = |n: &str| !n.contains(".VoiceProfile.");
+    let before = config(2);
+    let a = Tree::new(&before, &state, &live, &dev)
+        .set(&push(&values, issue2))
+        .unwrap_or_else(|f| panic!("{f:?}"));
+    assert_eq!(a.config, target);
+    // Idempotent: the target itself does not change.
+    let again = Tree::new(&target, &state, &live, &dev)
+        .set(&push(&values, issue2))
+        .unwrap_or_else(|f| panic!("{f:?}"));
+    assert!(!again.config_changed && !again.state_changed);
+
+    // Issue 1 (the VoiceProfile names, no issue 2 voice object): everything issue 1 can
+    // say, which is one SIP server.
+    let issue1 = |n: &str| !n.starts_with(VS) || n.starts_with(&vs("VoiceProfile."));
+    let a1 = Tree::new(&before, &state, &live, &dev)
+        .set(&push(&values, issue1))
+        .unwrap_or_else(|f| panic!("{f:?}"));
+    let mut expected = target.clone();
+    expected.sip.servers.truncate(1);
+    assert_eq!(a1.config, expected);
+}
+
+/// Without a TR-069 section nothing of `ManagementServer` is pushed (an empty URL would
+/// cut the device off), and RTP ports the device chooses are not pinned to 1024.
+#[test]
+fn provisioning_values_leave_out_what_the_configuration_does_not_set() {
+    let mut c = config(1);
+    c.management.cwmp = None;
+    c.sip.rtp_port_base = 0;
+    let (state, live, dev) = (CwmpState::default(), live(1), device());
+    let values = Tree::new(&c, &state, &live, &dev).provisioning_values();
+    assert!(!values
+        .iter()
+        .any(|(n, _)| n.starts_with("Device.ManagementServer.")));
+    assert!(!values.iter().any(|(n, _)| n.ends_with("LocalPortMin")));
+    assert!(values
+        .iter()
+        .any(|(n, _)| *n == vs("SIP.Client.1.AuthPassword")));
+    let a = Tree::new(&c, &state, &live, &dev)
+        .set(&push(&values, |n| !n.contains(".VoiceProfile.")))
+        .unwrap();
+    assert!(!a.config_changed, "{:?}", crate::Applied::clone(&a).config);
+}

@@ -1,0 +1,382 @@
+//! The provisioner's domain: devices, their enrollment, sites, profiles, tasks and what a
+//! session learned. Plain data (serde), shared by the ACS core, the store and the REST API.
+//!
+//! Times are Unix seconds (`i64`), passed in by the caller: nothing here reads a clock.
+
+use serde::{Deserialize, Serialize};
+
+/// A CPE's identity as TR-069 names it (§3.4.4, the Inform's `DeviceId`): OUI,
+/// ProductClass (may be empty) and SerialNumber.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DeviceKey {
+    /// Organizationally unique identifier of the manufacturer (6 hex digits).
+    pub oui: String,
+    /// Product class; empty when the CPE sends none.
+    pub product_class: String,
+    /// Serial number.
+    pub serial: String,
+}
+
+impl DeviceKey {
+    /// `OUI-ProductClass-SerialNumber` (`OUI-SerialNumber` without a product class), with
+    /// characters other than `[A-Za-z0-9_.]` percent-escaped so that the `-` separators
+    /// stay unambiguous: the device's id in the store, the API and the logs.
+    pub fn id(&self) -> String {
+        let esc = |s: &str| {
+            let mut out = String::with_capacity(s.len());
+            for b in s.bytes() {
+                if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
+                    out.push(b as char);
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            out
+        };
+        if self.product_class.is_empty() {
+            format!("{}-{}", esc(&self.oui), esc(&self.serial))
+        } else {
+            format!(
+                "{}-{}-{}",
+                esc(&self.oui),
+                esc(&self.product_class),
+                esc(&self.serial)
+            )
+        }
+    }
+}
+
+/// Where a device stands in enrollment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Enrollment {
+    /// Seen, not known: quarantined. Its sessions are empty (InformResponse, then 204);
+    /// it is given no configuration and no secret until an operator approves it.
+    Pending,
+    /// Known (pre-registered, claimed or approved): provisioned from its profile.
+    Approved,
+    /// Refused by an operator: its sessions are answered 403.
+    Rejected,
+}
+
+/// The data model root a CPE reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Root {
+    /// TR-181 `Device.` (our agent; TR-104 issue 2 voice at `Device.Services.VoiceService.`).
+    Device,
+    /// TR-098 `InternetGatewayDevice.` (voice at `InternetGatewayDevice.Services.VoiceService.`).
+    InternetGatewayDevice,
+    /// Not known yet (no Inform parameter named either root).
+    #[default]
+    Unknown,
+}
+
+/// A device as the provisioner knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Its identity.
+    pub key: DeviceKey,
+    /// [`DeviceKey::id`], the primary key.
+    pub id: String,
+    /// Enrollment state.
+    pub enrollment: Enrollment,
+    /// The site it belongs to (a [`Site::name`]); None until assigned.
+    pub site: Option<String>,
+    /// Free tags (profiles and rollouts select by them).
+    pub tags: Vec<String>,
+    /// From the Inform: `DeviceInfo.Manufacturer`.
+    pub manufacturer: String,
+    /// `DeviceInfo.ModelName` (falls back to the product class).
+    pub model: String,
+    /// `DeviceInfo.SoftwareVersion`.
+    pub software_version: String,
+    /// `DeviceInfo.HardwareVersion`.
+    pub hardware_version: String,
+    /// `DeviceInfo.ProvisioningCode` as last reported.
+    pub provisioning_code: String,
+    /// Data model root.
+    pub root: Root,
+    /// `ManagementServer.ConnectionRequestURL` as last reported.
+    pub connection_request_url: Option<String>,
+    /// The address its last session came from.
+    pub last_address: Option<String>,
+    /// First Inform (Unix seconds).
+    pub first_seen: i64,
+    /// Last Inform (Unix seconds).
+    pub last_inform: Option<i64>,
+    /// Last Inform carrying `1 BOOT` or `0 BOOTSTRAP`.
+    pub last_boot: Option<i64>,
+    /// Digest of the desired parameter set last pushed successfully (None: never).
+    pub provisioned_digest: Option<String>,
+    /// When it was last fully provisioned.
+    pub provisioned_at: Option<i64>,
+    /// SHA-256 (hex) of the client certificate its sessions present, once seen.
+    pub cert_sha256: Option<String>,
+    /// Open faults (tasks that failed after their retries).
+    pub open_faults: u32,
+}
+
+impl Device {
+    /// A device first seen now, pending.
+    pub fn new(key: DeviceKey, now: i64) -> Self {
+        Self {
+            id: key.id(),
+            key,
+            enrollment: Enrollment::Pending,
+            site: None,
+            tags: Vec::new(),
+            manufacturer: String::new(),
+            model: String::new(),
+            software_version: String::new(),
+            hardware_version: String::new(),
+            provisioning_code: String::new(),
+            root: Root::Unknown,
+            connection_request_url: None,
+            last_address: None,
+            first_seen: now,
+            last_inform: None,
+            last_boot: None,
+            provisioned_digest: None,
+            provisioned_at: None,
+            cert_sha256: None,
+            open_faults: 0,
+        }
+    }
+}
+
+/// A site (a branch office): devices belong to one; its variables feed the templates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    /// Unique name (`[A-Za-z0-9._-]{1,64}`).
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Template variables (`pbx`, `first_extension`, `domain`, ...), strings.
+    pub variables: std::collections::BTreeMap<String, String>,
+}
+
+/// What to do when an Inform shows a device drifted from its profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftPolicy {
+    /// Push the profile's values again.
+    #[default]
+    Correct,
+    /// Record a fault naming the parameters; change nothing.
+    Report,
+}
+
+/// A profile: which devices it applies to and the configuration template it renders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Unique name.
+    pub name: String,
+    /// Higher wins when several match a device.
+    pub priority: i32,
+    /// Match on `Device::model` (None: any).
+    pub model: Option<String>,
+    /// Match on the site (None: any).
+    pub site: Option<String>,
+    /// Every one of these tags must be on the device.
+    pub tags: Vec<String>,
+    /// The gateway configuration document (`tipring-config` JSON) with `{{variable}}`
+    /// placeholders; see the template module for the variables.
+    pub template: String,
+    /// Defaults for variables (the site's win).
+    pub variables: std::collections::BTreeMap<String, String>,
+    /// Drift handling.
+    pub drift: DriftPolicy,
+}
+
+/// A pre-registration: a device the operator expects (imported from a CSV of serials).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preregistration {
+    /// Serial number (required).
+    pub serial: String,
+    /// OUI, when known (empty: any).
+    pub oui: String,
+    /// Product class, when known (empty: any).
+    pub product_class: String,
+    /// Site to put it in.
+    pub site: Option<String>,
+    /// Tags to give it.
+    pub tags: Vec<String>,
+    /// SHA-256 (hex) of the device's initial ACS password (HTTP digest), for devices
+    /// without a factory certificate; None: it must present its certificate.
+    pub initial_secret_sha256: Option<String>,
+}
+
+/// A one-time claim code: an installer enters it on a gateway (as its ProvisioningCode,
+/// or DHCP option 43 sub-option 2 gives it); the gateway's first authenticated Inform
+/// carrying it is approved into the code's site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimCode {
+    /// SHA-256 (hex) of the code; the code itself is shown once, when it is made.
+    pub code_sha256: String,
+    /// Site the claimed device joins.
+    pub site: Option<String>,
+    /// Tags it gets.
+    pub tags: Vec<String>,
+    /// Unix seconds after which it no longer works.
+    pub expires_at: i64,
+    /// The device that used it (a code works once).
+    pub used_by: Option<String>,
+    /// When it was made, and by whom.
+    pub created_at: i64,
+    /// Who made it.
+    pub created_by: String,
+}
+
+/// An operation for a device, delivered in its next session (or at once after a
+/// connection request).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TaskKind {
+    /// GetParameterValues of names or partial paths.
+    GetParameterValues {
+        /// Names (a trailing `.` for a subtree).
+        names: Vec<String>,
+    },
+    /// SetParameterValues (values as strings; the type comes from the parameter cache or
+    /// defaults to xsd:string).
+    SetParameterValues {
+        /// (name, value) pairs.
+        values: Vec<(String, String)>,
+    },
+    /// GetParameterNames.
+    GetParameterNames {
+        /// Path (empty: the whole tree).
+        path: String,
+        /// NextLevel.
+        next_level: bool,
+    },
+    /// AddObject on a table path (`...Line.`).
+    AddObject {
+        /// The table.
+        path: String,
+    },
+    /// DeleteObject of an instance path (`...Line.3.`).
+    DeleteObject {
+        /// The instance.
+        path: String,
+    },
+    /// Reboot.
+    Reboot,
+    /// FactoryReset.
+    FactoryReset,
+    /// Download (firmware or a configuration file).
+    Download {
+        /// TR-069 file type, e.g. `1 Firmware Upgrade Image`.
+        file_type: String,
+        /// Where the CPE fetches it.
+        url: String,
+        /// Size in bytes (0: unknown).
+        file_size: u64,
+        /// Target file name (optional).
+        target_file_name: String,
+    },
+    /// The provisioning pass: bring the device to its profile's rendered configuration
+    /// (read back, AddObject what is missing, SetParameterValues what differs).
+    Provision,
+}
+
+/// Where a task stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Waiting for the device's next session (or its retry time).
+    Queued,
+    /// Sent in a session that has not ended.
+    InFlight,
+    /// Done.
+    Done,
+    /// Faulted; it will be tried again at `next_attempt_at`.
+    Retrying,
+    /// Faulted `MAX_ATTEMPTS` times: given up, surfaced as a device fault.
+    Failed,
+    /// Cancelled by an operator.
+    Cancelled,
+}
+
+/// A CWMP fault as a task recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskFault {
+    /// CWMP fault code (9000..9019, 8000..8005), or 0 for a session failure.
+    pub code: u32,
+    /// Fault string.
+    pub message: String,
+    /// Per-parameter faults of a SetParameterValues fault: (name, code, message).
+    pub parameters: Vec<(String, u32, String)>,
+}
+
+/// A queued operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// Store-assigned id (0 before it is stored).
+    pub id: i64,
+    /// The device's id.
+    pub device: String,
+    /// What to do.
+    pub kind: TaskKind,
+    /// State.
+    pub state: TaskState,
+    /// Faults so far.
+    pub attempts: u32,
+    /// Not before this (Unix seconds).
+    pub next_attempt_at: i64,
+    /// The last fault.
+    pub fault: Option<TaskFault>,
+    /// The result (GPV values, GPN names, the new instance number...) as JSON.
+    pub result: Option<serde_json::Value>,
+    /// Made when, by whom (an API token's name, or `provisioner` for its own logic).
+    pub created_at: i64,
+    /// Who.
+    pub created_by: String,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+/// One cached parameter value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedParameter {
+    /// Full name.
+    pub name: String,
+    /// Value as the CPE reported it (secrets are never cached: they read back empty).
+    pub value: String,
+    /// xsd type (`xsd:string`, `xsd:unsignedInt`, ...).
+    pub xsd_type: String,
+    /// Writable, when a GetParameterNames said so.
+    pub writable: Option<bool>,
+    /// When it was seen (Unix seconds).
+    pub seen_at: i64,
+}
+
+/// Roles of API tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads everything except secrets.
+    ReadOnly,
+    /// Also queues tasks, approves devices, manages sites/profiles/claims.
+    Operator,
+    /// Also manages tokens and reveals secrets.
+    Admin,
+}
+
+/// An audit record: who did what, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Store-assigned id.
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    /// An API token's name, `provisioner`, or `device:<id>`.
+    pub actor: String,
+    /// What (`device.approve`, `secret.reveal`, `task.queue`, ...).
+    pub action: String,
+    /// On what (a device id, a site name...).
+    pub target: String,
+    /// Details (never a secret).
+    pub detail: serde_json::Value,
+}

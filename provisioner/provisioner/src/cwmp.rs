@@ -1,0 +1,562 @@
+//! The ACS endpoint: CWMP sessions over HTTP(S) (TR-069 §3.4).
+//!
+//! A session is a series of POSTs on one connection (and one cookie): the Inform, then
+//! whatever [`tipring_acs::session::Session`] answers until it says 204. The shell here
+//! does what the core cannot: TLS and the client certificate, HTTP authentication
+//! (digest against the device's sealed ACS password; Basic over TLS against a
+//! pre-registration's initial secret), loading the device, its due tasks, its profile
+//! and secrets, generating secrets a profile needs (stored sealed *before* any is sent),
+//! and writing what the session learned in one transaction when it ends.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use tipring_acs::admission::{admit, Admission, Credential};
+use tipring_acs::model::{AuditEntry, Device, Enrollment};
+use tipring_acs::session::{Reply, Session};
+use tipring_store::Write;
+
+use crate::app::{db, random_token, sha256_hex, unix_now, App};
+use crate::pki::CertIdentity;
+
+/// The sealed secret holding a device's ACS password (HTTP digest toward us).
+pub const ACS_PASSWORD: &str = "acs_password";
+/// The session cookie.
+const COOKIE: &str = "tipring_acs_session";
+
+/// A session between two POSTs.
+#[derive(Debug)]
+struct Live {
+    session: Session,
+    device: String,
+    last: i64,
+}
+
+/// The live sessions, by cookie.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    map: Mutex<HashMap<String, Live>>,
+}
+
+impl Sessions {
+    fn take(&self, id: &str) -> Option<Live> {
+        self.map.lock().ok()?.remove(id)
+    }
+
+    fn put(&self, id: String, live: Live) {
+        if let Ok(mut m) = self.map.lock() {
+            m.insert(id, live);
+        }
+    }
+
+    /// How many sessions are open.
+    pub fn len(&self) -> usize {
+        self.map.lock().map_or(0, |m| m.len())
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn expired(&self, before: i64) -> Vec<Live> {
+        let Ok(mut m) = self.map.lock() else {
+            return Vec::new();
+        };
+        let ids: Vec<String> = m
+            .iter()
+            .filter(|(_, l)| l.last < before)
+            .map(|(k, _)| k.clone())
+            .collect();
+        ids.into_iter().filter_map(|k| m.remove(&k)).collect()
+    }
+}
+
+/// One connection's facts.
+#[derive(Debug, Clone)]
+struct Conn {
+    peer: SocketAddr,
+    tls: bool,
+    cert: Option<CertIdentity>,
+    /// The session this connection carries (for CPEs that drop cookies).
+    session: Arc<Mutex<Option<String>>>,
+}
+
+/// Accept devices on `listener` (TLS when `tls`), forever.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "ACS accept");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let app = Arc::clone(&app);
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            match acceptor {
+                Some(a) => {
+                    let tls = match tokio::time::timeout(
+                        std::time::Duration::from_secs(10),
+                        a.accept(stream),
+                    )
+                    .await
+                    {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            tracing::info!(%peer, error = %e, "ACS TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => return,
+                    };
+                    let cert = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .and_then(|c| crate::pki::identity(c).ok());
+                    let conn = Conn {
+                        peer,
+                        tls: true,
+                        cert,
+                        session: Arc::default(),
+                    };
+                    serve_conn(app, conn, hyper_util::rt::TokioIo::new(tls)).await;
+                }
+                None => {
+                    let conn = Conn {
+                        peer,
+                        tls: false,
+                        cert: None,
+                        session: Arc::default(),
+                    };
+                    serve_conn(app, conn, hyper_util::rt::TokioIo::new(stream)).await;
+                }
+            }
+        });
+    }
+}
+
+async fn serve_conn<I>(app: Arc<App>, conn: Conn, io: I)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let app = Arc::clone(&app);
+        let conn = conn.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(app, conn, req).await) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, service)
+        .await;
+}
+
+type Resp = hyper::Response<Full<Bytes>>;
+
+fn plain(status: u16, text: &str) -> Resp {
+    let mut r = hyper::Response::new(Full::new(Bytes::from(text.to_string())));
+    *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::BAD_REQUEST);
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn reply_response(reply: Reply, cookie: Option<&str>) -> Resp {
+    let mut r = hyper::Response::new(Full::new(Bytes::from(reply.body)));
+    *r.status_mut() =
+        hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::NO_CONTENT);
+    if reply.status == 200 {
+        r.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("text/xml; charset=\"utf-8\""),
+        );
+        r.headers_mut()
+            .insert("SOAPAction", hyper::header::HeaderValue::from_static(""));
+    }
+    if let Some(c) = cookie {
+        if let Ok(v) =
+            hyper::header::HeaderValue::from_str(&format!("{COOKIE}={c}; Path=/; HttpOnly"))
+        {
+            r.headers_mut().insert(hyper::header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+fn cookie_of(req: &hyper::Request<hyper::body::Incoming>) -> Option<String> {
+    req.headers()
+        .get_all(hyper::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+async fn handle(app: Arc<App>, conn: Conn, req: hyper::Request<hyper::body::Incoming>) -> Resp {
+    if req.method() != hyper::Method::POST {
+        return plain(405, "the ACS takes POST (TR-069 §3.4)\n");
+    }
+    let cookie = cookie_of(&req);
+    let auth = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let body = match Limited::new(req.into_body(), app.settings.max_body)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return plain(413, "request body too large\n"),
+    };
+    let now = unix_now();
+    // A session in progress: by cookie, else the one this connection carries.
+    let carried = conn.session.lock().ok().and_then(|s| s.clone());
+    for id in [cookie.clone(), carried].into_iter().flatten() {
+        if let Some(mut live) = app.sessions.take(&id) {
+            let reply = live.session.handle(&body, now);
+            if reply.done {
+                if let Ok(mut s) = conn.session.lock() {
+                    *s = None;
+                }
+                finish(&app, live, now, true).await;
+            } else {
+                live.last = now;
+                app.sessions.put(id, live);
+            }
+            return reply_response(reply, None);
+        }
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        // An empty POST with no session: nothing to do (§3.7.1.4: end it).
+        return plain(204, "");
+    }
+    match start(&app, &conn, auth.as_deref(), &body, now).await {
+        Ok((id, live, reply)) => {
+            let done = reply.done;
+            if done {
+                finish(&app, live, now, true).await;
+                reply_response(reply, None)
+            } else {
+                if let Ok(mut s) = conn.session.lock() {
+                    *s = Some(id.clone());
+                }
+                app.sessions.put(id.clone(), live);
+                reply_response(reply, Some(&id))
+            }
+        }
+        Err(resp) => resp,
+    }
+}
+
+/// Stateless digest nonces: a time and an HMAC of it under a key made at start.
+fn nonce_key() -> &'static ring::hmac::Key {
+    static KEY: std::sync::OnceLock<ring::hmac::Key> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &crate::app::random_bytes::<32>())
+    })
+}
+
+fn make_nonce(now: i64) -> String {
+    let tag = ring::hmac::sign(nonce_key(), now.to_string().as_bytes());
+    let hex: String = tag.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{now}.{hex}")
+}
+
+fn nonce_ok(nonce: &str, now: i64) -> bool {
+    let Some((t, hex)) = nonce.split_once('.') else {
+        return false;
+    };
+    let Ok(t) = t.parse::<i64>() else {
+        return false;
+    };
+    if !(now - 300..=now + 5).contains(&t) {
+        return false;
+    }
+    let tag = ring::hmac::sign(nonce_key(), t.to_string().as_bytes());
+    let want: String = tag.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    crate::digest::same(want.as_bytes(), hex.as_bytes())
+}
+
+fn challenge_response(now: i64, basic: bool) -> Resp {
+    let mut r = plain(401, "authentication required\n");
+    let v = if basic {
+        format!("Basic realm=\"{}\"", crate::digest::REALM)
+    } else {
+        crate::digest::challenge(&make_nonce(now), crate::digest::Algorithm::Sha256, false)
+    };
+    if let Ok(h) = hyper::header::HeaderValue::from_str(&v) {
+        r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, h);
+    }
+    r
+}
+
+/// Everything known about a device before its session starts.
+#[derive(Debug)]
+struct Known {
+    device: Option<Device>,
+    prereg: Option<tipring_acs::model::Preregistration>,
+    claim: Option<tipring_acs::model::ClaimCode>,
+    acs_password: Option<Vec<u8>>,
+}
+
+async fn start(
+    app: &Arc<App>,
+    conn: &Conn,
+    auth: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Result<(String, Live, Reply), Resp> {
+    let info = tipring_acs::inform::read_inform(body).map_err(|e| {
+        tracing::info!(peer = %conn.peer, error = %e, "not an Inform");
+        plain(400, "a session starts with an Inform\n")
+    })?;
+    let id = info.key.id();
+    let known = {
+        let (id, key, code) = (id.clone(), info.key.clone(), info.provisioning_code.clone());
+        db(app, move |s| {
+            Ok(Known {
+                device: s.device(&id)?,
+                prereg: s.preregistration(&key.serial, &key.oui, &key.product_class)?,
+                claim: if code.is_empty() {
+                    None
+                } else {
+                    s.claim(&sha256_hex(&code))?
+                },
+                acs_password: s.secret(&id, ACS_PASSWORD)?,
+            })
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "store");
+            plain(503, "the store is unavailable\n")
+        })?
+    };
+    let password = match &known.acs_password {
+        Some(sealed) => Some(app.sealer.open(&id, ACS_PASSWORD, sealed).map_err(|e| {
+            tracing::error!(device = %id, error = %e, "the ACS password does not open");
+            plain(500, "server key problem\n")
+        })?),
+        None => None,
+    };
+    let basic_allowed = conn.tls || app.settings.allow_plain_http;
+    let credential = match (&conn.cert, auth) {
+        (Some(c), _) => Credential::Certificate {
+            serial: c.serial.clone(),
+            oui: c.oui.clone(),
+            product_class: c.product_class.clone(),
+            sha256: c.sha256.clone(),
+        },
+        (None, Some(h)) if h.trim_start().to_ascii_lowercase().starts_with("digest") => {
+            let Some(pw) = &password else {
+                return Err(challenge_response(
+                    now,
+                    known.prereg.is_some() && basic_allowed,
+                ));
+            };
+            match crate::digest::verify(h, "POST", pw.as_str(), |n| nonce_ok(n, now)) {
+                Ok(username) => Credential::Digest { username },
+                Err(why) => {
+                    tracing::info!(device = %id, peer = %conn.peer, why, "digest refused");
+                    return Err(challenge_response(now, false));
+                }
+            }
+        }
+        (None, Some(h)) if basic_allowed => match crate::digest::parse_basic(h) {
+            Some((user, pass)) => {
+                let by_password = password
+                    .as_ref()
+                    .is_some_and(|pw| crate::digest::same(pw.as_str().as_bytes(), pass.as_bytes()));
+                let by_initial = password.is_none()
+                    && known
+                        .prereg
+                        .as_ref()
+                        .and_then(|p| p.initial_secret_sha256.as_deref())
+                        .is_some_and(|h| h == sha256_hex(&pass));
+                if by_password || by_initial {
+                    Credential::Digest { username: user }
+                } else {
+                    tracing::info!(device = %id, peer = %conn.peer, "basic credentials refused");
+                    return Err(challenge_response(now, password.is_none()));
+                }
+            }
+            None => return Err(challenge_response(now, password.is_none())),
+        },
+        (None, _) => {
+            if password.is_some() {
+                return Err(challenge_response(now, false));
+            }
+            if basic_allowed
+                && known
+                    .prereg
+                    .as_ref()
+                    .is_some_and(|p| p.initial_secret_sha256.is_some())
+            {
+                return Err(challenge_response(now, true));
+            }
+            Credential::None
+        }
+    };
+    let admission = admit(
+        &info,
+        &credential,
+        known.device.as_ref(),
+        known.prereg.as_ref(),
+        known.claim.as_ref(),
+        now,
+    );
+    let (device, mut writes, quarantined) = match admission {
+        Admission::Refuse {
+            status,
+            reason,
+            audit,
+        } => {
+            tracing::info!(device = %id, peer = %conn.peer, status, %reason, "session refused");
+            if !audit.is_empty() {
+                let w: Vec<Write> = audit.into_iter().map(Write::Audit).collect();
+                let _ = db(app, move |s| s.apply(w)).await;
+            }
+            return Err(if status == 401 {
+                challenge_response(now, false)
+            } else {
+                plain(status, &format!("{reason}\n"))
+            });
+        }
+        Admission::Quarantine { device, audit } => {
+            let mut w = vec![Write::PutDevice(device.clone())];
+            w.extend(audit.into_iter().map(Write::Audit));
+            (device, w, true)
+        }
+        Admission::Accept {
+            device,
+            audit,
+            consume_claim,
+        } => {
+            let mut w = vec![Write::PutDevice(device.clone())];
+            w.extend(audit.into_iter().map(Write::Audit));
+            if let Some(code_sha256) = consume_claim {
+                w.push(Write::ConsumeClaim {
+                    code_sha256,
+                    device: device.id.clone(),
+                });
+            }
+            (device, w, false)
+        }
+    };
+    let mut device = device;
+    device.last_address = Some(conn.peer.ip().to_string());
+    if let Some(Write::PutDevice(d)) = writes.first_mut() {
+        d.last_address = device.last_address.clone();
+    }
+    // Store what admission decided before the session runs: a claim is spent once.
+    let applied = {
+        let w = writes.clone();
+        db(app, move |s| s.apply(w)).await
+    };
+    if let Err(e) = applied {
+        tracing::warn!(device = %id, error = %e, "admission not stored");
+        return Err(plain(409, "enrollment conflict; try again\n"));
+    }
+    writes.clear();
+    let (tasks, cache, plan) = if quarantined || device.enrollment != Enrollment::Approved {
+        (Vec::new(), Vec::new(), None)
+    } else {
+        let key = device.id.clone();
+        let (tasks, cache) = db(app, move |s| {
+            Ok((s.due_tasks(&key, now)?, s.parameters(&key, "")?))
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "store");
+            plain(503, "the store is unavailable\n")
+        })?;
+        let plan = match crate::provision::plan_for(app, &device, &cache, now).await {
+            Ok(p) => p,
+            Err(why) => {
+                tracing::warn!(device = %id, %why, "no provisioning plan");
+                let entry = AuditEntry {
+                    id: 0,
+                    at: now,
+                    actor: "provisioner".into(),
+                    action: "provision.error".into(),
+                    target: id.clone(),
+                    detail: serde_json::json!({ "error": why }),
+                };
+                let _ = db(app, move |s| s.apply(vec![Write::Audit(entry)])).await;
+                None
+            }
+        };
+        (tasks, cache, plan)
+    };
+    let cfg = tipring_acs::AcsConfig::default();
+    let (session, reply) = Session::start(&cfg, info, device, tasks, plan, cache, now);
+    let cookie = random_token(24);
+    Ok((
+        cookie,
+        Live {
+            session,
+            device: id,
+            last: now,
+        },
+        reply,
+    ))
+}
+
+/// Write what a session learned, in one transaction.
+async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
+    let outcome = live.session.finish(now, ok);
+    let mut writes = vec![Write::PutDevice(outcome.device.clone())];
+    if !outcome.parameters.is_empty() {
+        writes.push(Write::PutParameters {
+            device: live.device.clone(),
+            parameters: outcome.parameters.clone(),
+        });
+    }
+    for prefix in &outcome.removed_prefixes {
+        writes.push(Write::DeleteParameters {
+            device: live.device.clone(),
+            prefix: prefix.clone(),
+        });
+    }
+    writes.extend(outcome.tasks.iter().cloned().map(Write::PutTask));
+    writes.extend(outcome.audit.iter().cloned().map(Write::Audit));
+    let id = live.device.clone();
+    if let Err(e) = db(app, move |s| s.apply(writes)).await {
+        tracing::error!(device = %id, error = %e, "session outcome not stored");
+    }
+}
+
+/// Drop sessions idle past the timeout (their in-flight tasks go back to the queue).
+pub async fn reaper(app: Arc<App>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let now = unix_now();
+        for live in app.sessions.expired(now - app.settings.session_timeout_s) {
+            tracing::info!(device = %live.device, "CWMP session timed out");
+            finish(&app, live, now, false).await;
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Which profile governs a device, and whether a profile can be stored.
+
+use tipring_acs::model::{Device, Profile};
+
+/// The profile that governs `device`: among those whose model, site and tags all match,
+/// the highest priority (then the first by name).
+pub fn select_profile<'a>(profiles: &'a [Profile], device: &Device) -> Option<&'a Profile> {
+    profiles
+        .iter()
+        .filter(|p| {
+            p.model.as_ref().is_none_or(|m| *m == device.model)
+                && p.site
+                    .as_ref()
+                    .is_none_or(|s| device.site.as_ref() == Some(s))
+                && p.tags.iter().all(|t| device.tags.contains(t))
+        })
+        .min_by(|a, b| {
+            b.priority
+                .cmp(&a.priority)
+                .then_with(|| a.name.cmp(&b.name))
+        })
+}
+
+/// Refuse a profile whose template is not a JSON object: (field, why).
+pub fn check_profile(p: &Profile) -> Result<(), (String, String)> {
+    let v: serde_json::Value = serde_json::from_str(&p.template)
+        .map_err(|e| ("template".to_string(), format!("not JSON: {e}")))?;
+    if !v.is_object() {
+        return Err((
+            "template".into(),
+            "a JSON object (a gateway configuration document with {{variables}})".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The FXS port count of a device: a `ports` variable (site, then profile), else what the
+/// device reported (TR-104 `POTS.FXSNumberOfEntries`, issue 1 `NumberOfLines`,
+/// `MaxLineCount`), else the digits that end its product class (our gateways are
+/// `FXS4`, `FXS8`, ...).
+pub fn ports_of(
+    profile: &Profile,
+    site: Option<&tipring_acs::model::Site>,
+    device: &Device,
+    cache: &[tipring_acs::model::CachedParameter],
+) -> Result<u32, String> {
+    let var = site
+        .and_then(|s| s.variables.get("ports"))
+        .or_else(|| profile.variables.get("ports"));
+    if let Some(v) = var {
+        return v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=48).contains(n))
+            .ok_or_else(|| format!("the ports variable is {v:?}; it must be 1..=48"));
+    }
+    if let Some(n) = tipring_acs::provision::port_count(cache) {
+        return Ok(n);
+    }
+    let pc = &device.key.product_class;
+    let digits: String = pc
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=48).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "the port count of {} is unknown: set a `ports` variable on its site or profile",
+                device.id
+            )
+        })
+}
+
+/// Secrets every provisioned device gets besides its profile's: its ACS password (HTTP
+/// digest toward us) and its connection-request credentials.
+pub const DEVICE_SECRETS: &[&str] = &[
+    crate::cwmp::ACS_PASSWORD,
+    crate::connreq::CR_USERNAME,
+    crate::connreq::CR_PASSWORD,
+];
+
+/// The provisioning plan of an approved device: its profile rendered with its site's
+/// variables and its secrets (those it lacks are generated and stored sealed first), plus
+/// the ManagementServer credentials the ACS gives every device. Ok(None) when no profile
+/// governs it.
+pub async fn plan_for(
+    app: &std::sync::Arc<crate::app::App>,
+    device: &Device,
+    cache: &[tipring_acs::model::CachedParameter],
+    now: i64,
+) -> Result<Option<tipring_acs::provision::ProvisionPlan>, String> {
+    use tipring_acs::provision::{self as p, PlannedParameter};
+    let site_name = device.site.clone();
+    let id = device.id.clone();
+    let (profiles, site, stored) = crate::app::db(app, move |s| {
+        let site = match &site_name {
+            Some(n) => s.site(n)?,
+            None => None,
+        };
+        let names = s.secret_names(&id)?;
+        let mut stored = Vec::new();
+        for n in names {
+            if let Some(v) = s.secret(&id, &n)? {
+                stored.push((n, v));
+            }
+        }
+        Ok((s.profiles()?, site, stored))
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let Some(profile) = select_profile(&profiles, device) else {
+        return Ok(None);
+    };
+    let ports = ports_of(profile, site.as_ref(), device, cache)?;
+    let mut needed = p::required_secrets(profile, ports).map_err(|e| e.to_string())?;
+    needed.extend(DEVICE_SECRETS.iter().map(|s| s.to_string()));
+    let mut secrets = std::collections::BTreeMap::new();
+    for (name, sealed) in &stored {
+        let v = app
+            .sealer
+            .open(&device.id, name, sealed)
+            .map_err(|e| format!("secret {name}: {e}"))?;
+        secrets.insert(name.clone(), v.to_string());
+    }
+    let mut writes = Vec::new();
+    let mut made = Vec::new();
+    for name in &needed {
+        if secrets.contains_key(name) {
+            continue;
+        }
+        let value = if name == crate::connreq::CR_USERNAME {
+            format!("acs-{}", crate::app::random_token(9))
+        } else {
+            crate::api::strong_password()
+        };
+        writes.push(tipring_store::Write::PutSecret {
+            device: device.id.clone(),
+            name: name.clone(),
+            sealed: app.sealer.seal(&device.id, name, &value),
+        });
+        made.push(name.clone());
+        secrets.insert(name.clone(), value);
+    }
+    if !writes.is_empty() {
+        writes.push(tipring_store::Write::Audit(
+            tipring_acs::model::AuditEntry {
+                id: 0,
+                at: now,
+                actor: "provisioner".into(),
+                action: "secret.generate".into(),
+                target: device.id.clone(),
+                detail: serde_json::json!({ "names": made }),
+            },
+        ));
+        // Stored before anything is rendered or sent: a secret the device holds is never
+        // one we lost.
+        crate::app::db(app, move |s| s.apply(writes))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let mut vars_profile = profile.clone();
+    vars_profile
+        .variables
+        .entry("acs_url".into())
+        .or_insert_with(|| app.settings.acs_url.clone());
+    let rendered = p::render(&vars_profile, site.as_ref(), device, ports, &|n| {
+        secrets.get(n).cloned()
+    })
+    .map_err(|e| format!("profile {}: {e}", profile.name))?;
+    let plan = p::plan(
+        &rendered.config,
+        device.root,
+        p::VoicePaths::detect(device, cache),
+    )
+    .with_drift(profile.drift);
+    let root = match device.root {
+        tipring_acs::model::Root::InternetGatewayDevice => "InternetGatewayDevice.",
+        _ => "Device.",
+    };
+    let ms = |leaf: &str, value: &str, secret: bool| PlannedParameter {
+        name: format!("{root}ManagementServer.{leaf}"),
+        value: value.to_string(),
+        kind: tipring_cwmp::ValueType::String,
+        secret,
+    };
+    let get = |n: &str| secrets.get(n).cloned().unwrap_or_default();
+    Ok(Some(plan.with_parameters(vec![
+        ms("Username", &device.id, false),
+        ms("Password", &get(crate::cwmp::ACS_PASSWORD), true),
+        ms(
+            "ConnectionRequestUsername",
+            &get(crate::connreq::CR_USERNAME),
+            false,
+        ),
+        ms(
+            "ConnectionRequestPassword",
+            &get(crate::connreq::CR_PASSWORD),
+            true,
+        ),
+    ])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tipring_acs::model::{DeviceKey, DriftPolicy};
+
+    fn profile(name: &str, priority: i32, site: Option<&str>, tags: &[&str]) -> Profile {
+        Profile {
+            name: name.into(),
+            priority,
+            model: None,
+            site: site.map(String::from),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            template: "{}".into(),
+            variables: Default::default(),
+            drift: DriftPolicy::Correct,
+        }
+    }
+
+    #[test]
+    fn the_most_specific_matching_profile_wins_by_priority() {
+        let key = DeviceKey {
+            oui: "00D0C9".into(),
+            product_class: "FXS4".into(),
+            serial: "S1".into(),
+        };
+        let mut d = Device::new(key, 0);
+        d.site = Some("paris".into());
+        d.tags = vec!["lobby".into()];
+        let ps = vec![
+            profile("any", 0, None, &[]),
+            profile("paris", 10, Some("paris"), &[]),
+            profile("berlin", 20, Some("berlin"), &[]),
+            profile("paris-lift", 15, Some("paris"), &["lift"]),
+        ];
+        assert_eq!(select_profile(&ps, &d).unwrap().name, "paris");
+        d.tags.push("lift".into());
+        assert_eq!(select_profile(&ps, &d).unwrap().name, "paris-lift");
+        d.site = None;
+        assert_eq!(select_profile(&ps, &d).unwrap().name, "any");
+        assert!(select_profile(&ps[2..3], &d).is_none());
+    }
+}

@@ -1,0 +1,231 @@
+use serde_json::{json, Value};
+use tipring_provisioner::ctl::Client;
+
+use crate::provisioner;
+
+fn body(v: &Value) -> Option<(&'static str, Vec<u8>)> {
+    Some(("application/json", serde_json::to_vec(v).unwrap()))
+}
+
+async fn token(admin: &Client, base: &str, name: &str, role: &str) -> Client {
+    let (s, v) = admin
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            body(&json!({ "name": name, "role": role })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{v}");
+    Client::new(base, v["token"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_wants_a_token_and_its_role() {
+    let (running, admin) = provisioner("roles").await;
+    let base = format!("http://{}", running.api_addr);
+    // The first admin token is also in the data directory, readable by its owner only.
+    let nobody = Client::new(&base, "").unwrap();
+    let forged = Client::new(&base, "tpr_not-a-real-token").unwrap();
+    for (method, path) in [
+        ("GET", "/api/v1/devices"),
+        ("GET", "/api/v1/sites"),
+        ("PUT", "/api/v1/sites/x"),
+        ("GET", "/api/v1/audit"),
+        ("POST", "/api/v1/tokens"),
+        ("POST", "/api/v1/devices/x/secrets/y/reveal"),
+    ] {
+        for c in [&nobody, &forged] {
+            let (s, v) = c.call(method, path, body(&json!({}))).await.unwrap();
+            assert_eq!(s, 401, "{method} {path}: {v}");
+            assert!(v["error"].as_str().unwrap().contains("token"), "{v}");
+        }
+    }
+    let reader = token(&admin, &base, "noc-viewer", "read_only").await;
+    let operator = token(&admin, &base, "ops-alice", "operator").await;
+
+    // read_only reads, and is refused every change.
+    let (s, _) = reader.call("GET", "/api/v1/sites", None).await.unwrap();
+    assert_eq!(s, 200);
+    let (s, v) = reader
+        .call(
+            "PUT",
+            "/api/v1/sites/paris",
+            body(&json!({ "variables": {} })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 403, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("operator"));
+    // operator changes; but tokens and secrets are admin's.
+    let (s, v) = operator
+        .call(
+            "PUT",
+            "/api/v1/sites/paris",
+            body(&json!({ "description": "Paris office", "variables": { "pbx": "10.0.0.5" } })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = operator
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            body(&json!({ "name": "x", "role": "admin" })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 403);
+    let (s, _) = operator
+        .call(
+            "POST",
+            "/api/v1/devices/d/secrets/acs_password/reveal",
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 403);
+    let (s, _) = operator.call("GET", "/api/v1/audit", None).await.unwrap();
+    assert_eq!(s, 200);
+
+    // Every change is audited with who did it.
+    let (_, log) = admin.call("GET", "/api/v1/audit", None).await.unwrap();
+    let log = log.as_array().unwrap();
+    let by = |actor: &str, action: &str| {
+        log.iter()
+            .any(|e| e["actor"] == actor && e["action"] == action)
+    };
+    assert!(by("ops-alice", "site.put"), "{log:?}");
+    assert!(by("admin", "token.create"));
+    assert!(!log.iter().any(|e| e["actor"] == "noc-viewer"));
+
+    // A revoked token stops working at once.
+    let (s, _) = admin
+        .call("DELETE", "/api/v1/tokens/ops-alice", None)
+        .await
+        .unwrap();
+    assert_eq!(s, 204);
+    let (s, _) = operator.call("GET", "/api/v1/sites", None).await.unwrap();
+    assert_eq!(s, 401);
+    running.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_names_the_field_and_writes_nothing() {
+    let (running, admin) = provisioner("bad-input").await;
+    let call = |m: &'static str, p: &'static str, v: Value| {
+        let admin = admin.clone();
+        async move { admin.call(m, p, body(&v)).await.unwrap() }
+    };
+    let (s, v) = call(
+        "PUT",
+        "/api/v1/sites/lyon",
+        json!({ "variables": { "bad-name": "x" } }),
+    )
+    .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (400, Some("variables.bad-name")),
+        "{v}"
+    );
+    let (s, v) = call("PUT", "/api/v1/sites/lyon", json!({ "colour": "blue" })).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("colour"), "{v}");
+    let (s, v) = admin
+        .call(
+            "PUT",
+            "/api/v1/sites/lyon",
+            Some(("application/json", b"{not json".to_vec())),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s, v["field"].as_str()), (400, Some("body")), "{v}");
+    let (s, v) = call("PUT", "/api/v1/sites/bad%20name", json!({})).await;
+    assert_eq!((s, v["field"].as_str()), (400, Some("name")), "{v}");
+    let (s, v) = call("POST", "/api/v1/claims", json!({ "site": "nowhere" })).await;
+    assert_eq!((s, v["field"].as_str()), (400, Some("site")), "{v}");
+    let (s, v) = call("POST", "/api/v1/claims", json!({ "ttl_s": 5 })).await;
+    assert_eq!((s, v["field"].as_str()), (400, Some("ttl_s")), "{v}");
+    let (s, v) = call("PUT", "/api/v1/profiles/p", json!({ "template": 7 })).await;
+    assert_eq!((s, v["field"].as_str()), (400, Some("template")), "{v}");
+    let (s, v) = call(
+        "POST",
+        "/api/v1/tokens",
+        json!({ "name": "t", "role": "root" }),
+    )
+    .await;
+    assert_eq!((s, v["field"].as_str()), (400, Some("role")), "{v}");
+    let (s, _) = call(
+        "POST",
+        "/api/v1/devices/nope/tasks",
+        json!({ "kind": "reboot" }),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, v) = admin
+        .call("GET", "/api/v1/devices?limit=5000", None)
+        .await
+        .unwrap();
+    assert_eq!((s, v["field"].as_str()), (400, Some("limit")), "{v}");
+    let (s, v) = admin
+        .call("GET", "/api/v1/devices?enrollment=maybe", None)
+        .await
+        .unwrap();
+    assert_eq!((s, v["field"].as_str()), (400, Some("enrollment")), "{v}");
+
+    // A CSV import with one bad line imports nothing.
+    let (s, _) = call("PUT", "/api/v1/sites/lyon", json!({})).await;
+    assert_eq!(s, 200);
+    let csv = "serial,oui,site,tags\nTR0001,00D0C9,lyon,lobby\nTR0002,00D0C9,atlantis,\n";
+    let (s, v) = admin
+        .call(
+            "POST",
+            "/api/v1/preregistrations",
+            Some(("text/csv", csv.as_bytes().to_vec())),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s, v["field"].as_str()), (400, Some("[1].site")), "{v}");
+    let (_, list) = admin
+        .call("GET", "/api/v1/preregistrations", None)
+        .await
+        .unwrap();
+    assert_eq!(list, json!([]), "nothing half-written");
+    let csv = "serial,oui,site,tags\nTR0001,00D0C9,lyon,lobby;lift\nTR0002,,lyon,\n";
+    let (s, v) = admin
+        .call(
+            "POST",
+            "/api/v1/preregistrations",
+            Some(("text/csv", csv.as_bytes().to_vec())),
+        )
+        .await
+        .unwrap();
+    assert_eq!((s, v["imported"].as_u64()), (201, Some(2)), "{v}");
+    let (_, list) = admin
+        .call("GET", "/api/v1/preregistrations", None)
+        .await
+        .unwrap();
+    assert_eq!(list[0]["tags"], json!(["lobby", "lift"]));
+
+    // A claim code is shown once; the store keeps its hash.
+    let (s, v) = call("POST", "/api/v1/claims", json!({ "site": "lyon" })).await;
+    assert_eq!(s, 201, "{v}");
+    let code = v["code"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 23, "{code}");
+    let (_, claims) = admin.call("GET", "/api/v1/claims", None).await.unwrap();
+    assert!(!claims.to_string().contains(&code));
+    assert_eq!(claims[0]["site"], "lyon");
+
+    // The API describes itself.
+    let (s, doc) = admin.call("GET", "/api/openapi.json", None).await.unwrap();
+    assert_eq!(s, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+    for p in [
+        "/api/v1/devices/{id}/approve",
+        "/api/v1/claims",
+        "/api/v1/audit",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "{p}");
+    }
+    running.stop();
+}

@@ -1,0 +1,55 @@
+//! The store's errors.
+
+/// Store errors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database said no (I/O, corruption, a constraint).
+    #[error("database: {0}")]
+    Database(String),
+    /// A write named something that does not exist (e.g. a task id). The text names it
+    /// (`task 42`, `device 00D09E-X-1`), so that `"{text} not found"` reads well.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A write conflicts with what is stored (a used claim code, a duplicate name).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A delete of something others still use.
+    #[error("in use: {0}")]
+    InUse(String),
+    /// The database is from a newer provisioner (its schema version is above ours).
+    #[error("the database has schema version {found}; this provisioner knows up to {known}")]
+    TooNew {
+        /// In the file.
+        found: u32,
+        /// Ours.
+        known: u32,
+    },
+    /// Sealed bytes that do not open with this key (wrong key, or tampered).
+    #[error("a sealed secret does not open with this key")]
+    Unseal,
+    /// The key file is missing, unreadable or not 32 bytes.
+    #[error("secret key: {0}")]
+    Key(String),
+}
+
+/// Store results.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<rusqlite::Error> for Error {
+    /// A constraint the schema enforces (a duplicate token hash, a dangling reference)
+    /// is a [`Error::Conflict`]; anything else is [`Error::Database`].
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => Error::Conflict(e.to_string()),
+            _ => Error::Database(e.to_string()),
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    /// A JSON column that does not decode (the database was edited by hand, or is corrupt).
+    fn from(e: serde_json::Error) -> Self {
+        Error::Database(format!("a JSON column does not decode: {e}"))
+    }
+}

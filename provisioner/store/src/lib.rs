@@ -1,0 +1,304 @@
+//! `tipring-store`: where the provisioner keeps everything — devices and their cached
+//! parameters, tasks, sites, profiles, enrollment (pre-registrations and claim codes),
+//! sealed per-device secrets, API tokens and the audit log.
+//!
+//! * [`Store`] is the contract: reads, and [`Store::apply`], which writes a batch of
+//!   [`Write`]s in one transaction (a session's whole outcome lands, or none of it does).
+//! * [`SqliteStore`] is the embedded backend: one SQLite file in WAL mode, migrations
+//!   embedded in the crate and applied on open, one writer and a small pool of readers
+//!   (reads never wait for a write in progress).
+//! * [`Sealer`] seals per-device secrets (SIP passwords, ACS credentials) with AES-256-GCM
+//!   under a key kept in a file outside the database; the store only sees sealed bytes.
+//!
+//! Calls block; async callers use `tokio::task::spawn_blocking`. Times are Unix seconds
+//! passed in by the caller: the store reads no clock. The one source of randomness is the
+//! operating system's, in [`Sealer`] only (its key and its AES-GCM nonces must be
+//! unpredictable, so a seeded generator will not do).
+//!
+//! The schema is in `migrations/NNNN_*.sql`, embedded at build time; `schema_version`
+//! records the steps applied, and a file from a newer build is refused
+//! ([`Error::TooNew`]).
+//!
+//! ```
+//! use tipring_acs::model::{AuditEntry, Device, DeviceKey, Enrollment, Task, TaskKind, TaskState};
+//! use tipring_store::{Sealer, SqliteStore, Store, TaskFilter, Write};
+//!
+//! let store = SqliteStore::open_in_memory()?; // SqliteStore::open("/var/lib/tipring/store.sqlite")
+//! let sealer = Sealer::from_key(&[7; 32]); // Sealer::load_or_create(path) in production
+//! let now = 1_700_000_000;
+//!
+//! let key = DeviceKey { oui: "00D09E".into(), product_class: "FXS4".into(), serial: "S1".into() };
+//! let mut device = Device::new(key, now);
+//! device.enrollment = Enrollment::Approved;
+//! let reboot = Task {
+//!     id: 0, // 0: insert; apply returns the new id
+//!     device: device.id.clone(),
+//!     kind: TaskKind::Reboot,
+//!     state: TaskState::Queued,
+//!     attempts: 0,
+//!     next_attempt_at: now,
+//!     fault: None,
+//!     result: None,
+//!     created_at: now,
+//!     created_by: "admin".into(),
+//!     updated_at: now,
+//! };
+//! let ids = store.apply(vec![
+//!     Write::PutDevice(device.clone()),
+//!     Write::PutSecret {
+//!         device: device.id.clone(),
+//!         name: "ports.1.password".into(),
+//!         sealed: sealer.seal(&device.id, "ports.1.password", "s3cret!"),
+//!     },
+//!     Write::PutTask(reboot),
+//!     Write::Audit(AuditEntry {
+//!         id: 0,
+//!         at: now,
+//!         actor: "admin".into(),
+//!         action: "task.queue".into(),
+//!         target: device.id.clone(),
+//!         detail: serde_json::json!({ "kind": "reboot" }),
+//!     }),
+//! ])?;
+//! assert_eq!(ids.len(), 2); // the task's id, then the audit record's
+//!
+//! assert_eq!(store.device(&device.id)?, Some(device.clone()));
+//! assert_eq!(store.due_tasks(&device.id, now)?[0].id, ids[0]);
+//! let sealed = store.secret(&device.id, "ports.1.password")?.expect("stored");
+//! assert_eq!(sealer.open(&device.id, "ports.1.password", &sealed)?.as_str(), "s3cret!");
+//! let filter = TaskFilter { device: Some(device.id.clone()), ..TaskFilter::default() };
+//! assert_eq!(store.tasks(&filter)?.len(), 1);
+//! # Ok::<(), tipring_store::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod codec;
+mod error;
+mod migrate;
+mod seal;
+mod sqlite;
+
+pub use error::{Error, Result};
+pub use migrate::SCHEMA_VERSION;
+pub use seal::{Sealer, KEY_LEN, OVERHEAD};
+pub use sqlite::{SqliteStore, BUSY_TIMEOUT, READERS};
+
+use tipring_acs::model::{
+    AuditEntry, CachedParameter, ClaimCode, Device, Enrollment, Preregistration, Profile, Role,
+    Site, Task, TaskState,
+};
+
+/// The number of rows a listing returns when its filter's limit is 0.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// The most rows a listing returns, whatever its filter asks.
+pub const MAX_LIMIT: u32 = 1000;
+
+/// An API token as stored: only a hash of the token.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiToken {
+    /// Unique name (the actor in the audit log).
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// SHA-256 (hex) of the token.
+    pub token_sha256: String,
+    /// Made when (Unix seconds).
+    pub created_at: i64,
+    /// Revoked when, if it is.
+    pub revoked_at: Option<i64>,
+}
+
+/// Which devices a listing wants (every field narrows; None/empty: any).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceFilter {
+    /// In this site.
+    pub site: Option<String>,
+    /// Carrying this tag.
+    pub tag: Option<String>,
+    /// In this enrollment state.
+    pub enrollment: Option<Enrollment>,
+    /// Of this model.
+    pub model: Option<String>,
+    /// Running this software version.
+    pub software_version: Option<String>,
+    /// Id contains this text (SQL `LIKE` with `%`, `_` and `\` escaped, so they match
+    /// only themselves; ASCII letters match either case).
+    pub text: Option<String>,
+    /// With open faults only.
+    pub faulted: bool,
+    /// At most this many (0: a default of 100; capped at 1000).
+    pub limit: u32,
+    /// Skip this many (ordered by id).
+    pub offset: u32,
+}
+
+/// Which tasks a listing wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    /// Of this device.
+    pub device: Option<String>,
+    /// In this state.
+    pub state: Option<TaskState>,
+    /// At most this many (0: 100; capped at 1000), newest first.
+    pub limit: u32,
+}
+
+/// Which audit records a listing wants, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// By this actor.
+    pub actor: Option<String>,
+    /// On this target.
+    pub target: Option<String>,
+    /// This action.
+    pub action: Option<String>,
+    /// At or after (Unix seconds).
+    pub since: Option<i64>,
+    /// At most this many (0: 100; capped at 1000).
+    pub limit: u32,
+}
+
+/// One write. A [`Store::apply`] carries several; they happen together or not at all.
+///
+/// "Insert or replace" is an update in place when the key exists (never a delete and
+/// re-insert: replacing a device keeps its parameters, tasks and secrets). A write naming
+/// a device, site, task, profile, pre-registration or claim code that does not exist fails
+/// with [`Error::NotFound`] as noted on each variant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// Insert or replace a device (by id). Its site, when it names one, must exist
+    /// ([`Error::NotFound`] otherwise): [`Write::DeleteSite`] relies on it.
+    PutDevice(Device),
+    /// Remove a device with its parameters, tasks and secrets ([`Error::NotFound`] if
+    /// there is no such device). Claim codes it used keep its id.
+    DeleteDevice(String),
+    /// Insert or replace cached parameters of a device (the device must exist).
+    PutParameters {
+        /// Device id.
+        device: String,
+        /// Values seen.
+        parameters: Vec<CachedParameter>,
+    },
+    /// Forget a device's cached parameters under a prefix (a GetParameterNames showed them
+    /// gone, a DeleteObject removed them). The prefix is matched exactly, character by
+    /// character (no wildcards); an empty prefix forgets them all; none matching is fine.
+    DeleteParameters {
+        /// Device id.
+        device: String,
+        /// Name prefix (`...Line.3.`).
+        prefix: String,
+    },
+    /// Insert a task (id 0) or update it (by id). [`Store::apply`] returns new ids in order.
+    /// Its device must exist; an id other than 0 that names no task is [`Error::NotFound`].
+    /// Task ids are never reused.
+    PutTask(Task),
+    /// Insert or replace a site.
+    PutSite(Site),
+    /// Remove a site (refused with [`Error::InUse`] while devices or claims name it — or
+    /// pre-registrations: a device admitted from one joins its site; [`Error::NotFound`] if
+    /// there is no such site).
+    DeleteSite(String),
+    /// Insert or replace a profile.
+    PutProfile(Profile),
+    /// Remove a profile ([`Error::NotFound`] if there is none).
+    DeleteProfile(String),
+    /// Insert or replace a pre-registration (by serial, oui, product class). Its site,
+    /// when it names one, must exist ([`Error::NotFound`] otherwise).
+    PutPreregistration(Preregistration),
+    /// Remove the pre-registrations of a serial (every OUI / product class;
+    /// [`Error::NotFound`] if there is none).
+    DeletePreregistration(String),
+    /// Insert or replace a claim code (by its hash). Its site, when it names one, must
+    /// exist ([`Error::NotFound`] otherwise).
+    PutClaim(ClaimCode),
+    /// Remove a claim code by its hash (revoke it before it is used, or forget a used one
+    /// so that its site can be deleted); [`Error::NotFound`] if there is none.
+    DeleteClaim(String),
+    /// Mark a claim code used by a device; fails with [`Error::Conflict`] if it is already
+    /// used, so two devices racing for one code cannot both win ([`Error::NotFound`] for
+    /// an unknown code). Expiry is the caller's check: a write carries no clock.
+    ConsumeClaim {
+        /// The code's hash.
+        code_sha256: String,
+        /// The device's id.
+        device: String,
+    },
+    /// Insert or replace a sealed secret of a device (the device must exist).
+    PutSecret {
+        /// Device id.
+        device: String,
+        /// Name (`acs_password`, `ports.1.password`, ...).
+        name: String,
+        /// Sealed bytes ([`Sealer::seal`]).
+        sealed: Vec<u8>,
+    },
+    /// Insert or replace an API token (by name). A token whose hash another token
+    /// already has is [`Error::Conflict`].
+    PutToken(ApiToken),
+    /// Append an audit record (its id is assigned).
+    Audit(AuditEntry),
+}
+
+/// The store: reads, and atomic batches of writes.
+///
+/// Calls block (SQLite does its I/O on the calling thread); async callers use
+/// `tokio::task::spawn_blocking`. Implementations are shared across threads.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Apply every write in one transaction; the ids of the inserted tasks and audit
+    /// records, in order. On any error nothing is written.
+    fn apply(&self, writes: Vec<Write>) -> Result<Vec<i64>>;
+
+    /// A device by id.
+    fn device(&self, id: &str) -> Result<Option<Device>>;
+    /// Devices matching a filter, ordered by id.
+    fn devices(&self, filter: &DeviceFilter) -> Result<Vec<Device>>;
+    /// How many devices match (limit and offset ignored).
+    fn count_devices(&self, filter: &DeviceFilter) -> Result<u64>;
+    /// A device's cached parameters under a prefix (empty: all), ordered by name.
+    fn parameters(&self, device: &str, prefix: &str) -> Result<Vec<CachedParameter>>;
+
+    /// Tasks of a device that are due: Queued, or Retrying with `next_attempt_at <= now`,
+    /// in id order.
+    fn due_tasks(&self, device: &str, now: i64) -> Result<Vec<Task>>;
+    /// A task by id.
+    fn task(&self, id: i64) -> Result<Option<Task>>;
+    /// Tasks matching a filter.
+    fn tasks(&self, filter: &TaskFilter) -> Result<Vec<Task>>;
+
+    /// A site by name.
+    fn site(&self, name: &str) -> Result<Option<Site>>;
+    /// All sites, by name.
+    fn sites(&self) -> Result<Vec<Site>>;
+    /// A profile by name.
+    fn profile(&self, name: &str) -> Result<Option<Profile>>;
+    /// All profiles, by name.
+    fn profiles(&self) -> Result<Vec<Profile>>;
+
+    /// The pre-registration for a serial (and, where it names them, OUI and product class).
+    fn preregistration(
+        &self,
+        serial: &str,
+        oui: &str,
+        product_class: &str,
+    ) -> Result<Option<Preregistration>>;
+    /// All pre-registrations, by serial.
+    fn preregistrations(&self) -> Result<Vec<Preregistration>>;
+    /// A claim code by its hash.
+    fn claim(&self, code_sha256: &str) -> Result<Option<ClaimCode>>;
+    /// All claim codes, newest first.
+    fn claims(&self) -> Result<Vec<ClaimCode>>;
+
+    /// A sealed secret of a device.
+    fn secret(&self, device: &str, name: &str) -> Result<Option<Vec<u8>>>;
+    /// The names of a device's secrets.
+    fn secret_names(&self, device: &str) -> Result<Vec<String>>;
+
+    /// A token by the hash of its value (revoked ones too: the caller checks).
+    fn token_by_hash(&self, token_sha256: &str) -> Result<Option<ApiToken>>;
+    /// All tokens, by name.
+    fn tokens(&self) -> Result<Vec<ApiToken>>;
+
+    /// Audit records, newest first.
+    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+}
