@@ -47,6 +47,9 @@ pub enum Command {
     Rollback,
     /// Show the running configuration's version.
     Version,
+    /// Set `DeviceInfo.ProvisioningCode` on the gateway (the installer's claim code;
+    /// empty: clear it). Stored as a new configuration version.
+    ProvisioningCode(String),
     /// Wait before reading the next command (for scripts).
     Sleep(Duration),
     /// Show the commands.
@@ -100,6 +103,8 @@ commands (ports are numbered from 1):
                          changed; a refused file leaves the running configuration alone
   rollback               go back to the previous configuration (--state-dir keeps it)
   version                the running configuration's version
+  provisioning-code CODE set the TR-069 ProvisioningCode (the provisioner's claim code);
+                         `provisioning-code -` clears it
   sleep MS               wait (for piped scripts)
   help                   this text
   quit                   leave
@@ -258,6 +263,19 @@ pub fn parse(line: &str, ports: usize) -> Result<Command, String> {
         "reload" => Command::Reload,
         "rollback" => Command::Rollback,
         "version" => Command::Version,
+        "provisioning-code" | "provisioning_code" => {
+            let code = words
+                .next()
+                .ok_or("provisioning-code CODE (or `-` to clear it)")?;
+            let code = if code == "-" { "" } else { code };
+            if code.chars().count() > tipring_config::MAX_PROVISIONING_CODE_LEN {
+                return Err(format!(
+                    "a ProvisioningCode is at most {} characters",
+                    tipring_config::MAX_PROVISIONING_CODE_LEN
+                ));
+            }
+            Command::ProvisioningCode(code.to_string())
+        }
         "sleep" | "wait" => Command::Sleep(millis(words.next().ok_or("sleep how many ms?")?)?),
         "help" | "?" | "h" => Command::Help,
         "quit" | "exit" | "q" => Command::Quit,
@@ -320,6 +338,14 @@ mod tests {
             Ok(Command::Record(1, Some("/tmp/x.wav".into())))
         );
         assert_eq!(parse("record 1 stop", 4), Ok(Command::Record(1, None)));
+        assert_eq!(
+            parse("provisioning-code 7Q4K-99XF", 4),
+            Ok(Command::ProvisioningCode("7Q4K-99XF".into()))
+        );
+        assert_eq!(
+            parse("provisioning-code -", 4),
+            Ok(Command::ProvisioningCode(String::new()))
+        );
         assert_eq!(parse("# a comment", 4), Ok(Command::Nothing));
         assert_eq!(parse("", 4), Ok(Command::Nothing));
     }
@@ -341,6 +367,12 @@ mod tests {
             ("speak 1 tone 5000 -10 100", "outside 50..=3950"),
             ("speak 1 tone 1000 loud 100", "level is not a number"),
             ("record 1", "record P FILE.wav"),
+            ("provisioning-code", "provisioning-code CODE"),
+            ("provisioning-code a b", "unexpected `b`"),
+            (
+                format!("provisioning-code {}", "x".repeat(65)).as_str(),
+                "at most 64",
+            ),
         ] {
             let err = parse(line, 4).expect_err(line);
             assert!(err.contains(expect), "{line}: {err}");

@@ -10,7 +10,12 @@
 //! * [`CwmpRunner`] carries the sessions (one HTTP session per CWMP session, posted on a
 //!   task so the voice path never waits for the ACS), the Connection Request listener,
 //!   file transfers, and the persisted CPE state (`cpe.json`, `cwmp-state.json`,
-//!   `attributes.json` in the state directory, each written atomically).
+//!   `attributes.json`, `bootstrap.json` in the state directory, each written atomically).
+//! * The ACS it talks to is the one the bootstrap chain puts in force
+//!   ([`crate::bootstrap`]): a URL the ACS or the installer set, else DHCP's (the options
+//!   file is read again every second), else the factory default; `ManagementServer.URL`
+//!   shows that URL, and when it changes the next session goes to the new ACS with
+//!   `0 BOOTSTRAP`.
 //!
 //! The run loop asks [`CwmpRunner::next`] for what happened and gives it to
 //! [`CwmpRunner::handle`]; what the loop must do comes back as [`Todo`]s.
@@ -34,12 +39,15 @@ use tipring_datamodel::{
 };
 
 use crate::acs_http::{AcsUrl, ClientSettings, HttpSession, Reply};
+use crate::bootstrap::{acs_url_in_force, DhcpFile, DhcpInfo, Seen, Sources, UrlOrigin};
 use crate::transfer::{Installed, Outcome, TransferSettings};
 
 /// Files of the CPE in the state directory.
 const CPE_FILE: &str = "cpe.json";
 const STATE_FILE: &str = "cwmp-state.json";
 const ATTRIBUTES_FILE: &str = "attributes.json";
+/// What the ProvisioningCode's writers said when last looked at ([`crate::bootstrap::Seen`]).
+pub const BOOTSTRAP_FILE: &str = "bootstrap.json";
 
 /// What the CPE keeps between boots when there is no state directory (an in-process
 /// reboot carries it over).
@@ -48,6 +56,7 @@ pub struct Memory {
     cpe: PersistedState,
     state: CwmpState,
     attributes: Attributes,
+    seen: Seen,
 }
 
 /// Write `bytes` to `dir/name` atomically (tmp, fsync, rename, directory fsync).
@@ -98,8 +107,15 @@ fn fault(f: &tipring_datamodel::ParamFault) -> FaultCode {
 /// The gateway's parameters for the CPE engine (see the module docs).
 #[allow(missing_debug_implementations)] // holds the whole configuration, secrets included
 pub struct AgentDevice {
-    /// The configuration in force.
+    /// The configuration in force (the document as stored).
     pub config: GatewayConfig,
+    /// What the tree shows: the document with `management.cwmp.acs_url` = the URL in
+    /// force (see [`refresh_view`](Self::refresh_view)).
+    view: GatewayConfig,
+    /// What DHCP says now.
+    pub dhcp: DhcpInfo,
+    /// `--factory-acs-url`.
+    pub factory_url: Option<String>,
     /// ManagementServer settings and the ParameterKey.
     pub state: CwmpState,
     /// Notification / AccessList.
@@ -121,9 +137,91 @@ pub struct AgentDevice {
     active_pending: bool,
 }
 
+/// The `management.cwmp` section a document without one runs with (the URL comes from
+/// DHCP or `--factory-acs-url`).
+fn bare_cwmp() -> tipring_config::Cwmp {
+    tipring_config::Cwmp {
+        acs_url: String::new(),
+        username: None,
+        password: None,
+        periodic_inform_interval_s: 3600,
+    }
+}
+
+/// Whether a parameter name is `ManagementServer.URL` (TR-181 `Device.`, or the TR-098
+/// `InternetGatewayDevice.` of the same name).
+fn is_url_parameter(name: &str) -> bool {
+    name.ends_with(".ManagementServer.URL")
+}
+
 impl AgentDevice {
     fn tree(&self) -> Tree<'_> {
-        Tree::new(&self.config, &self.state, &self.live, &self.identity)
+        Tree::new(&self.view, &self.state, &self.live, &self.identity)
+    }
+
+    /// The ACS URL in force and where it came from (the bootstrap chain).
+    pub fn in_force(&self) -> Option<(String, UrlOrigin)> {
+        acs_url_in_force(
+            &self.config,
+            self.dhcp.acs_url.as_deref(),
+            self.factory_url.as_deref(),
+        )
+    }
+
+    /// Rebuild what the tree shows after the document, DHCP or the factory URL changed.
+    pub fn refresh_view(&mut self) {
+        let url = self.in_force().map(|(u, _)| u).unwrap_or_default();
+        let mut view = self.config.clone();
+        match view.management.cwmp.as_mut() {
+            Some(c) => c.acs_url = url,
+            None if !url.is_empty() => {
+                view.management.cwmp = Some(tipring_config::Cwmp {
+                    acs_url: url,
+                    ..bare_cwmp()
+                })
+            }
+            None => {}
+        }
+        self.view = view;
+    }
+
+    /// A document the tree wrote, as the document to store: the tree saw the URL in
+    /// force, and the document keeps its own unless the ACS wrote `ManagementServer.URL`.
+    /// Then the document has the ACS's URL, marked `acs` (TR-069 §3.1: a URL set by
+    /// other means than DHCP); an empty one hands the gateway back to DHCP and the
+    /// factory default (the document's factory URL, when it still has one, stays).
+    fn to_document(&self, mut cfg: GatewayConfig, wrote_url: bool) -> GatewayConfig {
+        use tipring_config::AcsUrlSource;
+        let doc_url = self
+            .config
+            .management
+            .cwmp
+            .as_ref()
+            .map(|d| d.acs_url.clone())
+            .unwrap_or_default();
+        let written = cfg
+            .management
+            .cwmp
+            .as_ref()
+            .map(|c| c.acs_url.clone())
+            .unwrap_or_default();
+        let factory_doc = self.config.management.acs_url_source == AcsUrlSource::Factory;
+        if wrote_url && !written.is_empty() {
+            cfg.management.acs_url_source = AcsUrlSource::Acs;
+        } else if let Some(c) = cfg.management.cwmp.as_mut() {
+            if wrote_url {
+                cfg.management.acs_url_source = AcsUrlSource::Factory;
+            }
+            c.acs_url = if wrote_url && !factory_doc {
+                String::new()
+            } else {
+                doc_url
+            };
+        }
+        if self.config.management.cwmp.is_none() && cfg.management.cwmp == Some(bare_cwmp()) {
+            cfg.management.cwmp = None;
+        }
+        cfg
     }
 
     /// Compare the tree with the last check: record changes of parameters with
@@ -216,6 +314,7 @@ impl Device for AgentDevice {
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         };
+        let wrote_url = values.iter().any(|p| is_url_parameter(&p.name));
         let applied = self
             .tree()
             .with_dial_plan_check(&check)
@@ -238,17 +337,19 @@ impl Device for AgentDevice {
                 parameters: Vec::new(),
             }
         };
-        if applied.config_changed {
+        let doc = self.to_document(applied.config, wrote_url);
+        if doc != self.config {
             // The agent must be able to run it, and it must be on disk, before we say yes.
-            crate::config::options(&applied.config).map_err(|e| internal(format!("{e:#}")))?;
+            crate::config::options(&doc).map_err(|e| internal(format!("{e:#}")))?;
             let change = match self.managed.as_mut() {
                 Some(m) => m
-                    .commit(applied.config.clone(), false)
+                    .commit(doc.clone(), false)
                     .map_err(|e| internal(format!("{e:#}")))?,
-                None => tipring_config::diff(&self.config, &applied.config),
+                None => tipring_config::diff(&self.config, &doc),
             };
-            self.set_config = Some((applied.config.clone(), change));
-            self.config = applied.config;
+            self.set_config = Some((doc.clone(), change));
+            self.config = doc;
+            self.refresh_view();
         }
         self.state = applied.state;
         self.state.parameter_key = key.to_string();
@@ -361,6 +462,10 @@ pub struct RunnerSettings {
     pub transfer: Option<TransferSettings>,
     /// TLS for an https ACS.
     pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// The factory default ACS URL (`--factory-acs-url`); before the document's.
+    pub factory_acs_url: Option<String>,
+    /// The DHCP options file the OS's DHCP client hook writes (read again when it changes).
+    pub dhcp_options: Option<PathBuf>,
 }
 
 /// The CPE in the agent (see the module docs).
@@ -385,6 +490,14 @@ pub struct CwmpRunner {
     /// DefaultActiveNotificationThrottle.
     last_active: Option<Instant>,
     active_deferred: bool,
+    /// The DHCP options file.
+    dhcp_file: Option<DhcpFile>,
+    /// What the ProvisioningCode's writers said when last looked at.
+    seen: Seen,
+    /// Lines to print (from the start, before the loop asks).
+    notes: Vec<String>,
+    /// The URL in force last announced (empty: none).
+    announced: String,
 }
 
 impl std::fmt::Debug for CwmpRunner {
@@ -409,19 +522,17 @@ fn mono_now() -> Instant {
 }
 
 impl CwmpRunner {
-    /// Start the CPE for `config` (which must have `management.cwmp`), at `now`.
+    /// Start the CPE for `config` at `now`. The document need not have `management.cwmp`
+    /// when the factory URL or DHCP names the ACS (the section's defaults then apply: no
+    /// HTTP credentials, an Inform an hour).
     pub async fn start(
         config: &GatewayConfig,
         settings: RunnerSettings,
         memory: Memory,
         now: Instant,
     ) -> anyhow::Result<Self> {
-        let cwmp = config
-            .management
-            .cwmp
-            .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("management.cwmp is not set"))?;
-        let memory = match &settings.dir {
+        let cwmp = config.management.cwmp.clone().unwrap_or_else(bare_cwmp);
+        let mut memory = match &settings.dir {
             Some(d) => Memory {
                 cpe: read_json(d, CPE_FILE),
                 state: read_json(d, STATE_FILE),
@@ -429,36 +540,69 @@ impl CwmpRunner {
                     .ok()
                     .and_then(|b| Attributes::from_json(&b).ok())
                     .unwrap_or_default(),
+                seen: read_json(d, BOOTSTRAP_FILE),
             },
             None => memory,
         };
-        let url: Option<AcsUrl> = cwmp.acs_url.parse().ok();
+        let mut notes = Vec::new();
+        let mut dhcp_file = settings.dhcp_options.clone().map(DhcpFile::new);
+        let dhcp = match dhcp_file.as_mut().and_then(DhcpFile::poll) {
+            Some((info, problems)) => {
+                for p in problems {
+                    tracing::warn!("{p}");
+                    notes.push(p);
+                }
+                info
+            }
+            None => DhcpInfo::default(),
+        };
+        // The ProvisioningCode and retry settings the installer or DHCP changed since
+        // the last look go into the CWMP state before the first Inform.
+        let mut seen = memory.seen.clone();
+        notes.extend(
+            Sources {
+                doc: config,
+                dhcp: &dhcp,
+            }
+            .apply(&mut seen, &mut memory.state),
+        );
         let mut client = ClientSettings::new(
             cwmp.username.as_deref().unwrap_or(""),
             cwmp.password.as_ref().map(|p| p.expose()).unwrap_or(""),
         );
         client.tls = settings.tls.clone();
-        let unix = unix_now();
-        let cpe = Cpe::new(
-            cpe_config(config, &memory.state, settings.seed),
-            memory.cpe.clone(),
-            settings.start,
-            now,
-            unix,
-        );
-        let device = AgentDevice {
+        let mut device = AgentDevice {
             config: config.clone(),
+            view: config.clone(),
+            dhcp,
+            factory_url: settings.factory_acs_url.clone(),
             state: memory.state.clone(),
             attributes: memory.attributes.clone(),
             live: LiveState::default(),
             identity: settings.identity.clone(),
             set_config: None,
-            dirty: false,
+            dirty: seen != memory.seen,
             managed: None,
             last_seen: Vec::new(),
             changed: BTreeMap::new(),
             active_pending: false,
         };
+        device.refresh_view();
+        let in_force = device.in_force();
+        let url: Option<AcsUrl> = in_force.as_ref().and_then(|(u, _)| u.parse().ok());
+        let unix = unix_now();
+        let cpe = Cpe::new(
+            cpe_config(
+                config,
+                in_force.as_ref().map_or("", |(u, _)| u.as_str()),
+                &device.state,
+                settings.seed,
+            ),
+            memory.cpe.clone(),
+            settings.start,
+            now,
+            unix,
+        );
         let mut runner = Self {
             cpe,
             device,
@@ -475,9 +619,104 @@ impl CwmpRunner {
             confirmed: false,
             last_active: None,
             active_deferred: false,
+            dhcp_file,
+            seen,
+            notes,
+            announced: in_force.map(|(u, _)| u).unwrap_or_default(),
         };
+        if std::mem::take(&mut runner.device.dirty) {
+            runner.persist_device();
+        }
         runner.restart_listener().await;
         Ok(runner)
+    }
+
+    /// The ACS URL in force and where it came from (`None`: nothing names an ACS yet;
+    /// the CPE waits for DHCP).
+    pub fn acs(&self) -> Option<(String, UrlOrigin)> {
+        self.device.in_force()
+    }
+
+    /// Lines from the start worth printing (DHCP options refused, ProvisioningCode set).
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+
+    /// The engine's settings now: the URL in force, the periodic and retry settings.
+    fn engine_config(&self) -> CpeConfig {
+        let url = self.device.in_force().map(|(u, _)| u).unwrap_or_default();
+        cpe_config(
+            &self.device.config,
+            &url,
+            &self.device.state,
+            self.settings.seed,
+        )
+    }
+
+    /// Read the DHCP options file again (the run loop asks every second, and at SIGHUP):
+    /// when what DHCP says changed, the URL in force, the ProvisioningCode and the retry
+    /// settings follow (TR-069 §3.1), and a new URL means a session with `0 BOOTSTRAP`.
+    pub fn poll_dhcp(
+        &mut self,
+        now: Instant,
+        managed: &mut Option<crate::managed::Managed>,
+    ) -> Vec<Todo> {
+        let Some((info, problems)) = self.dhcp_file.as_mut().and_then(DhcpFile::poll) else {
+            return Vec::new();
+        };
+        let mut todo: Vec<Todo> = problems
+            .into_iter()
+            .map(|p| {
+                tracing::warn!("{p}");
+                Todo::Say(p)
+            })
+            .collect();
+        if info != self.device.dhcp {
+            if !crate::bootstrap::dhcp_counts(&self.device.config) && info.acs_url.is_some() {
+                todo.push(Todo::Say(
+                    "TR-069: DHCP names an ACS, but the URL was set by other means: kept".into(),
+                ));
+            }
+            self.device.dhcp = info;
+            todo.extend(self.rebootstrap(now, managed));
+        }
+        todo
+    }
+
+    /// The document, DHCP or the factory URL changed: move the ProvisioningCode and retry
+    /// settings whose writer changed, and follow the URL in force.
+    fn rebootstrap(
+        &mut self,
+        now: Instant,
+        managed: &mut Option<crate::managed::Managed>,
+    ) -> Vec<Todo> {
+        let seen = self.seen.clone();
+        let notes = Sources {
+            doc: &self.device.config,
+            dhcp: &self.device.dhcp,
+        }
+        .apply(&mut self.seen, &mut self.device.state);
+        let mut todo: Vec<Todo> = notes.into_iter().map(Todo::Say).collect();
+        if !todo.is_empty() || self.seen != seen {
+            self.device.dirty = true;
+        }
+        self.device.refresh_view();
+        let now_in_force = self.device.in_force();
+        self.url = now_in_force.as_ref().and_then(|(u, _)| u.parse().ok());
+        let text = now_in_force.as_ref().map_or("", |(u, _)| u.as_str());
+        if text != self.announced {
+            self.announced = text.to_string();
+            todo.push(Todo::Say(match &now_in_force {
+                Some((u, origin)) => format!("TR-069: ACS now {u} ({origin})"),
+                None => "TR-069: no ACS URL (waiting for DHCP)".into(),
+            }));
+        }
+        let cfg = self.engine_config();
+        todo.extend(self.input(Input::Reconfigure { now, config: cfg }, managed));
+        if std::mem::take(&mut self.device.dirty) {
+            self.persist_device();
+        }
+        todo
     }
 
     /// What to carry over an in-process reboot.
@@ -486,6 +725,7 @@ impl CwmpRunner {
             cpe: self.cpe.state().clone(),
             state: self.device.state.clone(),
             attributes: self.device.attributes.clone(),
+            seen: self.seen.clone(),
         }
     }
 
@@ -703,10 +943,16 @@ impl CwmpRunner {
     fn persist_device(&mut self) {
         self.memory.state = self.device.state.clone();
         self.memory.attributes = self.device.attributes.clone();
+        self.memory.seen = self.seen.clone();
         if let Some(d) = &self.settings.dir {
             let state = serde_json::to_vec_pretty(&self.device.state).unwrap_or_default();
             let attrs = self.device.attributes.to_json();
-            for (name, bytes) in [(STATE_FILE, state), (ATTRIBUTES_FILE, attrs.into_bytes())] {
+            let seen = serde_json::to_vec_pretty(&self.seen).unwrap_or_default();
+            for (name, bytes) in [
+                (STATE_FILE, state),
+                (ATTRIBUTES_FILE, attrs.into_bytes()),
+                (BOOTSTRAP_FILE, seen),
+            ] {
                 if let Err(e) = write_atomic(d, name, &bytes) {
                     tracing::error!(file = name, error = %e, "cannot persist CWMP state");
                 }
@@ -765,6 +1011,7 @@ impl CwmpRunner {
                         match stored {
                             Ok(change) => {
                                 self.device.config = (*cfg).clone();
+                                self.device.refresh_view();
                                 t.push(Todo::Apply(cfg, change));
                             }
                             Err(e) => t.push(Todo::Say(format!(
@@ -790,7 +1037,7 @@ impl CwmpRunner {
         };
         // ManagementServer settings the ACS changed take effect now.
         if self.device.state != old_state {
-            let cfg = cpe_config(&self.device.config, &self.device.state, self.settings.seed);
+            let cfg = self.engine_config();
             todo.extend(self.input(Input::Reconfigure { now, config: cfg }, managed));
             if self.device.state.connection_request_username
                 != old_state.connection_request_username
@@ -816,17 +1063,14 @@ impl CwmpRunner {
         managed: &mut Option<crate::managed::Managed>,
     ) -> Vec<Todo> {
         self.device.config = config.clone();
-        if let Some(c) = &config.management.cwmp {
-            self.url = c.acs_url.parse().ok();
-            self.client.username = c.username.clone().unwrap_or_default();
-            self.client.password = c
-                .password
-                .as_ref()
-                .map(|p| p.expose().to_string())
-                .unwrap_or_default();
-        }
-        let cfg = cpe_config(config, &self.device.state, self.settings.seed);
-        self.input(Input::Reconfigure { now, config: cfg }, managed)
+        let c = config.management.cwmp.clone().unwrap_or_else(bare_cwmp);
+        self.client.username = c.username.clone().unwrap_or_default();
+        self.client.password = c
+            .password
+            .as_ref()
+            .map(|p| p.expose().to_string())
+            .unwrap_or_default();
+        self.rebootstrap(now, managed)
     }
 
     /// Refresh the live snapshot and look for notified value changes (once a second).
@@ -967,11 +1211,16 @@ pub fn live_state(status: &tipring_status::GatewayStatus, fw: &FirmwareLive) -> 
     }
 }
 
-/// The engine's settings from the configuration and the CWMP state.
-fn cpe_config(config: &GatewayConfig, state: &CwmpState, seed: [u8; 32]) -> CpeConfig {
+/// The engine's settings from the configuration, the ACS URL in force and the CWMP state.
+fn cpe_config(
+    config: &GatewayConfig,
+    acs_url: &str,
+    state: &CwmpState,
+    seed: [u8; 32],
+) -> CpeConfig {
     let cwmp = config.management.cwmp.as_ref();
     CpeConfig {
-        acs_url: cwmp.map(|c| c.acs_url.clone()).unwrap_or_default(),
+        acs_url: acs_url.to_string(),
         periodic_enable: state.periodic_inform_enable,
         periodic_interval: Duration::from_secs(u64::from(
             cwmp.map_or(3600, |c| c.periodic_inform_interval_s).max(1),
@@ -984,5 +1233,123 @@ fn cpe_config(config: &GatewayConfig, state: &CwmpState, seed: [u8; 32]) -> CpeC
             multiplier: state.cwmp_retry_interval_multiplier.max(1000),
         },
         rng_seed: seed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tipring_config::{AcsUrlSource, Cwmp, Secret};
+
+    const FACTORY: &str = "http://factory.example/cwmp";
+    const DHCP: &str = "http://dhcp.example:7547/";
+
+    fn device(cwmp: Option<&str>, source: AcsUrlSource, dhcp: Option<&str>) -> AgentDevice {
+        let mut config = GatewayConfig::example(1);
+        config.ports[0].password = Some(Secret::new("port-s3cret"));
+        config.management.cwmp = cwmp.map(|u| Cwmp {
+            acs_url: u.into(),
+            ..bare_cwmp()
+        });
+        config.management.acs_url_source = source;
+        config.validate().unwrap();
+        let mut d = AgentDevice {
+            view: config.clone(),
+            config,
+            dhcp: DhcpInfo {
+                acs_url: dhcp.map(str::to_string),
+                ..DhcpInfo::default()
+            },
+            factory_url: None,
+            state: CwmpState::default(),
+            attributes: Attributes::default(),
+            live: LiveState::default(),
+            identity: DeviceIdentity::default(),
+            set_config: None,
+            dirty: false,
+            managed: None,
+            last_seen: Vec::new(),
+            changed: BTreeMap::new(),
+            active_pending: false,
+        };
+        d.refresh_view();
+        d
+    }
+
+    fn url(d: &mut AgentDevice) -> String {
+        d.get_values(&["Device.ManagementServer.URL".into()])
+            .unwrap()[0]
+            .value
+            .clone()
+    }
+
+    fn set(d: &mut AgentDevice, name: &str, value: &str) {
+        if let Err(f) = d.set_values(&[ParameterValue::string(name, value)], "k") {
+            panic!("{name} = {value:?}: {f:?}");
+        }
+    }
+
+    /// TR-069 Amendment 6 §3.1: ManagementServer.URL shows the URL in force (DHCP's over
+    /// the factory default), and a write of another parameter leaves the document's own
+    /// URL and its source alone.
+    #[test]
+    fn the_tree_shows_the_url_in_force() {
+        let mut d = device(Some(FACTORY), AcsUrlSource::Factory, Some(DHCP));
+        assert_eq!(url(&mut d), DHCP);
+        set(
+            &mut d,
+            "Device.ManagementServer.PeriodicInformInterval",
+            "600",
+        );
+        let c = d.config.management.cwmp.as_ref().unwrap();
+        assert_eq!(
+            (c.acs_url.as_str(), c.periodic_inform_interval_s),
+            (FACTORY, 600)
+        );
+        assert_eq!(d.config.management.acs_url_source, AcsUrlSource::Factory);
+        assert_eq!(url(&mut d), DHCP);
+    }
+
+    /// A URL the ACS sets is stored marked `acs` and wins over DHCP; an empty one hands
+    /// the device back to DHCP and the factory default.
+    #[test]
+    fn the_acs_sets_and_clears_the_url() {
+        let mut d = device(Some(FACTORY), AcsUrlSource::Factory, Some(DHCP));
+        set(
+            &mut d,
+            "Device.ManagementServer.URL",
+            "https://acs.example/x",
+        );
+        assert_eq!(d.config.management.acs_url_source, AcsUrlSource::Acs);
+        assert_eq!(url(&mut d), "https://acs.example/x");
+        assert_eq!(d.in_force().unwrap().1, UrlOrigin::Acs);
+        assert!(
+            d.set_config.take().is_some(),
+            "stored and handed to the loop"
+        );
+        set(&mut d, "Device.ManagementServer.URL", "");
+        assert_eq!(d.config.management.acs_url_source, AcsUrlSource::Factory);
+        assert_eq!(d.config.management.cwmp.as_ref().unwrap().acs_url, "");
+        assert_eq!(d.in_force().unwrap(), (DHCP.to_string(), UrlOrigin::Dhcp));
+        // Cleared on a factory document: its factory URL stays.
+        let mut d = device(Some(FACTORY), AcsUrlSource::Factory, None);
+        set(&mut d, "Device.ManagementServer.URL", "");
+        assert_eq!(d.config.management.cwmp.as_ref().unwrap().acs_url, FACTORY);
+        assert_eq!(url(&mut d), FACTORY);
+    }
+
+    /// A document without `management.cwmp` (the factory flag or DHCP names the ACS): the
+    /// tree shows a section, the document does not grow one for an unrelated write.
+    #[test]
+    fn a_document_without_a_cwmp_section() {
+        let mut d = device(None, AcsUrlSource::Factory, Some(DHCP));
+        assert_eq!(url(&mut d), DHCP);
+        set(&mut d, "Device.DeviceInfo.ProvisioningCode", "C-1");
+        assert_eq!(d.state.provisioning_code, "C-1");
+        assert!(d.config.management.cwmp.is_none());
+        set(&mut d, "Device.ManagementServer.URL", "http://acs.example/");
+        let c = d.config.management.cwmp.as_ref().unwrap();
+        assert_eq!(c.acs_url, "http://acs.example/");
+        assert_eq!(d.config.management.acs_url_source, AcsUrlSource::Acs);
     }
 }

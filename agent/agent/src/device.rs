@@ -31,6 +31,86 @@ pub struct DeviceArgs {
     pub acs_ca: Option<PathBuf>,
     /// The device's client certificate chain and key (PEM) toward the ACS.
     pub acs_client_cert: Option<(PathBuf, PathBuf)>,
+    /// The factory identity directory: `device.crt`, `device.key`, optional `ca.crt`
+    /// ([`crate::factory`]). Its certificate names the device (serial, OUI, product
+    /// class) and identifies it to the ACS.
+    pub factory_identity: Option<PathBuf>,
+    /// DeviceInfo.ManufacturerOUI (six hex digits; default: the certificate's, else
+    /// `000000`).
+    pub oui: Option<String>,
+    /// DeviceInfo.ProductClass (default: the certificate's, else the model, `FXS` + ports).
+    pub product_class: Option<String>,
+    /// The factory default ACS URL, used when neither the ACS, the installer nor DHCP
+    /// named one (TR-069 Amendment 6 §3.1); before the document's `acs_url`.
+    pub factory_acs_url: Option<String>,
+    /// The DHCP options file the OS's DHCP client hook writes (default:
+    /// `STATE_DIR/dhcp-options`).
+    pub dhcp_options: Option<PathBuf>,
+}
+
+/// The device's identity and credentials as the arguments and the factory identity say.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The factory identity, read.
+    pub factory: Option<crate::factory::FactoryIdentity>,
+    /// Serial, OUI and product class in force (the certificate's when there is one).
+    pub resolved: Option<crate::factory::Resolved>,
+}
+
+impl DeviceArgs {
+    /// Check what can be checked before anything starts: the factory identity against
+    /// `--serial-number`/`--oui`/`--product-class`, the OUI's form, the factory URL.
+    pub fn check(&self) -> anyhow::Result<Checked> {
+        if let Some(o) = &self.oui {
+            if o.len() != 6 || !o.bytes().all(|b| b.is_ascii_hexdigit()) {
+                anyhow::bail!("--oui {o}: an OUI is six hex digits");
+            }
+        }
+        if let Some(u) = &self.factory_acs_url {
+            if !tipring_config::valid_acs_url(u) {
+                anyhow::bail!(
+                    "--factory-acs-url {u}: an http:// or https:// URL with a host, at most \
+                     {} characters",
+                    tipring_config::MAX_ACS_URL_LEN
+                );
+            }
+        }
+        let Some(dir) = &self.factory_identity else {
+            return Ok(Checked::default());
+        };
+        let factory = crate::factory::FactoryIdentity::load(dir)?;
+        let resolved = factory
+            .subject
+            .reconcile(&crate::factory::Given {
+                serial: self.serial.clone(),
+                oui: self.oui.clone(),
+                product_class: self.product_class.clone(),
+            })
+            .context("refusing to start")?;
+        Ok(Checked {
+            factory: Some(factory),
+            resolved: Some(resolved),
+        })
+    }
+
+    /// The DHCP options file watched: `--dhcp-options`, else `STATE_DIR/dhcp-options`.
+    pub fn dhcp_options_file(&self) -> Option<PathBuf> {
+        self.dhcp_options.clone().or_else(|| {
+            self.state_dir
+                .as_ref()
+                .map(|d| d.join(crate::bootstrap::DEFAULT_OPTIONS_FILE))
+        })
+    }
+
+    /// Whether the CWMP client runs with this document: it names an ACS section, or a
+    /// factory URL was given, or DHCP may name one (`--dhcp-options`, or the state
+    /// directory's options file exists at boot).
+    pub fn cwmp_enabled(&self, cfg: &tipring_config::GatewayConfig) -> bool {
+        cfg.management.cwmp.is_some()
+            || self.factory_acs_url.is_some()
+            || self.dhcp_options.is_some()
+            || self.dhcp_options_file().is_some_and(|p| p.is_file())
+    }
 }
 
 /// The product this agent is (firmware images must name it).
@@ -44,31 +124,48 @@ const RESET_FILES: &[&str] = &[
     "cpe.json",
     "cwmp-state.json",
     "attributes.json",
+    crate::cwmp::BOOTSTRAP_FILE,
 ];
 
 fn identity(
     cfg: &tipring_config::GatewayConfig,
     args: &DeviceArgs,
+    checked: &Checked,
 ) -> tipring_datamodel::DeviceIdentity {
     use sha2::Digest as _;
-    let serial = args.serial.clone().unwrap_or_else(|| {
-        let h = sha2::Sha256::digest(cfg.device.name.as_bytes());
-        format!("TR{:02X}{:02X}{:02X}{:02X}", h[0], h[1], h[2], h[3])
-    });
+    let resolved = checked.resolved.as_ref();
+    let serial = resolved
+        .map(|r| r.serial.clone())
+        .or_else(|| args.serial.clone())
+        .unwrap_or_else(|| {
+            let h = sha2::Sha256::digest(cfg.device.name.as_bytes());
+            format!("TR{:02X}{:02X}{:02X}{:02X}", h[0], h[1], h[2], h[3])
+        });
+    let oui = resolved
+        .map(|r| r.oui.clone())
+        .or_else(|| args.oui.as_ref().map(|o| o.to_ascii_uppercase()));
+    // A certificate of the two-part form (OUI-SerialNumber) names a device with no
+    // ProductClass: the Inform's is empty then, so the two agree.
+    let product_class = match resolved {
+        Some(r) => r.product_class.clone().unwrap_or_default(),
+        None => args.product_class.clone().unwrap_or_else(|| model(cfg)),
+    };
     let version = args
         .state_dir
         .as_ref()
         .and_then(|d| tipring_slots::Slots::open(d.join("firmware")).ok())
         .and_then(|s| s.active().version)
         .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
+    let defaults = tipring_datamodel::DeviceIdentity::default();
     tipring_datamodel::DeviceIdentity {
         manufacturer: "Tipring".into(),
+        manufacturer_oui: oui.unwrap_or(defaults.manufacturer_oui.clone()),
         model_name: model(cfg),
-        product_class: model(cfg),
+        product_class,
         description: format!("Tipring FXS gateway, {} ports", cfg.ports.len()),
         serial_number: serial,
         software_version: version,
-        ..tipring_datamodel::DeviceIdentity::default()
+        ..defaults
     }
 }
 
@@ -77,12 +174,26 @@ pub fn model(cfg: &tipring_config::GatewayConfig) -> String {
     format!("FXS{}", cfg.ports.len())
 }
 
-fn tls(args: &DeviceArgs) -> anyhow::Result<Option<std::sync::Arc<rustls::ClientConfig>>> {
-    let Some(ca) = &args.acs_ca else {
+/// TLS toward an https ACS: `--acs-ca` (else the factory identity's `ca.crt`), and the
+/// client certificate of `--acs-client-cert` (else the factory identity's).
+fn tls(
+    args: &DeviceArgs,
+    checked: &Checked,
+) -> anyhow::Result<Option<std::sync::Arc<rustls::ClientConfig>>> {
+    let factory = checked.factory.as_ref();
+    let Some(ca) = args
+        .acs_ca
+        .clone()
+        .or_else(|| factory.and_then(|f| f.ca.clone()))
+    else {
         return Ok(None);
     };
-    let pem = std::fs::read(ca).with_context(|| format!("--acs-ca {}", ca.display()))?;
-    let client = match &args.acs_client_cert {
+    let pem = std::fs::read(&ca).with_context(|| format!("--acs-ca {}", ca.display()))?;
+    let client_files = args
+        .acs_client_cert
+        .clone()
+        .or_else(|| factory.map(|f| (f.cert.clone(), f.key.clone())));
+    let client = match &client_files {
         Some((c, k)) => Some((
             std::fs::read(c).with_context(|| format!("{}", c.display()))?,
             std::fs::read(k).with_context(|| format!("{}", k.display()))?,
@@ -104,6 +215,7 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
     out: &mut dyn FnMut(&str),
     interactive: bool,
 ) -> anyhow::Result<()> {
+    let checked = args.check()?;
     let mut memory = Memory::default();
     let mut boots = 0u32;
     loop {
@@ -147,16 +259,16 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
         }
         let running = managed.running().clone();
         let seed = crate::sim::os_seed();
-        let cwmp = running.management.cwmp.as_ref().map(|_| RunnerSettings {
+        let cwmp = args.cwmp_enabled(&running).then(|| RunnerSettings {
             dir: args.state_dir.clone(),
-            identity: identity(&running, &args),
+            identity: identity(&running, &args, &checked),
             connection_request_listen: args.connection_request_listen,
             start: Start::Boot,
             seed,
             transfer: slots_dir
                 .clone()
                 .map(|slots_dir| crate::transfer::TransferSettings {
-                    tls: tls(&args).ok().flatten(),
+                    tls: tls(&args, &checked).ok().flatten(),
                     slots_dir,
                     verifier: args.firmware_keys.iter().fold(
                         tipring_firmware::Verifier::new(PRODUCT, model(&running)),
@@ -165,9 +277,14 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
                     max_file: 64 << 20,
                     seed,
                 }),
-            tls: tls(&args).unwrap_or(None),
+            tls: tls(&args, &checked).unwrap_or_else(|e| {
+                tracing::error!(error = %format!("{e:#}"), "no TLS toward the ACS");
+                None
+            }),
+            factory_acs_url: args.factory_acs_url.clone(),
+            dhcp_options: args.dhcp_options_file(),
         });
-        let id = identity(&running, &args);
+        let id = identity(&running, &args, &checked);
         let snmp = running
             .management
             .snmp
@@ -209,5 +326,86 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
                 out("--- reboot ---");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A factory identity directory: a device certificate named as TR-069's DeviceId
+    /// (CN = OUI-ProductClass-Serial, serialNumber = Serial), its key, and a CA.
+    fn identity_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tipring-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "00D0FA-TGW-SN7");
+        params.distinguished_name.push(
+            rcgen::DnType::CustomDnType(vec![2, 5, 4, 5]),
+            rcgen::DnValue::PrintableString("SN7".try_into().unwrap()),
+        );
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        std::fs::write(dir.join("device.crt"), cert.pem()).unwrap();
+        std::fs::write(dir.join("device.key"), key.serialize_pem()).unwrap();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let ca = rcgen::CertificateParams::new(vec!["acs.example".to_string()])
+            .unwrap()
+            .self_signed(&ca_key)
+            .unwrap();
+        std::fs::write(dir.join("ca.crt"), ca.pem()).unwrap();
+        dir
+    }
+
+    /// The certificate names the Inform's DeviceId and is the client certificate toward
+    /// an https ACS (with the directory's CA as the trust anchor).
+    #[test]
+    fn the_factory_identity_names_the_device_and_its_tls() {
+        let dir = identity_dir("device-id");
+        let args = DeviceArgs {
+            factory_identity: Some(dir.clone()),
+            ..DeviceArgs::default()
+        };
+        let checked = args.check().unwrap();
+        let cfg = tipring_config::GatewayConfig::example(2);
+        let id = identity(&cfg, &args, &checked);
+        assert_eq!(
+            (
+                id.manufacturer_oui.as_str(),
+                id.product_class.as_str(),
+                id.serial_number.as_str()
+            ),
+            ("00D0FA", "TGW", "SN7")
+        );
+        let client = tls(&args, &checked).unwrap().expect("ca.crt gives TLS");
+        assert!(client.client_auth_cert_resolver.has_certs());
+        // Without one: the options, else the defaults.
+        let plain = DeviceArgs {
+            oui: Some("00d0fa".into()),
+            ..DeviceArgs::default()
+        };
+        let id = identity(&cfg, &plain, &plain.check().unwrap());
+        assert_eq!(id.manufacturer_oui, "00D0FA");
+        assert_eq!(id.product_class, "FXS2");
+        assert!(id.serial_number.starts_with("TR"));
+        assert!(tls(&plain, &Checked::default()).unwrap().is_none());
+        // A missing key, a bad OUI, a bad factory URL are refused before anything runs.
+        std::fs::remove_file(dir.join("device.key")).unwrap();
+        assert!(args.check().unwrap_err().to_string().contains("device.key"));
+        for bad in [
+            DeviceArgs {
+                oui: Some("00D0F".into()),
+                ..DeviceArgs::default()
+            },
+            DeviceArgs {
+                factory_acs_url: Some("acs.example".into()),
+                ..DeviceArgs::default()
+            },
+        ] {
+            assert!(bad.check().is_err());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,5 +1,9 @@
 //! The Tipring gateway agent as a library: the simulated gateway ([`sim`]) and its command
 //! language ([`command`]), so that end-to-end tests can run the same loop in-process.
+//! [`device::run_device`] runs a configured gateway with its management: the TR-069 CPE
+//! ([`cwmp`]), which finds its ACS through the zero-touch bootstrap chain
+//! ([`bootstrap`]: a URL the ACS set, DHCP options 43/66, the factory default) and names
+//! itself by its factory certificate ([`factory`]); the SNMP agent ([`snmp`]).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -13,11 +17,13 @@
 #![forbid(unsafe_code)]
 
 pub mod acs_http;
+pub mod bootstrap;
 pub mod command;
 pub mod config;
 pub mod connreq;
 pub mod cwmp;
 pub mod device;
+pub mod factory;
 pub mod logbuf;
 pub mod managed;
 pub mod media;

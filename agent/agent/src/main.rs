@@ -152,9 +152,43 @@ struct Args {
     #[arg(long, default_value_t = 0, value_name = "BASE")]
     rtp_port_base: u16,
 
-    /// DeviceInfo.SerialNumber toward the ACS (default: derived from device.name).
+    /// DeviceInfo.SerialNumber toward the ACS (default: the factory certificate's, else
+    /// derived from device.name). With --factory-identity it must match the certificate.
     #[arg(long, value_name = "SERIAL")]
     serial_number: Option<String>,
+
+    /// DeviceInfo.ManufacturerOUI, six hex digits (default: the factory certificate's,
+    /// else 000000). With --factory-identity it must match the certificate.
+    #[arg(long, value_name = "HEX6")]
+    oui: Option<String>,
+
+    /// DeviceInfo.ProductClass (default: the factory certificate's, else the model,
+    /// FXS + the port count). With --factory-identity it must match the certificate.
+    #[arg(long, value_name = "CLASS")]
+    product_class: Option<String>,
+
+    /// The factory's identity for this gateway: a directory with device.crt (its
+    /// certificate, CN = OUI-ProductClass-SerialNumber, serialNumber = the serial),
+    /// device.key and optionally ca.crt (the ACS's CA). The certificate identifies the
+    /// gateway to the ACS (mutual TLS) and names it: serial, OUI and product class come
+    /// from it, and an option above that differs refuses the start.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["acs_client_cert", "acs_client_key"])]
+    factory_identity: Option<std::path::PathBuf>,
+
+    /// The factory default ACS URL: used when neither the ACS nor the installer set one
+    /// and DHCP names none (TR-069 §3.1); it takes the place of the configuration's
+    /// management.cwmp.acs_url (unless that is marked `acs_url_source: local` or `acs`).
+    /// Turns the TR-069 client on even when the configuration has no management.cwmp.
+    #[arg(long, value_name = "URL")]
+    factory_acs_url: Option<String>,
+
+    /// The DHCP options file the OS's DHCP client hook writes (ops/dhcp/): lines
+    /// `option_43=HEX` (TR-069 vendor-specific sub-options: 1 ACS URL, 2
+    /// ProvisioningCode, 3/4 retry settings) and `option_66=TEXT` (an ACS URL, or a host
+    /// taken as http://HOST:7547/). Read again when it changes. Default:
+    /// STATE_DIR/dhcp-options (which turns TR-069 on when it exists at start).
+    #[arg(long, value_name = "FILE")]
+    dhcp_options: Option<std::path::PathBuf>,
 
     /// Where TR-069 Connection Requests are taken (HTTP digest with the
     /// ConnectionRequestUsername/Password the ACS sets; off until it sets them).
@@ -167,7 +201,8 @@ struct Args {
     #[arg(long = "firmware-key", value_name = "HEX")]
     firmware_keys: Vec<String>,
 
-    /// CA certificates (PEM) that an https ACS and file servers must chain to.
+    /// CA certificates (PEM) that an https ACS and file servers must chain to (default:
+    /// the --factory-identity's ca.crt).
     #[arg(long, value_name = "FILE")]
     acs_ca: Option<std::path::PathBuf>,
 
@@ -254,7 +289,17 @@ fn run_from_config(args: &Args) -> ExitCode {
             .acs_client_cert
             .clone()
             .zip(args.acs_client_key.clone()),
+        factory_identity: args.factory_identity.clone(),
+        oui: args.oui.clone(),
+        product_class: args.product_class.clone(),
+        factory_acs_url: args.factory_acs_url.clone(),
+        dhcp_options: args.dhcp_options.clone(),
     };
+    // A factory identity that names another device refuses the start (exit 2).
+    if let Err(e) = device.check() {
+        eprintln!("tipring-agent: {e:#}");
+        return ExitCode::from(2);
+    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,4 +1,4 @@
-//! The call's media in the agent: from a SIP offer/answer to a [`MediaSession`], and the
+//! The call's media in the agent: from a SIP offer/answer to a [`MediaSession`](tipring_media::MediaSession), and the
 //! RTP sockets of the ports.
 
 use std::net::{IpAddr, SocketAddr};

@@ -390,16 +390,16 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
     };
     let mut snmp = start_snmp(&managed, &gw, start, &refused, &mut out);
     let mut runner = match (boot.cwmp, managed.as_ref()) {
-        (Some(settings), Some(m)) if m.running().management.cwmp.is_some() => {
+        (Some(settings), Some(m)) => {
             match crate::cwmp::CwmpRunner::start(m.running(), settings, boot.memory, start).await {
-                Ok(r) => {
+                Ok(mut r) => {
+                    r.take_notes().iter().for_each(|l| out(l));
                     out(&format!(
-                        "TR-069: ACS {}{}",
-                        m.running()
-                            .management
-                            .cwmp
-                            .as_ref()
-                            .map_or("", |c| c.acs_url.as_str()),
+                        "TR-069: {}{}",
+                        match r.acs() {
+                            Some((url, origin)) => format!("ACS {url} ({origin})"),
+                            None => "no ACS URL yet (waiting for DHCP)".into(),
+                        },
                         match r.connection_request_url() {
                             "" => String::new(),
                             u => format!(", connection requests at {u}"),
@@ -461,6 +461,8 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         let mut reconfig: Option<bool> = None; // Some(rollback)
         let mut todo: Vec<crate::cwmp::Todo> = Vec::new();
         let mut snmp_set: Option<crate::snmp::ConfigSet> = None;
+        // A change typed at the prompt (the ProvisioningCode): stored like any other.
+        let mut local_set: Option<tipring_config::GatewayConfig> = None;
         let (mut arrivals, mut transports) = match stack.as_mut() {
             Some(s) => (Some(&mut s.arrivals), Some(&mut s.transports)),
             None => (None, None),
@@ -482,6 +484,7 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                         a.update(feed_of(&snapshot, &managed, &refused));
                     }
                     if let Some(r) = runner.as_mut() {
+                        todo.extend(r.poll_dhcp(now, &mut managed));
                         let live = crate::cwmp::live_state(&snapshot, r.firmware());
                         todo.extend(r.refresh(live, now, &mut managed));
                     }
@@ -509,7 +512,10 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
             }
             Some(set) = set_rx.recv() => snmp_set = Some(set),
             Some(()) = async { hangup.as_mut().expect("guarded").recv().await }, if hangup.is_some() => {
-                out("SIGHUP: reading the configuration again");
+                out("SIGHUP: reading the configuration (and the DHCP options) again");
+                if let Some(r) = runner.as_mut() {
+                    todo.extend(r.poll_dhcp(now, &mut managed));
+                }
                 reconfig = Some(false);
             }
             line = lines.next_line(), if now >= resume_at => {
@@ -522,6 +528,12 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     Ok(Command::Version) if managed.is_some() => {
                         let m = managed.as_ref().expect("guarded");
                         out(&format!("configuration version {}", m.version()));
+                    }
+                    Ok(Command::ProvisioningCode(code)) if managed.is_some() => {
+                        let m = managed.as_ref().expect("guarded");
+                        let mut new = m.running().clone();
+                        new.management.provisioning_code = code;
+                        local_set = Some(new);
                     }
                     Ok(cmd) => match gw.command(now, cmd) {
                         Ok(printed) => printed.iter().for_each(|l| out(l)),
@@ -559,6 +571,17 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         // once the new feed is on its way, so a Get right after sees the new values.
         let set_reply = snmp_set.as_ref().map(|s| s.reply.clone());
         let outcome = match (reconfig, managed.as_mut(), acs_change, snmp_set) {
+            (_, Some(m), None, None) if local_set.is_some() => {
+                let new = local_set.take().expect("guarded");
+                out(&format!(
+                    "ProvisioningCode {}",
+                    match new.management.provisioning_code.as_str() {
+                        "" => "cleared".to_string(),
+                        c => format!("`{c}` set on the gateway"),
+                    }
+                ));
+                commit_new(&mut gw, m, new, false, now).await
+            }
             (_, Some(m), Some((cfg, change)), _) => {
                 out(&format!(
                     "TR-069: configuration version {} from the ACS",

@@ -2107,7 +2107,10 @@ impl Gateway {
                 self.set_fault(p, fault);
                 self.say(p - 1, &mut lines, text);
             }
-            Command::Reload | Command::Rollback | Command::Version => {
+            Command::Reload
+            | Command::Rollback
+            | Command::Version
+            | Command::ProvisioningCode(_) => {
                 return Err("no configuration file: start the agent with --config FILE".into())
             }
             Command::Status => {

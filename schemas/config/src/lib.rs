@@ -62,16 +62,17 @@ mod validate;
 pub use diff::{diff, ConfigChange};
 pub use error::{ConfigErrors, Error, FieldError, Result};
 pub use model::{
-    Codec, Cwmp, Device, DtmfMethod, Features, Forward, GatewayConfig, Hotline, LogFormat,
-    Management, PeerGateway, Port, Sip, Snmp, SnmpAuth, SnmpNotifyKind, SnmpPriv, SnmpTarget,
-    SnmpV3User, SrtpPolicy, Tls, Transport, DEFAULT_DIAL_PLAN, SCHEMA_VERSION,
+    AcsUrlSource, Codec, Cwmp, Device, DtmfMethod, Features, Forward, GatewayConfig, Hotline,
+    LogFormat, Management, PeerGateway, Port, Sip, Snmp, SnmpAuth, SnmpNotifyKind, SnmpPriv,
+    SnmpTarget, SnmpV3User, SrtpPolicy, Tls, Transport, DEFAULT_DIAL_PLAN, SCHEMA_VERSION,
 };
 pub use parse::{deserialize, json_schema, parse, MAX_DOCUMENT_BYTES};
 pub use secret::Secret;
 pub use validate::{
-    cidr, KNOWN_COUNTRIES, MAX_DIAL_PLAN_LEN, MAX_EMERGENCY_NUMBERS, MAX_EXTENSION_LEN,
-    MAX_NUMBER_LEN, MAX_PATH_LEN, MAX_PEERS, MAX_PORTS, MAX_SECRET_LEN, MAX_SERVERS,
-    MAX_SNMP_ENTRIES, MAX_SPEED_DIAL, MAX_WARMLINE_DELAY_S,
+    cidr, valid_acs_url, KNOWN_COUNTRIES, MAX_ACS_URL_LEN, MAX_DIAL_PLAN_LEN,
+    MAX_EMERGENCY_NUMBERS, MAX_EXTENSION_LEN, MAX_NUMBER_LEN, MAX_PATH_LEN, MAX_PEERS, MAX_PORTS,
+    MAX_PROVISIONING_CODE_LEN, MAX_SECRET_LEN, MAX_SERVERS, MAX_SNMP_ENTRIES, MAX_SPEED_DIAL,
+    MAX_WARMLINE_DELAY_S,
 };
 
 #[cfg(test)]

@@ -409,6 +409,18 @@ pub struct Management {
     /// SNMP agent; absent: off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snmp: Option<Snmp>,
+    /// Who set `cwmp.acs_url`: the factory (the default: an ACS URL learned from DHCP
+    /// takes its place), the installer, or the ACS itself (`ManagementServer.URL`); the
+    /// last two win over DHCP (TR-069 Amendment 6 §3.1). The agent writes `acs` when the
+    /// ACS sets the URL. An empty `acs_url` is no URL, whatever this says.
+    #[serde(skip_serializing_if = "AcsUrlSource::is_factory")]
+    pub acs_url_source: AcsUrlSource,
+    /// `DeviceInfo.ProvisioningCode` as the installer sets it on the gateway (at most 64
+    /// characters; empty: none). The provisioner takes it as the one-time claim code of a
+    /// gateway it does not know yet. DHCP (option 43, sub-option 2) and the ACS may set
+    /// the parameter too: the latest of the three to change is in force.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub provisioning_code: String,
 }
 
 impl Default for Management {
@@ -418,7 +430,30 @@ impl Default for Management {
             log_format: LogFormat::Human,
             cwmp: None,
             snmp: None,
+            acs_url_source: AcsUrlSource::Factory,
+            provisioning_code: String::new(),
         }
+    }
+}
+
+/// Who set `management.cwmp.acs_url` (see [`Management::acs_url_source`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AcsUrlSource {
+    /// The factory default: used when DHCP names no ACS (and only when the agent has no
+    /// `--factory-acs-url`, which is the factory default then).
+    #[default]
+    Factory,
+    /// Set by the installer on the gateway: wins over DHCP.
+    Local,
+    /// Set by the ACS through `ManagementServer.URL`: wins over DHCP.
+    Acs,
+}
+
+impl AcsUrlSource {
+    /// Whether this is the factory default (it is left out of the file).
+    pub fn is_factory(&self) -> bool {
+        *self == Self::Factory
     }
 }
 
@@ -426,7 +461,8 @@ impl Default for Management {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cwmp {
-    /// URL of the ACS (`http://` or `https://`).
+    /// URL of the ACS (`http://` or `https://`); empty: the document names none, and the
+    /// agent's factory default (`--factory-acs-url`) or DHCP gives it.
     pub acs_url: String,
     /// User name toward the ACS (HTTP authentication).
     #[serde(default, skip_serializing_if = "Option::is_none")]

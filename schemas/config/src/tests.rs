@@ -27,6 +27,8 @@ fn full() -> GatewayConfig {
         password: Some(Secret::new("acs-secret-value")),
         periodic_inform_interval_s: 600,
     });
+    c.management.acs_url_source = AcsUrlSource::Local;
+    c.management.provisioning_code = "CLAIM-7Q4K".into();
     c.management.snmp = Some(Snmp {
         communities: vec![Secret::new("community-secret")],
         v3_users: vec![SnmpV3User {
@@ -112,6 +114,22 @@ fn unknown_fields_are_errors_naming_the_field() {
         assert_eq!(e.errors()[0].path, path, "{e}");
         assert!(e.errors()[0].message.contains("unknown field"), "{e}");
     }
+}
+
+/// The bootstrap fields (TR-069 Amendment 6 §3.1): left out when at their defaults, read
+/// back, and a source that is not one of the three named at its path.
+#[test]
+fn acs_url_source_in_the_file() {
+    let example = GatewayConfig::example(1).to_json_pretty();
+    assert!(!example.contains("acs_url_source") && !example.contains("provisioning_code"));
+    let text = full().to_json_pretty();
+    assert!(text.contains("\"acs_url_source\": \"local\""), "{text}");
+    let bad = text.replace(
+        "\"acs_url_source\": \"local\"",
+        "\"acs_url_source\": \"dhcp\"",
+    );
+    let e = deserialize(bad.as_bytes()).unwrap_err();
+    assert_eq!(e.errors()[0].path, "management.acs_url_source", "{e}");
 }
 
 #[test]

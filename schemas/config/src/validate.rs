@@ -33,6 +33,27 @@ pub const MAX_PATH_LEN: usize = 1024;
 /// timer (15 s in `tipring-line`'s `LineTimers::default`) gives up with permanent signal.
 pub const MAX_WARMLINE_DELAY_S: u32 = 14;
 
+/// Longest `management.provisioning_code`, characters (TR-181 `DeviceInfo.ProvisioningCode`
+/// is a `string(64)`).
+pub const MAX_PROVISIONING_CODE_LEN: usize = 64;
+/// Longest ACS URL, bytes (TR-181 `ManagementServer.URL` is a `string(256)`).
+pub const MAX_ACS_URL_LEN: usize = 256;
+
+/// Whether `url` can be an ACS URL (TR-069 Amendment 6 §3.1: an HTTP or HTTPS URL): it
+/// starts with `http://` or `https://`, names a host, has no white space or control
+/// characters, and is at most [`MAX_ACS_URL_LEN`] bytes. The agent checks URLs learned
+/// from DHCP with it too.
+pub fn valid_acs_url(url: &str) -> bool {
+    url.len() <= MAX_ACS_URL_LEN
+        && !url.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+        && ["http://", "https://"].iter().any(|s| {
+            url.starts_with(s)
+                && url
+                    .get(s.len()..)
+                    .is_some_and(|rest| !rest.is_empty() && !rest.starts_with(['/', '?', '#']))
+        })
+}
+
 /// Countries (tone plan codes) the agent knows; the same list as `tipring-dsp`'s tone
 /// plans (a test checks it).
 pub const KNOWN_COUNTRIES: [&str; 8] = ["us", "uk", "de", "fr", "nl", "jp", "cn", "au"];
@@ -405,20 +426,10 @@ impl GatewayConfig {
         let m = &self.management;
         socket_addr(v, "management.http_listen", &m.http_listen);
         if let Some(c) = &m.cwmp {
-            let url_ok = c.acs_url.len() <= 256
-                && !c
-                    .acs_url
-                    .chars()
-                    .any(|ch| ch.is_whitespace() || ch.is_control())
-                && ["http://", "https://"].iter().any(|s| {
-                    c.acs_url
-                        .strip_prefix(s)
-                        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
-                });
-            if !url_ok {
+            if !c.acs_url.is_empty() && !valid_acs_url(&c.acs_url) {
                 v.push(
                     "management.cwmp.acs_url",
-                    "an http:// or https:// URL with a host, at most 256 characters",
+                    "an http:// or https:// URL with a host, at most 256 characters (or empty)",
                 );
             }
             if let Some(u) = &c.username {
@@ -443,6 +454,13 @@ impl GatewayConfig {
                 );
             }
         }
+        text(
+            v,
+            "management.provisioning_code",
+            &m.provisioning_code,
+            0,
+            MAX_PROVISIONING_CODE_LEN,
+        );
         if let Some(s) = &m.snmp {
             socket_addr(v, "management.snmp.listen", &s.listen);
             if s.communities.len() > MAX_SNMP_ENTRIES {
@@ -1110,6 +1128,54 @@ mod tests {
         }
     }
 
+    /// TR-069 Amendment 6 §3.1: the document may name no ACS (DHCP or the agent's
+    /// `--factory-acs-url` does); an empty URL is no URL, whatever its source says.
+    #[test]
+    fn acs_url_source_and_provisioning_code() {
+        let mut c = good();
+        c.management.cwmp = Some(Cwmp {
+            acs_url: String::new(),
+            ..cwmp()
+        });
+        c.validate().unwrap();
+        c.management.acs_url_source = crate::AcsUrlSource::Acs;
+        c.validate().unwrap();
+        c.management.cwmp = None;
+        c.management.acs_url_source = crate::AcsUrlSource::Local;
+        c.validate().unwrap();
+        c.management.acs_url_source = crate::AcsUrlSource::Factory;
+        c.management.provisioning_code = "claim-7Q4K-99XF".into();
+        c.validate().unwrap();
+        fails_at("management.provisioning_code", |c| {
+            c.management.provisioning_code = "x".repeat(MAX_PROVISIONING_CODE_LEN + 1)
+        });
+        fails_at("management.provisioning_code", |c| {
+            c.management.provisioning_code = "a\nb".into()
+        });
+    }
+
+    #[test]
+    fn acs_urls() {
+        for ok in [
+            "http://acs",
+            "https://acs.example.net:7547/cwmp",
+            "http://[2001:db8::1]:7547/",
+        ] {
+            assert!(valid_acs_url(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "ftp://acs",
+            "http://",
+            "http:///x",
+            "http://a b",
+            "acs.example.net",
+            "HTTP://ACS",
+        ] {
+            assert!(!valid_acs_url(bad), "{bad}");
+        }
+    }
+
     #[test]
     fn management_rules() {
         let mut c = good();
@@ -1133,6 +1199,14 @@ mod tests {
         fails_at(
             "management.cwmp.acs_url",
             with(|w| w.acs_url = "https:///x".into()),
+        );
+        fails_at(
+            "management.cwmp.acs_url",
+            with(|w| w.acs_url = "http://?x".into()),
+        );
+        fails_at(
+            "management.cwmp.acs_url",
+            with(|w| w.acs_url = format!("https://{}", "a".repeat(MAX_ACS_URL_LEN))),
         );
         fails_at("management.cwmp.password", with(|w| w.password = None));
         fails_at("management.cwmp.username", with(|w| w.username = None));
