@@ -12,6 +12,7 @@ mod sip;
 mod snmp;
 mod tls;
 mod uas;
+mod zero_touch;
 
 use std::path::Path;
 use std::sync::mpsc;

@@ -229,3 +229,60 @@ async fn bad_input_names_the_field_and_writes_nothing() {
     }
     running.stop();
 }
+
+/// Every operation the OpenAPI document lists, with its path parameters filled in.
+fn operations(doc: &Value) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let role = op["description"]
+                .as_str()
+                .and_then(|d| d.strip_prefix("Role: "))
+                .map(|r| r.trim_end_matches('.').to_string())
+                .unwrap_or_default();
+            let concrete = path
+                .replace("{id}", "00D0C9-FXS4-NOPE")
+                .replace("{name}", "x")
+                .replace("{serial}", "x");
+            let concrete = if path.starts_with("/api/v1/tasks/{id}") {
+                path.replace("{id}", "999")
+            } else {
+                concrete
+            };
+            out.push((method.to_uppercase(), concrete, role));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_roles_hold_on_every_endpoint() {
+    let (running, admin) = provisioner("all-endpoints").await;
+    let base = format!("http://{}", running.api_addr);
+    let (_, doc) = admin.call("GET", "/api/openapi.json", None).await.unwrap();
+    let ops = operations(&doc);
+    assert!(ops.len() >= 30, "{} operations", ops.len());
+    let nobody = Client::new(&base, "").unwrap();
+    let reader = token(&admin, &base, "r", "read_only").await;
+    let operator = token(&admin, &base, "o", "operator").await;
+    let rank = |r: &str| match r {
+        "read_only" => 0,
+        "operator" => 1,
+        "admin" => 2,
+        other => panic!("undocumented role {other:?}"),
+    };
+    for (method, path, role) in &ops {
+        let (s, v) = nobody.call(method, path, body(&json!({}))).await.unwrap();
+        assert_eq!(s, 401, "{method} {path} without a token: {v}");
+        for (who, client, have) in [("read_only", &reader, 0), ("operator", &operator, 1)] {
+            let (s, v) = client.call(method, path, body(&json!({}))).await.unwrap();
+            if have < rank(role) {
+                assert_eq!(s, 403, "{method} {path} as {who}: {v}");
+            } else {
+                assert_ne!(s, 403, "{method} {path} as {who} (documented: {role}): {v}");
+                assert_ne!(s, 401, "{method} {path} as {who}: {v}");
+            }
+        }
+    }
+    running.stop();
+}
