@@ -4,11 +4,19 @@
 //! phone: `a lift 1`, `a press 1 201`, `b lift 1`, `a speak 1 tone 1000 -10 2000`,
 //! `b record 1 /tmp/b1.wav`, `status`, ...
 //!
+//! By default the lab also runs a provisioner (the TR-069 ACS with its REST API) and the
+//! gateways come up the zero-touch way: each starts with nothing but a factory
+//! certificate (from a lab factory CA), a factory configuration (no extensions of its
+//! own, the factory ACS URL) and a pre-registration in the provisioner; its first session
+//! gives it its site's extensions (A: 101.., B: 201..) and generated secrets. The prompt
+//! opens once every gateway is provisioned; the API stays up for `tipring-provisioner ctl`.
+//!
 //! Without a PBX the gateways reach each other directly by number prefix (peer-to-peer
 //! mode: a number starting with `2` goes to gateway B's SIP address) and ports of one
 //! gateway call each other through its local switch. With `--sip-server` (a Kamailio, say)
 //! every port registers there (`--sip-secrets` holds the passwords) and calls go through
-//! it; when it is unreachable the lab falls back to the peer and local routes.
+//! it; when it is unreachable the lab falls back to the peer and local routes. That mode,
+//! and `--no-provisioner`, configure the gateways directly instead.
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -18,6 +26,8 @@ use clap::Parser;
 use tipring_agent::media::MediaOptions;
 use tipring_agent::sim::{self, Options, PeerRoute, SipOptions};
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+
+mod provisioner;
 
 /// Simulated Tipring gateways on loopback, with one prompt for all their phones.
 #[derive(Debug, Parser)]
@@ -50,6 +60,14 @@ struct Args {
     /// Codecs in preference order (pcmu, pcma, g722, g726-32).
     #[arg(long, default_value = "pcmu,pcma,g722")]
     codecs: String,
+
+    /// Configure the gateways directly instead of through the lab's provisioner.
+    #[arg(long)]
+    no_provisioner: bool,
+
+    /// Where the lab provisioner's REST API listens (port 0: any free one).
+    #[arg(long, default_value = "127.0.0.1:8180")]
+    api_listen: SocketAddr,
 }
 
 const HELP: &str = "\
@@ -120,53 +138,81 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let local = tokio::task::LocalSet::new();
+    let provisioned = args.sip_servers.is_empty() && !args.no_provisioner;
     local.block_on(&rt, async move {
         let mut inputs = Vec::new();
         let mut tasks = Vec::new();
-        for g in 0..n {
-            let mut opts = Options::from_args(
-                usize::from(args.ports),
-                &args.country,
-                LAB_DIAL_PLAN,
-                None,
-                None,
-            )?;
-            opts.first_extension = 100 * (g as u32 + 1) + 1;
-            opts.status_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
-            let peers = (0..n)
-                .filter(|&o| o != g)
-                .map(|o| PeerRoute {
-                    prefix: format!("{}", o + 1),
-                    addr: SocketAddr::from(([127, 0, 0, 1], sip_ports[o])),
-                })
-                .collect();
-            opts.sip = Some(SipOptions {
-                servers: args.sip_servers.clone(),
-                domain: args.sip_domain.clone(),
-                listen: SocketAddr::from(([127, 0, 0, 1], sip_ports[g])),
-                secrets: secrets.clone(),
-                expires: 300,
-                subscribe_mwi: false,
-                register: !args.sip_servers.is_empty(),
-                transport: tipring_sip::TransportKind::Udp,
-                tls_ca: None,
-                tls_server_name: None,
-                tls_client_cert: None,
-                media: media.clone(),
-                peers,
-                keepalive: None,
-                t1: None,
-            });
-            let (tx, rx) = tokio::io::duplex(4096);
-            inputs.push(tx);
-            let name = letter(g);
-            tasks.push(tokio::task::spawn_local(async move {
-                let input = tokio::io::BufReader::new(rx);
-                let r = sim::run_with(opts, input, |l| println!("{name} {l}"), false).await;
-                if let Err(e) = r {
-                    eprintln!("gateway {name} stopped: {e:#}");
-                }
-            }));
+        let mut lab = None;
+        if provisioned {
+            let p = provisioner::Lab::start(&args, &sip_ports).await?;
+            for g in 0..n {
+                let (tx, rx) = tokio::io::duplex(4096);
+                inputs.push(tx);
+                let name = letter(g);
+                let device = p.device_args(g);
+                let ready = std::sync::Arc::clone(&p.ready);
+                tasks.push(tokio::task::spawn_local(async move {
+                    let input = tokio::io::BufReader::new(rx);
+                    let mut out = |l: &str| {
+                        if l.starts_with("configuration version ") && l.ends_with(" applied") {
+                            ready.fetch_or(1 << g, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        println!("{name} {l}");
+                    };
+                    let r = tipring_agent::device::run_device(device, input, &mut out, false).await;
+                    if let Err(e) = r {
+                        eprintln!("gateway {name} stopped: {e:#}");
+                    }
+                }));
+            }
+            p.wait_provisioned(n).await?;
+            lab = Some(p);
+        } else {
+            for g in 0..n {
+                let mut opts = Options::from_args(
+                    usize::from(args.ports),
+                    &args.country,
+                    LAB_DIAL_PLAN,
+                    None,
+                    None,
+                )?;
+                opts.first_extension = 100 * (g as u32 + 1) + 1;
+                opts.status_addr = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+                let peers = (0..n)
+                    .filter(|&o| o != g)
+                    .map(|o| PeerRoute {
+                        prefix: format!("{}", o + 1),
+                        addr: SocketAddr::from(([127, 0, 0, 1], sip_ports[o])),
+                    })
+                    .collect();
+                opts.sip = Some(SipOptions {
+                    servers: args.sip_servers.clone(),
+                    domain: args.sip_domain.clone(),
+                    listen: SocketAddr::from(([127, 0, 0, 1], sip_ports[g])),
+                    secrets: secrets.clone(),
+                    expires: 300,
+                    subscribe_mwi: false,
+                    register: !args.sip_servers.is_empty(),
+                    transport: tipring_sip::TransportKind::Udp,
+                    tls_ca: None,
+                    tls_server_name: None,
+                    tls_client_cert: None,
+                    media: media.clone(),
+                    peers,
+                    keepalive: None,
+                    t1: None,
+                });
+                let (tx, rx) = tokio::io::duplex(4096);
+                inputs.push(tx);
+                let name = letter(g);
+                tasks.push(tokio::task::spawn_local(async move {
+                    let input = tokio::io::BufReader::new(rx);
+                    let r = sim::run_with(opts, input, |l| println!("{name} {l}"), false).await;
+                    if let Err(e) = r {
+                        eprintln!("gateway {name} stopped: {e:#}");
+                    }
+                }));
+            }
         }
         println!(
             "Tipring lab: {n} gateways ({}), {} ports each; extensions {}. Type `help`.",
@@ -218,6 +264,9 @@ fn main() -> anyhow::Result<()> {
         }
         for t in tasks {
             let _ = t.await;
+        }
+        if let Some(p) = lab {
+            p.stop();
         }
         anyhow::Ok(())
     })

@@ -1,5 +1,6 @@
-//! The lab as a user runs it: the `tipring-lab` binary with commands on its stdin. Two
-//! gateways with no PBX: A's phone dials B's extension, which reaches gateway B directly
+//! The lab as a user runs it: the `tipring-lab` binary with commands on its stdin. Its
+//! provisioner enrolls both gateways from their factory identities and gives them their
+//! extensions (they start as 801, 802); then, with no PBX: A's phone dials B's extension, which reaches gateway B directly
 //! (peer-to-peer), B answers, A's voice (a test tone) is heard in B's earpiece at its
 //! level, a key pressed on A arrives at B as an RFC 4733 event.
 
@@ -50,6 +51,9 @@ fn two_gateways_call_each_other_without_a_pbx() {
         String::from_utf8_lossy(&out.stderr)
     );
     for line in [
+        "A Ports call each other by extension (port 1 = 801)",
+        "B [port 1 ext 201] configuration applied",
+        "lab: every gateway was provisioned by the lab's provisioner",
         "A [port 1 ext 101] SIP: calling 201 at peer gateway",
         "B [port 1 ext 201] phone RINGS",
         "A [port 1 ext 101] line: connected",
