@@ -314,3 +314,61 @@ fn gateways_with_only_a_factory_identity_are_provisioned_or_quarantined() {
     drop((gw1, gw9, gw3, k));
     running.stop();
 }
+
+#[test]
+fn annex_g_udp_connection_requests_are_what_the_cpe_accepts() {
+    // The provisioner's Annex G datagrams, caught on a UDP socket and checked by the CPE
+    // side's checker: accepted once per id, refused with the wrong password, refused
+    // when replayed.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let addr = sock.local_addr().unwrap().to_string();
+    #[allow(clippy::disallowed_methods)]
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    rt.block_on(tipring_provisioner::connreq::send_udp(
+        &addr, "acs-cr", "cr pass", unix,
+    ))
+    .unwrap();
+    let mut copies = Vec::new();
+    let mut buf = [0u8; 1500];
+    for _ in 0..3 {
+        let (n, _) = sock.recv_from(&mut buf).unwrap();
+        copies.push(buf[..n].to_vec());
+    }
+    assert!(
+        copies.windows(2).all(|w| w[0] == w[1]),
+        "three copies of one request"
+    );
+    let mut right = tipring_cpe::connreq::ConnReqAuth::new(
+        "acs-cr",
+        "cr pass",
+        "/cr",
+        [7; 32],
+        Default::default(),
+    );
+    let mut wrong = tipring_cpe::connreq::ConnReqAuth::new(
+        "acs-cr",
+        "another",
+        "/cr",
+        [7; 32],
+        Default::default(),
+    );
+    let now = Instant::now();
+    assert!(!wrong.check_udp(now, unix, &copies[0]));
+    assert!(
+        right.check_udp(now, unix, &copies[0]),
+        "{}",
+        String::from_utf8_lossy(&copies[0])
+    );
+    assert!(
+        !right.check_udp(now, unix, &copies[1]),
+        "a copy is acted on once"
+    );
+}

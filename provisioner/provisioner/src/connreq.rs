@@ -2,6 +2,12 @@
 //! answering its digest challenge with the ConnectionRequestUsername/Password the ACS set
 //! (kept sealed as the device's `cr_username` / `cr_password` secrets). The device then
 //! opens a session with `6 CONNECTION REQUEST` and takes its queued tasks.
+//!
+//! A device behind NAT cannot be reached over TCP; when it has reported a
+//! `ManagementServer.UDPConnectionRequestAddress` (TR-069 Annex G, learnt with STUN) and
+//! the HTTP request fails, the request goes as Annex G UDP datagrams instead: an HTTP GET
+//! line whose query carries `ts`, `id`, `un`, `cn` and `sig` = HMAC-SHA1 over them keyed
+//! with the password (G.2.1.1), sent several times with the same `id` (G.2.1.2).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,9 +65,95 @@ pub async fn send(app: &Arc<App>, id: &str) -> anyhow::Result<u16> {
         )),
         _ => None,
     };
-    tokio::time::timeout(TIMEOUT, get(&url, creds))
+    let http = tokio::time::timeout(TIMEOUT, get(&url, creds.clone()))
         .await
-        .map_err(|_| anyhow::anyhow!("no answer within {TIMEOUT:?}"))?
+        .map_err(|_| anyhow::anyhow!("no answer within {TIMEOUT:?}"))
+        .and_then(|r| r);
+    if http.is_ok() {
+        return http;
+    }
+    // Annex G: the UDP address the device learnt with STUN, from the parameter cache.
+    let key = id.to_string();
+    let udp = db(app, move |s| s.parameters(&key, ""))
+        .await?
+        .into_iter()
+        .find(|p| {
+            p.name
+                .ends_with("ManagementServer.UDPConnectionRequestAddress")
+        })
+        .map(|p| p.value)
+        .filter(|v| !v.is_empty());
+    match (udp, creds) {
+        (Some(addr), Some((user, pass))) => {
+            send_udp(&addr, &user, &pass, crate::app::unix_now()).await?;
+            tracing::info!(device = %id, %addr, "HTTP connection request failed; sent Annex G UDP");
+            Ok(0)
+        }
+        _ => http,
+    }
+}
+
+/// How many copies of one UDP Connection Request go out (Annex G.2.1.2: the ACS sends it
+/// several times, the CPE acts once per `id`).
+const UDP_COPIES: usize = 3;
+
+/// The datagram of an Annex G UDP Connection Request (G.2.1.1) to `addr`
+/// (`host:port`), signed with the connection-request password.
+pub fn udp_request(
+    addr: &str,
+    username: &str,
+    password: &str,
+    ts: i64,
+    id: &str,
+    cn: &str,
+) -> Vec<u8> {
+    let ts = ts.to_string();
+    let key = ring::hmac::Key::new(
+        ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        password.as_bytes(),
+    );
+    let tag = ring::hmac::sign(&key, format!("{ts}{id}{username}{cn}").as_bytes());
+    let sig: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let esc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    format!(
+        "GET http://{addr}?ts={ts}&id={id}&un={}&cn={cn}&sig={sig} HTTP/1.1\r\nHost: {addr}\r\n\r\n",
+        esc(username)
+    )
+    .into_bytes()
+}
+
+/// Send one Annex G UDP Connection Request to `addr` (several copies).
+pub async fn send_udp(addr: &str, username: &str, password: &str, now: i64) -> anyhow::Result<()> {
+    let target = tokio::net::lookup_host(addr)
+        .await?
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("{addr}: no address"))?;
+    let bind: std::net::SocketAddr = if target.is_ipv4() {
+        "0.0.0.0:0".parse()?
+    } else {
+        "[::]:0".parse()?
+    };
+    let sock = tokio::net::UdpSocket::bind(bind).await?;
+    let id = crate::app::random_token(9);
+    let cn = crate::app::random_token(12);
+    let datagram = udp_request(addr, username, password, now, &id, &cn);
+    for i in 0..UDP_COPIES {
+        sock.send_to(&datagram, target).await?;
+        if i + 1 < UDP_COPIES {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    Ok(())
 }
 
 /// GET `url` (http only, as TR-069 connection requests are), answering one digest
