@@ -16,7 +16,11 @@
 //!    and that into the TR-104 parameter values it must hold ([`provision`]).
 //! 4. [`Session::start`] answers the Inform; [`Session::handle`] answers every later POST
 //!    (the CPE's requests, the empty POST, its responses and faults) with the next RPC —
-//!    the device's [`model::Task`]s and the provisioning pass — until `204`;
+//!    the device's [`model::Task`]s (every RPC of TR-069 Annex A.3/A.4 an ACS sends:
+//!    parameter values, names and attributes, objects, Reboot, FactoryReset, Download,
+//!    Upload, ScheduleDownload, ScheduleInform, GetRPCMethods, GetAllQueuedTransfers,
+//!    CancelTransfer; the table in [`session`] gives each kind's result) and the
+//!    provisioning pass — until `204`;
 //!    [`Session::finish`] gives the [`SessionOutcome`] to store in one transaction
 //!    ([`session`] explains the exchange, the task mapping, the retries and the pass).
 //!
@@ -76,4 +80,4 @@ pub use provision::{
     plan, port_count, render, required_secrets, PlannedParameter, ProvisionPlan, RenderedConfig,
     VoicePaths,
 };
-pub use session::{command_key, AcsConfig, Reply, Session, SessionOutcome, ACS_METHODS};
+pub use session::{command_key, kind_name, AcsConfig, Reply, Session, SessionOutcome, ACS_METHODS};

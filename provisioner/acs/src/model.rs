@@ -5,6 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A secret string (a file server password of an Upload or ScheduleDownload task):
+/// serialised as plain text, `Debug` shows `***`.
+pub use tipring_config::Secret;
+
 /// A CPE's identity as TR-069 names it (§3.4.4, the Inform's `DeviceId`): OUI,
 /// ProductClass (may be empty) and SerialNumber.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -230,6 +234,34 @@ pub struct ClaimCode {
 
 /// An operation for a device, delivered in its next session (or at once after a
 /// connection request).
+///
+/// As JSON, the variant is the `kind` field, snake_case, beside its fields (the session
+/// module's table gives each kind's RPC and result):
+///
+/// ```
+/// use tipring_acs::model::TaskKind;
+///
+/// for json in [
+///     r#"{"kind": "get_parameter_values", "names": ["Device.DeviceInfo."]}"#,
+///     r#"{"kind": "get_parameter_attributes", "names": ["Device.DeviceInfo.UpTime"]}"#,
+///     r#"{"kind": "set_parameter_attributes", "attributes": [
+///          {"name": "Device.DeviceInfo.ProvisioningCode", "notification": 2},
+///          {"name": "Device.Services.", "access_list": []}]}"#,
+///     r#"{"kind": "upload", "file_type": "2 Vendor Log File",
+///         "url": "https://files.example.net/up", "username": "u", "password": "p"}"#,
+///     r#"{"kind": "schedule_inform", "delay_seconds": 60}"#,
+///     r#"{"kind": "get_rpc_methods"}"#,
+///     r#"{"kind": "get_all_queued_transfers"}"#,
+///     r#"{"kind": "cancel_transfer", "command_key": "task-7"}"#,
+///     r#"{"kind": "schedule_download", "file_type": "1 Firmware Upgrade Image",
+///         "url": "https://fw.example.net/1.3.bin", "file_size": 0,
+///         "time_windows": [{"window_start": 0, "window_end": 3600,
+///                           "window_mode": "1 At Any Time"}]}"#,
+/// ] {
+///     let kind: TaskKind = serde_json::from_str(json).unwrap();
+///     assert!(!format!("{kind:?}").contains(r#""p""#));
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TaskKind {
@@ -279,6 +311,131 @@ pub enum TaskKind {
     /// The provisioning pass: bring the device to its profile's rendered configuration
     /// (read back, AddObject what is missing, SetParameterValues what differs).
     Provision,
+    /// GetParameterAttributes (Annex A.3.2.5) of names or partial paths.
+    GetParameterAttributes {
+        /// Names (a trailing `.` for a subtree).
+        names: Vec<String>,
+    },
+    /// SetParameterAttributes (Annex A.3.2.4).
+    SetParameterAttributes {
+        /// The changes, applied by the CPE all or nothing.
+        attributes: Vec<AttributeChange>,
+    },
+    /// Upload (Annex A.4.1.5): the CPE sends a file to `url`; like a Download, it is in
+    /// flight until its TransferComplete unless the response says it is done.
+    Upload {
+        /// TR-069 file type, e.g. `1 Vendor Configuration File`, `2 Vendor Log File`.
+        file_type: String,
+        /// Where the CPE puts it.
+        url: String,
+        /// File server user name, if it needs one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+        /// File server password: `Debug` shows `***`; [`TaskKind::redacted`] empties it
+        /// for display. It is kept (in clear) in the task's JSON in the store.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<Secret>,
+    },
+    /// ScheduleInform (Annex A.4.1.2): an Inform with `3 SCHEDULED` and
+    /// `M ScheduleInform` (CommandKey `task-<id>`) after the delay.
+    ScheduleInform {
+        /// Seconds from the request to the Inform (at least 1).
+        delay_seconds: u32,
+    },
+    /// GetRPCMethods sent to the CPE (Annex A.3.1.1): the methods it supports.
+    GetRpcMethods,
+    /// GetAllQueuedTransfers (Annex A.4.1.7): the CPE's queued and running transfers.
+    GetAllQueuedTransfers,
+    /// CancelTransfer (Annex A.4.1.9) of a queued transfer, by its CommandKey (`task-<id>`
+    /// for the transfers of this ACS).
+    CancelTransfer {
+        /// The transfer's CommandKey.
+        command_key: String,
+    },
+    /// ScheduleDownload (CWMP 1.4, Annex A.4.1.8): a Download the CPE makes within one or
+    /// two time windows; in flight until its TransferComplete.
+    ScheduleDownload {
+        /// TR-069 file type, e.g. `1 Firmware Upgrade Image`.
+        file_type: String,
+        /// Where the CPE fetches it.
+        url: String,
+        /// Size in bytes (0: unknown; at most 4294967295, an xsd:unsignedInt).
+        file_size: u64,
+        /// Target file name (optional).
+        #[serde(default)]
+        target_file_name: String,
+        /// One or two windows, in order, not overlapping.
+        time_windows: Vec<TimeWindow>,
+        /// File server user name, if it needs one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+        /// File server password (as for [`TaskKind::Upload`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<Secret>,
+    },
+}
+
+impl TaskKind {
+    /// The same task with every password emptied (`""`, as TR-069 data models read a
+    /// password back): what to show through the API or put in an audit record.
+    pub fn redacted(&self) -> TaskKind {
+        let mut out = self.clone();
+        match &mut out {
+            TaskKind::Upload { password, .. } | TaskKind::ScheduleDownload { password, .. } => {
+                if let Some(p) = password.as_mut() {
+                    *p = Secret::new("");
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Whether the task is a file transfer answered by a TransferComplete (Download,
+    /// Upload, ScheduleDownload), matched by its CommandKey `task-<id>`.
+    pub fn is_transfer(&self) -> bool {
+        matches!(
+            self,
+            TaskKind::Download { .. } | TaskKind::Upload { .. } | TaskKind::ScheduleDownload { .. }
+        )
+    }
+}
+
+/// One change of a [`TaskKind::SetParameterAttributes`] task (Annex A.3.2.4,
+/// `SetParameterAttributesStruct`): `None` leaves that attribute as it is
+/// (NotificationChange / AccessListChange false).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    /// A parameter name or a partial path (ending in `.`).
+    pub name: String,
+    /// The new Notification: 0 off, 1 passive, 2 active, 3-6 the lightweight
+    /// notifications (CWMP 1.4; many CPEs refuse them with 9009).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<u8>,
+    /// The new AccessList (`["Subscriber"]`, or `[]` for the ACS only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_list: Option<Vec<String>>,
+}
+
+/// A time window of a [`TaskKind::ScheduleDownload`] (Annex A.4.1.8, `TimeWindowStruct`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeWindow {
+    /// Seconds from the request to the window's start.
+    pub window_start: u32,
+    /// Seconds from the request to its end (not before its start).
+    pub window_end: u32,
+    /// `1 At Any Time`, `2 Immediately`, `3 When Idle`, `4 Confirmation Needed`.
+    pub window_mode: String,
+    /// Message for the user when confirmation is needed.
+    #[serde(default)]
+    pub user_message: String,
+    /// Attempts within the window (-1: the CPE decides).
+    #[serde(default = "minus_one")]
+    pub max_retries: i32,
+}
+
+fn minus_one() -> i32 {
+    -1
 }
 
 /// Where a task stands.
@@ -379,4 +536,156 @@ pub struct AuditEntry {
     pub target: String,
     /// Details (never a secret).
     pub detail: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The JSON of the kinds added for TR-069 Amendment 6 Annex A.3.2.4, A.3.2.5, A.3.1.1
+    /// and A.4.1.2-A.4.1.9: tag, field names, optional fields left out, defaults.
+    #[test]
+    fn new_kinds_have_their_json_shape() {
+        let cases = [
+            (
+                TaskKind::GetParameterAttributes {
+                    names: vec!["Device.DeviceInfo.".into()],
+                },
+                json!({"kind": "get_parameter_attributes", "names": ["Device.DeviceInfo."]}),
+            ),
+            (
+                TaskKind::SetParameterAttributes {
+                    attributes: vec![
+                        AttributeChange {
+                            name: "A.b".into(),
+                            notification: Some(2),
+                            access_list: None,
+                        },
+                        AttributeChange {
+                            name: "A.c".into(),
+                            notification: None,
+                            access_list: Some(Vec::new()),
+                        },
+                    ],
+                },
+                json!({"kind": "set_parameter_attributes", "attributes": [
+                    {"name": "A.b", "notification": 2},
+                    {"name": "A.c", "access_list": []},
+                ]}),
+            ),
+            (
+                TaskKind::Upload {
+                    file_type: "1 Vendor Configuration File".into(),
+                    url: "https://u.example/x".into(),
+                    username: None,
+                    password: None,
+                },
+                json!({"kind": "upload", "file_type": "1 Vendor Configuration File",
+                       "url": "https://u.example/x"}),
+            ),
+            (
+                TaskKind::Upload {
+                    file_type: "2 Vendor Log File".into(),
+                    url: "https://u.example/x".into(),
+                    username: Some("me".into()),
+                    password: Some(Secret::new("pw")),
+                },
+                json!({"kind": "upload", "file_type": "2 Vendor Log File",
+                       "url": "https://u.example/x", "username": "me", "password": "pw"}),
+            ),
+            (
+                TaskKind::ScheduleInform { delay_seconds: 30 },
+                json!({"kind": "schedule_inform", "delay_seconds": 30}),
+            ),
+            (TaskKind::GetRpcMethods, json!({"kind": "get_rpc_methods"})),
+            (
+                TaskKind::GetAllQueuedTransfers,
+                json!({"kind": "get_all_queued_transfers"}),
+            ),
+            (
+                TaskKind::CancelTransfer {
+                    command_key: "task-3".into(),
+                },
+                json!({"kind": "cancel_transfer", "command_key": "task-3"}),
+            ),
+            (
+                TaskKind::ScheduleDownload {
+                    file_type: "1 Firmware Upgrade Image".into(),
+                    url: "https://f.example/1.bin".into(),
+                    file_size: 10,
+                    target_file_name: String::new(),
+                    time_windows: vec![TimeWindow {
+                        window_start: 0,
+                        window_end: 60,
+                        window_mode: "2 Immediately".into(),
+                        user_message: String::new(),
+                        max_retries: -1,
+                    }],
+                    username: None,
+                    password: None,
+                },
+                json!({"kind": "schedule_download", "file_type": "1 Firmware Upgrade Image",
+                       "url": "https://f.example/1.bin", "file_size": 10,
+                       "target_file_name": "",
+                       "time_windows": [{"window_start": 0, "window_end": 60,
+                                         "window_mode": "2 Immediately", "user_message": "",
+                                         "max_retries": -1}]}),
+            ),
+        ];
+        for (kind, want) in cases {
+            assert_eq!(serde_json::to_value(&kind).unwrap(), want);
+            assert_eq!(serde_json::from_value::<TaskKind>(want).unwrap(), kind);
+        }
+        // Defaults: no target file name, no user message, MaxRetries -1 (the CPE decides).
+        let short = json!({"kind": "schedule_download", "file_type": "1 Firmware Upgrade Image",
+            "url": "https://f.example/1.bin", "file_size": 0,
+            "time_windows": [{"window_start": 5, "window_end": 6, "window_mode": "1 At Any Time"}]});
+        let TaskKind::ScheduleDownload {
+            time_windows,
+            target_file_name,
+            ..
+        } = serde_json::from_value(short).unwrap()
+        else {
+            panic!("a schedule_download")
+        };
+        assert_eq!(target_file_name, "");
+        assert_eq!(
+            (
+                time_windows[0].max_retries,
+                time_windows[0].user_message.as_str()
+            ),
+            (-1, "")
+        );
+        // A notification is a number 0..=255 on the JSON side (the session refuses > 6).
+        assert!(
+            serde_json::from_value::<TaskKind>(json!({"kind": "set_parameter_attributes",
+            "attributes": [{"name": "A.b", "notification": -1}]}))
+            .is_err()
+        );
+    }
+
+    /// Passwords: hidden from `Debug`, emptied by `redacted`, kept by serde.
+    #[test]
+    fn passwords_are_hidden_and_redacted() {
+        let kind = TaskKind::ScheduleDownload {
+            file_type: "1 Firmware Upgrade Image".into(),
+            url: "https://f.example/1.bin".into(),
+            file_size: 0,
+            target_file_name: String::new(),
+            time_windows: Vec::new(),
+            username: Some("fw".into()),
+            password: Some(Secret::new("s3cr3t-pw")),
+        };
+        assert!(!format!("{kind:?}").contains("s3cr3t-pw"));
+        assert!(serde_json::to_string(&kind).unwrap().contains("s3cr3t-pw"));
+        let shown = serde_json::to_value(kind.redacted()).unwrap();
+        assert_eq!(
+            (shown["password"].as_str(), shown["username"].as_str()),
+            (Some(""), Some("fw"))
+        );
+        assert_eq!(TaskKind::Reboot.redacted(), TaskKind::Reboot);
+        assert!(kind.is_transfer());
+        assert!(!TaskKind::GetAllQueuedTransfers.is_transfer());
+    }
 }

@@ -8,7 +8,8 @@
 //! `cwmp:ID` and namespace, and `cwmp:UseCWMPVersion` when the CPE offered a list of
 //! versions, §3.5). Every later POST goes to [`Session::handle`]:
 //!
-//! * a CPE request — TransferComplete (matched to its Download task by CommandKey),
+//! * a CPE request — TransferComplete (matched to its transfer task — Download, Upload,
+//!   ScheduleDownload — by CommandKey),
 //!   AutonomousTransferComplete, GetRPCMethods, RequestDownload, Kicked, a repeated
 //!   Inform — is answered with its response (an unknown method with Fault 8000);
 //! * the empty POST (§3.7.2.4: the CPE has no more requests) is answered with the next
@@ -45,14 +46,37 @@
 //! | DeleteObject | DeleteObject | `{"status"}` |
 //! | Reboot | Reboot (CommandKey `task-<id>`) | `{}` |
 //! | FactoryReset | FactoryReset | `{}` (the device's provisioned digest is cleared) |
-//! | Download | Download (CommandKey `task-<id>`) | `{"status", "start_time", "complete_time"}`, then the TransferComplete's `{"fault"...}` |
+//! | Download | Download (CommandKey `task-<id>`) | `{"status", "start_time", "complete_time"}`, then the TransferComplete's `{"transfer": "complete"/"failed", "start_time", "complete_time"}` |
+//! | GetParameterAttributes | GetParameterAttributes (A.3.2.5) | `{"attributes": [{"name", "notification": 0..6, "access_list": [..]}]}` |
+//! | SetParameterAttributes | SetParameterAttributes (A.3.2.4; NotificationChange / AccessListChange true where the change gives a value) | `{}` |
+//! | Upload | Upload (A.4.1.5, CommandKey `task-<id>`) | as Download |
+//! | ScheduleInform | ScheduleInform (A.4.1.2, CommandKey `task-<id>`) | `{}` |
+//! | GetRpcMethods | GetRPCMethods (A.3.1.1) | `{"methods": [..]}` |
+//! | GetAllQueuedTransfers | GetAllQueuedTransfers (A.4.1.7) | `{"transfers": [{"command_key", "state": "not_started"/"in_progress"/"completed", "is_download", "file_type", "file_size", "target_file_name"}]}` |
+//! | CancelTransfer | CancelTransfer (A.4.1.9) | `{"cancelled_task": <id> or null}` |
+//! | ScheduleDownload | ScheduleDownload (A.4.1.8, CommandKey `task-<id>`) | `{}`, then the TransferComplete's, as Download |
 //!
-//! A Download answered with status 1 stays `InFlight` until its TransferComplete (in this
-//! session or a later one: pass it again with the device's tasks). GetParameterValues and
-//! GetParameterNames results go to the parameter cache (`seen_at` = now; `writable` from
-//! GetParameterNames; secrets are not cached).
+//! A Download or Upload answered with status 1, and every ScheduleDownload (its response
+//! has no status: the transfer happens in a time window), stays `InFlight` until its
+//! TransferComplete (in this session or a later one: pass it again with the device's
+//! tasks); status 0 completes it at once. A CancelTransfer the CPE accepts cancels the
+//! transfer task of that CommandKey (`Cancelled`, `"cancelled_by"` in its result) when
+//! that task is among the session's. GetParameterValues and GetParameterNames results go
+//! to the parameter cache (`seen_at` = now; `writable` from GetParameterNames; secrets
+//! are not cached); the other results stay in the task (the cache has no room for
+//! attributes, and the device record none for the CPE's method list).
 //!
-//! Faults: the permanent codes — 9000 method not supported, 9001 request denied, 9003
+//! Arguments no CPE may accept are not sent: a notification over 6, a ScheduleInform
+//! delay of 0 (A.4.1.2), a ScheduleDownload with no or more than two windows, a window
+//! ending before it starts, overlapping windows or a file size over an unsignedInt
+//! (A.4.1.8). Such a task fails when the session starts, with fault 9003
+//! (`"not sent: ..."`), no attempt counted: it takes none of the session's RPCs and does
+//! not keep `HoldRequests` true. The file server password of an Upload or ScheduleDownload goes only into the
+//! RPC: never into a log, an audit record, or `Debug` output (the task's JSON in the
+//! store does hold it).
+//!
+//! Faults: the permanent codes — 9000 method not supported (an optional RPC the CPE does
+//! not implement), 9001 request denied, 9003
 //! invalid arguments, 9005-9009 (name, type, value, not writable, notification), 9018
 //! and 9019 (a corrupt or unauthenticated file), 9021-9026 and 9028-9032 — fail a task at
 //! once. Every other fault (9002, 9004, 9010-9017, 9020, vendor codes) and a session
@@ -98,8 +122,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use serde_json::json;
 use tipring_cwmp::{
     event_code, parse_with, AddObject, Body, CwmpVersion, DeleteObject, Download, Envelope,
-    Error as CwmpError, Fault, FaultCode, GetParameterNames, Header, Limits, ParameterInfo,
-    ParameterValue, SetParameterValues, Status, ValueType,
+    Error as CwmpError, Fault, FaultCode, GetParameterNames, Header, Limits, Notification,
+    ParameterInfo, ParameterValue, ScheduleDownload, ScheduleInform, SetParameterAttributesStruct,
+    SetParameterValues, Status, TimeWindow as CwmpTimeWindow, TransferResponse, TransferState,
+    Upload, ValueType,
 };
 use tipring_datamodel::definitions;
 
@@ -570,16 +596,29 @@ impl Session {
                 open(t) && due(t) && t.kind != TaskKind::Provision
             })
             .collect();
-        // A Download in flight waits for its TransferComplete; it is not sent again.
+        // A transfer in flight waits for its TransferComplete; it is not sent again.
         order.retain(|&i| {
             let t = &self.tasks[i];
-            let waiting =
-                t.state == TaskState::InFlight && matches!(t.kind, TaskKind::Download { .. });
+            let waiting = t.state == TaskState::InFlight && t.kind.is_transfer();
             if waiting {
                 self.awaiting.insert(i);
             }
             !waiting
         });
+        // Arguments no CPE may accept: failed now, never queued (so that HoldRequests
+        // and the RPC budget count only what is sent).
+        let mut invalid = Vec::new();
+        order.retain(|&i| match self.task_rpc(i) {
+            Ok(_) => true,
+            Err(why) => {
+                invalid.push((i, why));
+                false
+            }
+        });
+        for (i, why) in invalid {
+            self.touched.insert(i);
+            self.fail_now(i, not_sent(why));
+        }
         let last = |t: &Task| matches!(t.kind, TaskKind::Reboot | TaskKind::FactoryReset);
         order.sort_by_key(|&i| (last(&self.tasks[i]), self.tasks[i].id, i));
         self.queue.extend(provision);
@@ -747,7 +786,7 @@ impl Session {
     fn on_transfer_complete(&mut self, tc: &tipring_cwmp::TransferComplete) {
         let key = tc.command_key.trim();
         let found = self.tasks.iter().position(|t| {
-            matches!(t.kind, TaskKind::Download { .. })
+            t.kind.is_transfer()
                 && command_key(t) == key
                 && matches!(
                     t.state,
@@ -770,7 +809,7 @@ impl Session {
         };
         self.touched.insert(i);
         self.awaiting.remove(&i);
-        // A Download still queued here was sent by a session whose outcome was lost.
+        // A transfer still queued here was sent by a session whose outcome was lost.
         self.queue.retain(|&q| q != i);
         let mut result = self.tasks[i].result.clone().unwrap_or_else(|| json!({}));
         result["start_time"] = json!(tc.start_time);
@@ -817,8 +856,15 @@ impl Session {
                 self.start_pass(i);
                 continue;
             }
-            let body = self.task_rpc(i);
             self.touched.insert(i);
+            let body = match self.task_rpc(i) {
+                Ok(body) => body,
+                // plan_work took such tasks out already; kept for safety.
+                Err(why) => {
+                    self.fail_now(i, not_sent(why));
+                    continue;
+                }
+            };
             let t = &mut self.tasks[i];
             t.state = TaskState::InFlight;
             t.updated_at = self.now;
@@ -853,10 +899,11 @@ impl Session {
 
     // ---- tasks --------------------------------------------------------------------------
 
-    fn task_rpc(&self, i: usize) -> Body {
+    /// A task's RPC, or why it cannot be sent (arguments no CPE may accept).
+    fn task_rpc(&self, i: usize) -> Result<Body, String> {
         let t = &self.tasks[i];
         let key = command_key(t);
-        match &t.kind {
+        Ok(match &t.kind {
             TaskKind::GetParameterValues { names } => Body::GetParameterValues(names.clone()),
             TaskKind::SetParameterValues { values } => {
                 Body::SetParameterValues(SetParameterValues {
@@ -896,9 +943,94 @@ impl Session {
                 target_file_name: target_file_name.clone(),
                 ..Download::default()
             }),
+            TaskKind::GetParameterAttributes { names } => {
+                Body::GetParameterAttributes(names.clone())
+            }
+            TaskKind::SetParameterAttributes { attributes } => {
+                let mut list = Vec::with_capacity(attributes.len());
+                for a in attributes {
+                    let notification = match a.notification {
+                        None => None,
+                        Some(n) => Some(Notification::from_u8(n).ok_or_else(|| {
+                            format!("notification {n} of {} is not 0..=6", a.name)
+                        })?),
+                    };
+                    list.push(SetParameterAttributesStruct {
+                        name: a.name.clone(),
+                        notification_change: notification.is_some(),
+                        notification: notification.unwrap_or_default(),
+                        access_list_change: a.access_list.is_some(),
+                        access_list: a.access_list.clone().unwrap_or_default(),
+                    });
+                }
+                Body::SetParameterAttributes(list)
+            }
+            TaskKind::Upload {
+                file_type,
+                url,
+                username,
+                password,
+            } => Body::Upload(Upload {
+                command_key: key,
+                file_type: file_type.clone(),
+                url: url.clone(),
+                username: username.clone().unwrap_or_default(),
+                password: password
+                    .as_ref()
+                    .map(|p| p.expose().to_string())
+                    .unwrap_or_default(),
+                delay_seconds: 0,
+            }),
+            TaskKind::ScheduleInform { delay_seconds } => {
+                if *delay_seconds == 0 {
+                    return Err("ScheduleInform needs a delay of at least 1 s".into());
+                }
+                Body::ScheduleInform(ScheduleInform {
+                    delay_seconds: *delay_seconds,
+                    command_key: key,
+                })
+            }
+            TaskKind::GetRpcMethods => Body::GetRpcMethods,
+            TaskKind::GetAllQueuedTransfers => Body::GetAllQueuedTransfers,
+            TaskKind::CancelTransfer { command_key } => Body::CancelTransfer(command_key.clone()),
+            TaskKind::ScheduleDownload {
+                file_type,
+                url,
+                file_size,
+                target_file_name,
+                time_windows,
+                username,
+                password,
+            } => {
+                check_windows(time_windows)?;
+                let file_size = u32::try_from(*file_size)
+                    .map_err(|_| format!("file size {file_size} is over 4294967295"))?;
+                Body::ScheduleDownload(ScheduleDownload {
+                    command_key: key,
+                    file_type: file_type.clone(),
+                    url: url.clone(),
+                    username: username.clone().unwrap_or_default(),
+                    password: password
+                        .as_ref()
+                        .map(|p| p.expose().to_string())
+                        .unwrap_or_default(),
+                    file_size,
+                    target_file_name: target_file_name.clone(),
+                    time_windows: time_windows
+                        .iter()
+                        .map(|w| CwmpTimeWindow {
+                            window_start: w.window_start,
+                            window_end: w.window_end,
+                            window_mode: w.window_mode.clone(),
+                            user_message: w.user_message.clone(),
+                            max_retries: w.max_retries,
+                        })
+                        .collect(),
+                })
+            }
             // Provision never reaches here (the pass sends its own RPCs).
             TaskKind::Provision => Body::GetRpcMethods,
-        }
+        })
     }
 
     /// The type to send a value with: the cache's, else our definition's, else string.
@@ -966,20 +1098,56 @@ impl Session {
                 self.device.provisioned_at = None;
                 json!({})
             }
-            (TaskKind::Download { .. }, Body::DownloadResponse(r)) => {
-                let result = json!({
-                    "status": r.status.as_u8(),
-                    "start_time": r.start_time,
-                    "complete_time": r.complete_time,
-                });
-                if r.status == Status::Pending {
-                    let t = &mut self.tasks[i];
-                    t.result = Some(result);
-                    t.updated_at = self.now;
-                    self.awaiting.insert(i);
+            (TaskKind::Download { .. }, Body::DownloadResponse(r))
+            | (TaskKind::Upload { .. }, Body::UploadResponse(r)) => {
+                let Some(result) = self.on_transfer_response(i, &r) else {
                     return;
-                }
+                };
                 result
+            }
+            (TaskKind::ScheduleDownload { .. }, Body::ScheduleDownloadResponse) => {
+                // A.4.1.8: the transfer happens later, in a window; TransferComplete
+                // (`M ScheduleDownload`) tells how it went.
+                let t = &mut self.tasks[i];
+                t.result = Some(json!({}));
+                t.updated_at = self.now;
+                self.awaiting.insert(i);
+                return;
+            }
+            (
+                TaskKind::GetParameterAttributes { .. },
+                Body::GetParameterAttributesResponse(list),
+            ) => {
+                let list: Vec<_> = list
+                    .iter()
+                    .map(|a| {
+                        json!({"name": a.name, "notification": a.notification.as_u8(),
+                               "access_list": a.access_list})
+                    })
+                    .collect();
+                json!({ "attributes": list })
+            }
+            (TaskKind::SetParameterAttributes { .. }, Body::SetParameterAttributesResponse) => {
+                json!({})
+            }
+            (TaskKind::ScheduleInform { .. }, Body::ScheduleInformResponse) => json!({}),
+            (TaskKind::GetRpcMethods, Body::GetRpcMethodsResponse(methods)) => {
+                json!({ "methods": methods })
+            }
+            (TaskKind::GetAllQueuedTransfers, Body::GetAllQueuedTransfersResponse(list)) => {
+                let list: Vec<_> = list
+                    .iter()
+                    .map(|q| {
+                        json!({"command_key": q.command_key, "state": transfer_state(q.state),
+                               "is_download": q.is_download, "file_type": q.file_type,
+                               "file_size": q.file_size, "target_file_name": q.target_file_name})
+                    })
+                    .collect();
+                json!({ "transfers": list })
+            }
+            (TaskKind::CancelTransfer { command_key }, Body::CancelTransferResponse) => {
+                let cancelled = self.cancel_transfer(i, command_key);
+                json!({ "cancelled_task": cancelled })
             }
             (_, other) => {
                 let message = format!("unexpected {} to {}", other.method_name(), kind_name(&kind));
@@ -992,6 +1160,55 @@ impl Session {
         t.result = Some(result);
         t.fault = None;
         t.updated_at = self.now;
+    }
+
+    /// A DownloadResponse or UploadResponse (A.3.2.8, A.4.1.5): status 0 completes the
+    /// task (its result is returned); status 1 leaves it in flight for its
+    /// TransferComplete (`None`).
+    fn on_transfer_response(
+        &mut self,
+        i: usize,
+        r: &TransferResponse,
+    ) -> Option<serde_json::Value> {
+        let result = json!({
+            "status": r.status.as_u8(),
+            "start_time": r.start_time,
+            "complete_time": r.complete_time,
+        });
+        if r.status == Status::Pending {
+            let t = &mut self.tasks[i];
+            t.result = Some(result);
+            t.updated_at = self.now;
+            self.awaiting.insert(i);
+            return None;
+        }
+        Some(result)
+    }
+
+    /// A CancelTransfer the CPE accepted (A.4.1.9): the transfer task of that CommandKey,
+    /// if it is one of ours and still open, is cancelled (no TransferComplete will come).
+    /// Its id, if any.
+    fn cancel_transfer(&mut self, by: usize, key: &str) -> Option<i64> {
+        let key = key.trim();
+        let j = self.tasks.iter().position(|t| {
+            t.kind.is_transfer()
+                && command_key(t) == key
+                && matches!(
+                    t.state,
+                    TaskState::InFlight | TaskState::Queued | TaskState::Retrying
+                )
+        })?;
+        self.touched.insert(j);
+        self.awaiting.remove(&j);
+        self.queue.retain(|&q| q != j);
+        let by_id = self.tasks[by].id;
+        let t = &mut self.tasks[j];
+        let mut result = t.result.clone().unwrap_or_else(|| json!({}));
+        result["cancelled_by"] = json!(by_id);
+        t.result = Some(result);
+        t.state = TaskState::Cancelled;
+        t.updated_at = self.now;
+        Some(t.id)
     }
 
     /// Records a fault on a task: retry with back-off, or fail.
@@ -1522,7 +1739,9 @@ pub fn command_key(task: &Task) -> String {
     format!("task-{}", task.id)
 }
 
-fn kind_name(kind: &TaskKind) -> &'static str {
+/// The name of a task's kind: its serde tag (`"get_parameter_attributes"`, ...), for
+/// audit records and logs.
+pub fn kind_name(kind: &TaskKind) -> &'static str {
     match kind {
         TaskKind::GetParameterValues { .. } => "get_parameter_values",
         TaskKind::SetParameterValues { .. } => "set_parameter_values",
@@ -1533,7 +1752,61 @@ fn kind_name(kind: &TaskKind) -> &'static str {
         TaskKind::FactoryReset => "factory_reset",
         TaskKind::Download { .. } => "download",
         TaskKind::Provision => "provision",
+        TaskKind::GetParameterAttributes { .. } => "get_parameter_attributes",
+        TaskKind::SetParameterAttributes { .. } => "set_parameter_attributes",
+        TaskKind::Upload { .. } => "upload",
+        TaskKind::ScheduleInform { .. } => "schedule_inform",
+        TaskKind::GetRpcMethods => "get_rpc_methods",
+        TaskKind::GetAllQueuedTransfers => "get_all_queued_transfers",
+        TaskKind::CancelTransfer { .. } => "cancel_transfer",
+        TaskKind::ScheduleDownload { .. } => "schedule_download",
     }
+}
+
+/// The fault of a task whose arguments no CPE may accept (9003, nothing sent).
+fn not_sent(why: String) -> RpcFault {
+    (
+        FaultCode::INVALID_ARGUMENTS.0,
+        format!("not sent: {why}"),
+        Vec::new(),
+    )
+}
+
+/// A queued transfer's state as the result names it (Annex A.4.1.1: 1, 2, 3).
+fn transfer_state(s: TransferState) -> &'static str {
+    match s {
+        TransferState::NotStarted => "not_started",
+        TransferState::InProgress => "in_progress",
+        TransferState::Completed => "completed",
+    }
+}
+
+/// ScheduleDownload's windows (Annex A.4.1.8): one or two, each ending no earlier than
+/// it starts, the second starting no earlier than the first ends.
+fn check_windows(windows: &[crate::model::TimeWindow]) -> Result<(), String> {
+    if windows.is_empty() || windows.len() > 2 {
+        return Err(format!(
+            "ScheduleDownload takes 1 or 2 time windows, not {}",
+            windows.len()
+        ));
+    }
+    for (k, w) in windows.iter().enumerate() {
+        if w.window_end < w.window_start {
+            return Err(format!("time window {k} ends before it starts"));
+        }
+        if w.max_retries < -1 {
+            return Err(format!(
+                "time window {k}: max_retries {} is below -1",
+                w.max_retries
+            ));
+        }
+    }
+    if let [a, b] = windows {
+        if b.window_start < a.window_end {
+            return Err("the second time window overlaps or precedes the first".into());
+        }
+    }
+    Ok(())
 }
 
 fn provisioner_audit(
@@ -1616,6 +1889,95 @@ pub(crate) fn same_value(a: &str, b: &str, kind: &ValueType) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kind names (audit records) are the serde tags of the task JSON.
+    #[test]
+    fn kind_names_are_the_serde_tags() {
+        use crate::model::{AttributeChange, TimeWindow};
+        let all = [
+            TaskKind::GetParameterValues { names: Vec::new() },
+            TaskKind::SetParameterValues { values: Vec::new() },
+            TaskKind::GetParameterNames {
+                path: String::new(),
+                next_level: true,
+            },
+            TaskKind::AddObject { path: "A.".into() },
+            TaskKind::DeleteObject {
+                path: "A.1.".into(),
+            },
+            TaskKind::Reboot,
+            TaskKind::FactoryReset,
+            TaskKind::Download {
+                file_type: String::new(),
+                url: String::new(),
+                file_size: 0,
+                target_file_name: String::new(),
+            },
+            TaskKind::Provision,
+            TaskKind::GetParameterAttributes { names: Vec::new() },
+            TaskKind::SetParameterAttributes {
+                attributes: vec![AttributeChange {
+                    name: "A.b".into(),
+                    notification: None,
+                    access_list: None,
+                }],
+            },
+            TaskKind::Upload {
+                file_type: String::new(),
+                url: String::new(),
+                username: None,
+                password: None,
+            },
+            TaskKind::ScheduleInform { delay_seconds: 1 },
+            TaskKind::GetRpcMethods,
+            TaskKind::GetAllQueuedTransfers,
+            TaskKind::CancelTransfer {
+                command_key: String::new(),
+            },
+            TaskKind::ScheduleDownload {
+                file_type: String::new(),
+                url: String::new(),
+                file_size: 0,
+                target_file_name: String::new(),
+                time_windows: vec![TimeWindow {
+                    window_start: 0,
+                    window_end: 1,
+                    window_mode: String::new(),
+                    user_message: String::new(),
+                    max_retries: -1,
+                }],
+                username: None,
+                password: None,
+            },
+        ];
+        for kind in &all {
+            let tag = serde_json::to_value(kind).unwrap()["kind"].clone();
+            assert_eq!(tag, kind_name(kind), "{kind:?}");
+        }
+    }
+
+    /// TR-069 Amendment 6 Annex A.4.1.8: one or two windows, each WindowEnd not before
+    /// its WindowStart, the second after the first, MaxRetries -1 or more.
+    #[test]
+    fn schedule_download_windows() {
+        let w = |s, e| crate::model::TimeWindow {
+            window_start: s,
+            window_end: e,
+            window_mode: "1 At Any Time".into(),
+            user_message: String::new(),
+            max_retries: -1,
+        };
+        assert!(check_windows(&[w(0, 0)]).is_ok());
+        assert!(check_windows(&[w(0, 10), w(10, 20)]).is_ok());
+        assert!(check_windows(&[]).is_err());
+        assert!(check_windows(&[w(0, 1), w(2, 3), w(4, 5)]).is_err());
+        assert!(check_windows(&[w(5, 4)]).is_err());
+        assert!(check_windows(&[w(0, 10), w(9, 20)]).is_err());
+        assert!(check_windows(&[w(10, 20), w(0, 5)]).is_err());
+        let mut bad = w(0, 1);
+        bad.max_retries = -2;
+        assert!(check_windows(&[bad]).is_err());
+    }
 
     /// Exponential back-off with a cap.
     #[test]

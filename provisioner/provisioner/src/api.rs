@@ -263,6 +263,7 @@ async fn get_device(
         ))
     })
     .await?;
+    let tasks: Vec<Task> = tasks.into_iter().map(shown).collect();
     let faults: Vec<&Task> = tasks
         .iter()
         .filter(|t| t.state == TaskState::Failed)
@@ -452,9 +453,74 @@ fn check_task(kind: &TaskKind) -> ApiResult<()> {
                 ));
             }
         }
-        TaskKind::Reboot | TaskKind::FactoryReset | TaskKind::Provision => {}
+        TaskKind::GetParameterAttributes { names } => {
+            if names.is_empty() || names.len() > 1000 {
+                return Err(ApiError::field("names", "1 to 1000 names"));
+            }
+            for (i, n) in names.iter().enumerate() {
+                path_ok(&format!("names[{i}]"), n, false)?;
+            }
+        }
+        TaskKind::SetParameterAttributes { attributes } => {
+            if attributes.is_empty() || attributes.len() > 1000 {
+                return Err(ApiError::field("attributes", "1 to 1000 changes"));
+            }
+            for (i, a) in attributes.iter().enumerate() {
+                path_ok(&format!("attributes[{i}].name"), &a.name, false)?;
+                if a.notification.is_some_and(|n| n > 6) {
+                    return Err(ApiError::field(
+                        format!("attributes[{i}].notification"),
+                        "0 (off) to 6",
+                    ));
+                }
+                if a.notification.is_none() && a.access_list.is_none() {
+                    return Err(ApiError::field(
+                        format!("attributes[{i}]"),
+                        "give notification, access_list or both",
+                    ));
+                }
+            }
+        }
+        TaskKind::Upload { url, file_type, .. }
+        | TaskKind::ScheduleDownload { url, file_type, .. } => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 1024 {
+                return Err(ApiError::field("url", "an http:// or https:// URL"));
+            }
+            if file_type.is_empty() || file_type.len() > 64 {
+                return Err(ApiError::field("file_type", "e.g. \"2 Vendor Log File\""));
+            }
+            if let TaskKind::ScheduleDownload { time_windows, .. } = kind {
+                if time_windows.is_empty() || time_windows.len() > 2 {
+                    return Err(ApiError::field("time_windows", "one or two windows"));
+                }
+            }
+        }
+        TaskKind::ScheduleInform { delay_seconds } => {
+            if *delay_seconds == 0 {
+                return Err(ApiError::field("delay_seconds", "at least 1"));
+            }
+        }
+        TaskKind::CancelTransfer { command_key } => {
+            if command_key.is_empty() || command_key.len() > 32 {
+                return Err(ApiError::field(
+                    "command_key",
+                    "1 to 32 characters (task-ID)",
+                ));
+            }
+        }
+        TaskKind::Reboot
+        | TaskKind::FactoryReset
+        | TaskKind::Provision
+        | TaskKind::GetRpcMethods
+        | TaskKind::GetAllQueuedTransfers => {}
     }
     Ok(())
+}
+
+/// A task as the API shows it: file-server passwords emptied.
+fn shown(mut t: Task) -> Task {
+    t.kind = t.kind.redacted();
+    t
 }
 
 async fn queue_task(
@@ -477,7 +543,7 @@ async fn queue_task(
         ));
     }
     let t = task(&id, req.kind.clone(), &caller.name);
-    let detail = serde_json::to_value(&req.kind).unwrap_or(Value::Null);
+    let detail = serde_json::to_value(req.kind.redacted()).unwrap_or(Value::Null);
     let writes = vec![Write::PutTask(t), audit(&caller, "task.queue", &id, detail)];
     let ids = db(&app, move |s| s.apply(writes)).await?;
     if req.connection_request {
@@ -500,7 +566,13 @@ async fn device_tasks(
         state: None,
         limit: 100,
     };
-    Ok(Json(db(&app, move |s| s.tasks(&f)).await?))
+    Ok(Json(
+        db(&app, move |s| s.tasks(&f))
+            .await?
+            .into_iter()
+            .map(shown)
+            .collect(),
+    ))
 }
 
 async fn connection_request(
@@ -601,7 +673,13 @@ async fn list_tasks(
         state,
         limit: q.limit,
     };
-    Ok(Json(db(&app, move |s| s.tasks(&f)).await?))
+    Ok(Json(
+        db(&app, move |s| s.tasks(&f))
+            .await?
+            .into_iter()
+            .map(shown)
+            .collect(),
+    ))
 }
 
 async fn get_task(
@@ -611,7 +689,7 @@ async fn get_task(
 ) -> ApiResult<Json<Task>> {
     db(&app, move |s| s.task(id))
         .await?
-        .map(Json)
+        .map(|t| Json(shown(t)))
         .ok_or_else(|| ApiError::not_found(format!("task {id}")))
 }
 
@@ -638,7 +716,7 @@ async fn cancel_task(
         audit(&caller, "task.cancel", &target, json!({ "task": id })),
     ];
     db(&app, move |s| s.apply(writes)).await?;
-    Ok(Json(t))
+    Ok(Json(shown(t)))
 }
 
 // ---------------------------------------------------------------------------------------

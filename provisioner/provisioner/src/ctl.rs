@@ -65,8 +65,10 @@ enum CtlCmd {
     },
     /// Reject a device.
     Reject { id: String },
-    /// Queue a task: get NAME..., set NAME=VALUE..., names PATH, add PATH, delete PATH,
-    /// reboot, factory-reset, download URL [FILETYPE], provision.
+    /// Queue a task: get NAME..., set NAME=VALUE..., names PATH, attrs NAME...,
+    /// notify NAME=0..6..., add PATH, delete PATH, reboot, factory-reset,
+    /// download URL [FILETYPE], upload URL [FILETYPE], schedule-inform SECONDS,
+    /// rpc-methods, transfers, cancel-transfer KEY, provision.
     Task {
         id: String,
         /// What to do.
@@ -383,11 +385,31 @@ async fn run(a: CtlArgs) -> anyhow::Result<()> {
                     "reboot" => json!({ "kind": "reboot" }),
                     "factory-reset" => json!({ "kind": "factory_reset" }),
                     "provision" => json!({ "kind": "provision" }),
+                    "attrs" => json!({ "kind": "get_parameter_attributes", "names": args }),
+                    "notify" => {
+                        let attributes = args
+                            .iter()
+                            .map(|a| {
+                                a.split_once('=')
+                                    .and_then(|(n, v)| v.parse::<u8>().ok().map(|v| (n, v)))
+                                    .map(|(n, v)| json!({ "name": n, "notification": v }))
+                                    .with_context(|| format!("{a}: NAME=0..6"))
+                            })
+                            .collect::<anyhow::Result<Vec<_>>>()?;
+                        json!({ "kind": "set_parameter_attributes", "attributes": attributes })
+                    }
+                    "upload" => json!({ "kind": "upload", "url": args.first(),
+                                        "file_type": args.get(1).cloned().unwrap_or_else(|| "2 Vendor Log File".into()) }),
+                    "schedule-inform" => json!({ "kind": "schedule_inform",
+                        "delay_seconds": args.first().and_then(|a| a.parse::<u32>().ok()).unwrap_or(1) }),
+                    "rpc-methods" => json!({ "kind": "get_rpc_methods" }),
+                    "transfers" => json!({ "kind": "get_all_queued_transfers" }),
+                    "cancel-transfer" => json!({ "kind": "cancel_transfer", "command_key": args.first() }),
                     "download" => json!({ "kind": "download", "url": args.first(),
                                           "file_type": args.get(1).cloned().unwrap_or_else(|| "1 Firmware Upgrade Image".into()),
                                           "file_size": 0, "target_file_name": "" }),
                     other => anyhow::bail!(
-                        "unknown task {other}: get, set, names, add, delete, reboot, factory-reset, download, provision"
+                        "unknown task {other}: get, set, names, attrs, notify, add, delete, reboot, factory-reset, download, upload, schedule-inform, rpc-methods, transfers, cancel-transfer, provision"
                     ),
                 };
             b["connection_request"] = json!(now);

@@ -23,11 +23,11 @@ use tipring_acs::{
 };
 use tipring_config::GatewayConfig;
 use tipring_cwmp::{
-    parse, AddObjectResponse, Body, CwmpVersion, DeviceId, Envelope, EventStruct, Fault, FaultCode,
-    Inform, ParameterInfo, ParameterValue, SetParameterValuesFault, Status, TransferResponse,
-    ValueType,
+    parse, AddObjectResponse, AllQueuedTransfer, Body, CwmpVersion, DeviceId, Envelope,
+    EventStruct, Fault, FaultCode, Inform, Notification, ParameterAttribute, ParameterInfo,
+    ParameterValue, SetParameterValuesFault, Status, TransferResponse, TransferState, ValueType,
 };
-use tipring_datamodel::{CwmpState, DeviceIdentity, LiveState, Tree};
+use tipring_datamodel::{Attributes, CwmpState, DeviceIdentity, LiveState, SetAttribute, Tree};
 
 /// The epoch of the scenarios (2024-05-01T12:00:00Z).
 pub const NOW: i64 = 1_714_564_800;
@@ -265,7 +265,37 @@ pub struct TipringCpe {
     pub faults: BTreeMap<String, Vec<u32>>,
     /// Every RPC received, by method.
     pub received: Vec<String>,
+    /// Parameter attributes (Notification, AccessList), as the agent keeps them.
+    pub attributes: Attributes,
+    /// Transfers accepted and not finished (Download, Upload, ScheduleDownload).
+    pub transfers: Vec<AllQueuedTransfer>,
+    /// ScheduleInform requests accepted: (delay, CommandKey).
+    pub scheduled: Vec<(u32, String)>,
+    /// Answer an Upload with status 0 (done at once) instead of 1.
+    pub uploads_at_once: bool,
 }
+
+/// The methods our agent answers GetRPCMethods with (TR-069 Amendment 6 Annex A.3.1.1:
+/// the required ones and the optional ones it implements).
+pub const TIPRING_METHODS: &[&str] = &[
+    "GetRPCMethods",
+    "SetParameterValues",
+    "GetParameterValues",
+    "GetParameterNames",
+    "SetParameterAttributes",
+    "GetParameterAttributes",
+    "AddObject",
+    "DeleteObject",
+    "Reboot",
+    "Download",
+    "Upload",
+    "FactoryReset",
+    "ScheduleInform",
+    "GetQueuedTransfers",
+    "GetAllQueuedTransfers",
+    "CancelTransfer",
+    "ScheduleDownload",
+];
 
 impl TipringCpe {
     /// A factory-fresh gateway with `ports` ports and no passwords.
@@ -295,7 +325,22 @@ impl TipringCpe {
             changed: Vec::new(),
             faults: BTreeMap::new(),
             received: Vec::new(),
+            attributes: Attributes::new(),
+            transfers: Vec::new(),
+            scheduled: Vec::new(),
+            uploads_at_once: false,
         }
+    }
+
+    fn queue_transfer(&mut self, key: &str, is_download: bool, file_type: &str, size: u32) {
+        self.transfers.push(AllQueuedTransfer {
+            command_key: key.into(),
+            state: TransferState::NotStarted,
+            is_download,
+            file_type: file_type.into(),
+            file_size: size,
+            target_file_name: String::new(),
+        });
     }
 
     /// The same gateway, already configured by hand (passwords set): any change it
@@ -424,11 +469,88 @@ impl Cpe for TipringCpe {
             },
             Body::Reboot(_) => Body::RebootResponse,
             Body::FactoryReset => Body::FactoryResetResponse,
-            Body::Download(_) => Body::DownloadResponse(TransferResponse {
-                status: Status::Pending,
-                start_time: tipring_cwmp::time::UNKNOWN_TIME.into(),
-                complete_time: tipring_cwmp::time::UNKNOWN_TIME.into(),
+            Body::Download(d) => {
+                self.queue_transfer(&d.command_key, true, &d.file_type, d.file_size);
+                Body::DownloadResponse(TransferResponse {
+                    status: Status::Pending,
+                    start_time: tipring_cwmp::time::UNKNOWN_TIME.into(),
+                    complete_time: tipring_cwmp::time::UNKNOWN_TIME.into(),
+                })
+            }
+            Body::GetParameterAttributes(names) => {
+                match self.tree().get_attributes(&self.attributes, &names) {
+                    Ok(list) => Body::GetParameterAttributesResponse(
+                        list.into_iter()
+                            .map(|a| ParameterAttribute {
+                                name: a.name,
+                                notification: Notification::from_u8(a.notification.code())
+                                    .unwrap_or_default(),
+                                access_list: a.access_list,
+                            })
+                            .collect(),
+                    ),
+                    Err(f) => fault(f.code.code()),
+                }
+            }
+            Body::SetParameterAttributes(list) => {
+                let changes: Vec<SetAttribute> = list
+                    .iter()
+                    .map(|a| SetAttribute {
+                        name: a.name.clone(),
+                        notification: a
+                            .notification_change
+                            .then(|| u32::from(a.notification.as_u8())),
+                        access_list: a.access_list_change.then(|| a.access_list.clone()),
+                    })
+                    .collect();
+                match self.tree().set_attributes(&self.attributes, &changes) {
+                    Ok(store) => {
+                        self.attributes = store;
+                        Body::SetParameterAttributesResponse
+                    }
+                    Err(f) => fault(f.code.code()),
+                }
+            }
+            Body::GetRpcMethods => {
+                Body::GetRpcMethodsResponse(TIPRING_METHODS.iter().map(|m| m.to_string()).collect())
+            }
+            Body::ScheduleInform(s) if s.delay_seconds == 0 => fault(9003),
+            Body::ScheduleInform(s) => {
+                self.scheduled.push((s.delay_seconds, s.command_key));
+                Body::ScheduleInformResponse
+            }
+            Body::Upload(_) if self.uploads_at_once => Body::UploadResponse(TransferResponse {
+                status: Status::Applied,
+                start_time: "2024-05-01T12:00:01Z".into(),
+                complete_time: "2024-05-01T12:00:02Z".into(),
             }),
+            Body::Upload(u) => {
+                self.queue_transfer(&u.command_key, false, &u.file_type, 0);
+                Body::UploadResponse(TransferResponse {
+                    status: Status::Pending,
+                    start_time: tipring_cwmp::time::UNKNOWN_TIME.into(),
+                    complete_time: tipring_cwmp::time::UNKNOWN_TIME.into(),
+                })
+            }
+            Body::ScheduleDownload(d) => {
+                self.queue_transfer(&d.command_key, true, &d.file_type, d.file_size);
+                Body::ScheduleDownloadResponse
+            }
+            Body::GetAllQueuedTransfers => {
+                Body::GetAllQueuedTransfersResponse(self.transfers.clone())
+            }
+            // A.4.1.9: a transfer not yet started may be cancelled; one in progress not
+            // (9021); an unknown CommandKey is an invalid argument.
+            Body::CancelTransfer(key) => {
+                match self.transfers.iter().position(|t| t.command_key == key) {
+                    Some(i) if self.transfers[i].state == TransferState::NotStarted => {
+                        self.transfers.remove(i);
+                        Body::CancelTransferResponse
+                    }
+                    Some(_) => fault(9021),
+                    None => fault(9003),
+                }
+            }
             _ => fault(9000),
         };
         rpc.reply(answer)
@@ -448,6 +570,16 @@ pub struct Param {
     pub writable: bool,
     pub secret: bool,
 }
+
+/// The methods the ATA answers GetRPCMethods with: those it implements, none of the
+/// optional ones of Annex A.4 (it answers every other method with 9000).
+pub const TR098_METHODS: &[&str] = &[
+    "GetRPCMethods",
+    "SetParameterValues",
+    "GetParameterValues",
+    "GetParameterNames",
+    "AddObject",
+];
 
 /// A TR-098 ATA: issue 1 voice, lines added with AddObject.
 pub struct Tr098Cpe {
@@ -764,6 +896,10 @@ impl Cpe for Tr098Cpe {
                         faults,
                     ))
                 }
+            }
+            Body::GetRpcMethods => {
+                self.received.push("GetRPCMethods".into());
+                Body::GetRpcMethodsResponse(TR098_METHODS.iter().map(|m| m.to_string()).collect())
             }
             other => {
                 self.received.push(other.method_name().to_string());

@@ -6,6 +6,7 @@ mod common;
 
 mod admission_rules;
 mod bootstrap_provisions_in_one_session;
+mod every_rpc_as_a_task;
 mod malformed_bodies;
 mod task_faults_and_retries;
 mod tr098_third_party_cpe;

@@ -286,3 +286,77 @@ async fn the_documented_roles_hold_on_every_endpoint() {
     }
     running.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_server_passwords_never_come_back_out() {
+    let (running, admin) = provisioner("task-secrets").await;
+    // A device as an Inform would have made it, approved.
+    let key = tipring_acs::model::DeviceKey {
+        oui: "00D0C9".into(),
+        product_class: "FXS2".into(),
+        serial: "TRSEC1".into(),
+    };
+    let mut d = tipring_acs::model::Device::new(key, 0);
+    d.enrollment = tipring_acs::model::Enrollment::Approved;
+    let id = d.id.clone();
+    running
+        .app
+        .store
+        .apply(vec![tipring_store::Write::PutDevice(d)])
+        .unwrap();
+    let path = format!("/api/v1/devices/{id}/tasks");
+    let (s, v) = admin
+        .call(
+            "POST",
+            &path,
+            body(
+                &json!({ "kind": "upload", "url": "https://files.example.net/up",
+                          "file_type": "2 Vendor Log File", "username": "u",
+                          "password": "file-server-s3cret" }),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{v}");
+    let task = v["task"].as_i64().unwrap();
+    for p in [
+        format!("/api/v1/tasks/{task}"),
+        path.clone(),
+        "/api/v1/tasks".to_string(),
+        format!("/api/v1/devices/{id}"),
+        "/api/v1/audit".to_string(),
+    ] {
+        let (s, v) = admin.call("GET", &p, None).await.unwrap();
+        assert_eq!(s, 200, "{p}: {v}");
+        assert!(!v.to_string().contains("file-server-s3cret"), "{p}: {v}");
+    }
+    // The new kinds are checked like the old ones.
+    let (s, v) = admin
+        .call(
+            "POST",
+            &path,
+            body(&json!({ "kind": "schedule_inform", "delay_seconds": 0 })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (400, Some("delay_seconds")),
+        "{v}"
+    );
+    let (s, v) = admin
+        .call(
+            "POST",
+            &path,
+            body(&json!({ "kind": "set_parameter_attributes",
+                          "attributes": [{ "name": "Device.DeviceInfo.ProvisioningCode", "notification": 9 }] })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (400, Some("attributes[0].notification")),
+        "{v}"
+    );
+    running.stop();
+}
