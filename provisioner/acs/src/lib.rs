@@ -71,6 +71,7 @@ mod error;
 pub mod inform;
 pub mod model;
 pub mod provision;
+pub mod rollout;
 pub mod session;
 
 pub use admission::{admit, apply_inform, claim_hash, Admission, Credential};
