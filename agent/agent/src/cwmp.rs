@@ -484,8 +484,16 @@ pub struct CwmpRunner {
     memory: Memory,
     started: Instant,
     firmware: FirmwareLive,
-    /// The running firmware was confirmed (after the first good session).
+    /// The running firmware was confirmed (after the first good session, and once its
+    /// lines registered again when it runs on trial with a health check).
     confirmed: bool,
+    /// A session succeeded since the start.
+    session_ok: bool,
+    /// A new image on trial must have its lines registered again by then, or the device
+    /// rolls back (`management.firmware_health_check_s`); None: no health check.
+    trial_deadline: Option<Instant>,
+    /// The health check's length, for the log.
+    health_s: u32,
     /// The last session opened by an active notification, and one waiting for the
     /// DefaultActiveNotificationThrottle.
     last_active: Option<Instant>,
@@ -617,6 +625,9 @@ impl CwmpRunner {
             memory,
             started: now,
             confirmed: false,
+            session_ok: false,
+            trial_deadline: None,
+            health_s: config.management.firmware_health_check_s,
             last_active: None,
             active_deferred: false,
             dhcp_file,
@@ -627,8 +638,70 @@ impl CwmpRunner {
         if std::mem::take(&mut runner.device.dirty) {
             runner.persist_device();
         }
+        let on_trial = runner
+            .settings
+            .transfer
+            .as_ref()
+            .and_then(|t| tipring_slots::Slots::open(&t.slots_dir).ok())
+            .is_some_and(|s| s.state().on_trial());
+        if on_trial && runner.health_s > 0 {
+            runner.trial_deadline = Some(now + Duration::from_secs(u64::from(runner.health_s)));
+        }
         runner.restart_listener().await;
         Ok(runner)
+    }
+
+    /// Keep the new firmware (end its trial).
+    fn confirm_firmware(&mut self) {
+        self.confirmed = true;
+        if let Some(t) = &self.settings.transfer {
+            if let Ok(mut slots) = tipring_slots::Slots::open(&t.slots_dir) {
+                if let Err(e) = slots.confirm() {
+                    tracing::warn!(error = %e, "cannot confirm the firmware");
+                }
+            }
+        }
+    }
+
+    /// The health check of a new image on trial, once a second: kept when a TR-069
+    /// session succeeded and `registered` (every port that registers is registered); if
+    /// the lines are not registered by the deadline, the trial fails and the device
+    /// reboots into the previous image.
+    pub fn firmware_health(&mut self, registered: bool, now: Instant) -> Vec<Todo> {
+        let Some(deadline) = self.trial_deadline else {
+            return Vec::new();
+        };
+        if registered && self.session_ok {
+            self.trial_deadline = None;
+            self.confirm_firmware();
+            return vec![Todo::Say(
+                "firmware: the lines registered again; the new image is kept".into(),
+            )];
+        }
+        if now < deadline || registered {
+            return Vec::new();
+        }
+        self.trial_deadline = None;
+        let reason = format!(
+            "the lines did not register within {} s of the upgrade",
+            self.health_s
+        );
+        if let Some(t) = &self.settings.transfer {
+            match tipring_slots::Slots::open(&t.slots_dir).and_then(|mut s| s.fail_trial(&reason)) {
+                Ok(true) => {}
+                Ok(false) => return Vec::new(),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot fail the firmware trial");
+                    return Vec::new();
+                }
+            }
+        }
+        vec![
+            Todo::Say(format!(
+                "firmware: {reason}; rolling back to the previous image"
+            )),
+            Todo::Reboot,
+        ]
     }
 
     /// The ACS URL in force and where it came from (`None`: nothing names an ACS yet;
@@ -845,14 +918,11 @@ impl CwmpRunner {
                 Output::SessionEnded { ok } => {
                     self.http = None;
                     if ok && !self.confirmed {
-                        // The firmware runs and reaches the ACS: keep it.
-                        self.confirmed = true;
-                        if let Some(t) = &self.settings.transfer {
-                            if let Ok(mut slots) = tipring_slots::Slots::open(&t.slots_dir) {
-                                if let Err(e) = slots.confirm() {
-                                    tracing::warn!(error = %e, "cannot confirm the firmware");
-                                }
-                            }
+                        self.session_ok = true;
+                        // The firmware runs and reaches the ACS: keep it (with a health
+                        // check, once its lines registered again too).
+                        if self.trial_deadline.is_none() {
+                            self.confirm_firmware();
                         }
                     }
                     todo.push(Todo::Say(format!(

@@ -487,6 +487,15 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                         todo.extend(r.poll_dhcp(now, &mut managed));
                         let live = crate::cwmp::live_state(&snapshot, r.firmware());
                         todo.extend(r.refresh(live, now, &mut managed));
+                        let registers = managed.as_ref().is_some_and(|m| {
+                            m.running().sip.register && !m.running().sip.servers.is_empty()
+                        });
+                        let registered = !registers
+                            || snapshot.ports.iter().filter(|p| !p.disabled).all(|p| {
+                                p.registration.state
+                                    == tipring_status::RegistrationState::Registered
+                            });
+                        todo.extend(r.firmware_health(registered, now));
                     }
                 }
                 printed.iter().for_each(|l| out(l));

@@ -711,10 +711,14 @@ impl Slots {
                         tries_left,
                     })
                 }
-                Ok(()) => self.roll_back(
-                    previous,
-                    format!("not confirmed after {} boots", self.tries),
-                ),
+                Ok(()) => {
+                    let reason = self
+                        .state
+                        .trial_failure
+                        .clone()
+                        .unwrap_or_else(|| format!("not confirmed after {} boots", self.tries));
+                    self.roll_back(previous, reason)
+                }
                 Err(reason) => self.roll_back(previous, reason),
             };
         }
@@ -751,6 +755,7 @@ impl Slots {
         next.previous = None;
         next.pending = None;
         next.tries_left = 0;
+        next.trial_failure = None;
         let r = next.record_mut(from);
         r.state = RecordState::ActivationFailed;
         r.log = reason.clone();
@@ -768,6 +773,21 @@ impl Slots {
         let mut next = self.state.clone();
         next.previous = None;
         next.tries_left = 0;
+        next.trial_failure = None;
+        self.write_state(next)?;
+        Ok(true)
+    }
+
+    /// The running firmware failed its health check (its lines did not register again in
+    /// time): the next boot rolls back to the previous slot and reports `reason`. `true`
+    /// if a trial was failed, `false` if there was none.
+    pub fn fail_trial(&mut self, reason: &str) -> Result<bool> {
+        if !self.state.on_trial() {
+            return Ok(false);
+        }
+        let mut next = self.state.clone();
+        next.tries_left = 0;
+        next.trial_failure = Some(reason.to_string());
         self.write_state(next)?;
         Ok(true)
     }

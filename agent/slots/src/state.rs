@@ -126,6 +126,10 @@ pub struct BootState {
     pub tries_left: u32,
     /// While the active slot is on trial: the slot to roll back to. `None` once confirmed.
     pub previous: Option<Slot>,
+    /// Why the trial failed, when the agent failed it ([`crate::Slots::fail_trial`]): the
+    /// next boot rolls back and reports this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_failure: Option<String>,
     /// Slot A's record.
     pub a: SlotRecord,
     /// Slot B's record.
@@ -144,6 +148,7 @@ impl BootState {
             pending: None,
             tries_left: 0,
             previous: None,
+            trial_failure: None,
             a: SlotRecord::empty(),
             b: SlotRecord::empty(),
         }

@@ -1117,3 +1117,30 @@ fn sigkill_a_real_installer_at_random_moments() {
     );
     eprintln!("100 kills: {last} versions installed, {interrupted} installs interrupted");
 }
+
+#[test]
+fn a_failed_health_check_rolls_back_at_the_next_boot_with_its_reason() {
+    let t = TempDir::new("health");
+    let mut s = Slots::open(&t.0).unwrap();
+    install(&mut s, 1, 4000, 1000).unwrap();
+    s.boot().unwrap();
+    s.confirm().unwrap();
+    install(&mut s, 2, 4000, 1000).unwrap();
+    assert!(matches!(s.boot().unwrap(), BootOutcome::Switched { .. }));
+    assert!(s.state().on_trial());
+    assert!(s
+        .fail_trial("registrations did not come back within 600 s")
+        .unwrap());
+    // The trial's failure survives a restart of the agent (it is in boot.json).
+    drop(s);
+    let mut s = Slots::open(&t.0).unwrap();
+    match s.boot().unwrap() {
+        BootOutcome::RolledBack { reason, .. } => {
+            assert_eq!(reason, "registrations did not come back within 600 s")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(active_version(&s).as_deref(), Some("1.0.1"));
+    assert_eq!(s.state().trial_failure, None);
+    assert!(!s.fail_trial("no trial").unwrap(), "nothing to fail now");
+}

@@ -531,3 +531,89 @@ fn the_gateway_is_provisioned_and_upgraded_by_an_acs() {
     drop(agent);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_new_image_whose_lines_do_not_register_again_rolls_back_by_itself() {
+    // The gateway registers with a server that does not answer (nothing listens): after
+    // an upgrade its lines are not registered within the health check (2 s here), so the
+    // new image on trial is given up and the device reboots into the previous one, and
+    // says why. (The ACS then sees the old version in the BOOT Inform.)
+    let acs: Acs = Arc::default();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = Arc::clone(&acs);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            tx.send(serve(server).await).unwrap();
+            std::future::pending::<()>().await
+        });
+    });
+    let addr = rx.recv().unwrap();
+    let dir = std::env::temp_dir().join(format!("tipring-cwmp-health-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dead_addr = dead.local_addr().unwrap();
+    drop(dead);
+    let file = dir.join("gateway.json");
+    let doc = serde_json::json!({
+        "schema_version": 1,
+        "device": { "name": "health-test", "country": "us" },
+        "sip": { "listen": "127.0.0.1:0", "servers": [dead_addr.to_string()] },
+        "ports": [{ "extension": "101", "password": "pw-101-long-enough" }],
+        "management": {
+            "http_listen": "127.0.0.1:0",
+            "firmware_health_check_s": 2,
+            "cwmp": {
+                "acs_url": format!("http://{addr}/acs"),
+                "username": ACS_USER,
+                "password": ACS_PASSWORD,
+                "periodic_inform_interval_s": 3600
+            }
+        }
+    });
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let key = SigningKey::from_seed(&[9; 32]);
+    let payload = vec![0x5au8; 20_000];
+    {
+        let mut s = acs.lock().unwrap();
+        s.files.insert(
+            "/files/fw-3.img".into(),
+            image("3.0.0", &payload, &key, &key, "FXS1"),
+        );
+        s.rpcs.push_back(Body::Download(Download {
+            command_key: "fw-3".into(),
+            file_type: "1 Firmware Upgrade Image".into(),
+            url: format!("http://{addr}/files/fw-3.img"),
+            ..Download::default()
+        }));
+    }
+    let mut agent = Agent::start_device(tipring_agent::device::DeviceArgs {
+        config: Some(file),
+        state_dir: Some(dir.join("state")),
+        serial: Some("TR-HEALTH-1".into()),
+        firmware_keys: vec![key.public_key()],
+        ..Default::default()
+    });
+    agent.expect_and_mark(&["--- reboot ---"], WAIT);
+    agent.expect(&["firmware: Switched"], WAIT);
+    agent.expect(
+        &["firmware: the lines did not register within 2 s of the upgrade"],
+        WAIT,
+    );
+    agent.expect_and_mark(&["--- reboot ---"], WAIT);
+    let line = agent.expect(&["firmware: RolledBack"], WAIT);
+    assert!(line.contains("did not register within 2 s"), "{line}");
+    let slots = tipring_slots::Slots::open(dir.join("state/firmware")).unwrap();
+    assert_ne!(slots.active().version.as_deref(), Some("3.0.0"));
+    // The ACS hears the old version after the rollback's boot.
+    let after = wait_for(&acs, "the Inform after the rollback", |e| {
+        let v = value(e, "Device.DeviceInfo.SoftwareVersion")?;
+        (events(e)?.contains(&"1 BOOT".to_string()) && v != "3.0.0").then(|| v)
+    });
+    assert_ne!(after, "3.0.0");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -421,6 +421,16 @@ pub struct Management {
     /// the parameter too: the latest of the three to change is in force.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub provisioning_code: String,
+    /// After a firmware upgrade the new image runs on trial: it is kept once a TR-069
+    /// session succeeded and every port that registers is registered again; if the ports
+    /// are not registered within this many seconds the gateway rolls back to the previous
+    /// image by itself. 0: the first good TR-069 session alone keeps it.
+    #[serde(default = "default_health_check")]
+    pub firmware_health_check_s: u32,
+}
+
+fn default_health_check() -> u32 {
+    600
 }
 
 impl Default for Management {
@@ -432,6 +442,7 @@ impl Default for Management {
             snmp: None,
             acs_url_source: AcsUrlSource::Factory,
             provisioning_code: String::new(),
+            firmware_health_check_s: default_health_check(),
         }
     }
 }

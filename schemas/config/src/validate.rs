@@ -461,6 +461,12 @@ impl GatewayConfig {
             0,
             MAX_PROVISIONING_CODE_LEN,
         );
+        if m.firmware_health_check_s > 86_400 {
+            v.push(
+                "management.firmware_health_check_s",
+                format!("{} s is over a day (86400)", m.firmware_health_check_s),
+            );
+        }
         if let Some(s) = &m.snmp {
             socket_addr(v, "management.snmp.listen", &s.listen);
             if s.communities.len() > MAX_SNMP_ENTRIES {
@@ -1151,6 +1157,9 @@ mod tests {
         });
         fails_at("management.provisioning_code", |c| {
             c.management.provisioning_code = "a\nb".into()
+        });
+        fails_at("management.firmware_health_check_s", |c| {
+            c.management.firmware_health_check_s = 86_401
         });
     }
 
