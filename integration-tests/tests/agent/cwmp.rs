@@ -612,7 +612,7 @@ fn a_new_image_whose_lines_do_not_register_again_rolls_back_by_itself() {
     // The ACS hears the old version after the rollback's boot.
     let after = wait_for(&acs, "the Inform after the rollback", |e| {
         let v = value(e, "Device.DeviceInfo.SoftwareVersion")?;
-        (events(e)?.contains(&"1 BOOT".to_string()) && v != "3.0.0").then(|| v)
+        (events(e)?.contains(&"1 BOOT".to_string()) && v != "3.0.0").then_some(v)
     });
     assert_ne!(after, "3.0.0");
     std::fs::remove_dir_all(&dir).unwrap();
