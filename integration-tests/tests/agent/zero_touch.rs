@@ -99,8 +99,14 @@ fn gateway(dir: &Path, ca: &FactoryCa, serial: &str, acs_url: &str, claim: Optio
         state_dir: Some(dir.join("state")),
         factory_identity: Some(dir.join("factory")),
         connection_request_listen: Some("127.0.0.1:0".parse().unwrap()),
+        firmware_keys: vec![release_key().public_key()],
         ..Default::default()
     })
+}
+
+/// The release key the gateways and the provisioner trust.
+fn release_key() -> tipring_firmware::SigningKey {
+    tipring_firmware::SigningKey::from_seed(&[21; 32])
 }
 
 const TEMPLATE: &str = r#"{
@@ -134,6 +140,7 @@ fn gateways_with_only_a_factory_identity_are_provisioned_or_quarantined() {
             tls_key: Some(dir.join("acs/server.key")),
             device_ca: Some(dir.join("ca/ca.crt")),
             require_tls: true,
+            firmware_keys: vec![release_key().public_key()],
             ..ServeArgs::default()
         }))
         .unwrap();
@@ -234,6 +241,46 @@ fn gateways_with_only_a_factory_identity_are_provisioned_or_quarantined() {
     gw1.send("lift 2");
     gw1.expect(&["[port 1 ext 201]", "line: connected"], WAIT);
     gw1.send("hang 1");
+
+    // A firmware image uploaded to the provisioner (verified against the release key)
+    // reaches the gateway over the ACS's TLS listener with a URL signed for it alone; the
+    // new image boots on trial and is kept once its lines registered again.
+    let payload = vec![0x3cu8; 64_000];
+    let manifest = tipring_firmware::Manifest::for_payload(
+        "tipring-gw",
+        "FXS2",
+        "2.0.0".parse().unwrap(),
+        tipring_firmware::key_id_for(&release_key().public_key()),
+        "2026-11-26T12:00:00Z",
+        &payload,
+    );
+    let img = tipring_firmware::sign_image(&manifest, &payload, &release_key()).unwrap();
+    let (s, v) = api
+        .rt
+        .block_on(api.client.call(
+            "POST",
+            "/api/v1/firmware",
+            Some(("application/octet-stream", img)),
+        ))
+        .unwrap();
+    assert_eq!(s, 201, "{v}");
+    let image_id = v["id"].as_str().unwrap().to_string();
+    api.ok(
+        "POST",
+        &format!("/api/v1/devices/{id1}/firmware"),
+        Some(json!({ "image": image_id, "connection_request": true })),
+    );
+    gw1.expect(&["firmware 2.0.0 installed"], WAIT);
+    gw1.expect_and_mark(&["--- reboot ---"], WAIT);
+    gw1.expect(&["firmware: Switched"], WAIT);
+    gw1.expect(
+        &["firmware: the lines registered again; the new image is kept"],
+        WAIT,
+    );
+    let d = api.wait_device(&id1, "on 2.0.0", |v| {
+        v["device"]["software_version"] == "2.0.0"
+    });
+    assert_eq!(d["device"]["open_faults"], 0);
 
     // An unknown gateway (a good factory certificate, not pre-registered) stays pending:
     // its session is empty, it gets no secret and keeps its factory configuration.

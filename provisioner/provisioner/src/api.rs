@@ -76,6 +76,17 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{name}", axum::routing::delete(revoke_token))
         .route("/api/v1/audit", get(list_audit))
+        .route(
+            "/api/v1/firmware",
+            get(list_firmware)
+                .post(upload_firmware)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_IMAGE)),
+        )
+        .route(
+            "/api/v1/firmware/{id}",
+            get(get_firmware).delete(delete_firmware),
+        )
+        .route("/api/v1/devices/{id}/firmware", post(upgrade_device))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(app)
@@ -1352,6 +1363,147 @@ async fn list_audit(
         limit: q.limit,
     };
     Ok(Json(db(&app, move |s| s.audit(&f)).await?))
+}
+
+// ---------------------------------------------------------------------------------------
+// Firmware
+
+/// Largest firmware image taken, bytes.
+const MAX_IMAGE: usize = 256 << 20;
+
+async fn list_firmware(
+    State(app): State<Arc<App>>,
+    _caller: Caller,
+) -> ApiResult<Json<Vec<crate::firmware::ImageInfo>>> {
+    let app2 = Arc::clone(&app);
+    let list = tokio::task::spawn_blocking(move || app2.firmware.list())
+        .await
+        .unwrap_or_default();
+    Ok(Json(list))
+}
+
+async fn get_firmware(
+    State(app): State<Arc<App>>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<crate::firmware::ImageInfo>> {
+    app.firmware
+        .get(&id)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("firmware image {id}")))
+}
+
+/// Upload a signed image (the body is the image file): verified against the trusted
+/// release keys before it is kept.
+async fn upload_firmware(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    bytes: Bytes,
+) -> ApiResult<(StatusCode, Json<crate::firmware::ImageInfo>)> {
+    caller.require(Role::Operator)?;
+    let app2 = Arc::clone(&app);
+    let by = caller.name.clone();
+    let added = tokio::task::spawn_blocking(move || app2.firmware.add(&bytes, &by, unix_now()))
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "upload failed"))?;
+    let info = match added {
+        Ok(i) => i,
+        Err(crate::firmware::Refused::Image(why)) => return Err(ApiError::field("image", why)),
+        Err(e) => {
+            tracing::error!(error = %e, "firmware store");
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot store the image",
+            ));
+        }
+    };
+    let detail = json!({ "version": info.version, "model": info.model, "size": info.size });
+    let writes = vec![audit(&caller, "firmware.upload", &info.id, detail)];
+    db(&app, move |s| s.apply(writes)).await?;
+    Ok((StatusCode::CREATED, Json(info)))
+}
+
+async fn delete_firmware(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(Role::Admin)?;
+    match app.firmware.remove(&id) {
+        Ok(true) => {}
+        Ok(false) => return Err(ApiError::not_found(format!("firmware image {id}"))),
+        Err(e) => {
+            tracing::error!(error = %e, "firmware store");
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot remove the image",
+            ));
+        }
+    }
+    let writes = vec![audit(&caller, "firmware.delete", &id, json!({}))];
+    db(&app, move |s| s.apply(writes)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpgradeIn {
+    /// The image's id.
+    image: String,
+    /// Ask the device to connect now.
+    #[serde(default)]
+    connection_request: bool,
+}
+
+/// How long a device's download URL stays good.
+const DOWNLOAD_TTL: i64 = 7 * 24 * 3600;
+
+/// Queue a firmware Download of a stored image for one device, with a URL only it may
+/// use (signed, expiring).
+async fn upgrade_device(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    caller.require(Role::Operator)?;
+    let u: UpgradeIn = body(&bytes)?;
+    let image = app
+        .firmware
+        .get(&u.image)
+        .ok_or_else(|| ApiError::field("image", "no such firmware image"))?;
+    let device = device_or_404(&app, &id).await?;
+    if device.enrollment != Enrollment::Approved {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("device {id} is not approved"),
+        ));
+    }
+    let url = app.firmware.url(
+        &crate::firmware::base_url(&app.settings.acs_url),
+        &image.id,
+        &id,
+        unix_now() + DOWNLOAD_TTL,
+    );
+    let kind = TaskKind::Download {
+        file_type: "1 Firmware Upgrade Image".into(),
+        url,
+        file_size: image.size,
+        target_file_name: String::new(),
+    };
+    let detail = json!({ "image": image.id, "version": image.version });
+    let writes = vec![
+        Write::PutTask(task(&id, kind, &caller.name)),
+        audit(&caller, "device.firmware", &id, detail),
+    ];
+    let ids = db(&app, move |s| s.apply(writes)).await?;
+    if u.connection_request {
+        let _ = app.kick.send(id.clone());
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "task": ids.first(), "version": image.version })),
+    ))
 }
 
 /// A random strong password for a device secret: 24 characters, ~143 bits.

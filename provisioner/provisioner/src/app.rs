@@ -44,6 +44,8 @@ pub struct App {
     pub sessions: crate::cwmp::Sessions,
     /// Wakes the connection-request sender.
     pub kick: tokio::sync::mpsc::UnboundedSender<String>,
+    /// Firmware images and their download URLs.
+    pub firmware: crate::firmware::Firmware,
 }
 
 /// Unix seconds now: the provisioner's one wall clock.
@@ -79,6 +81,15 @@ pub fn random_token(bytes: usize) -> String {
 pub fn sha256_hex(s: &str) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// SHA-256 of bytes, lowercase hex.
+pub fn sha256_hex_bytes(b: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(b)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -171,41 +171,46 @@ pub async fn get(url: &str, creds: Option<(String, String)>) -> anyhow::Result<u
     let path = uri
         .path_and_query()
         .map_or("/".to_string(), |p| p.as_str().to_string());
-    let stream = tokio::net::TcpStream::connect((host, port)).await?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
     let authority = uri
         .authority()
         .map_or(host.to_string(), |a| a.as_str().to_string());
-    let request = |auth: Option<String>| {
-        let mut b = hyper::Request::get(path.as_str()).header(hyper::header::HOST, &authority);
-        if let Some(a) = auth {
-            b = b.header(hyper::header::AUTHORIZATION, a);
+    // Each request on a connection of its own: many CPEs close the connection after the
+    // 401 (ours serves one request per connection).
+    let send = |auth: Option<String>| {
+        let (path, authority) = (path.clone(), authority.clone());
+        async move {
+            let stream = tokio::net::TcpStream::connect((host, port)).await?;
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            let mut b = hyper::Request::get(path.as_str()).header(hyper::header::HOST, &authority);
+            if let Some(a) = auth {
+                b = b.header(hyper::header::AUTHORIZATION, a);
+            }
+            let resp = sender.send_request(b.body(Empty::<Bytes>::new())?).await?;
+            let status = resp.status().as_u16();
+            let challenge = resp
+                .headers()
+                .get_all(hyper::header::WWW_AUTHENTICATE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find(|v| v.trim_start().to_ascii_lowercase().starts_with("digest"))
+                .map(String::from);
+            let _ = resp.into_body().collect().await;
+            anyhow::Ok((status, challenge))
         }
-        b.body(Empty::<Bytes>::new())
     };
-    let first = sender.send_request(request(None)?).await?;
-    let status = first.status().as_u16();
+    let (status, challenge) = send(None).await?;
     if status != 401 {
         return Ok(status);
     }
-    let challenge = first
-        .headers()
-        .get_all(hyper::header::WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.trim_start().to_ascii_lowercase().starts_with("digest"))
-        .map(String::from);
-    let _ = first.into_body().collect().await;
     let (Some(challenge), Some((user, pass))) = (challenge, creds) else {
         return Ok(status);
     };
     let cnonce = crate::app::random_token(12);
     let auth = crate::digest::answer(&challenge, "GET", &path, &user, &pass, &cnonce)
         .ok_or_else(|| anyhow::anyhow!("a digest challenge we cannot answer: {challenge}"))?;
-    let second = sender.send_request(request(Some(auth))?).await?;
-    Ok(second.status().as_u16())
+    Ok(send(Some(auth)).await?.0)
 }

@@ -209,6 +209,37 @@ fn cookie_of(req: &hyper::Request<hyper::body::Incoming>) -> Option<String> {
 }
 
 async fn handle(app: Arc<App>, conn: Conn, req: hyper::Request<hyper::body::Incoming>) -> Resp {
+    if req.method() == hyper::Method::GET && req.uri().path().starts_with("/firmware/") {
+        let pq = req
+            .uri()
+            .path_and_query()
+            .map_or(String::new(), |p| p.as_str().to_string());
+        let range = req
+            .headers()
+            .get(hyper::header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let app2 = Arc::clone(&app);
+        let served = tokio::task::spawn_blocking(move || {
+            app2.firmware.serve(&pq, range.as_deref(), unix_now())
+        })
+        .await;
+        let Ok((status, headers, body)) = served else {
+            return plain(500, "\n");
+        };
+        if status == 200 || status == 206 {
+            tracing::info!(peer = %conn.peer, status, bytes = body.len(), "firmware served");
+        }
+        let mut r = hyper::Response::new(Full::new(Bytes::from(body)));
+        *r.status_mut() =
+            hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::NOT_FOUND);
+        for (k, v) in headers {
+            if let Ok(v) = hyper::header::HeaderValue::from_str(&v) {
+                r.headers_mut().insert(k, v);
+            }
+        }
+        return r;
+    }
     if req.method() != hyper::Method::POST {
         return plain(405, "the ACS takes POST (TR-069 §3.4)\n");
     }

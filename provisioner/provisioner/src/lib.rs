@@ -34,6 +34,7 @@ pub mod ctl;
 pub mod cwmp;
 pub mod digest;
 pub mod error;
+pub mod firmware;
 pub mod pki;
 pub mod provision;
 pub mod server;

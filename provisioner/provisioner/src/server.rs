@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// over TLS). Off by default so the loopback lab works.
     #[arg(long)]
     pub require_tls: bool,
+    /// A trusted firmware release key (Ed25519 public key, 64 hex digits), repeatable:
+    /// uploaded images must be signed by one (the same keys the gateways trust).
+    #[arg(long = "firmware-key", value_name = "HEX", value_parser = parse_key)]
+    pub firmware_keys: Vec<[u8; 32]>,
     /// Seconds a CWMP session may sit idle before it is dropped.
     #[arg(long, default_value_t = 60)]
     pub session_timeout: i64,
@@ -61,10 +65,16 @@ impl Default for ServeArgs {
             tls_key: None,
             device_ca: None,
             require_tls: false,
+            firmware_keys: Vec::new(),
             session_timeout: 60,
             log_format: "human".into(),
         }
     }
+}
+
+fn parse_key(s: &str) -> Result<[u8; 32], String> {
+    tipring_firmware::hex::decode_array::<32>(s.trim())
+        .ok_or_else(|| "64 hex digits (an Ed25519 public key)".to_string())
 }
 
 /// A running provisioner (for tests and the lab, which run it in-process).
@@ -164,6 +174,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         )
     });
     let (kick, kicks) = tokio::sync::mpsc::unbounded_channel();
+    let firmware = crate::firmware::Firmware::open(&args.data, args.firmware_keys.clone())?;
     let app = Arc::new(App {
         store,
         sealer,
@@ -175,6 +186,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         },
         sessions: crate::cwmp::Sessions::default(),
         kick,
+        firmware,
     });
     let mut tasks = Vec::new();
     let router = crate::api::router(Arc::clone(&app));
