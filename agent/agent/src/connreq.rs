@@ -2,7 +2,10 @@
 //! address ManagementServer.ConnectionRequestURL names, answering `GET` on its path with
 //! digest authentication ([`tipring_cpe::connreq::ConnReqAuth`]: nonces, replay, rate
 //! limit); each accepted request is passed on through a channel, and the CPE opens a
-//! session with `6 CONNECTION REQUEST`. Optionally a UDP socket takes Annex G requests.
+//! session with `6 CONNECTION REQUEST`. A UDP socket on the same address and port takes
+//! Annex G requests (G.2.1: a signed HTTP GET line in one datagram), for an ACS that
+//! cannot reach the gateway over TCP; its address is `UDPConnectionRequestAddress`
+//! (the local one: without STUN the gateway does not learn its NAT mapping).
 //!
 //! Everything it reads is bounded: request heads (8 KiB, hyper's limit set below), one
 //! request per connection, a 10 s deadline per connection, at most 16 connections at once.
@@ -27,15 +30,29 @@ const MAX_CONNECTIONS: usize = 16;
 pub struct ConnReqListener {
     /// The bound address.
     pub local: SocketAddr,
+    /// Where Annex G UDP requests are taken (None: the UDP port could not be bound).
+    pub udp: Option<SocketAddr>,
     /// One `()` per accepted Connection Request.
     pub accepted: tokio::sync::mpsc::Receiver<()>,
     task: tokio::task::JoinHandle<()>,
+    udp_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for ConnReqListener {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(t) = &self.udp_task {
+            t.abort();
+        }
     }
+}
+
+/// Unix seconds, for the Annex G timestamp check (the binary's wall clock).
+#[allow(clippy::disallowed_methods)]
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Bind `addr` and serve Connection Requests checked by `auth`. `clock` reads the
@@ -51,6 +68,35 @@ pub async fn listen(
     let local = listener.local_addr()?;
     let (tx, accepted) = tokio::sync::mpsc::channel(8);
     let auth = Arc::new(Mutex::new(auth));
+    // Annex G: the same address and port over UDP.
+    let (udp, udp_task) = match tokio::net::UdpSocket::bind(local).await {
+        Ok(sock) => {
+            let udp = sock.local_addr().ok();
+            let (auth, tx) = (Arc::clone(&auth), tx.clone());
+            let task = tokio::spawn(async move {
+                let mut buf = [0u8; 1500];
+                loop {
+                    let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
+                        continue;
+                    };
+                    let ok = auth.lock().expect("not poisoned").check_udp(
+                        clock(),
+                        unix_now(),
+                        &buf[..n],
+                    );
+                    tracing::debug!(%peer, ok, "UDP connection request");
+                    if ok && tx.try_send(()).is_err() {
+                        tracing::debug!("a connection request is already pending");
+                    }
+                }
+            });
+            (udp, Some(task))
+        }
+        Err(e) => {
+            tracing::warn!(%local, error = %e, "no UDP connection request listener");
+            (None, None)
+        }
+    };
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let task = tokio::spawn(async move {
         loop {
@@ -92,8 +138,10 @@ pub async fn listen(
     });
     Ok(ConnReqListener {
         local,
+        udp,
         accepted,
         task,
+        udp_task,
     })
 }
 

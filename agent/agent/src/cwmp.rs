@@ -819,6 +819,7 @@ impl CwmpRunner {
         if user.is_empty() || pw.is_empty() {
             // No credentials, no listener: a Connection Request is never unauthenticated.
             self.device.live.connection_request_url.clear();
+            self.device.live.udp_connection_request_address.clear();
             return;
         }
         let path = format!("/cr/{}", self.settings.identity.serial_number);
@@ -826,6 +827,8 @@ impl CwmpRunner {
         match crate::connreq::listen(addr, auth, mono_now).await {
             Ok(l) => {
                 self.device.live.connection_request_url = format!("http://{}{path}", l.local);
+                self.device.live.udp_connection_request_address =
+                    l.udp.map(|a| a.to_string()).unwrap_or_default();
                 self.cr = Some(l);
             }
             Err(e) => tracing::warn!(error = %e, "no connection request listener"),
@@ -1151,8 +1154,10 @@ impl CwmpRunner {
         managed: &mut Option<crate::managed::Managed>,
     ) -> Vec<Todo> {
         let url = std::mem::take(&mut self.device.live.connection_request_url);
+        let udp = std::mem::take(&mut self.device.live.udp_connection_request_address);
         self.device.live = live;
         self.device.live.connection_request_url = url;
+        self.device.live.udp_connection_request_address = udp;
         self.device.live.uptime_s = (now - self.started).as_secs() as u32;
         let active = self.device.check_values() || self.active_deferred;
         if !active {

@@ -59,3 +59,42 @@ async fn curl_digest_is_accepted_and_wrong_credentials_are_not() {
     assert_eq!(codes, ["401", "401", "405", "404"]);
     assert!(l.accepted.try_recv().is_err(), "nothing else got through");
 }
+
+#[tokio::test]
+async fn annex_g_udp_requests_are_taken_on_the_same_port() {
+    // G.2.1: a signed GET line in one datagram; accepted once per id, refused when
+    // replayed, with the wrong signature or from the past.
+    let auth = ConnReqAuth::new("acs", "cr-pw", "/cr/TR0002", [5; 32], RateLimit::default());
+    let mut l = listen("127.0.0.1:0".parse().unwrap(), auth, clock)
+        .await
+        .unwrap();
+    let udp = l.udp.expect("the UDP side is bound");
+    assert_eq!(udp.port(), l.local.port());
+    #[allow(clippy::disallowed_methods)]
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string();
+    let datagram = |ts: &str, id: &str, pw: &str| {
+        let sig = tipring_cpe::connreq::udp_signature(pw, ts, id, "acs", "c1");
+        format!("GET http://{udp}?ts={ts}&id={id}&un=acs&cn=c1&sig={sig} HTTP/1.1\r\n\r\n")
+    };
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    for d in [
+        datagram(&ts, "1", "wrong"),
+        datagram("1000", "2", "cr-pw"),
+        "GET / HTTP/1.1\r\n\r\n".to_string(),
+    ] {
+        sock.send_to(d.as_bytes(), udp).await.unwrap();
+    }
+    let good = datagram(&ts, "3", "cr-pw");
+    sock.send_to(good.as_bytes(), udp).await.unwrap();
+    sock.send_to(good.as_bytes(), udp).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(2), l.accepted.recv())
+        .await
+        .expect("the signed request is passed on")
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(l.accepted.try_recv().is_err(), "once per id, nothing else");
+}
