@@ -244,8 +244,13 @@ fn urlencode(s: &str) -> String {
 
 /// Columns of a table: (header, JSON pointer).
 fn table(rows: &[Value], cols: &[(&str, &str)]) -> String {
+    // Times are Unix seconds in the API; people read them as UTC dates.
+    let is_time = |p: &str| p.ends_with("_at") || p == "/at" || p == "/last_inform";
     let cell = |r: &Value, p: &str| match r.pointer(p) {
         None | Some(Value::Null) => "-".to_string(),
+        Some(Value::Number(n)) if is_time(p) => n
+            .as_i64()
+            .map_or_else(|| n.to_string(), tipring_firmware::rfc3339_utc),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(a)) => a
             .iter()
