@@ -17,6 +17,10 @@ pub struct ServeArgs {
     /// first admin token (`admin.token`, written once).
     #[arg(long, default_value = "tipring-provisioner-data")]
     pub data: PathBuf,
+    /// The store: `postgres://USER@HOST/DB` for several provisioner nodes on one
+    /// PostgreSQL, or `sqlite:PATH` (default: `DATA/provisioner.db`).
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     /// Where the ACS (CWMP) endpoint listens; devices POST to `/cwmp`.
     #[arg(long, default_value = "127.0.0.1:7547")]
     pub cwmp_listen: SocketAddr,
@@ -58,6 +62,7 @@ impl Default for ServeArgs {
     fn default() -> Self {
         Self {
             data: PathBuf::from("tipring-provisioner-data"),
+            store: None,
             cwmp_listen: "127.0.0.1:7547".parse().expect("literal"),
             api_listen: "127.0.0.1:8180".parse().expect("literal"),
             acs_url: None,
@@ -134,21 +139,42 @@ pub fn serve_blocking(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Open the data directory: the store and the sealer.
+/// Open the data directory: the store (`store`: a URL, else the directory's SQLite file)
+/// and the sealer.
 pub fn open_data(
     data: &Path,
+    store: Option<&str>,
 ) -> anyhow::Result<(Arc<dyn tipring_store::Store>, tipring_store::Sealer)> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("cannot make the data directory {}", data.display()))?;
-    let store = tipring_store::SqliteStore::open(data.join("provisioner.db"))
-        .with_context(|| format!("opening {}", data.join("provisioner.db").display()))?;
+    let url = match store {
+        Some(u) => u.to_string(),
+        None => format!("sqlite:{}", data.join("provisioner.db").display()),
+    };
+    let store: Arc<dyn tipring_store::Store> = tipring_store::open(&url)
+        .with_context(|| format!("opening the store {}", redact_url(&url)))?
+        .into();
     let sealer = tipring_store::Sealer::load_or_create(&data.join("secret.key"))?;
-    Ok((Arc::new(store), sealer))
+    Ok((store, sealer))
+}
+
+/// A store URL for the log: its password (if any) replaced.
+fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or("");
+                format!("{scheme}://{user}@{host}")
+            }
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
 }
 
 /// Start everything; returns once the sockets are bound.
 pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
-    let (store, sealer) = open_data(&args.data)?;
+    let (store, sealer) = open_data(&args.data, args.store.as_deref())?;
     let admin_token = {
         let store = Arc::clone(&store);
         let path = args.data.join("admin.token");
@@ -219,7 +245,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
 pub fn make_token(data: &Path, name: &str, role: &str) -> anyhow::Result<()> {
     let role = crate::auth::parse_role(role)
         .with_context(|| format!("--role {role}: one of read_only, operator, admin"))?;
-    let (store, _) = open_data(data)?;
+    let (store, _) = open_data(data, None)?;
     if store.tokens()?.iter().any(|t| t.name == name) {
         anyhow::bail!("a token named {name} exists");
     }

@@ -12,6 +12,16 @@
 //!
 //! The machine is shared, so the two run in alternating rounds and each figure is the
 //! best round's (the one least disturbed by other processes); the median is shown too.
+//!
+//! Then the same figures for PostgreSQL ([`PgStore`]) on a private server started as the
+//! tests start theirs (`tests/store/pg.rs`: the Debian `postgresql` package, unix socket,
+//! fsync off — like SQLite's synchronous=NORMAL, a commit is not flushed to disk), against
+//! a baseline of bare `postgres` client statements (prepared, one transaction per session,
+//! one INSERT per row: the store sends a session's parameters in one statement instead, so
+//! it beats this baseline on writes). Both backends also report `apply` from
+//! several threads at once (SQLite queues them behind its one writer; PostgreSQL runs
+//! them side by side on its pooled connections). When the server cannot be started the bench says why and
+//! prints the SQLite figures only.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -20,7 +30,10 @@ use rusqlite::{params, Connection, OptionalExtension as _, TransactionBehavior};
 use tipring_acs::model::{
     AuditEntry, CachedParameter, Device, DeviceKey, Enrollment, Root, Task, TaskKind, TaskState,
 };
-use tipring_store::{SqliteStore, Store, Write};
+use tipring_store::{PgStore, SqliteStore, Store, Write};
+
+#[path = "../tests/store/pg.rs"]
+mod pg;
 
 /// Issue 9's figure for the provisioner as a whole.
 const TARGET_SESSIONS_PER_S: f64 = 5000.0;
@@ -136,7 +149,7 @@ fn rows(i: usize) -> Rows {
     }
 }
 
-fn ours_writes(store: &SqliteStore, round: usize) -> f64 {
+fn ours_writes(store: &dyn Store, round: usize) -> f64 {
     // Build the batches first: the figure is the store's, not the test data's.
     let first = round * SESSIONS_PER_ROUND;
     let batches: Vec<Vec<Write>> = (first..first + SESSIONS_PER_ROUND).map(session).collect();
@@ -147,7 +160,37 @@ fn ours_writes(store: &SqliteStore, round: usize) -> f64 {
     SESSIONS_PER_ROUND as f64 / start.elapsed().as_secs_f64()
 }
 
-fn ours_reads(store: &SqliteStore, ids: &[String]) -> f64 {
+/// Threads applying sessions at once (the sessions of one provisioner's workers, or of
+/// several nodes): each thread its own devices, so no two sessions wait for one row.
+const WRITER_THREADS: usize = 4;
+
+fn ours_writes_threaded(store: &dyn Store, round: usize) -> f64 {
+    // Past every round of `ours_writes`, and each thread on its own devices.
+    let first = (ROUNDS + round) * SESSIONS_PER_ROUND;
+    let per_thread = SESSIONS_PER_ROUND / WRITER_THREADS;
+    // Session i writes device i % DEVICES: thread t takes the devices of its own quarter.
+    let share = DEVICES / WRITER_THREADS;
+    let batches: Vec<Vec<Vec<Write>>> = (0..WRITER_THREADS)
+        .map(|t| {
+            (0..per_thread)
+                .map(|k| session(first + k * DEVICES + t * share + k % share))
+                .collect()
+        })
+        .collect();
+    let start = now();
+    std::thread::scope(|scope| {
+        for b in batches {
+            scope.spawn(move || {
+                for w in b {
+                    store.apply(w).expect("apply");
+                }
+            });
+        }
+    });
+    (per_thread * WRITER_THREADS) as f64 / start.elapsed().as_secs_f64()
+}
+
+fn ours_reads(store: &dyn Store, ids: &[String]) -> f64 {
     let start = now();
     let mut found = 0;
     for n in 0..LOOKUPS_PER_ROUND {
@@ -271,6 +314,167 @@ fn baseline_reads(c: &Connection, ids: &[String]) -> f64 {
     rate
 }
 
+fn pg_baseline_writes(c: &mut postgres::Client, round: usize) -> f64 {
+    let first = round * SESSIONS_PER_ROUND;
+    let all: Vec<Rows> = (first..first + SESSIONS_PER_ROUND).map(rows).collect();
+    let device = c
+        .prepare(
+            "INSERT INTO devices (id, oui, product_class, serial, enrollment, site, tags, \
+             manufacturer, model, software_version, hardware_version, provisioning_code, root, \
+             connection_request_url, last_address, first_seen, last_inform, open_faults) \
+             VALUES ($1, '00D09E', 'FXS4', $2, 'approved', NULL, '[\"branch\",\"fxs\"]', \
+             'Tipring', 'TR-4', '1.2.3', 'A', '', 'device', $3, '10.0.0.1:40000', \
+             1700000000, $4, 0) ON CONFLICT (id) DO UPDATE SET \
+             connection_request_url = EXCLUDED.connection_request_url, \
+             last_inform = EXCLUDED.last_inform",
+        )
+        .expect("prepare");
+    let param = c
+        .prepare(
+            "INSERT INTO parameters (device, name, value, xsd_type, writable, seen_at) \
+             VALUES ($1, $2, $3, 'xsd:string', TRUE, $4) \
+             ON CONFLICT (device, name) DO UPDATE SET value = EXCLUDED.value, \
+             seen_at = EXCLUDED.seen_at",
+        )
+        .expect("prepare");
+    let task = c
+        .prepare(
+            "INSERT INTO tasks (device, kind, state, attempts, next_attempt_at, \
+             created_at, created_by, updated_at) VALUES ($1, \
+             '{\"kind\":\"get_parameter_values\",\"names\":[\"Device.DeviceInfo.\"]}', \
+             'queued', 0, $2, $2, 'provisioner', $2) RETURNING id",
+        )
+        .expect("prepare");
+    let audit = c
+        .prepare(
+            "INSERT INTO audit (at, actor, action, target, detail) \
+             VALUES ($1, $2, 'session.inform', $3, '{\"events\":[\"2 PERIODIC\"]}') RETURNING id",
+        )
+        .expect("prepare");
+    let start = now();
+    for r in &all {
+        let mut tx = c.transaction().expect("begin");
+        tx.execute(&device, &[&r.id, &r.serial, &r.cr, &r.t])
+            .expect("device");
+        for (name, value) in &r.params {
+            tx.execute(&param, &[&r.id, name, value, &r.t])
+                .expect("param");
+        }
+        tx.query_one(&task, &[&r.id, &r.t]).expect("task");
+        tx.query_one(&task, &[&r.id, &r.t]).expect("task");
+        tx.query_one(&audit, &[&r.t, &format!("device:{}", r.id), &r.id])
+            .expect("audit");
+        tx.commit().expect("commit");
+    }
+    SESSIONS_PER_ROUND as f64 / start.elapsed().as_secs_f64()
+}
+
+fn pg_baseline_reads(c: &mut postgres::Client, ids: &[String]) -> f64 {
+    let s = c
+        .prepare(
+            "SELECT id, oui, product_class, serial, enrollment, site, tags, manufacturer, model, \
+             software_version, hardware_version, provisioning_code, root, \
+             connection_request_url, last_address, first_seen, last_inform, last_boot, \
+             provisioned_digest, provisioned_at, cert_sha256, open_faults \
+             FROM devices WHERE id = $1",
+        )
+        .expect("prepare");
+    let start = now();
+    let mut found = 0;
+    for n in 0..LOOKUPS_PER_ROUND {
+        let row = c
+            .query_opt(&s, &[&ids[(n * 7919) % DEVICES]])
+            .expect("read");
+        if let Some(r) = row {
+            // Every column, as plain strings and integers (no enum or JSON decoding).
+            let mut text = Vec::with_capacity(17);
+            for i in [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12] {
+                text.push(r.get::<_, String>(i));
+            }
+            for i in [5, 13, 14, 18, 20] {
+                text.push(r.get::<_, Option<String>>(i).unwrap_or_default());
+            }
+            let mut ints = [0i64; 5];
+            for (k, i) in [15, 16, 17, 19, 21].into_iter().enumerate() {
+                ints[k] = r.get::<_, Option<i64>>(i).unwrap_or(0);
+            }
+            std::hint::black_box((text, ints));
+            found += 1;
+        }
+    }
+    let rate = LOOKUPS_PER_ROUND as f64 / start.elapsed().as_secs_f64();
+    assert_eq!(found, LOOKUPS_PER_ROUND);
+    rate
+}
+
+/// The PostgreSQL figures, or why there are none.
+fn postgres_figures(ids: &[String]) {
+    println!();
+    let server = match std::panic::catch_unwind(pg::server) {
+        Ok(s) => s,
+        Err(e) => {
+            let why = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            println!("PostgreSQL: no figures, the server did not start: {why}");
+            return;
+        }
+    };
+    let store = PgStore::open(&server.create_database()).expect("open PgStore");
+    let base_url = server.create_database();
+    // The baseline's tables: the same migration files, applied by the store once.
+    drop(PgStore::open(&base_url).expect("schema for the baseline"));
+    let mut base = postgres::Client::connect(&base_url, postgres::NoTls).expect("connect");
+    let (mut ow, mut bw, mut or, mut br) = (vec![], vec![], vec![], vec![]);
+    let mut ot = vec![];
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            ow.push(ours_writes(&store, round));
+            bw.push(pg_baseline_writes(&mut base, round));
+        } else {
+            bw.push(pg_baseline_writes(&mut base, round));
+            ow.push(ours_writes(&store, round));
+        }
+        ot.push(ours_writes_threaded(&store, round));
+        or.push(ours_reads(&store, ids));
+        br.push(pg_baseline_reads(&mut base, ids));
+    }
+    let ((ow, owm), (bw, bwm), (or, orm), (br, brm)) =
+        (summary(ow), summary(bw), summary(or), summary(br));
+    let (ot, otm) = summary(ot);
+    let us = |per_s: f64| 1e6 / per_s;
+    println!(
+        "PostgreSQL (private server, unix socket {}, fsync=off)",
+        server.socket_dir().display()
+    );
+    println!(
+        "  tipring-store apply     {ow:>9.0} sessions/s [{owm:>7.0}]  {:>6.1} us each",
+        us(ow)
+    );
+    println!(
+        "  bare postgres, per row  {bw:>9.0} sessions/s [{bwm:>7.0}]  {:>6.1} us each  (baseline)",
+        us(bw)
+    );
+    println!("  ratio store/baseline    {:>9.2}", ow / bw);
+    println!(
+        "  apply, {WRITER_THREADS} threads       {ot:>9.0} sessions/s [{otm:>7.0}]  (a connection each)"
+    );
+    println!(
+        "  issue 9 target (SQLite) {TARGET_SESSIONS_PER_S:>9.0} sessions/s            (PostgreSQL: report only)"
+    );
+    println!(
+        "  tipring-store device()  {or:>9.0} lookups/s  [{orm:>7.0}]  {:>6.1} us each",
+        us(or)
+    );
+    println!(
+        "  bare postgres SELECT    {br:>9.0} lookups/s  [{brm:>7.0}]  {:>6.1} us each  (baseline)",
+        us(br)
+    );
+    println!("  ratio store/baseline    {:>9.2}", or / br);
+}
+
 /// (best, median) of per-round rates.
 fn summary(mut rates: Vec<f64>) -> (f64, f64) {
     rates.sort_by(f64::total_cmp);
@@ -291,6 +495,7 @@ fn main() {
     let mut base = baseline_open(&dir.join("baseline.sqlite"));
     let ids: Vec<String> = (0..DEVICES).map(|i| device(i, 0).id).collect();
     let (mut ow, mut bw, mut or, mut br) = (vec![], vec![], vec![], vec![]);
+    let mut ot = vec![];
     for round in 0..ROUNDS {
         // Alternate which goes first, so neither always meets the other's write-back.
         if round % 2 == 0 {
@@ -300,11 +505,13 @@ fn main() {
             bw.push(baseline_writes(&mut base, round));
             ow.push(ours_writes(&store, round));
         }
+        ot.push(ours_writes_threaded(&store, round));
         or.push(ours_reads(&store, &ids));
         br.push(baseline_reads(&base, &ids));
     }
     let ((ow, owm), (bw, bwm), (or, orm), (br, brm)) =
         (summary(ow), summary(bw), summary(or), summary(br));
+    let (ot, otm) = summary(ot);
 
     let us = |per_s: f64| 1e6 / per_s;
     println!(
@@ -327,6 +534,9 @@ fn main() {
     );
     println!("  ratio store/baseline    {:>9.2}", ow / bw);
     println!(
+        "  apply, {WRITER_THREADS} threads       {ot:>9.0} sessions/s [{otm:>7.0}]  (one writer: they queue)"
+    );
+    println!(
         "  issue 9 target          {TARGET_SESSIONS_PER_S:>9.0} sessions/s            {}",
         if owm >= TARGET_SESSIONS_PER_S {
             "met (median)"
@@ -347,6 +557,7 @@ fn main() {
         us(br)
     );
     println!("  ratio store/baseline    {:>9.2}", or / br);
+    postgres_figures(&ids);
     println!();
     println!("(whole bench: {:.1} s)", started.elapsed().as_secs_f64());
     drop(store);

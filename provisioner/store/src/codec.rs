@@ -67,11 +67,11 @@ pub(crate) fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String> {
     Ok(serde_json::to_string(v)?)
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
     Ok(serde_json::from_str(s)?)
 }
 
-fn opt_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>> {
+pub(crate) fn opt_json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Result<Option<T>> {
     s.as_deref().map(from_json).transpose()
 }
 

@@ -31,6 +31,9 @@ pub enum Error {
     /// The key file is missing, unreadable or not 32 bytes.
     #[error("secret key: {0}")]
     Key(String),
+    /// A store URL that names no backend ([`crate::open`]) or does not parse.
+    #[error("store URL: {0}")]
+    Url(String),
 }
 
 /// Store results.
@@ -51,5 +54,30 @@ impl From<serde_json::Error> for Error {
     /// A JSON column that does not decode (the database was edited by hand, or is corrupt).
     fn from(e: serde_json::Error) -> Self {
         Error::Database(format!("a JSON column does not decode: {e}"))
+    }
+}
+
+/// The text of a PostgreSQL error: the server's message (with its detail) when the server
+/// sent one, else the client's (`connection closed`, ...).
+pub(crate) fn pg_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{}: {} ({detail})", db.severity(), db.message()),
+            None => format!("{}: {}", db.severity(), db.message()),
+        },
+        None => e.to_string(),
+    }
+}
+
+impl From<postgres::Error> for Error {
+    /// A constraint the schema enforces (SQLSTATE class 23: a duplicate key, a dangling
+    /// reference, a CHECK) is a [`Error::Conflict`], as on SQLite; anything else
+    /// (connection lost, deadlock, ...) is [`Error::Database`].
+    fn from(e: postgres::Error) -> Self {
+        let text = pg_text(&e);
+        match e.code() {
+            Some(code) if code.code().starts_with("23") => Error::Conflict(text),
+            _ => Error::Database(text),
+        }
     }
 }

@@ -7,6 +7,10 @@
 //! * [`SqliteStore`] is the embedded backend: one SQLite file in WAL mode, migrations
 //!   embedded in the crate and applied on open, one writer and a small pool of readers
 //!   (reads never wait for a write in progress).
+//! * [`PgStore`] is the PostgreSQL backend, for several provisioner nodes on one database:
+//!   the same schema and behaviour, a small connection pool, tasks claimed with
+//!   `FOR UPDATE SKIP LOCKED` ([`Store::claim_due_tasks`]). [`open`] picks the backend from
+//!   a URL (`postgres://...`, `sqlite:PATH` or a plain path).
 //! * [`Sealer`] seals per-device secrets (SIP passwords, ACS credentials) with AES-256-GCM
 //!   under a key kept in a file outside the database; the store only sees sealed bytes.
 //!
@@ -15,9 +19,9 @@
 //! operating system's, in [`Sealer`] only (its key and its AES-GCM nonces must be
 //! unpredictable, so a seeded generator will not do).
 //!
-//! The schema is in `migrations/NNNN_*.sql`, embedded at build time; `schema_version`
-//! records the steps applied, and a file from a newer build is refused
-//! ([`Error::TooNew`]).
+//! The schema is in `migrations/NNNN_*.sql` (SQLite) and `migrations/pg/NNNN_*.sql`
+//! (PostgreSQL, the same steps), embedded at build time; `schema_version` records the steps
+//! applied, and a database from a newer build is refused ([`Error::TooNew`]).
 //!
 //! ```
 //! use tipring_acs::model::{AuditEntry, Device, DeviceKey, Enrollment, Task, TaskKind, TaskState};
@@ -76,13 +80,48 @@
 mod codec;
 mod error;
 mod migrate;
+mod pg;
 mod seal;
 mod sqlite;
 
 pub use error::{Error, Result};
 pub use migrate::SCHEMA_VERSION;
+pub use pg::{PgStore, PG_CONNECTIONS};
 pub use seal::{Sealer, KEY_LEN, OVERHEAD};
 pub use sqlite::{SqliteStore, BUSY_TIMEOUT, READERS};
+
+/// Open the store a URL names (the provisioner's `--store` setting):
+///
+/// * `postgres://...` or `postgresql://...`: a [`PgStore`] (several nodes on one database);
+/// * `sqlite:PATH` (or `sqlite://PATH`), or a plain path: a [`SqliteStore`].
+///
+/// Any other `scheme://` is [`Error::Url`]. Either way the schema is brought up to date
+/// (or a newer one refused with [`Error::TooNew`]).
+///
+/// ```no_run
+/// let store = tipring_store::open("postgres://tipring@db.example.net/tipring")?;
+/// let local = tipring_store::open("sqlite:/var/lib/tipring/store.sqlite")?;
+/// # Ok::<(), tipring_store::Error>(())
+/// ```
+pub fn open(url: &str) -> Result<Box<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(PgStore::open(url)?));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if url == path && url.contains("://") {
+        return Err(Error::Url(format!(
+            "{}: not postgres://, postgresql:// or sqlite:",
+            url.split("://").next().unwrap_or(url)
+        )));
+    }
+    if path.is_empty() {
+        return Err(Error::Url(format!("{url}: no path")));
+    }
+    Ok(Box::new(SqliteStore::open(path)?))
+}
 
 use tipring_acs::model::{
     AuditEntry, CachedParameter, ClaimCode, Device, Enrollment, Preregistration, Profile, Role,
@@ -242,7 +281,7 @@ pub enum Write {
 
 /// The store: reads, and atomic batches of writes.
 ///
-/// Calls block (SQLite does its I/O on the calling thread); async callers use
+/// Calls block (the database's I/O happens on the calling thread); async callers use
 /// `tokio::task::spawn_blocking`. Implementations are shared across threads.
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Apply every write in one transaction; the ids of the inserted tasks and audit
@@ -261,6 +300,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Tasks of a device that are due: Queued, or Retrying with `next_attempt_at <= now`,
     /// in id order.
     fn due_tasks(&self, device: &str, now: i64) -> Result<Vec<Task>>;
+    /// Claim the due tasks of a device for a node, atomically: every task that is due (as
+    /// [`Store::due_tasks`] says) or in flight with a lease that ran out (`lease_until <=
+    /// now`: the node that held it died) becomes [`TaskState::InFlight`], claimed by `node`
+    /// until `now + lease_s`, with `updated_at = now`; they are returned in id order. Two
+    /// nodes claiming at once never both get one task (SQLite: its single writer;
+    /// PostgreSQL: `FOR UPDATE SKIP LOCKED`). A [`Write::PutTask`] that moves a task out
+    /// of InFlight (done, retrying...) ends its lease.
+    fn claim_due_tasks(
+        &self,
+        device: &str,
+        now: i64,
+        node: &str,
+        lease_s: i64,
+    ) -> Result<Vec<Task>>;
     /// A task by id.
     fn task(&self, id: i64) -> Result<Option<Task>>;
     /// Tasks matching a filter.

@@ -16,15 +16,42 @@ pub(crate) struct Migration {
     pub sql: &'static str,
 }
 
-/// Every step, in order. Never edit a released one: add the next.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial.sql",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+/// Every SQLite step, in order. Never edit a released one: add the next.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial.sql",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_task_leases.sql",
+        sql: include_str!("../migrations/0002_task_leases.sql"),
+    },
+];
 
-/// The schema version this build writes and reads (the last step's).
-pub const SCHEMA_VERSION: u32 = 1;
+/// Every PostgreSQL step, in order: the same versions as [`MIGRATIONS`], step for step
+/// (one schema version names one set of tables on either engine).
+pub(crate) const PG_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "pg/0001_initial.sql",
+        sql: include_str!("../migrations/pg/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "pg/0002_task_leases.sql",
+        sql: include_str!("../migrations/pg/0002_task_leases.sql"),
+    },
+];
+
+/// The schema version this build writes and reads (the last step's), on either engine.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The key of the PostgreSQL advisory lock that migrations hold ("tipring" and 1): two
+/// nodes starting at once on an empty database take turns, and the second finds the
+/// steps done.
+const PG_MIGRATION_LOCK: i64 = 0x7469_7072_696e_6701;
 
 const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY NOT NULL,
@@ -95,6 +122,63 @@ pub(crate) fn migrate(conn: &mut Connection, steps: &[Migration]) -> Result<u32>
     }
 }
 
+/// The version recorded in a PostgreSQL database (0: none yet), in the search path's schema.
+pub(crate) fn pg_current_version(conn: &mut impl postgres::GenericClient) -> Result<u32> {
+    let has_table: bool = conn
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])?
+        .get(0);
+    if !has_table {
+        return Ok(0);
+    }
+    let v: i64 = conn
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_version",
+            &[],
+        )?
+        .get(0);
+    u32::try_from(v).map_err(|_| Error::Database(format!("schema_version holds {v}")))
+}
+
+/// [`migrate`] for PostgreSQL: each missing step in its own transaction, which first takes
+/// the advisory lock [`PG_MIGRATION_LOCK`] (`pg_advisory_xact_lock`, released at commit or
+/// rollback) and then reads the version, so concurrent first starts of several nodes apply
+/// each step once. A database above the last step is refused with [`Error::TooNew`] with
+/// nothing written (the transaction that found it rolls back).
+pub(crate) fn pg_migrate(conn: &mut postgres::Client, steps: &[Migration]) -> Result<u32> {
+    let known = steps.last().map_or(0, |m| m.version);
+    loop {
+        let mut tx = conn.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PG_MIGRATION_LOCK])?;
+        let found = pg_current_version(&mut tx)?;
+        if found > known {
+            return Err(Error::TooNew { found, known });
+        }
+        let Some(step) = steps.iter().find(|m| m.version > found) else {
+            tx.commit()?;
+            return Ok(found);
+        };
+        tx.batch_execute(CREATE_VERSION_TABLE)?;
+        tx.batch_execute(step.sql).map_err(|e| {
+            Error::Database(format!(
+                "migration {} ({}): {}",
+                step.version,
+                step.name,
+                crate::error::pg_text(&e)
+            ))
+        })?;
+        tx.execute(
+            "INSERT INTO schema_version (version, name) VALUES ($1, $2)",
+            &[&i32::try_from(step.version).unwrap_or(i32::MAX), &step.name],
+        )?;
+        tx.commit()?;
+        tracing::info!(
+            version = step.version,
+            name = step.name,
+            "applied a schema migration (PostgreSQL)"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +190,12 @@ mod tests {
             assert!(m.name.starts_with(&format!("{:04}_", m.version)));
         }
         assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+        // PostgreSQL has the same steps under the same names, in pg/.
+        assert_eq!(PG_MIGRATIONS.len(), MIGRATIONS.len());
+        for (pg, lite) in PG_MIGRATIONS.iter().zip(MIGRATIONS) {
+            assert_eq!(pg.version, lite.version);
+            assert_eq!(pg.name, format!("pg/{}", lite.name));
+        }
     }
 
     #[test]

@@ -379,6 +379,29 @@ impl Store for SqliteStore {
             .with(|c| collect(c, &sql, params![device, now], codec::task))
     }
 
+    fn claim_due_tasks(
+        &self,
+        device: &str,
+        now: i64,
+        node: &str,
+        lease_s: i64,
+    ) -> Result<Vec<Task>> {
+        // One UPDATE in one IMMEDIATE transaction: SQLite's single writer (the file lock,
+        // across processes too) serialises claimers, so the second finds the tasks taken.
+        let sql = format!(
+            "UPDATE tasks SET state = 'in_flight', claimed_by = ?3, lease_until = ?2 + ?4, \
+             updated_at = ?2 WHERE device = ?1 AND {} RETURNING {}",
+            CLAIMABLE,
+            codec::TASK_COLUMNS
+        );
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut tasks = collect(&tx, &sql, params![device, now, node, lease_s], codec::task)?;
+        tx.commit()?;
+        tasks.sort_by_key(|t| t.id);
+        Ok(tasks)
+    }
+
     fn task(&self, id: i64) -> Result<Option<Task>> {
         let sql = format!("SELECT {} FROM tasks WHERE id = ?1", codec::TASK_COLUMNS);
         self.readers.with(|c| one(c, &sql, [id], codec::task))
@@ -546,6 +569,12 @@ impl Store for SqliteStore {
             .with(|c| collect(c, &sql, rusqlite::params_from_iter(args), codec::audit))
     }
 }
+
+/// The tasks [`Store::claim_due_tasks`] takes (`?2` is now): due ones, and in-flight ones
+/// whose lease ran out (the node that claimed them died or lost the database).
+pub(crate) const CLAIMABLE: &str =
+    "(state = 'queued' OR (state = 'retrying' AND next_attempt_at <= ?2) \
+     OR (state = 'in_flight' AND lease_until <= ?2))";
 
 fn where_clause(clauses: &[&str]) -> String {
     if clauses.is_empty() {
@@ -1018,7 +1047,9 @@ fn put_task(tx: &Connection, t: &Task, ids: &mut Vec<i64>, known: &mut Known) ->
         .prepare_cached(
             "UPDATE tasks SET device = ?2, kind = ?3, state = ?4, attempts = ?5, \
              next_attempt_at = ?6, fault = ?7, result = ?8, created_at = ?9, created_by = ?10, \
-             updated_at = ?11 WHERE id = ?1",
+             updated_at = ?11, \
+             claimed_by = CASE WHEN ?4 = 'in_flight' THEN claimed_by END, \
+             lease_until = CASE WHEN ?4 = 'in_flight' THEN lease_until END WHERE id = ?1",
         )?
         .execute(params![
             t.id,

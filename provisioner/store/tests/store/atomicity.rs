@@ -33,7 +33,7 @@ fn a_session_then(failing: Write) -> Vec<Write> {
     ]
 }
 
-fn assert_empty(s: &tipring_store::SqliteStore) {
+fn assert_empty(s: &dyn Store) {
     let id = device("S1").id;
     assert_eq!(s.device(&id).unwrap(), None);
     assert_eq!(s.count_devices(&DeviceFilter::default()).unwrap(), 0);
@@ -73,8 +73,11 @@ fn a_batch_with_a_failing_write_leaves_nothing() {
             "NotFound",
         ),
     ];
-    for (write, kind) in failing {
-        let s = store();
+    for (write, kind) in failing.iter().cloned().flat_map(|wk| {
+        // Each failing write on a fresh store of each backend.
+        backends().map(move |s| (s, wk.clone()))
+    }) {
+        let (s, (write, kind)) = (write, kind);
         let err = s.apply(a_session_then(write)).unwrap_err();
         let got = match err {
             Error::NotFound(_) => "NotFound",
@@ -83,7 +86,7 @@ fn a_batch_with_a_failing_write_leaves_nothing() {
             ref other => panic!("unexpected {other:?}"),
         };
         assert_eq!(got, kind, "{err}");
-        assert_empty(&s);
+        assert_empty(&*s);
         // The writer is not left inside a transaction: the next batch goes through.
         let ok = s.apply(a_session_then(Write::DeleteParameters {
             device: "ghost".into(),
@@ -95,36 +98,38 @@ fn a_batch_with_a_failing_write_leaves_nothing() {
 
 #[test]
 fn a_failed_batch_leaves_what_was_there_before_untouched() {
-    let s = store();
-    let d = device("S1");
-    let ids = s
-        .apply(vec![
-            Write::PutDevice(d.clone()),
-            Write::PutTask(task(&d.id, TaskKind::Reboot)),
-            Write::PutClaim(claim("c", None, T0)),
-        ])
-        .unwrap();
-    let mut changed = d.clone();
-    changed.software_version = "9.9".into();
-    let mut t = s.task(ids[0]).unwrap().unwrap();
-    t.state = TaskState::Done;
-    let res = s.apply(vec![
-        Write::PutDevice(changed),
-        Write::PutTask(t),
-        Write::ConsumeClaim {
-            code_sha256: "c".into(),
-            device: d.id.clone(),
-        },
-        Write::DeleteDevice("ghost".into()),
-    ]);
-    assert!(matches!(res, Err(Error::NotFound(_))));
-    assert_eq!(s.device(&d.id).unwrap(), Some(d));
-    assert_eq!(s.task(ids[0]).unwrap().unwrap().state, TaskState::Queued);
-    assert_eq!(s.claim("c").unwrap().unwrap().used_by, None);
+    for s in backends() {
+        let d = device("S1");
+        let ids = s
+            .apply(vec![
+                Write::PutDevice(d.clone()),
+                Write::PutTask(task(&d.id, TaskKind::Reboot)),
+                Write::PutClaim(claim("c", None, T0)),
+            ])
+            .unwrap();
+        let mut changed = d.clone();
+        changed.software_version = "9.9".into();
+        let mut t = s.task(ids[0]).unwrap().unwrap();
+        t.state = TaskState::Done;
+        let res = s.apply(vec![
+            Write::PutDevice(changed),
+            Write::PutTask(t),
+            Write::ConsumeClaim {
+                code_sha256: "c".into(),
+                device: d.id.clone(),
+            },
+            Write::DeleteDevice("ghost".into()),
+        ]);
+        assert!(matches!(res, Err(Error::NotFound(_))));
+        assert_eq!(s.device(&d.id).unwrap(), Some(d));
+        assert_eq!(s.task(ids[0]).unwrap().unwrap().state, TaskState::Queued);
+        assert_eq!(s.claim("c").unwrap().unwrap().used_by, None);
+    }
 }
 
 #[test]
 fn an_empty_batch_is_a_no_op() {
-    let s = store();
-    assert!(s.apply(Vec::new()).unwrap().is_empty());
+    for s in backends() {
+        assert!(s.apply(Vec::new()).unwrap().is_empty());
+    }
 }

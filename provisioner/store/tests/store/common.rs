@@ -7,13 +7,37 @@ use tipring_acs::model::{
     AuditEntry, CachedParameter, ClaimCode, Device, DeviceKey, Enrollment, Site, Task, TaskKind,
     TaskState,
 };
-use tipring_store::SqliteStore;
+use tipring_store::{PgStore, SqliteStore, Store};
 
 /// A time the tests start from.
 pub const T0: i64 = 1_700_000_000;
 
+/// A fresh SQLite store (for the tests of what only SQLite has: files, WAL, pragmas).
 pub fn store() -> SqliteStore {
     SqliteStore::open_in_memory().expect("open a temporary store")
+}
+
+/// A fresh PostgreSQL store: a new database on the test process's private server.
+pub fn pg_store() -> PgStore {
+    PgStore::open(&crate::pg::fresh_url()).expect("open a PostgreSQL store")
+}
+
+/// Makes a store.
+type Maker = fn() -> Box<dyn Store>;
+
+/// A fresh, empty store of each backend, SQLite then PostgreSQL, each made when the
+/// previous one is done with. The backend's name goes to stderr first, so a failing
+/// assertion's output says which one failed. PostgreSQL is not optional: without the
+/// `postgresql` package the test fails, naming it.
+pub fn backends() -> impl Iterator<Item = Box<dyn Store>> {
+    let makers: [(&str, Maker); 2] = [
+        ("sqlite", || Box::new(store())),
+        ("postgres", || Box::new(pg_store())),
+    ];
+    makers.into_iter().map(|(name, make)| {
+        eprintln!("backend: {name}");
+        make()
+    })
 }
 
 /// A directory removed when dropped.

@@ -1,11 +1,12 @@
-//! Threads: readers beside a writer, the claim race, the reader pool under load.
+//! Threads: readers beside a writer, the claim race, the connection pools under load
+//! (on every backend but the first test, which is about SQLite's WAL readers).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 use std::thread;
 
 use rusqlite::{Connection, TransactionBehavior};
-use tipring_store::{DeviceFilter, Error, SqliteStore, Store, Write, READERS};
+use tipring_store::{DeviceFilter, Error, SqliteStore, Store, Write, PG_CONNECTIONS, READERS};
 
 use crate::common::*;
 
@@ -91,62 +92,64 @@ fn concurrent_readers_see_whole_batches_only() {
             self.0.store(true, Ordering::SeqCst);
         }
     }
-    let store = Arc::new(store());
-    let done = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let store = Arc::clone(&store);
-        let done = Done(Arc::clone(&done));
-        thread::spawn(move || {
-            let _done = done;
-            for i in 0..BATCHES {
-                let d = device(&format!("D{i:03}"));
-                let parameters = (0..PARAMS)
-                    .map(|p| param(&format!("Device.P{p:02}"), &i.to_string()))
-                    .collect();
-                store
-                    .apply(vec![
-                        Write::PutDevice(d.clone()),
-                        Write::PutParameters {
-                            device: d.id,
-                            parameters,
-                        },
-                    ])
-                    .unwrap();
-            }
-        })
-    };
-    let readers: Vec<_> = (0..READERS + 2)
-        .map(|_| {
+    for s in backends() {
+        let store: Arc<dyn Store> = Arc::from(s);
+        let done = Arc::new(AtomicBool::new(false));
+        let writer = {
             let store = Arc::clone(&store);
-            let done = Arc::clone(&done);
+            let done = Done(Arc::clone(&done));
             thread::spawn(move || {
-                let mut checks = 0;
-                loop {
-                    let finished = done.load(Ordering::SeqCst);
-                    let all = DeviceFilter {
-                        limit: 1000,
-                        ..DeviceFilter::default()
-                    };
-                    let devices = store.devices(&all).unwrap();
-                    for d in &devices {
-                        assert_eq!(store.parameters(&d.id, "Device.").unwrap().len(), PARAMS);
-                        checks += 1;
-                    }
-                    if devices.len() == BATCHES {
-                        return checks;
-                    }
-                    assert!(
-                        !finished,
-                        "the writer stopped after {} batches",
-                        devices.len()
-                    );
+                let _done = done;
+                for i in 0..BATCHES {
+                    let d = device(&format!("D{i:03}"));
+                    let parameters = (0..PARAMS)
+                        .map(|p| param(&format!("Device.P{p:02}"), &i.to_string()))
+                        .collect();
+                    store
+                        .apply(vec![
+                            Write::PutDevice(d.clone()),
+                            Write::PutParameters {
+                                device: d.id,
+                                parameters,
+                            },
+                        ])
+                        .unwrap();
                 }
             })
-        })
-        .collect();
-    writer.join().unwrap();
-    for r in readers {
-        assert!(r.join().unwrap() >= BATCHES);
+        };
+        let readers: Vec<_> = (0..READERS + 2)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                let done = Arc::clone(&done);
+                thread::spawn(move || {
+                    let mut checks = 0;
+                    loop {
+                        let finished = done.load(Ordering::SeqCst);
+                        let all = DeviceFilter {
+                            limit: 1000,
+                            ..DeviceFilter::default()
+                        };
+                        let devices = store.devices(&all).unwrap();
+                        for d in &devices {
+                            assert_eq!(store.parameters(&d.id, "Device.").unwrap().len(), PARAMS);
+                            checks += 1;
+                        }
+                        if devices.len() == BATCHES {
+                            return checks;
+                        }
+                        assert!(
+                            !finished,
+                            "the writer stopped after {} batches",
+                            devices.len()
+                        );
+                    }
+                })
+            })
+            .collect();
+        writer.join().unwrap();
+        for r in readers {
+            assert!(r.join().unwrap() >= BATCHES);
+        }
     }
 }
 
@@ -154,74 +157,78 @@ fn concurrent_readers_see_whole_batches_only() {
 #[test]
 fn a_claim_code_raced_by_two_threads_is_won_exactly_once() {
     const CODES: usize = 25;
-    let store: Arc<dyn Store> = Arc::new(store());
-    let a = device("A");
-    let b = device("B");
-    let mut setup = vec![Write::PutDevice(a.clone()), Write::PutDevice(b.clone())];
-    setup.extend((0..CODES).map(|i| Write::PutClaim(claim(&format!("code{i}"), None, T0))));
-    store.apply(setup).unwrap();
+    for s in backends() {
+        let store: Arc<dyn Store> = Arc::from(s);
+        let a = device("A");
+        let b = device("B");
+        let mut setup = vec![Write::PutDevice(a.clone()), Write::PutDevice(b.clone())];
+        setup.extend((0..CODES).map(|i| Write::PutClaim(claim(&format!("code{i}"), None, T0))));
+        store.apply(setup).unwrap();
 
-    let barrier = Arc::new(Barrier::new(2));
-    let racer = |who: String| {
-        let store = Arc::clone(&store);
-        let barrier = Arc::clone(&barrier);
-        thread::spawn(move || {
-            (0..CODES)
-                .map(|i| {
-                    barrier.wait();
-                    match store.apply(vec![
-                        Write::ConsumeClaim {
-                            code_sha256: format!("code{i}"),
-                            device: who.clone(),
-                        },
-                        Write::Audit(audit(&who, "claim.use", &format!("code{i}"), T0)),
-                    ]) {
-                        Ok(_) => true,
-                        Err(Error::Conflict(_)) => false,
-                        Err(e) => panic!("unexpected {e}"),
-                    }
-                })
-                .collect::<Vec<bool>>()
-        })
-    };
-    let ra = racer(a.id.clone());
-    let rb = racer(b.id.clone());
-    let (wa, wb) = (ra.join().unwrap(), rb.join().unwrap());
-    for i in 0..CODES {
-        assert!(wa[i] ^ wb[i], "code{i}: exactly one winner");
-        let winner = if wa[i] { &a.id } else { &b.id };
-        let c = store.claim(&format!("code{i}")).unwrap().unwrap();
-        assert_eq!(c.used_by.as_ref(), Some(winner));
-        // The loser's audit record went with its failed batch.
-        let entries = store
-            .audit(&tipring_store::AuditFilter {
-                target: Some(format!("code{i}")),
-                ..Default::default()
+        let barrier = Arc::new(Barrier::new(2));
+        let racer = |who: String| {
+            let store = Arc::clone(&store);
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                (0..CODES)
+                    .map(|i| {
+                        barrier.wait();
+                        match store.apply(vec![
+                            Write::ConsumeClaim {
+                                code_sha256: format!("code{i}"),
+                                device: who.clone(),
+                            },
+                            Write::Audit(audit(&who, "claim.use", &format!("code{i}"), T0)),
+                        ]) {
+                            Ok(_) => true,
+                            Err(Error::Conflict(_)) => false,
+                            Err(e) => panic!("unexpected {e}"),
+                        }
+                    })
+                    .collect::<Vec<bool>>()
             })
-            .unwrap();
-        assert_eq!(entries.len(), 1);
-        assert_eq!(&entries[0].actor, winner);
+        };
+        let ra = racer(a.id.clone());
+        let rb = racer(b.id.clone());
+        let (wa, wb) = (ra.join().unwrap(), rb.join().unwrap());
+        for i in 0..CODES {
+            assert!(wa[i] ^ wb[i], "code{i}: exactly one winner");
+            let winner = if wa[i] { &a.id } else { &b.id };
+            let c = store.claim(&format!("code{i}")).unwrap().unwrap();
+            assert_eq!(c.used_by.as_ref(), Some(winner));
+            // The loser's audit record went with its failed batch.
+            let entries = store
+                .audit(&tipring_store::AuditFilter {
+                    target: Some(format!("code{i}")),
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(entries.len(), 1);
+            assert_eq!(&entries[0].actor, winner);
+        }
     }
 }
 
 /// More readers than the pool holds: the extra ones wait for a connection and all finish.
 #[test]
 fn more_reading_threads_than_pooled_connections_all_get_answers() {
-    let store = Arc::new(store());
-    let d = device("S1");
-    store.apply(vec![Write::PutDevice(d.clone())]).unwrap();
-    let threads: Vec<_> = (0..READERS * 3)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            let id = d.id.clone();
-            thread::spawn(move || {
-                for _ in 0..50 {
-                    assert!(store.device(&id).unwrap().is_some());
-                }
+    for s in backends() {
+        let store: Arc<dyn Store> = Arc::from(s);
+        let d = device("S1");
+        store.apply(vec![Write::PutDevice(d.clone())]).unwrap();
+        let threads: Vec<_> = (0..READERS.max(PG_CONNECTIONS) * 3)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                let id = d.id.clone();
+                thread::spawn(move || {
+                    for _ in 0..50 {
+                        assert!(store.device(&id).unwrap().is_some());
+                    }
+                })
             })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
     }
 }

@@ -7,112 +7,116 @@ use crate::common::*;
 
 #[test]
 fn a_device_round_trips_every_field() {
-    let s = store();
-    let d = full_device("S1");
-    s.apply(vec![Write::PutDevice(d.clone())]).unwrap();
-    assert_eq!(s.device(&d.id).unwrap(), Some(d.clone()));
-    // A pending device with every optional field empty too.
-    let bare = device("S2");
-    s.apply(vec![Write::PutDevice(bare.clone())]).unwrap();
-    assert_eq!(s.device(&bare.id).unwrap(), Some(bare));
-    assert_eq!(s.device("no-such-device").unwrap(), None);
+    for s in backends() {
+        let d = full_device("S1");
+        s.apply(vec![Write::PutDevice(d.clone())]).unwrap();
+        assert_eq!(s.device(&d.id).unwrap(), Some(d.clone()));
+        // A pending device with every optional field empty too.
+        let bare = device("S2");
+        s.apply(vec![Write::PutDevice(bare.clone())]).unwrap();
+        assert_eq!(s.device(&bare.id).unwrap(), Some(bare));
+        assert_eq!(s.device("no-such-device").unwrap(), None);
+    }
 }
 
 #[test]
 fn replacing_a_device_updates_it_in_place_and_keeps_its_parameters_tasks_and_secrets() {
-    let s = store();
-    let mut d = device("S1");
-    let ids = s
-        .apply(vec![
-            Write::PutDevice(d.clone()),
-            Write::PutParameters {
-                device: d.id.clone(),
-                parameters: vec![param("Device.DeviceInfo.SerialNumber", "S1")],
-            },
-            Write::PutTask(task(&d.id, TaskKind::Reboot)),
-            Write::PutSecret {
-                device: d.id.clone(),
-                name: "acs_password".into(),
-                sealed: vec![1, 2, 3],
-            },
-        ])
-        .unwrap();
-    d.enrollment = Enrollment::Approved;
-    d.software_version = "2.0".into();
-    s.apply(vec![Write::PutDevice(d.clone())]).unwrap();
-    assert_eq!(s.device(&d.id).unwrap(), Some(d.clone()));
-    assert_eq!(s.parameters(&d.id, "").unwrap().len(), 1);
-    assert!(s.task(ids[0]).unwrap().is_some());
-    assert_eq!(s.secret_names(&d.id).unwrap(), vec!["acs_password"]);
+    for s in backends() {
+        let mut d = device("S1");
+        let ids = s
+            .apply(vec![
+                Write::PutDevice(d.clone()),
+                Write::PutParameters {
+                    device: d.id.clone(),
+                    parameters: vec![param("Device.DeviceInfo.SerialNumber", "S1")],
+                },
+                Write::PutTask(task(&d.id, TaskKind::Reboot)),
+                Write::PutSecret {
+                    device: d.id.clone(),
+                    name: "acs_password".into(),
+                    sealed: vec![1, 2, 3],
+                },
+            ])
+            .unwrap();
+        d.enrollment = Enrollment::Approved;
+        d.software_version = "2.0".into();
+        s.apply(vec![Write::PutDevice(d.clone())]).unwrap();
+        assert_eq!(s.device(&d.id).unwrap(), Some(d.clone()));
+        assert_eq!(s.parameters(&d.id, "").unwrap().len(), 1);
+        assert!(s.task(ids[0]).unwrap().is_some());
+        assert_eq!(s.secret_names(&d.id).unwrap(), vec!["acs_password"]);
+    }
 }
 
 #[test]
 fn a_device_in_a_site_that_does_not_exist_is_refused() {
-    let s = store();
-    let mut d = device("S1");
-    d.site = Some("nowhere".into());
-    match s.apply(vec![Write::PutDevice(d.clone())]) {
-        Err(Error::NotFound(what)) => assert_eq!(what, "site nowhere"),
-        other => panic!("expected NotFound, got {other:?}"),
+    for s in backends() {
+        let mut d = device("S1");
+        d.site = Some("nowhere".into());
+        match s.apply(vec![Write::PutDevice(d.clone())]) {
+            Err(Error::NotFound(what)) => assert_eq!(what, "site nowhere"),
+            other => panic!("expected NotFound, got {other:?}"),
+        }
+        assert_eq!(s.device(&d.id).unwrap(), None);
+        // With the site made first in the same batch, it goes in.
+        s.apply(vec![
+            Write::PutSite(site("nowhere")),
+            Write::PutDevice(d.clone()),
+        ])
+        .unwrap();
+        assert_eq!(s.device(&d.id).unwrap(), Some(d));
     }
-    assert_eq!(s.device(&d.id).unwrap(), None);
-    // With the site made first in the same batch, it goes in.
-    s.apply(vec![
-        Write::PutSite(site("nowhere")),
-        Write::PutDevice(d.clone()),
-    ])
-    .unwrap();
-    assert_eq!(s.device(&d.id).unwrap(), Some(d));
 }
 
 #[test]
 fn deleting_a_device_deletes_its_parameters_tasks_and_secrets_but_not_others() {
-    let s = store();
-    let a = device("A");
-    let b = device("B");
-    let mut writes = Vec::new();
-    for d in [&a, &b] {
-        writes.push(Write::PutDevice(d.clone()));
-        writes.push(Write::PutParameters {
-            device: d.id.clone(),
-            parameters: vec![param("Device.X", "1"), param("Device.Y", "2")],
+    for s in backends() {
+        let a = device("A");
+        let b = device("B");
+        let mut writes = Vec::new();
+        for d in [&a, &b] {
+            writes.push(Write::PutDevice(d.clone()));
+            writes.push(Write::PutParameters {
+                device: d.id.clone(),
+                parameters: vec![param("Device.X", "1"), param("Device.Y", "2")],
+            });
+            writes.push(Write::PutTask(task(&d.id, TaskKind::Reboot)));
+            writes.push(Write::PutSecret {
+                device: d.id.clone(),
+                name: "ports.1.password".into(),
+                sealed: vec![9; 40],
+            });
+        }
+        writes.push(Write::PutClaim(claim("code", None, T0)));
+        writes.push(Write::ConsumeClaim {
+            code_sha256: "code".into(),
+            device: a.id.clone(),
         });
-        writes.push(Write::PutTask(task(&d.id, TaskKind::Reboot)));
-        writes.push(Write::PutSecret {
-            device: d.id.clone(),
-            name: "ports.1.password".into(),
-            sealed: vec![9; 40],
-        });
-    }
-    writes.push(Write::PutClaim(claim("code", None, T0)));
-    writes.push(Write::ConsumeClaim {
-        code_sha256: "code".into(),
-        device: a.id.clone(),
-    });
-    let ids = s.apply(writes).unwrap();
-    assert_eq!(ids.len(), 2);
+        let ids = s.apply(writes).unwrap();
+        assert_eq!(ids.len(), 2);
 
-    s.apply(vec![Write::DeleteDevice(a.id.clone())]).unwrap();
-    assert_eq!(s.device(&a.id).unwrap(), None);
-    assert!(s.parameters(&a.id, "").unwrap().is_empty());
-    assert_eq!(s.task(ids[0]).unwrap(), None);
-    assert!(s.due_tasks(&a.id, T0).unwrap().is_empty());
-    assert_eq!(s.secret(&a.id, "ports.1.password").unwrap(), None);
-    assert!(s.secret_names(&a.id).unwrap().is_empty());
-    // The claim keeps the record of who used it.
-    assert_eq!(
-        s.claim("code").unwrap().unwrap().used_by,
-        Some(a.id.clone())
-    );
-    // B is untouched.
-    assert!(s.device(&b.id).unwrap().is_some());
-    assert_eq!(s.parameters(&b.id, "").unwrap().len(), 2);
-    assert!(s.task(ids[1]).unwrap().is_some());
-    assert!(s.secret(&b.id, "ports.1.password").unwrap().is_some());
+        s.apply(vec![Write::DeleteDevice(a.id.clone())]).unwrap();
+        assert_eq!(s.device(&a.id).unwrap(), None);
+        assert!(s.parameters(&a.id, "").unwrap().is_empty());
+        assert_eq!(s.task(ids[0]).unwrap(), None);
+        assert!(s.due_tasks(&a.id, T0).unwrap().is_empty());
+        assert_eq!(s.secret(&a.id, "ports.1.password").unwrap(), None);
+        assert!(s.secret_names(&a.id).unwrap().is_empty());
+        // The claim keeps the record of who used it.
+        assert_eq!(
+            s.claim("code").unwrap().unwrap().used_by,
+            Some(a.id.clone())
+        );
+        // B is untouched.
+        assert!(s.device(&b.id).unwrap().is_some());
+        assert_eq!(s.parameters(&b.id, "").unwrap().len(), 2);
+        assert!(s.task(ids[1]).unwrap().is_some());
+        assert!(s.secret(&b.id, "ports.1.password").unwrap().is_some());
 
-    match s.apply(vec![Write::DeleteDevice(a.id.clone())]) {
-        Err(Error::NotFound(what)) => assert_eq!(what, format!("device {}", a.id)),
-        other => panic!("expected NotFound, got {other:?}"),
+        match s.apply(vec![Write::DeleteDevice(a.id.clone())]) {
+            Err(Error::NotFound(what)) => assert_eq!(what, format!("device {}", a.id)),
+            other => panic!("expected NotFound, got {other:?}"),
+        }
     }
 }
 
@@ -121,8 +125,7 @@ fn ids(devices: &[tipring_acs::model::Device]) -> Vec<String> {
 }
 
 /// A small fleet to filter: serials chosen so the id text filter meets `%` and `_`.
-fn fleet() -> tipring_store::SqliteStore {
-    let s = store();
+fn fleet(s: Box<dyn Store>) -> Box<dyn Store> {
     let mut w = vec![Write::PutSite(site("hq")), Write::PutSite(site("branch"))];
     /// serial, site, tags, enrollment, model, software version, open faults
     type Spec<'a> = (
@@ -198,133 +201,140 @@ fn fleet() -> tipring_store::SqliteStore {
 
 #[test]
 fn each_filter_narrows_and_they_combine() {
-    let s = fleet();
-    let all = DeviceFilter::default();
-    // Ordered by id: "00D09E-FXS4-A1", ... ("C-1" is escaped to "C%2D1").
-    assert_eq!(
-        ids(&s.devices(&all).unwrap()),
-        ["A1", "A2", "B1", "B_2", "C-1", "C1"]
-    );
-    assert_eq!(s.count_devices(&all).unwrap(), 6);
+    for s in backends() {
+        let s = fleet(s);
+        let all = DeviceFilter::default();
+        // Ordered by id: "00D09E-FXS4-A1", ... ("C-1" is escaped to "C%2D1").
+        assert_eq!(
+            ids(&s.devices(&all).unwrap()),
+            ["A1", "A2", "B1", "B_2", "C-1", "C1"]
+        );
+        assert_eq!(s.count_devices(&all).unwrap(), 6);
 
-    let cases: Vec<(DeviceFilter, Vec<&str>)> = vec![
-        (
-            DeviceFilter {
-                site: Some("hq".into()),
-                ..all.clone()
-            },
-            vec!["A1", "A2"],
-        ),
-        (
-            // a whole tag, not a substring of one ("lobbyist")
-            DeviceFilter {
-                tag: Some("lobby".into()),
-                ..all.clone()
-            },
-            vec!["A1", "A2"],
-        ),
-        (
-            DeviceFilter {
-                enrollment: Some(Enrollment::Pending),
-                ..all.clone()
-            },
-            vec!["B1", "C-1"],
-        ),
-        (
-            DeviceFilter {
-                model: Some("TR-4".into()),
-                ..all.clone()
-            },
-            vec!["A1", "B1", "B_2"],
-        ),
-        (
-            DeviceFilter {
-                software_version: Some("1.1".into()),
-                ..all.clone()
-            },
-            vec!["A2", "B_2"],
-        ),
-        (
-            DeviceFilter {
-                faulted: true,
-                ..all.clone()
-            },
-            vec!["A2", "B_2"],
-        ),
-        (
-            DeviceFilter {
-                site: Some("branch".into()),
-                tag: Some("vip".into()),
-                software_version: Some("1.1".into()),
-                ..all.clone()
-            },
-            vec!["B_2"],
-        ),
-        (
-            DeviceFilter {
-                site: Some("nowhere".into()),
-                ..all.clone()
-            },
-            vec![],
-        ),
-    ];
-    for (filter, want) in cases {
-        assert_eq!(ids(&s.devices(&filter).unwrap()), want, "{filter:?}");
-        assert_eq!(s.count_devices(&filter).unwrap(), want.len() as u64);
+        let cases: Vec<(DeviceFilter, Vec<&str>)> = vec![
+            (
+                DeviceFilter {
+                    site: Some("hq".into()),
+                    ..all.clone()
+                },
+                vec!["A1", "A2"],
+            ),
+            (
+                // a whole tag, not a substring of one ("lobbyist")
+                DeviceFilter {
+                    tag: Some("lobby".into()),
+                    ..all.clone()
+                },
+                vec!["A1", "A2"],
+            ),
+            (
+                DeviceFilter {
+                    enrollment: Some(Enrollment::Pending),
+                    ..all.clone()
+                },
+                vec!["B1", "C-1"],
+            ),
+            (
+                DeviceFilter {
+                    model: Some("TR-4".into()),
+                    ..all.clone()
+                },
+                vec!["A1", "B1", "B_2"],
+            ),
+            (
+                DeviceFilter {
+                    software_version: Some("1.1".into()),
+                    ..all.clone()
+                },
+                vec!["A2", "B_2"],
+            ),
+            (
+                DeviceFilter {
+                    faulted: true,
+                    ..all.clone()
+                },
+                vec!["A2", "B_2"],
+            ),
+            (
+                DeviceFilter {
+                    site: Some("branch".into()),
+                    tag: Some("vip".into()),
+                    software_version: Some("1.1".into()),
+                    ..all.clone()
+                },
+                vec!["B_2"],
+            ),
+            (
+                DeviceFilter {
+                    site: Some("nowhere".into()),
+                    ..all.clone()
+                },
+                vec![],
+            ),
+        ];
+        for (filter, want) in cases {
+            assert_eq!(ids(&s.devices(&filter).unwrap()), want, "{filter:?}");
+            assert_eq!(s.count_devices(&filter).unwrap(), want.len() as u64);
+        }
     }
 }
 
 /// `%` and `_` in the text filter match only themselves (they are LIKE wildcards).
 #[test]
 fn the_text_filter_is_a_substring_match_with_wildcards_escaped() {
-    let s = fleet();
-    let text = |t: &str| DeviceFilter {
-        text: Some(t.into()),
-        ..DeviceFilter::default()
-    };
-    assert_eq!(ids(&s.devices(&text("_")).unwrap()), ["B_2"]);
-    assert_eq!(ids(&s.devices(&text("%")).unwrap()), ["C-1"]);
-    assert_eq!(ids(&s.devices(&text("%2D")).unwrap()), ["C-1"]);
-    assert_eq!(ids(&s.devices(&text("fxs4-a")).unwrap()), ["A1", "A2"]);
-    assert_eq!(ids(&s.devices(&text("B%2")).unwrap()), Vec::<String>::new());
-    assert_eq!(ids(&s.devices(&text("\\")).unwrap()), Vec::<String>::new());
-    assert_eq!(s.count_devices(&text("C")).unwrap(), 2);
+    for s in backends() {
+        let s = fleet(s);
+        let text = |t: &str| DeviceFilter {
+            text: Some(t.into()),
+            ..DeviceFilter::default()
+        };
+        assert_eq!(ids(&s.devices(&text("_")).unwrap()), ["B_2"]);
+        assert_eq!(ids(&s.devices(&text("%")).unwrap()), ["C-1"]);
+        assert_eq!(ids(&s.devices(&text("%2D")).unwrap()), ["C-1"]);
+        assert_eq!(ids(&s.devices(&text("fxs4-a")).unwrap()), ["A1", "A2"]);
+        assert_eq!(ids(&s.devices(&text("B%2")).unwrap()), Vec::<String>::new());
+        assert_eq!(ids(&s.devices(&text("\\")).unwrap()), Vec::<String>::new());
+        assert_eq!(s.count_devices(&text("C")).unwrap(), 2);
+    }
 }
 
 #[test]
 fn limit_and_offset_page_through_in_id_order_and_count_ignores_them() {
-    let s = fleet();
-    let page = |limit, offset| DeviceFilter {
-        limit,
-        offset,
-        ..DeviceFilter::default()
-    };
-    assert_eq!(ids(&s.devices(&page(2, 0)).unwrap()), ["A1", "A2"]);
-    assert_eq!(ids(&s.devices(&page(2, 2)).unwrap()), ["B1", "B_2"]);
-    assert_eq!(ids(&s.devices(&page(2, 4)).unwrap()), ["C-1", "C1"]);
-    assert!(s.devices(&page(2, 6)).unwrap().is_empty());
-    assert_eq!(s.count_devices(&page(2, 4)).unwrap(), 6);
+    for s in backends() {
+        let s = fleet(s);
+        let page = |limit, offset| DeviceFilter {
+            limit,
+            offset,
+            ..DeviceFilter::default()
+        };
+        assert_eq!(ids(&s.devices(&page(2, 0)).unwrap()), ["A1", "A2"]);
+        assert_eq!(ids(&s.devices(&page(2, 2)).unwrap()), ["B1", "B_2"]);
+        assert_eq!(ids(&s.devices(&page(2, 4)).unwrap()), ["C-1", "C1"]);
+        assert!(s.devices(&page(2, 6)).unwrap().is_empty());
+        assert_eq!(s.count_devices(&page(2, 4)).unwrap(), 6);
+    }
 }
 
 #[test]
 fn listings_default_to_100_and_are_capped_at_1000() {
-    let s = store();
-    let writes = (0..MAX_LIMIT + 5)
-        .map(|i| Write::PutDevice(device(&format!("N{i:05}"))))
-        .collect();
-    s.apply(writes).unwrap();
-    let with_limit = |limit| DeviceFilter {
-        limit,
-        ..DeviceFilter::default()
-    };
-    assert_eq!(s.devices(&with_limit(0)).unwrap().len(), 100);
-    assert_eq!(s.devices(&with_limit(7)).unwrap().len(), 7);
-    assert_eq!(
-        s.devices(&with_limit(u32::MAX)).unwrap().len(),
-        MAX_LIMIT as usize
-    );
-    assert_eq!(
-        s.count_devices(&with_limit(1)).unwrap(),
-        u64::from(MAX_LIMIT + 5)
-    );
+    for s in backends() {
+        let writes = (0..MAX_LIMIT + 5)
+            .map(|i| Write::PutDevice(device(&format!("N{i:05}"))))
+            .collect();
+        s.apply(writes).unwrap();
+        let with_limit = |limit| DeviceFilter {
+            limit,
+            ..DeviceFilter::default()
+        };
+        assert_eq!(s.devices(&with_limit(0)).unwrap().len(), 100);
+        assert_eq!(s.devices(&with_limit(7)).unwrap().len(), 7);
+        assert_eq!(
+            s.devices(&with_limit(u32::MAX)).unwrap().len(),
+            MAX_LIMIT as usize
+        );
+        assert_eq!(
+            s.count_devices(&with_limit(1)).unwrap(),
+            u64::from(MAX_LIMIT + 5)
+        );
+    }
 }

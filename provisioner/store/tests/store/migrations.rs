@@ -99,7 +99,8 @@ fn a_newer_database_is_refused_untouched() {
     );
     let err = SqliteStore::open(&path).unwrap_err().to_string();
     assert!(
-        err.contains("schema version 2") && err.contains("up to 1"),
+        err.contains(&format!("schema version {}", SCHEMA_VERSION + 1))
+            && err.contains(&format!("up to {SCHEMA_VERSION}")),
         "{err}"
     );
 }
