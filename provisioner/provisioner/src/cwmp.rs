@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use tipring_acs::admission::{admit, Admission, Credential};
-use tipring_acs::model::{AuditEntry, Device, Enrollment};
+use tipring_acs::model::{AuditEntry, Device, Enrollment, Task};
 use tipring_acs::session::{Reply, Session};
 use tipring_store::Write;
 
@@ -33,6 +33,9 @@ struct Live {
     session: Session,
     device: String,
     last: i64,
+    /// The tasks this node claimed for the session, as they were before the claim: those
+    /// the session leaves untouched go back to the queue when it ends.
+    claimed: Vec<Task>,
 }
 
 /// The live sessions, by cookie.
@@ -296,6 +299,18 @@ async fn handle(app: Arc<App>, conn: Conn, req: hyper::Request<hyper::body::Inco
     }
 }
 
+/// This process's name among the provisioner nodes that share a store: tasks it claims
+/// are leased to it, and go back to the queue if it dies holding them.
+fn node_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "node".into());
+        format!("{host}-{}-{}", std::process::id(), random_token(6))
+    })
+}
+
 /// Stateless digest nonces: a time and an HMAC of it under a key made at start.
 fn nonce_key() -> &'static ring::hmac::Key {
     static KEY: std::sync::OnceLock<ring::hmac::Key> = std::sync::OnceLock::new();
@@ -515,8 +530,25 @@ async fn start(
         (Vec::new(), Vec::new(), None)
     } else {
         let key = device.id.clone();
+        // Claimed (leased to this node) so that two nodes never run one task; the
+        // session sees each task as it was before the claim (a claimed Download is not
+        // one awaiting its TransferComplete).
+        let node = node_id().to_string();
+        let lease = app.settings.session_timeout_s * 2;
         let (tasks, cache) = db(app, move |s| {
-            Ok((s.due_tasks(&key, now)?, s.parameters(&key, "")?))
+            let due = s.due_tasks(&key, now)?;
+            let claimed = s.claim_due_tasks(&key, now, &node, lease)?;
+            let tasks: Vec<Task> = claimed
+                .into_iter()
+                .map(|mut t| {
+                    if let Some(d) = due.iter().find(|d| d.id == t.id) {
+                        t.state = d.state;
+                        t.updated_at = d.updated_at;
+                    }
+                    t
+                })
+                .collect();
+            Ok((tasks, s.parameters(&key, "")?))
         })
         .await
         .map_err(|e| {
@@ -542,6 +574,7 @@ async fn start(
         (tasks, cache, plan)
     };
     let cfg = tipring_acs::AcsConfig::default();
+    let claimed = tasks.clone();
     let (session, reply) = Session::start(&cfg, info, device, tasks, plan, cache, now);
     let cookie = random_token(24);
     Ok((
@@ -550,6 +583,7 @@ async fn start(
             session,
             device: id,
             last: now,
+            claimed,
         },
         reply,
     ))
@@ -572,6 +606,14 @@ async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
         });
     }
     writes.extend(outcome.tasks.iter().cloned().map(Write::PutTask));
+    // Claimed but not touched (the RPC budget, a session cut short): back to the queue.
+    writes.extend(
+        live.claimed
+            .iter()
+            .filter(|c| !outcome.tasks.iter().any(|t| t.id == c.id))
+            .cloned()
+            .map(Write::PutTask),
+    );
     writes.extend(outcome.audit.iter().cloned().map(Write::Audit));
     let id = live.device.clone();
     if let Err(e) = db(app, move |s| s.apply(writes)).await {
