@@ -7,6 +7,10 @@ pub enum Error {
     /// The database said no (I/O, corruption, a constraint).
     #[error("database: {0}")]
     Database(String),
+    /// The database server ended the connection (a restart, a terminated backend);
+    /// PostgreSQL reads retry once on a new connection before they report it.
+    #[error("database connection lost: {0}")]
+    ConnectionLost(String),
     /// A write named something that does not exist (e.g. a task id). The text names it
     /// (`task 42`, `device 00D09E-X-1`), so that `"{text} not found"` reads well.
     #[error("not found: {0}")]
@@ -77,6 +81,13 @@ impl From<postgres::Error> for Error {
         let text = pg_text(&e);
         match e.code() {
             Some(code) if code.code().starts_with("23") => Error::Conflict(text),
+            // 57P0x: the server ended the connection (shutdown, pg_terminate_backend);
+            // 08: connection exceptions. The FATAL can arrive before the client marks
+            // itself closed.
+            Some(code) if code.code().starts_with("57P0") || code.code().starts_with("08") => {
+                Error::ConnectionLost(text)
+            }
+            _ if e.is_closed() => Error::ConnectionLost(text),
             _ => Error::Database(text),
         }
     }

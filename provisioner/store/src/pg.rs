@@ -307,7 +307,12 @@ impl PgStore {
             let conn = lent.conn();
             let Conn { client, statements } = conn;
             match f(&mut Db { client, statements }) {
-                Err(_) if !retried && conn.client.is_closed() => retried = true,
+                Err(e)
+                    if !retried
+                        && (conn.client.is_closed() || matches!(e, Error::ConnectionLost(_))) =>
+                {
+                    retried = true
+                }
                 other => return other,
             }
         }
@@ -544,7 +549,11 @@ impl Store for PgStore {
             };
             // BEGIN failed: nothing of the batch was sent. A connection the server closed
             // since its last use (a restart, a terminated backend): once more on a new one.
-            if retried || !lent.conn().client.is_closed() {
+            let lost = begin_failed.is_closed()
+                || begin_failed
+                    .code()
+                    .is_some_and(|c| c.code().starts_with("57P0") || c.code().starts_with("08"));
+            if retried || !(lost || lent.conn().client.is_closed()) {
                 return Err(begin_failed.into());
             }
             retried = true;
