@@ -1,0 +1,198 @@
+//! The provisioner in this process, set up for a fleet: plain HTTP on loopback (Basic
+//! with a pre-registration's initial secret is taken there), a site, a profile that gives
+//! every `FXS2` gateway its extensions, SIP server and generated port passwords, and the
+//! fleet's serials pre-registered with initial secrets. The benchmark and the tests use
+//! it; the `tipring-fleet` binary talks to a provisioner elsewhere.
+//!
+//! ```no_run
+//! # async fn demo() -> tipring_fleet::Result<()> {
+//! use tipring_fleet::lab::{initial_secret, Lab};
+//! let lab = Lab::start_temp("demo").await?;
+//! let serials = vec!["FLEET000001".to_string()];
+//! lab.preregister(&serials, "00D0C9", "FXS2", &initial_secret).await?;
+//! println!("ACS at {}", lab.acs_url());
+//! # lab.stop(); Ok(()) }
+//! ```
+
+use std::path::PathBuf;
+
+use serde_json::{json, Value};
+use tipring_provisioner::ctl::Client;
+use tipring_provisioner::server::{start, Running, ServeArgs};
+
+use crate::error::{Error, Result};
+
+/// The site every pre-registered gateway of the lab goes to.
+pub const SITE: &str = "fleet";
+
+/// The profile's template: a 2-port gateway's extensions, SIP server and generated port
+/// passwords (the zero-touch test's).
+pub const TEMPLATE: &str = r#"{
+  "device": { "name": "{{site}}-{{serial}}", "country": "us" },
+  "sip": { "servers": ["{{pbx}}"], "domain": "{{domain}}", "listen": "127.0.0.1:0",
+           "registration_expiry_s": 60 },
+  "ports": [ { "$each_port": {
+      "extension": "{{extension}}",
+      "display_name": "{{site}} port {{port}}",
+      "password": "{{secret:ports.#.password}}"
+  } } ]
+}"#;
+
+/// Pre-registrations per API call (the API takes bodies up to 1 MiB).
+const PREREG_BATCH: usize = 4000;
+
+/// The initial secret the lab gives a serial (12 characters or more, as the API wants).
+pub fn initial_secret(serial: &str) -> String {
+    format!("fleet-initial-{serial}")
+}
+
+/// A provisioner running in this process (see the module docs).
+#[derive(Debug)]
+pub struct Lab {
+    /// The running server (its store is `running.app.store`).
+    pub running: Running,
+    /// The API client, with the first admin token.
+    pub client: Client,
+    /// The data directory (removed by [`stop`](Self::stop) when the lab made it).
+    pub dir: PathBuf,
+    remove_dir: bool,
+}
+
+fn lab_err(e: impl std::fmt::Display) -> Error {
+    Error::Lab(e.to_string())
+}
+
+impl Lab {
+    /// Start a provisioner on a fresh data directory under the system's temporary one
+    /// (named after `name` and the process), plain HTTP on loopback, with the lab's site
+    /// and profile.
+    pub async fn start_temp(name: &str) -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("tipring-fleet-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut lab = Self::start(dir).await?;
+        lab.remove_dir = true;
+        Ok(lab)
+    }
+
+    /// Start a provisioner with its data in `dir`, plain HTTP on loopback, with the lab's
+    /// site and profile.
+    pub async fn start(dir: PathBuf) -> Result<Self> {
+        let running = start(ServeArgs {
+            data: dir.join("data"),
+            cwmp_listen: "127.0.0.1:0".parse().map_err(lab_err)?,
+            api_listen: "127.0.0.1:0".parse().map_err(lab_err)?,
+            require_tls: false,
+            ..ServeArgs::default()
+        })
+        .await
+        .map_err(|e| Error::Lab(format!("{e:#}")))?;
+        let token = running
+            .admin_token
+            .clone()
+            .ok_or_else(|| Error::Lab("the data directory was not fresh".into()))?;
+        let client =
+            Client::new(&format!("http://{}", running.api_addr), &token).map_err(lab_err)?;
+        let lab = Self {
+            running,
+            client,
+            dir,
+            remove_dir: false,
+        };
+        lab.ok(
+            "PUT",
+            &format!("/api/v1/sites/{SITE}"),
+            json!({ "variables": { "pbx": "127.0.0.1:9", "domain": "fleet.test",
+                                   "first_extension": "201" } }),
+        )
+        .await?;
+        let template: Value = serde_json::from_str(TEMPLATE).map_err(lab_err)?;
+        lab.ok(
+            "PUT",
+            "/api/v1/profiles/fxs",
+            json!({ "site": SITE, "template": template }),
+        )
+        .await?;
+        Ok(lab)
+    }
+
+    /// Call the API; a status outside 2xx is an error.
+    pub async fn ok(&self, method: &str, path: &str, body: Value) -> Result<Value> {
+        let bytes = serde_json::to_vec(&body).map_err(lab_err)?;
+        let (status, v) = self
+            .client
+            .call(method, path, Some(("application/json", bytes)))
+            .await
+            .map_err(|e| Error::Lab(format!("{method} {path}: {e:#}")))?;
+        if !(200..300).contains(&status) {
+            return Err(Error::Lab(format!("{method} {path}: {status} {v}")));
+        }
+        Ok(v)
+    }
+
+    /// The URL devices POST to.
+    pub fn acs_url(&self) -> String {
+        self.running.app.settings.acs_url.clone()
+    }
+
+    /// Pre-register these serials in the lab's site with `secret(serial)` as the initial
+    /// secret of each.
+    pub async fn preregister(
+        &self,
+        serials: &[String],
+        oui: &str,
+        product_class: &str,
+        secret: &dyn Fn(&str) -> String,
+    ) -> Result<()> {
+        for chunk in serials.chunks(PREREG_BATCH) {
+            let list: Vec<Value> = chunk
+                .iter()
+                .map(|s| {
+                    json!({ "serial": s, "oui": oui, "product_class": product_class,
+                            "site": SITE, "initial_secret": secret(s) })
+                })
+                .collect();
+            self.ok("POST", "/api/v1/preregistrations", Value::Array(list))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// How many of these device ids the store holds as provisioned (`provisioned_digest`
+    /// set), asked of the store directly.
+    pub async fn count_provisioned(&self, ids: Vec<String>) -> Result<usize> {
+        let store = std::sync::Arc::clone(&self.running.app.store);
+        tokio::task::spawn_blocking(move || {
+            let mut n = 0;
+            for id in &ids {
+                if store
+                    .device(id)
+                    .map_err(lab_err)?
+                    .is_some_and(|d| d.provisioned_digest.is_some())
+                {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+        .await
+        .map_err(lab_err)?
+    }
+
+    /// Stop serving (and remove the data directory the lab made).
+    pub fn stop(self) {
+        self.running.stop();
+        if self.remove_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// The provisioner's id of a device (`OUI-ProductClass-Serial`).
+pub fn device_id(oui: &str, product_class: &str, serial: &str) -> String {
+    tipring_acs::model::DeviceKey {
+        oui: oui.into(),
+        product_class: product_class.into(),
+        serial: serial.into(),
+    }
+    .id()
+}

@@ -1,0 +1,5 @@
+//! The fleet simulator against the provisioner in this process.
+
+mod bootstrap;
+mod connreq;
+mod firmware;
