@@ -616,8 +616,25 @@ async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
     );
     writes.extend(outcome.audit.iter().cloned().map(Write::Audit));
     let id = live.device.clone();
-    if let Err(e) = db(app, move |s| s.apply(writes)).await {
-        tracing::error!(device = %id, error = %e, "session outcome not stored");
+    let key = id.clone();
+    let stored = db(app, move |s| {
+        // What operators own (enrollment, site, tags) may have changed during the
+        // session: keep theirs. A device deleted meanwhile stays deleted.
+        let Some(fresh) = s.device(&key)? else {
+            return Ok(false);
+        };
+        if let Some(Write::PutDevice(d)) = writes.first_mut() {
+            d.enrollment = fresh.enrollment;
+            d.site = fresh.site;
+            d.tags = fresh.tags;
+        }
+        s.apply(writes).map(|_| true)
+    })
+    .await;
+    match stored {
+        Ok(true) => {}
+        Ok(false) => tracing::info!(device = %id, "deleted during its session; outcome dropped"),
+        Err(e) => tracing::error!(device = %id, error = %e, "session outcome not stored"),
     }
 }
 
