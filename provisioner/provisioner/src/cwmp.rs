@@ -517,67 +517,61 @@ async fn start(
         d.last_address = device.last_address.clone();
     }
     // Store what admission decided before the session runs: a claim is spent once.
-    // One trip to the store: what admission decided is written (a claim is spent once,
-    // before anything is sent), then, for an approved device, its tasks are claimed and
-    // what its plan needs is read.
-    let approved = !quarantined && device.enrollment == Enrollment::Approved;
-    let key = device.id.clone();
-    let site_name = device.site.clone();
-    // Claimed (leased to this node) so that two nodes never run one task; the session
-    // sees each task as it was before the claim (a claimed Download is not one awaiting
-    // its TransferComplete).
-    let node = node_id().to_string();
-    let lease = app.settings.session_timeout_s * 2;
-    let w = std::mem::take(&mut writes);
-    let loaded = db(app, move |s| {
-        s.apply(w)?;
-        if !approved {
-            return Ok(None);
-        }
-        let due = s.due_tasks(&key, now)?;
-        let claimed = s.claim_due_tasks(&key, now, &node, lease)?;
-        let tasks: Vec<Task> = claimed
-            .into_iter()
-            .map(|mut t| {
-                if let Some(d) = due.iter().find(|d| d.id == t.id) {
-                    t.state = d.state;
-                    t.updated_at = d.updated_at;
-                }
-                t
-            })
-            .collect();
-        let inputs = crate::provision::PlanInputs::read(s, &key, site_name.as_deref())?;
-        Ok(Some((tasks, s.parameters(&key, "")?, inputs)))
-    })
-    .await;
-    let loaded = match loaded {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::warn!(device = %id, error = %e, "admission not stored");
-            return Err(plain(409, "enrollment conflict; try again\n"));
-        }
+    let applied = {
+        let w = writes.clone();
+        db(app, move |s| s.apply(w)).await
     };
-    let (tasks, cache, plan) = match loaded {
-        None => (Vec::new(), Vec::new(), None),
-        Some((tasks, cache, inputs)) => {
-            let plan = match crate::provision::plan_for(app, &device, &cache, inputs, now).await {
-                Ok(p) => p,
-                Err(why) => {
-                    tracing::warn!(device = %id, %why, "no provisioning plan");
-                    let entry = AuditEntry {
-                        id: 0,
-                        at: now,
-                        actor: "provisioner".into(),
-                        action: "provision.error".into(),
-                        target: id.clone(),
-                        detail: serde_json::json!({ "error": why }),
-                    };
-                    let _ = db(app, move |s| s.apply(vec![Write::Audit(entry)])).await;
-                    None
-                }
-            };
-            (tasks, cache, plan)
-        }
+    if let Err(e) = applied {
+        tracing::warn!(device = %id, error = %e, "admission not stored");
+        return Err(plain(409, "enrollment conflict; try again\n"));
+    }
+    writes.clear();
+    let (tasks, cache, plan) = if quarantined || device.enrollment != Enrollment::Approved {
+        (Vec::new(), Vec::new(), None)
+    } else {
+        let key = device.id.clone();
+        // Claimed (leased to this node) so that two nodes never run one task; the
+        // session sees each task as it was before the claim (a claimed Download is not
+        // one awaiting its TransferComplete).
+        let node = node_id().to_string();
+        let lease = app.settings.session_timeout_s * 2;
+        let (tasks, cache) = db(app, move |s| {
+            let due = s.due_tasks(&key, now)?;
+            let claimed = s.claim_due_tasks(&key, now, &node, lease)?;
+            let tasks: Vec<Task> = claimed
+                .into_iter()
+                .map(|mut t| {
+                    if let Some(d) = due.iter().find(|d| d.id == t.id) {
+                        t.state = d.state;
+                        t.updated_at = d.updated_at;
+                    }
+                    t
+                })
+                .collect();
+            Ok((tasks, s.parameters(&key, "")?))
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "store");
+            plain(503, "the store is unavailable\n")
+        })?;
+        let plan = match crate::provision::plan_for(app, &device, &cache, now).await {
+            Ok(p) => p,
+            Err(why) => {
+                tracing::warn!(device = %id, %why, "no provisioning plan");
+                let entry = AuditEntry {
+                    id: 0,
+                    at: now,
+                    actor: "provisioner".into(),
+                    action: "provision.error".into(),
+                    target: id.clone(),
+                    detail: serde_json::json!({ "error": why }),
+                };
+                let _ = db(app, move |s| s.apply(vec![Write::Audit(entry)])).await;
+                None
+            }
+        };
+        (tasks, cache, plan)
     };
     let cfg = tipring_acs::AcsConfig::default();
     let claimed = tasks.clone();

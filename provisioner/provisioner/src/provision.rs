@@ -87,40 +87,6 @@ pub const DEVICE_SECRETS: &[&str] = &[
     crate::connreq::CR_PASSWORD,
 ];
 
-/// What a plan is made from, read from the store in the session's one trip there.
-#[derive(Debug)]
-pub struct PlanInputs {
-    profiles: Vec<Profile>,
-    site: Option<tipring_acs::model::Site>,
-    /// The device's sealed secrets, by name.
-    stored: Vec<(String, Vec<u8>)>,
-}
-
-impl PlanInputs {
-    /// Read them (blocking: inside the store call).
-    pub fn read(
-        s: &dyn tipring_store::Store,
-        device: &str,
-        site: Option<&str>,
-    ) -> tipring_store::Result<Self> {
-        let site = match site {
-            Some(n) => s.site(n)?,
-            None => None,
-        };
-        let mut stored = Vec::new();
-        for n in s.secret_names(device)? {
-            if let Some(v) = s.secret(device, &n)? {
-                stored.push((n, v));
-            }
-        }
-        Ok(Self {
-            profiles: s.profiles()?,
-            site,
-            stored,
-        })
-    }
-}
-
 /// The provisioning plan of an approved device: its profile rendered with its site's
 /// variables and its secrets (those it lacks are generated and stored sealed first), plus
 /// the ManagementServer credentials the ACS gives every device. Ok(None) when no profile
@@ -129,15 +95,27 @@ pub async fn plan_for(
     app: &std::sync::Arc<crate::app::App>,
     device: &Device,
     cache: &[tipring_acs::model::CachedParameter],
-    inputs: PlanInputs,
     now: i64,
 ) -> Result<Option<tipring_acs::provision::ProvisionPlan>, String> {
     use tipring_acs::provision::{self as p, PlannedParameter};
-    let PlanInputs {
-        profiles,
-        site,
-        stored,
-    } = inputs;
+    let site_name = device.site.clone();
+    let id = device.id.clone();
+    let (profiles, site, stored) = crate::app::db(app, move |s| {
+        let site = match &site_name {
+            Some(n) => s.site(n)?,
+            None => None,
+        };
+        let names = s.secret_names(&id)?;
+        let mut stored = Vec::new();
+        for n in names {
+            if let Some(v) = s.secret(&id, &n)? {
+                stored.push((n, v));
+            }
+        }
+        Ok((s.profiles()?, site, stored))
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     let Some(profile) = select_profile(&profiles, device) else {
         return Ok(None);
     };
