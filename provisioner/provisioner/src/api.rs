@@ -391,7 +391,7 @@ async fn delete_device(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Role::Admin)?;
-    device_or_404(&app, &id).await?;
+    // The store refuses to delete what is not there (404), in the same transaction.
     let writes = vec![
         Write::DeleteDevice(id.clone()),
         audit(&caller, "device.delete", &id, json!({})),
@@ -1088,10 +1088,7 @@ async fn delete_site(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Role::Operator)?;
-    let n = name.clone();
-    if db(&app, move |s| s.site(&n)).await?.is_none() {
-        return Err(ApiError::not_found(format!("site {name}")));
-    }
+    // The store refuses to delete what is not there (404), in the same transaction.
     let writes = vec![
         Write::DeleteSite(name.clone()),
         audit(&caller, "site.delete", &name, json!({})),
@@ -1194,10 +1191,7 @@ async fn delete_profile(
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
     caller.require(Role::Operator)?;
-    let n = name.clone();
-    if db(&app, move |s| s.profile(&n)).await?.is_none() {
-        return Err(ApiError::not_found(format!("profile {name}")));
-    }
+    // The store refuses to delete what is not there (404), in the same transaction.
     let writes = vec![
         Write::DeleteProfile(name.clone()),
         audit(&caller, "profile.delete", &name, json!({})),
