@@ -88,6 +88,12 @@ impl From<postgres::Error> for Error {
                 Error::ConnectionLost(text)
             }
             _ if e.is_closed() => Error::ConnectionLost(text),
+            // A write to a socket the server already closed: an I/O error with no
+            // SQLSTATE, before the client knows. The crate has no public kind for it, only
+            // its text (a failed connect, "error connecting to server", stays Database).
+            _ if e.code().is_none() && text.starts_with("error communicating with the server") => {
+                Error::ConnectionLost(text)
+            }
             _ => Error::Database(text),
         }
     }
