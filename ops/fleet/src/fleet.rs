@@ -748,61 +748,15 @@ async fn session(mut gw: Box<Gateway>, index: u32, shared: &Shared) -> (Box<Gate
     };
     let t0 = now();
     gw.cpe.handle_input(Input::Timeout(t0), &mut gw.dev);
-    let mut http: Option<HttpSession> = None;
-    let mut first_post: Option<Instant> = None;
     let mut actions = Vec::new();
-    // 8005 asks for the Inform again in the same HTTP session: a few rounds at most.
-    for _round in 0..4 {
-        while let Some(out) = gw.cpe.poll_output() {
-            match out {
-                Output::Post { body, new_session } => {
-                    first_post.get_or_insert_with(now);
-                    if new_session || http.is_none() {
-                        gw.sessions = gw.sessions.wrapping_add(1);
-                        http = Some(http_session(&gw, index, shared));
-                    }
-                    let Some(h) = http.as_mut() else {
-                        continue;
-                    };
-                    let r = h.post(&body).await;
-                    let now = now();
-                    match r {
-                        Ok(reply) => gw.cpe.handle_input(
-                            Input::Reply {
-                                now,
-                                status: reply.status,
-                                body: &reply.body,
-                            },
-                            &mut gw.dev,
-                        ),
-                        Err(e) => gw.cpe.handle_input(
-                            Input::Failed {
-                                now,
-                                reason: format!("{e:#}"),
-                            },
-                            &mut gw.dev,
-                        ),
-                    }
-                }
-                Output::SessionEnded { ok } => {
-                    report.ok = Some(ok);
-                    report.latency = first_post.map_or(Duration::ZERO, |t| t.elapsed());
-                    http = None; // closed between sessions
-                }
-                Output::Action(a) => actions.push(a),
-                // The engine keeps its own state; a reboot carries `cpe.state()` over.
-                Output::Persist(_) => {}
-            }
-        }
-        if report.ok.is_some() || gw.cpe.poll_timeout().is_none_or(|t| t > now()) {
-            break;
-        }
-        gw.cpe.handle_input(Input::Timeout(now()), &mut gw.dev);
-    }
-    drop(http);
-    // What the ACS asked for, after the session (the engine hands it out then).
     let mut guard = 0;
-    while let Some(a) = actions.pop() {
+    loop {
+        exchange(&mut gw, index, shared, &mut report, &mut actions).await;
+        // What the ACS asked for, after the session (the engine hands it out then); a
+        // transfer's outcome opens the session that reports it, run by the next round.
+        let Some(a) = actions.pop() else {
+            break;
+        };
         guard += 1;
         if guard > 16 {
             break;
@@ -860,15 +814,72 @@ async fn session(mut gw: Box<Gateway>, index: u32, shared: &Shared) -> (Box<Gate
                 );
             }
         }
-        while let Some(out) = gw.cpe.poll_output() {
-            if let Output::Action(a) = out {
-                actions.push(a);
-            }
-        }
     }
     report.provisioned_now = !had_password && gw.dev.has_acs_password();
     report.unprovisioned_now = had_password && !gw.dev.has_acs_password();
     (gw, report)
+}
+
+/// One exchange with the ACS: every POST the engine has (a session it opened), until the
+/// session ends; the actions it hands out are collected.
+async fn exchange(
+    gw: &mut Gateway,
+    index: u32,
+    shared: &Shared,
+    report: &mut Report,
+    actions: &mut Vec<Action>,
+) {
+    let mut http: Option<HttpSession> = None;
+    let mut first_post: Option<Instant> = None;
+    // 8005 asks for the Inform again in the same HTTP session: a few rounds at most.
+    for _round in 0..4 {
+        while let Some(out) = gw.cpe.poll_output() {
+            match out {
+                Output::Post { body, new_session } => {
+                    first_post.get_or_insert_with(now);
+                    if new_session || http.is_none() {
+                        gw.sessions = gw.sessions.wrapping_add(1);
+                        http = Some(http_session(gw, index, shared));
+                    }
+                    let Some(h) = http.as_mut() else {
+                        continue;
+                    };
+                    let r = h.post(&body).await;
+                    let now = now();
+                    match r {
+                        Ok(reply) => gw.cpe.handle_input(
+                            Input::Reply {
+                                now,
+                                status: reply.status,
+                                body: &reply.body,
+                            },
+                            &mut gw.dev,
+                        ),
+                        Err(e) => gw.cpe.handle_input(
+                            Input::Failed {
+                                now,
+                                reason: format!("{e:#}"),
+                            },
+                            &mut gw.dev,
+                        ),
+                    }
+                }
+                Output::SessionEnded { ok } => {
+                    report.ok = Some(ok);
+                    report.latency = first_post.map_or(Duration::ZERO, |t| t.elapsed());
+                    http = None; // closed between sessions
+                }
+                Output::Action(a) => actions.push(a),
+                // The engine keeps its own state; a reboot carries `cpe.state()` over.
+                Output::Persist(_) => {}
+            }
+        }
+        if report.ok.is_some() || gw.cpe.poll_timeout().is_none_or(|t| t > now()) {
+            break;
+        }
+        gw.cpe.handle_input(Input::Timeout(now()), &mut gw.dev);
+    }
+    drop(http);
 }
 
 /// Boot again (at once): the engine starts over with what it persisted; a factory reset

@@ -41,6 +41,26 @@ pub const TEMPLATE: &str = r#"{
 /// Pre-registrations per API call (the API takes bodies up to 1 MiB).
 const PREREG_BATCH: usize = 4000;
 
+/// The seed of the lab's firmware release key: the lab's provisioner trusts it, and
+/// [`signed_image`] signs with it. A test key, public in this source: trust it nowhere else.
+pub const RELEASE_KEY_SEED: [u8; 32] = [0x1a; 32];
+
+/// A firmware image for the fleet's gateways (model `FXS2`) at `version`, with a payload of
+/// `payload_len` bytes, signed with the lab's release key.
+pub fn signed_image(version: &str, payload_len: usize) -> Result<Vec<u8>> {
+    let key = tipring_firmware::SigningKey::from_seed(&RELEASE_KEY_SEED);
+    let payload = vec![0x5au8; payload_len];
+    let manifest = tipring_firmware::Manifest::for_payload(
+        "tipring",
+        "FXS2",
+        version.parse().map_err(lab_err)?,
+        key.key_id(),
+        "2026-01-01T00:00:00Z",
+        &payload,
+    );
+    tipring_firmware::sign_image(&manifest, &payload, &key).map_err(lab_err)
+}
+
 /// The initial secret the lab gives a serial (12 characters or more, as the API wants).
 pub fn initial_secret(serial: &str) -> String {
     format!("fleet-initial-{serial}")
@@ -82,6 +102,10 @@ impl Lab {
             cwmp_listen: "127.0.0.1:0".parse().map_err(lab_err)?,
             api_listen: "127.0.0.1:0".parse().map_err(lab_err)?,
             require_tls: false,
+            firmware_keys: vec![
+                tipring_firmware::SigningKey::from_seed(&RELEASE_KEY_SEED).public_key()
+            ],
+            rollout_tick_ms: 200,
             ..ServeArgs::default()
         })
         .await
@@ -127,6 +151,26 @@ impl Lab {
             return Err(Error::Lab(format!("{method} {path}: {status} {v}")));
         }
         Ok(v)
+    }
+
+    /// Upload a firmware image (see [`signed_image`]); its id.
+    pub async fn upload_image(&self, image: Vec<u8>) -> Result<String> {
+        let (status, v) = self
+            .client
+            .call(
+                "POST",
+                "/api/v1/firmware",
+                Some(("application/octet-stream", image)),
+            )
+            .await
+            .map_err(|e| Error::Lab(format!("upload: {e:#}")))?;
+        if status != 201 {
+            return Err(Error::Lab(format!("upload: {status} {v}")));
+        }
+        v["id"]
+            .as_str()
+            .map(String::from)
+            .ok_or_else(|| Error::Lab(format!("upload: no id in {v}")))
     }
 
     /// The URL devices POST to.

@@ -160,6 +160,7 @@ pub fn apply_inform(device: &mut Device, info: &InformInfo, now: i64) {
         device.connection_request_url = info.connection_request_url.clone();
     }
     device.last_inform = Some(now);
+    device.utc_offset_min = crate::inform::utc_offset_minutes(&info.current_time);
     if info.is_boot() {
         device.last_boot = Some(now);
     }

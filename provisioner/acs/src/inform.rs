@@ -189,6 +189,33 @@ fn root_of(parameters: &[ParameterValue]) -> Root {
     Root::Unknown
 }
 
+/// The UTC offset, in minutes, of an xsd:dateTime as CPEs send CurrentTime
+/// (`2026-11-26T23:00:00+01:00` is 60, `...Z` is 0). None without an offset (a local time
+/// of unknown zone), for the "unknown time" of TR-069 (year 0001), and for anything that
+/// is not such a time; offsets beyond ±14 h are refused.
+pub fn utc_offset_minutes(current_time: &str) -> Option<i32> {
+    let t = current_time.trim();
+    if t.len() < 19 || t.starts_with("0001-") || t.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
+    if t.ends_with('Z') || t.ends_with('z') {
+        return Some(0);
+    }
+    let tail = t.get(t.len() - 6..)?.as_bytes();
+    let sign = match tail[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    if tail[3] != b':' || t.len() - 6 < 19 {
+        return None;
+    }
+    let digit = |b: u8| b.is_ascii_digit().then(|| i32::from(b - b'0'));
+    let hours = digit(tail[1])? * 10 + digit(tail[2])?;
+    let minutes = digit(tail[4])? * 10 + digit(tail[5])?;
+    (hours <= 14 && minutes < 60).then_some(sign * (hours * 60 + minutes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +356,28 @@ mod tests {
             let junk: Vec<u8> = (0..(next() % 64)).map(|_| next() as u8).collect();
             let _ = read_inform(&junk);
         }
+    }
+
+    #[test]
+    fn the_utc_offset_comes_from_current_time() {
+        assert_eq!(utc_offset_minutes("2026-11-26T23:00:00+01:00"), Some(60));
+        assert_eq!(
+            utc_offset_minutes("2026-11-26T23:00:00.123-05:30"),
+            Some(-330)
+        );
+        assert_eq!(utc_offset_minutes("2026-11-26T23:00:00Z"), Some(0));
+        assert_eq!(
+            utc_offset_minutes("2026-11-26T23:00:00"),
+            None,
+            "local, zone unknown"
+        );
+        assert_eq!(
+            utc_offset_minutes("0001-01-01T00:00:00Z"),
+            None,
+            "unknown time"
+        );
+        assert_eq!(utc_offset_minutes("2026-11-26T23:00:00+15:00"), None);
+        assert_eq!(utc_offset_minutes("+01:00"), None);
+        assert_eq!(utc_offset_minutes(""), None);
     }
 }

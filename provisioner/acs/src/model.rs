@@ -119,6 +119,10 @@ pub struct Device {
     pub cert_sha256: Option<String>,
     /// Open faults (tasks that failed after their retries).
     pub open_faults: u32,
+    /// Its UTC offset in minutes, from the last Inform's CurrentTime (None: the CPE sent
+    /// no offset, or an unknown time); rollout maintenance windows are in its local time.
+    #[serde(default)]
+    pub utc_offset_min: Option<i32>,
 }
 
 impl Device {
@@ -145,6 +149,7 @@ impl Device {
             provisioned_at: None,
             cert_sha256: None,
             open_faults: 0,
+            utc_offset_min: None,
         }
     }
 }

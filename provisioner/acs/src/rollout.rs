@@ -15,10 +15,14 @@
 //! * the next phase starts when every device of this one is confirmed or failed (under the
 //!   threshold) and the phase has soaked `min_soak_s` since its last device finished.
 //!
-//! The shell persists the whole state (serde) after every step and every report, so a
-//! node that dies mid-step leaves a state another node continues from; `step` is a pure
-//! function of the state and its inputs, and starting a device is recorded in the state by
-//! the same step that asks for it (a device is never started twice).
+//! The shell persists the state after every step in the same transaction as the tasks the
+//! step queues (the store keeps the header as one JSON document and a row per device), so
+//! a node that dies mid-step leaves the state of the last step another node continues
+//! from; `step` is a pure function of the state and its inputs, and starting a device is
+//! recorded in the state by the same step that asks for it (a device is never started
+//! twice). Reports only move a device forward ([`Rollout::report`]; the store does the
+//! same as one conditional `UPDATE`), so a report delivered twice counts once; the phase's
+//! end is noticed by the next step, not by the report.
 //!
 //! ```
 //! use tipring_acs::rollout::{Phase, Rollout, RolloutSpec, Outcome, Action};
@@ -35,7 +39,7 @@
 //!     Action::Start(d) => Some(d), _ => None }).collect();
 //! assert_eq!(started.len(), 10); // the canary only
 //! for d in &started { r.report(d, Outcome::Confirmed, 60); }
-//! assert!(r.step(60, &|_| None).is_empty()); // soaking
+//! assert!(r.step(60, &|_| None).is_empty()); // the phase ended: soaking
 //! assert_eq!(r.step(660, &|_| None).len(), 1 + 90); // next phase: 90 devices
 //! ```
 
@@ -205,10 +209,15 @@ pub struct PhaseProgress {
 pub struct Rollout {
     /// The spec.
     pub spec: RolloutSpec,
-    /// Targets in rollout order.
+    /// Targets in rollout order (the store keeps it in its device rows, not the header).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub order: Vec<String>,
-    /// Each target's state.
+    /// Each target's state (device rows, as `order`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub devices: BTreeMap<String, DeviceState>,
+    /// The fault code of each failed device (0: it rolled back to its old image).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub codes: BTreeMap<String, u32>,
     /// The current phase (0-based).
     pub phase: usize,
     /// When the current phase started.
@@ -217,8 +226,112 @@ pub struct Rollout {
     pub phase_finished_at: Option<i64>,
     /// Start times within the last minute (the rate limit).
     pub recent_starts: Vec<i64>,
+    /// Failures of the current phase an operator accepted by resuming after a halt: the
+    /// halt rule counts only the failures beyond them.
+    #[serde(default)]
+    pub accepted_failures: u32,
     /// Running, paused, halted...
     pub state: State,
+}
+
+/// A rollout as the provisioner keeps it: the image it installs, who made it, and its
+/// state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Its id (the spec's name).
+    pub id: String,
+    /// The firmware image (its id) the targets download.
+    pub image: String,
+    /// The version that image installs: a device booting it is confirmed.
+    pub version: String,
+    /// Who made it (an API token's name).
+    pub created_by: String,
+    /// Made when (Unix seconds).
+    pub created_at: i64,
+    /// Last stepped or changed.
+    pub updated_at: i64,
+    /// The state.
+    pub rollout: Rollout,
+    /// The UTC offset (minutes) of each target not started yet, from its last Inform's
+    /// CurrentTime; filled by the store when it loads a rollout, never stored with it.
+    #[serde(skip)]
+    pub utc_offsets: BTreeMap<String, i32>,
+    /// Targets deleted from the provisioner since the rollout began (filled by the store
+    /// as `utc_offsets`): a step that reaches one fails it instead of queuing a task.
+    #[serde(skip)]
+    pub gone: std::collections::BTreeSet<String>,
+}
+
+impl Record {
+    /// A device's local minute of the day at `now`, when its UTC offset is known.
+    pub fn local_minute(&self, device: &str, now: i64) -> Option<u16> {
+        let offset = i64::from(*self.utc_offsets.get(device)?);
+        let minute = (now.div_euclid(60) + offset).rem_euclid(1440);
+        u16::try_from(minute).ok()
+    }
+
+    /// Steps the rollout (see [`Rollout::step`]) with the devices' local times.
+    pub fn step(&mut self, now: i64) -> Vec<Action> {
+        let offsets = std::mem::take(&mut self.utc_offsets);
+        let local = |d: &str| {
+            let offset = i64::from(*offsets.get(d)?);
+            u16::try_from((now.div_euclid(60) + offset).rem_euclid(1440)).ok()
+        };
+        let actions = self.rollout.step(now, &local);
+        self.utc_offsets = offsets;
+        self.updated_at = now;
+        actions
+    }
+
+    /// The listing's view.
+    pub fn summary(&self) -> Summary {
+        let mut total = PhaseProgress::default();
+        for p in self.rollout.progress() {
+            total.devices += p.devices;
+            total.queued += p.queued;
+            total.downloading += p.downloading;
+            total.installed += p.installed;
+            total.confirmed += p.confirmed;
+            total.failed += p.failed;
+        }
+        Summary {
+            id: self.id.clone(),
+            image: self.image.clone(),
+            version: self.version.clone(),
+            state: self.rollout.state.clone(),
+            phase: self.rollout.phase,
+            phases: self.rollout.spec.phases.len(),
+            created_by: self.created_by.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            total,
+        }
+    }
+}
+
+/// A rollout in a listing: where it stands, without its devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Its id.
+    pub id: String,
+    /// The image.
+    pub image: String,
+    /// The version it installs.
+    pub version: String,
+    /// Running, paused, halted...
+    pub state: State,
+    /// The current phase (0-based).
+    pub phase: usize,
+    /// How many phases.
+    pub phases: usize,
+    /// Who made it.
+    pub created_by: String,
+    /// Made when.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+    /// Counts over every phase.
+    pub total: PhaseProgress,
 }
 
 fn order_key(name: &str, id: &str) -> [u8; 32] {
@@ -243,10 +356,12 @@ impl Rollout {
             spec,
             order: targets,
             devices,
+            codes: BTreeMap::new(),
             phase: 0,
             phase_started_at: now,
             phase_finished_at: None,
             recent_starts: Vec::new(),
+            accepted_failures: 0,
             state: State::Running,
         };
         if r.phase_devices(0).is_empty() {
@@ -291,33 +406,43 @@ impl Rollout {
             .collect()
     }
 
-    /// A device reported. Reports for devices not started, or that already finished,
-    /// are ignored (a late or repeated Inform counts once).
-    pub fn report(&mut self, device: &str, outcome: Outcome, now: i64) {
+    /// A device reported. Reports only move a device forward — started, installed,
+    /// confirmed — or to failed, which a confirmed device can still reach (it booted the
+    /// new image, failed its health check and went back to the old one); reports for
+    /// devices not started, or that already failed, are ignored (a late or repeated Inform
+    /// counts once). [`Rollout::transition`] is the rule.
+    pub fn report(&mut self, device: &str, outcome: Outcome, _now: i64) {
         let Some(st) = self.devices.get_mut(device) else {
             return;
         };
-        let next = match (*st, &outcome) {
-            (DeviceState::Started, Outcome::Installed) => DeviceState::Installed,
-            (DeviceState::Started | DeviceState::Installed, Outcome::Confirmed) => {
-                DeviceState::Confirmed
-            }
-            (DeviceState::Started | DeviceState::Installed, Outcome::Failed { .. }) => {
-                DeviceState::Failed
-            }
-            _ => return,
+        let Some(next) = Self::transition(*st, &outcome) else {
+            return;
         };
         *st = next;
-        let i = self.phase;
-        if self.phase_finished_at.is_none()
-            && self.phase_devices(i).iter().all(|d| {
-                matches!(
-                    self.devices.get(d),
-                    Some(DeviceState::Confirmed | DeviceState::Failed)
-                )
-            })
-        {
-            self.phase_finished_at = Some(now);
+        if let Outcome::Failed { code } = outcome {
+            self.codes.insert(device.to_string(), code);
+        }
+    }
+
+    /// The state a report moves a device to, or None when it changes nothing.
+    pub fn transition(from: DeviceState, outcome: &Outcome) -> Option<DeviceState> {
+        use DeviceState::{Confirmed, Failed, Installed, Started};
+        match (from, outcome) {
+            (Started, Outcome::Installed) => Some(Installed),
+            (Started | Installed, Outcome::Confirmed) => Some(Confirmed),
+            (Started | Installed | Confirmed, Outcome::Failed { .. }) => Some(Failed),
+            _ => None,
+        }
+    }
+
+    /// The states a device may be in for `outcome` to move it (the store's conditional
+    /// update uses these).
+    pub fn sources(outcome: &Outcome) -> &'static [DeviceState] {
+        use DeviceState::{Confirmed, Installed, Started};
+        match outcome {
+            Outcome::Installed => &[Started],
+            Outcome::Confirmed => &[Started, Installed],
+            Outcome::Failed { .. } => &[Started, Installed, Confirmed],
         }
     }
 
@@ -328,8 +453,13 @@ impl Rollout {
         }
     }
 
-    /// Resume after a pause or a halt (an operator decided it is safe).
+    /// Resume after a pause or a halt (an operator decided it is safe). After a halt, the
+    /// phase's failures so far are accepted: it halts again only if more fail past the
+    /// threshold.
     pub fn resume(&mut self) {
+        if matches!(self.state, State::Halted { .. }) {
+            self.accepted_failures = self.progress()[self.phase].failed;
+        }
         if matches!(self.state, State::Paused | State::Halted { .. }) {
             self.state = State::Running;
         }
@@ -349,9 +479,21 @@ impl Rollout {
         if self.state != State::Running {
             return out;
         }
+        // The phase ended when each of its devices is confirmed or failed.
+        if self.phase_finished_at.is_none()
+            && self.phase_devices(self.phase).iter().all(|d| {
+                matches!(
+                    self.devices.get(d),
+                    Some(DeviceState::Confirmed | DeviceState::Failed)
+                )
+            })
+        {
+            self.phase_finished_at = Some(now);
+        }
         // The halt rule, on the current phase.
         let p = self.progress()[self.phase];
-        if p.devices > 0 && f64::from(p.failed) > self.spec.halt_failure_rate * f64::from(p.devices)
+        let counted = p.failed.saturating_sub(self.accepted_failures);
+        if p.devices > 0 && f64::from(counted) > self.spec.halt_failure_rate * f64::from(p.devices)
         {
             let reason = format!(
                 "phase {} (up to {} %): {} of {} devices failed, over the {:.0} % threshold",
@@ -376,6 +518,7 @@ impl Rollout {
                     return out;
                 }
                 self.phase += 1;
+                self.accepted_failures = 0;
                 self.phase_started_at = now;
                 self.phase_finished_at = None;
                 out.push(Action::PhaseStarted(self.phase));
@@ -480,6 +623,11 @@ mod tests {
         let p = r.progress();
         assert_eq!((p[0].failed, p[0].confirmed), (20, 80));
         assert_eq!(p[1].queued, 900);
+        // An operator resumes: those 20 are accepted, the rollout goes on to phase 2.
+        r.resume();
+        let a = r.step(400, &|_| None);
+        assert_eq!(a.first(), Some(&Action::PhaseStarted(1)), "{a:?}");
+        assert_eq!(started(&a).len(), 900);
     }
 
     #[test]
@@ -491,6 +639,7 @@ mod tests {
             r.report(d, Outcome::Installed, 30);
             r.report(d, Outcome::Confirmed, 60);
         }
+        assert!(r.step(60, &|_| None).is_empty(), "the phase ended at 60");
         assert!(r.step(300, &|_| None).is_empty(), "soaking");
         let a = r.step(660, &|_| None);
         assert_eq!(a[0], Action::PhaseStarted(1));
@@ -501,10 +650,44 @@ mod tests {
         );
         assert_eq!(started(&r.step(721, &|_| None)).len(), 5);
         // A repeated or late report counts once; a report for a device never started is
-        // ignored.
+        // ignored; a confirmed device that rolls back fails, and stays failed.
         let d = first[0].clone();
-        r.report(&d, Outcome::Failed { code: 0 }, 800);
+        r.report(&d, Outcome::Confirmed, 800);
+        r.report(&d, Outcome::Installed, 800);
         assert_eq!(r.devices[&d], DeviceState::Confirmed);
+        r.report(&d, Outcome::Failed { code: 0 }, 800);
+        assert_eq!(r.devices[&d], DeviceState::Failed);
+        assert_eq!(r.codes[&d], 0);
+        r.report(&d, Outcome::Confirmed, 900);
+        assert_eq!(r.devices[&d], DeviceState::Failed);
+        let queued = r
+            .order
+            .iter()
+            .find(|x| r.devices[*x] == DeviceState::Queued)
+            .cloned()
+            .expect("a queued device");
+        r.report(&queued, Outcome::Confirmed, 900);
+        assert_eq!(r.devices[&queued], DeviceState::Queued);
+        // The rule the store's conditional update follows is the same.
+        for from in [
+            DeviceState::Queued,
+            DeviceState::Started,
+            DeviceState::Installed,
+            DeviceState::Confirmed,
+            DeviceState::Failed,
+        ] {
+            for o in [
+                Outcome::Installed,
+                Outcome::Confirmed,
+                Outcome::Failed { code: 1 },
+            ] {
+                assert_eq!(
+                    Rollout::transition(from, &o).is_some(),
+                    Rollout::sources(&o).contains(&from),
+                    "{from:?} {o:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub fn router(app: Arc<App>) -> Router {
             get(get_firmware).delete(delete_firmware),
         )
         .route("/api/v1/devices/{id}/firmware", post(upgrade_device))
+        .merge(crate::rollouts::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(app)
@@ -103,7 +104,7 @@ async fn openapi() -> impl IntoResponse {
 // Helpers
 
 /// Parse a JSON body, naming the field that does not fit.
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
+pub(crate) fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -117,7 +118,7 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
 }
 
 /// A name: 1..=64 of `[A-Za-z0-9._-]`.
-fn check_name(field: &str, s: &str) -> ApiResult<()> {
+pub(crate) fn check_name(field: &str, s: &str) -> ApiResult<()> {
     if s.is_empty()
         || s.len() > 64
         || !s
@@ -142,7 +143,7 @@ fn check_tags(field: &str, tags: &[String]) -> ApiResult<()> {
     Ok(())
 }
 
-fn audit(caller: &Caller, action: &str, target: &str, detail: Value) -> Write {
+pub(crate) fn audit(caller: &Caller, action: &str, target: &str, detail: Value) -> Write {
     Write::Audit(AuditEntry {
         id: 0,
         at: unix_now(),
@@ -171,7 +172,7 @@ async fn site_must_exist(app: &Arc<App>, field: &str, site: &Option<String>) -> 
     Ok(())
 }
 
-fn task(device: &str, kind: TaskKind, by: &str) -> Task {
+pub(crate) fn task(device: &str, kind: TaskKind, by: &str) -> Task {
     let now = unix_now();
     Task {
         id: 0,
@@ -1450,7 +1451,7 @@ struct UpgradeIn {
 }
 
 /// How long a device's download URL stays good.
-const DOWNLOAD_TTL: i64 = 7 * 24 * 3600;
+pub(crate) const DOWNLOAD_TTL: i64 = 7 * 24 * 3600;
 
 /// Queue a firmware Download of a stored image for one device, with a URL only it may
 /// use (signed, expiring).

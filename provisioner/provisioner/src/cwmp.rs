@@ -363,6 +363,8 @@ fn challenge_response(now: i64, basic: bool) -> Resp {
 #[derive(Debug)]
 struct Known {
     device: Option<Device>,
+    /// The rollouts it is an active target of (read on BOOT Informs only).
+    rollouts: Vec<tipring_store::DeviceRollout>,
     prereg: Option<tipring_acs::model::Preregistration>,
     claim: Option<tipring_acs::model::ClaimCode>,
     acs_password: Option<Vec<u8>>,
@@ -382,8 +384,14 @@ async fn start(
     let id = info.key.id();
     let known = {
         let (id, key, code) = (id.clone(), info.key.clone(), info.provisioning_code.clone());
+        let boot = info.is_boot();
         db(app, move |s| {
             Ok(Known {
+                rollouts: if boot {
+                    s.device_rollouts(&id)?
+                } else {
+                    Vec::new()
+                },
                 device: s.device(&id)?,
                 prereg: s.preregistration(&key.serial, &key.oui, &key.product_class)?,
                 claim: if code.is_empty() {
@@ -508,6 +516,14 @@ async fn start(
                     device: device.id.clone(),
                 });
             }
+            // A BOOT on the rollout's version confirms it; on the old one after an
+            // install, the device rolled back.
+            w.extend(crate::rollouts::boot_reports(
+                &info,
+                &device.id,
+                &known.rollouts,
+                now,
+            ));
             (device, w, false)
         }
     };
@@ -526,8 +542,9 @@ async fn start(
         return Err(plain(409, "enrollment conflict; try again\n"));
     }
     writes.clear();
-    let (tasks, cache, plan) = if quarantined || device.enrollment != Enrollment::Approved {
-        (Vec::new(), Vec::new(), None)
+    let (tasks, awaiting, cache, plan) = if quarantined || device.enrollment != Enrollment::Approved
+    {
+        (Vec::new(), Vec::new(), Vec::new(), None)
     } else {
         let key = device.id.clone();
         // Claimed (leased to this node) so that two nodes never run one task; the
@@ -535,7 +552,15 @@ async fn start(
         // one awaiting its TransferComplete).
         let node = node_id().to_string();
         let lease = app.settings.session_timeout_s * 2;
-        let (tasks, cache) = db(app, move |s| {
+        let transfer_done = info.has_event(tipring_cwmp::event_code::TRANSFER_COMPLETE);
+        let (tasks, awaiting, cache) = db(app, move |s| {
+            // The transfers an earlier session sent: this session's TransferComplete
+            // reports one of them.
+            let awaiting = if transfer_done {
+                s.awaiting_transfers(&key)?
+            } else {
+                Vec::new()
+            };
             let due = s.due_tasks(&key, now)?;
             let claimed = s.claim_due_tasks(&key, now, &node, lease)?;
             let tasks: Vec<Task> = claimed
@@ -548,7 +573,7 @@ async fn start(
                     t
                 })
                 .collect();
-            Ok((tasks, s.parameters(&key, "")?))
+            Ok((tasks, awaiting, s.parameters(&key, "")?))
         })
         .await
         .map_err(|e| {
@@ -571,10 +596,12 @@ async fn start(
                 None
             }
         };
-        (tasks, cache, plan)
+        (tasks, awaiting, cache, plan)
     };
     let cfg = tipring_acs::AcsConfig::default();
     let claimed = tasks.clone();
+    let mut tasks = tasks;
+    tasks.extend(awaiting);
     let (session, reply) = Session::start(&cfg, info, device, tasks, plan, cache, now);
     let cookie = random_token(24);
     Ok((
@@ -591,7 +618,8 @@ async fn start(
 
 /// Write what a session learned, in one transaction.
 async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
-    let outcome = live.session.finish(now, ok);
+    let mut outcome = live.session.finish(now, ok);
+    let reports = crate::rollouts::task_reports(&mut outcome.tasks, now);
     let mut writes = vec![Write::PutDevice(outcome.device.clone())];
     if !outcome.parameters.is_empty() {
         writes.push(Write::PutParameters {
@@ -606,6 +634,14 @@ async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
         });
     }
     writes.extend(outcome.tasks.iter().cloned().map(Write::PutTask));
+    // Sent and accepted, reported later by TransferComplete: not to be claimed again.
+    writes.extend(
+        outcome
+            .tasks
+            .iter()
+            .filter(|t| t.state == tipring_acs::model::TaskState::InFlight && t.id != 0)
+            .map(|t| Write::AwaitTransfer(t.id)),
+    );
     // Claimed but not touched (the RPC budget, a session cut short): back to the queue.
     writes.extend(
         live.claimed
@@ -615,6 +651,7 @@ async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
             .map(Write::PutTask),
     );
     writes.extend(outcome.audit.iter().cloned().map(Write::Audit));
+    writes.extend(reports);
     let id = live.device.clone();
     let key = id.clone();
     let stored = db(app, move |s| {

@@ -9,7 +9,8 @@
 //!
 //! * [`server`] binds the ACS endpoint ([`cwmp`]: POST `/cwmp`, HTTP digest or a factory
 //!   client certificate over TLS) and the API ([`api`]: `/api/v1/...`, bearer tokens with
-//!   roles, audit log), and runs the connection-request sender ([`connreq`]).
+//!   roles, audit log), and runs the connection-request sender ([`connreq`]) and the
+//!   staged firmware rollouts ([`rollouts`], [`firmware`]).
 //! * [`ctl`] is the API's command-line client; [`pki`] reads device certificates and makes
 //!   a test factory CA.
 //!
@@ -37,4 +38,5 @@ pub mod error;
 pub mod firmware;
 pub mod pki;
 pub mod provision;
+pub mod rollouts;
 pub mod server;

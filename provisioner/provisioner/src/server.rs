@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// Seconds a CWMP session may sit idle before it is dropped.
     #[arg(long, default_value_t = 60)]
     pub session_timeout: i64,
+    /// Milliseconds between two steps of the running rollouts (each node steps them; a
+    /// rollout's lock keeps one step at a time).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub rollout_tick_ms: u64,
     /// Log format: human or json (logs go to stderr; RUST_LOG sets the filter).
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub log_format: String,
@@ -72,6 +76,7 @@ impl Default for ServeArgs {
             require_tls: false,
             firmware_keys: Vec::new(),
             session_timeout: 60,
+            rollout_tick_ms: 1000,
             log_format: "human".into(),
         }
     }
@@ -231,6 +236,10 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         kicks,
     )));
     tasks.push(tokio::spawn(crate::cwmp::reaper(Arc::clone(&app))));
+    tasks.push(tokio::spawn(crate::rollouts::driver(
+        Arc::clone(&app),
+        std::time::Duration::from_millis(args.rollout_tick_ms),
+    )));
     tracing::info!(%cwmp_addr, %api_addr, "provisioner started");
     Ok(Running {
         app,

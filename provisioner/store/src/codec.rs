@@ -8,6 +8,8 @@ use tipring_acs::model::{
     Preregistration, Profile, Role, Root, Site, Task, TaskState,
 };
 
+use tipring_acs::rollout::DeviceState;
+
 use crate::error::{Error, Result};
 use crate::ApiToken;
 
@@ -56,6 +58,14 @@ text_enum!(drift_text, drift_from, DriftPolicy, "drift policy", {
     DriftPolicy::Report => "report",
 });
 
+text_enum!(device_state_text, device_state_from, DeviceState, "rollout device state", {
+    DeviceState::Queued => "queued",
+    DeviceState::Started => "started",
+    DeviceState::Installed => "installed",
+    DeviceState::Confirmed => "confirmed",
+    DeviceState::Failed => "failed",
+});
+
 text_enum!(role_text, role_from, Role, "role", {
     Role::ReadOnly => "read_only",
     Role::Operator => "operator",
@@ -84,7 +94,7 @@ fn u32_col(row: &Row<'_>, i: usize) -> Result<u32> {
 pub(crate) const DEVICE_COLUMNS: &str = "id, oui, product_class, serial, enrollment, site, tags, \
     manufacturer, model, software_version, hardware_version, provisioning_code, root, \
     connection_request_url, last_address, first_seen, last_inform, last_boot, \
-    provisioned_digest, provisioned_at, cert_sha256, open_faults";
+    provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min";
 
 pub(crate) fn device(row: &Row<'_>) -> Result<Device> {
     let tags: String = row.get(6)?;
@@ -115,6 +125,7 @@ pub(crate) fn device(row: &Row<'_>) -> Result<Device> {
         provisioned_at: row.get(19)?,
         cert_sha256: row.get(20)?,
         open_faults: u32_col(row, 21)?,
+        utc_offset_min: row.get(22)?,
     })
 }
 

@@ -81,6 +81,7 @@ mod codec;
 mod error;
 mod migrate;
 mod pg;
+mod rollouts;
 mod seal;
 mod sqlite;
 
@@ -127,6 +128,7 @@ use tipring_acs::model::{
     AuditEntry, CachedParameter, ClaimCode, Device, Enrollment, Preregistration, Profile, Role,
     Site, Task, TaskState,
 };
+use tipring_acs::rollout::{DeviceState, Outcome, Record, Summary};
 
 /// The number of rows a listing returns when its filter's limit is 0.
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -277,6 +279,38 @@ pub enum Write {
     PutToken(ApiToken),
     /// Append an audit record (its id is assigned).
     Audit(AuditEntry),
+    /// A claimed transfer task (Download, Upload, ScheduleDownload) the CPE accepted and
+    /// will report by TransferComplete, perhaps sessions later: it stays in flight but its
+    /// lease ends, so no node claims and sends it again
+    /// ([`Store::awaiting_transfers`] finds it). A task not in flight is left alone.
+    AwaitTransfer(i64),
+    /// Insert a new rollout with a row per target ([`Error::Conflict`] if its id is taken).
+    /// Later changes go through [`Store::update_rollout`] and [`Write::ReportRollout`].
+    PutRollout(Box<Record>),
+    /// A target of a rollout reported: one conditional update that moves the device only
+    /// where [`Rollout::transition`](tipring_acs::rollout::Rollout::transition) allows (a
+    /// repeated report changes nothing; a device not in the rollout is no error).
+    ReportRollout {
+        /// The rollout's id.
+        rollout: String,
+        /// The device's id.
+        device: String,
+        /// What it reported.
+        outcome: Outcome,
+        /// When (Unix seconds).
+        at: i64,
+    },
+}
+
+/// Where a device stands in a rollout it is a target of ([`Store::device_rollouts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRollout {
+    /// The rollout's id.
+    pub rollout: String,
+    /// The version the rollout installs.
+    pub version: String,
+    /// The device's state in it.
+    pub state: DeviceState,
 }
 
 /// The store: reads, and atomic batches of writes.
@@ -314,6 +348,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         node: &str,
         lease_s: i64,
     ) -> Result<Vec<Task>>;
+    /// A device's transfers awaiting their TransferComplete ([`Write::AwaitTransfer`]), in
+    /// id order.
+    fn awaiting_transfers(&self, device: &str) -> Result<Vec<Task>>;
     /// A task by id.
     fn task(&self, id: i64) -> Result<Option<Task>>;
     /// Tasks matching a filter.
@@ -354,4 +391,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Audit records, newest first.
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>>;
+
+    /// Every rollout, newest first, with counts over all its devices.
+    fn rollouts(&self) -> Result<Vec<Summary>>;
+    /// The ids of the rollouts that are running (the driver steps these).
+    fn running_rollouts(&self) -> Result<Vec<String>>;
+    /// A rollout with every device's state (no UTC offsets: see
+    /// [`Store::update_rollout`]).
+    fn rollout(&self, id: &str) -> Result<Option<Record>>;
+    /// Change a rollout under a lock, exactly once across nodes: in one transaction, lock
+    /// its row, load it (with the UTC offsets of its queued targets), let `change` change
+    /// it and name writes to make with it (the Download tasks a step starts, audit
+    /// records), store the changed header and device rows and those writes, commit. If any
+    /// write fails nothing is stored. `Ok(None)`: no such rollout, or another node holds
+    /// its lock right now (PostgreSQL's `FOR UPDATE SKIP LOCKED`: the caller tries again
+    /// later, and a node that died holding it released it with its connection); `change`
+    /// was not called. Otherwise the ids [`Store::apply`] would return for the writes.
+    fn update_rollout(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut Record) -> Vec<Write>,
+    ) -> Result<Option<Vec<i64>>>;
+    /// The rollouts a device is a started, installed or confirmed target of (a BOOT Inform
+    /// confirms it, or shows it rolled back).
+    fn device_rollouts(&self, device: &str) -> Result<Vec<DeviceRollout>>;
 }

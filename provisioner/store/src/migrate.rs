@@ -28,6 +28,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0002_task_leases.sql",
         sql: include_str!("../migrations/0002_task_leases.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_rollouts.sql",
+        sql: include_str!("../migrations/0003_rollouts.sql"),
+    },
 ];
 
 /// Every PostgreSQL step, in order: the same versions as [`MIGRATIONS`], step for step
@@ -43,10 +48,15 @@ pub(crate) const PG_MIGRATIONS: &[Migration] = &[
         name: "pg/0002_task_leases.sql",
         sql: include_str!("../migrations/pg/0002_task_leases.sql"),
     },
+    Migration {
+        version: 3,
+        name: "pg/0003_rollouts.sql",
+        sql: include_str!("../migrations/pg/0003_rollouts.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads (the last step's), on either engine.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The key of the PostgreSQL advisory lock that migrations hold ("tipring" and 1): two
 /// nodes starting at once on an empty database take turns, and the second finds the

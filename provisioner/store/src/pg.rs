@@ -24,7 +24,9 @@ use tipring_acs::model::{
 use crate::codec::{self, from_json, json, opt_json};
 use crate::error::{Error, Result};
 use crate::migrate;
-use crate::{ApiToken, AuditFilter, DeviceFilter, Store, TaskFilter, Write};
+use crate::rollouts;
+use crate::{ApiToken, AuditFilter, DeviceFilter, DeviceRollout, Store, TaskFilter, Write};
+use tipring_acs::rollout::{Record, Summary};
 
 /// Connections a [`PgStore`] keeps open at most (a call past that waits for one).
 pub const PG_CONNECTIONS: usize = 8;
@@ -416,6 +418,7 @@ fn device(row: &Row) -> Result<Device> {
         provisioned_at: row.try_get(19)?,
         cert_sha256: row.try_get(20)?,
         open_faults: u32_col(row, 21)?,
+        utc_offset_min: row.try_get(22)?,
     })
 }
 
@@ -626,6 +629,141 @@ impl Store for PgStore {
         self.read(|db| db.collect(&sql, &[&device, &now], task))
     }
 
+    fn rollouts(&self) -> Result<Vec<Summary>> {
+        self.read(|db| {
+            let counts = db.collect(
+                "SELECT rollout, state, COUNT(*) FROM rollout_devices GROUP BY rollout, state",
+                &[],
+                |r| {
+                    let state: String = r.try_get(1)?;
+                    Ok((
+                        r.try_get::<_, String>(0)?,
+                        rollouts::device_state_from(&state)?,
+                        r.try_get::<_, i64>(2)?,
+                    ))
+                },
+            )?;
+            let heads = db.collect(
+                &format!(
+                    "SELECT {} FROM rollouts ORDER BY created_at DESC, id",
+                    rollouts::COLUMNS
+                ),
+                &[],
+                head,
+            )?;
+            heads
+                .into_iter()
+                .map(|(id, image, version, header, by, created, updated)| {
+                    let mine: Vec<_> = counts
+                        .iter()
+                        .filter(|(x, _, _)| *x == id)
+                        .map(|(_, s, n)| (*s, *n))
+                        .collect();
+                    rollouts::summary(id, image, version, &header, by, created, updated, &mine)
+                })
+                .collect()
+        })
+    }
+
+    fn running_rollouts(&self) -> Result<Vec<String>> {
+        self.read(|db| {
+            db.collect(
+                "SELECT id FROM rollouts WHERE state = 'running' ORDER BY id",
+                &[],
+                |r| Ok(r.try_get(0)?),
+            )
+        })
+    }
+
+    fn rollout(&self, id: &str) -> Result<Option<Record>> {
+        self.read(|db| {
+            let sql = format!("SELECT {} FROM rollouts WHERE id = $1", rollouts::COLUMNS);
+            match db.one(&sql, &[&id], head)? {
+                Some(h) => rollout_of(db, h).map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn update_rollout(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut Record) -> Vec<Write>,
+    ) -> Result<Option<Vec<i64>>> {
+        let mut lent = self.pool.take()?;
+        let Conn { client, statements } = lent.conn();
+        let mut tx = client.transaction()?;
+        let ids = {
+            let mut db = Db {
+                client: &mut tx,
+                statements,
+            };
+            // The row lock is the rollout's: held to the commit, skipped by the other
+            // nodes meanwhile, and released by the server if this node's connection dies.
+            let sql = format!(
+                "SELECT {} FROM rollouts WHERE id = $1 FOR UPDATE SKIP LOCKED",
+                rollouts::COLUMNS
+            );
+            let Some(h) = db.one(&sql, &[&id], head)? else {
+                return Ok(None);
+            };
+            let mut rec = rollout_of(&mut db, h)?;
+            let before = rec.rollout.clone();
+            let writes = change(&mut rec);
+            db.execute(
+                "UPDATE rollouts SET header = $2, state = $3, updated_at = $4 WHERE id = $1",
+                &[
+                    &rec.id,
+                    &rollouts::header_json(&rec.rollout)?,
+                    &rollouts::state_text(&rec.rollout.state),
+                    &rec.updated_at,
+                ],
+            )?;
+            let changed = rollouts::changed(&before, &rec.rollout);
+            if !changed.is_empty() {
+                let devices: Vec<&str> = changed.iter().map(|c| c.0.as_str()).collect();
+                let states: Vec<&str> = changed
+                    .iter()
+                    .map(|c| rollouts::device_state_text(c.1))
+                    .collect();
+                let codes: Vec<Option<i64>> = changed.iter().map(|c| c.2).collect();
+                db.execute(
+                    "UPDATE rollout_devices rd SET state = x.s, fault_code = x.c, \
+                     updated_at = $2 FROM UNNEST($3::TEXT[], $4::TEXT[], $5::BIGINT[]) \
+                     AS x(d, s, c) WHERE rd.rollout = $1 AND rd.device = x.d",
+                    &[&rec.id, &rec.updated_at, &devices, &states, &codes],
+                )?;
+            }
+            let mut ids = Vec::new();
+            let mut known = HashSet::new();
+            for write in writes {
+                apply_one(&mut db, write, &mut ids, &mut known)?;
+            }
+            ids
+        };
+        tx.commit()?;
+        Ok(Some(ids))
+    }
+
+    fn device_rollouts(&self, device: &str) -> Result<Vec<DeviceRollout>> {
+        self.read(|db| {
+            db.collect(
+                "SELECT rd.rollout, r.version, rd.state FROM rollout_devices rd \
+                 JOIN rollouts r ON r.id = rd.rollout WHERE rd.device = $1 \
+                 AND rd.state IN ('started', 'installed', 'confirmed') ORDER BY rd.rollout",
+                &[&device],
+                |r| {
+                    let state: String = r.try_get(2)?;
+                    Ok(DeviceRollout {
+                        rollout: r.try_get(0)?,
+                        version: r.try_get(1)?,
+                        state: rollouts::device_state_from(&state)?,
+                    })
+                },
+            )
+        })
+    }
+
     fn claim_due_tasks(
         &self,
         device: &str,
@@ -651,6 +789,15 @@ impl Store for PgStore {
             self.read(|db| db.collect(&sql, &[&device, &now, &node, &lease_s], task))?;
         tasks.sort_by_key(|t| t.id);
         Ok(tasks)
+    }
+
+    fn awaiting_transfers(&self, device: &str) -> Result<Vec<Task>> {
+        let sql = format!(
+            "SELECT {} FROM tasks WHERE device = $1 AND state = 'in_flight' \
+             AND lease_until IS NULL ORDER BY id",
+            codec::TASK_COLUMNS
+        );
+        self.read(|db| db.collect(&sql, &[&device], task))
     }
 
     fn task(&self, id: i64) -> Result<Option<Task>> {
@@ -1061,7 +1208,126 @@ fn apply_one<C: GenericClient>(
             ids.push(returned_id(row)?);
             Ok(())
         }
+        Write::AwaitTransfer(id) => {
+            db.execute(
+                "UPDATE tasks SET claimed_by = NULL, lease_until = NULL \
+                 WHERE id = $1 AND state = 'in_flight'",
+                &[&id],
+            )?;
+            Ok(())
+        }
+        Write::PutRollout(r) => insert_rollout(db, &r),
+        Write::ReportRollout {
+            rollout,
+            device,
+            outcome,
+            at,
+        } => {
+            let (state, code) = rollouts::reported(&outcome);
+            db.execute(
+                &format!(
+                    "UPDATE rollout_devices SET state = $3, \
+                     fault_code = COALESCE($4, fault_code), updated_at = $5 \
+                     WHERE rollout = $1 AND device = $2 AND state IN ({})",
+                    rollouts::sources_sql(&outcome)
+                ),
+                &[
+                    &rollout,
+                    &device,
+                    &rollouts::device_state_text(state),
+                    &code,
+                    &at,
+                ],
+            )?;
+            Ok(())
+        }
     }
+}
+
+fn insert_rollout<C: GenericClient>(db: &mut Db<'_, C>, r: &Record) -> Result<()> {
+    if db.exists("SELECT 1 FROM rollouts WHERE id = $1", &r.id)? {
+        return Err(Error::Conflict(format!("rollout {} exists", r.id)));
+    }
+    db.execute(
+        "INSERT INTO rollouts (id, image, version, state, header, created_by, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            &r.id,
+            &r.image,
+            &r.version,
+            &rollouts::state_text(&r.rollout.state),
+            &rollouts::header_json(&r.rollout)?,
+            &r.created_by,
+            &r.created_at,
+            &r.updated_at,
+        ],
+    )?;
+    // Every target in one statement, as arrays (one round trip for 100 000 rows).
+    let devices: Vec<&str> = r.rollout.order.iter().map(String::as_str).collect();
+    let positions: Vec<i64> = (0..devices.len() as i64).collect();
+    let states: Vec<&str> = r
+        .rollout
+        .order
+        .iter()
+        .map(|d| {
+            rollouts::device_state_text(
+                r.rollout
+                    .devices
+                    .get(d)
+                    .copied()
+                    .unwrap_or(tipring_acs::rollout::DeviceState::Queued),
+            )
+        })
+        .collect();
+    let codes: Vec<Option<i64>> = r
+        .rollout
+        .order
+        .iter()
+        .map(|d| r.rollout.codes.get(d).map(|c| i64::from(*c)))
+        .collect();
+    db.execute(
+        "INSERT INTO rollout_devices (rollout, device, position, state, fault_code, updated_at) \
+         SELECT $1, x.d, x.p, x.s, x.c, $2 \
+         FROM UNNEST($3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[]) AS x(d, p, s, c)",
+        &[&r.id, &r.updated_at, &devices, &positions, &states, &codes],
+    )?;
+    Ok(())
+}
+
+type Head = (String, String, String, String, String, i64, i64);
+
+fn head(r: &Row) -> Result<Head> {
+    Ok((
+        r.try_get(0)?,
+        r.try_get(1)?,
+        r.try_get(2)?,
+        r.try_get(3)?,
+        r.try_get(4)?,
+        r.try_get(5)?,
+        r.try_get(6)?,
+    ))
+}
+
+/// A rollout's devices and its record, from its header columns.
+fn rollout_of<C: GenericClient>(db: &mut Db<'_, C>, h: Head) -> Result<Record> {
+    let (id, image, version, header, by, created, updated) = h;
+    let rows = db.collect(
+        "SELECT rd.device, rd.state, rd.fault_code, d.utc_offset_min, d.id IS NOT NULL \
+         FROM rollout_devices rd \
+         LEFT JOIN devices d ON d.id = rd.device WHERE rd.rollout = $1 ORDER BY rd.position",
+        &[&id],
+        |r| {
+            let state: String = r.try_get(1)?;
+            Ok(rollouts::Row {
+                device: r.try_get(0)?,
+                state: rollouts::device_state_from(&state)?,
+                code: r.try_get(2)?,
+                utc_offset: r.try_get(3)?,
+                exists: r.try_get(4)?,
+            })
+        },
+    )?;
+    rollouts::record(id, image, version, &header, by, created, updated, rows)
 }
 
 /// All of a session's parameters in one statement (one round trip, not one per value):
@@ -1125,9 +1391,9 @@ fn put_device<C: GenericClient>(db: &mut Db<'_, C>, d: &Device) -> Result<()> {
         "INSERT INTO devices (id, oui, product_class, serial, enrollment, site, tags, \
          manufacturer, model, software_version, hardware_version, provisioning_code, root, \
          connection_request_url, last_address, first_seen, last_inform, last_boot, \
-         provisioned_digest, provisioned_at, cert_sha256, open_faults) \
+         provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22) \
+         $18, $19, $20, $21, $22, $23) \
          ON CONFLICT (id) DO UPDATE SET oui = EXCLUDED.oui, \
          product_class = EXCLUDED.product_class, serial = EXCLUDED.serial, \
          enrollment = EXCLUDED.enrollment, site = EXCLUDED.site, tags = EXCLUDED.tags, \
@@ -1140,7 +1406,7 @@ fn put_device<C: GenericClient>(db: &mut Db<'_, C>, d: &Device) -> Result<()> {
          last_inform = EXCLUDED.last_inform, last_boot = EXCLUDED.last_boot, \
          provisioned_digest = EXCLUDED.provisioned_digest, \
          provisioned_at = EXCLUDED.provisioned_at, cert_sha256 = EXCLUDED.cert_sha256, \
-         open_faults = EXCLUDED.open_faults",
+         open_faults = EXCLUDED.open_faults, utc_offset_min = EXCLUDED.utc_offset_min",
         &[
             &d.id,
             &d.key.oui,
@@ -1164,6 +1430,7 @@ fn put_device<C: GenericClient>(db: &mut Db<'_, C>, d: &Device) -> Result<()> {
             &d.provisioned_at,
             &d.cert_sha256,
             &i64::from(d.open_faults),
+            &d.utc_offset_min,
         ],
     )?;
     Ok(())

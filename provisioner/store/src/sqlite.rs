@@ -17,7 +17,9 @@ use tipring_acs::model::{
 use crate::codec::{self, json};
 use crate::error::{Error, Result};
 use crate::migrate;
-use crate::{ApiToken, AuditFilter, DeviceFilter, Store, TaskFilter, Write};
+use crate::rollouts;
+use crate::{ApiToken, AuditFilter, DeviceFilter, DeviceRollout, Store, TaskFilter, Write};
+use tipring_acs::rollout::{Record, Summary};
 
 /// How long a connection waits for another process's lock before giving up with
 /// [`Error::Database`] (`database is locked`).
@@ -402,6 +404,16 @@ impl Store for SqliteStore {
         Ok(tasks)
     }
 
+    fn awaiting_transfers(&self, device: &str) -> Result<Vec<Task>> {
+        let sql = format!(
+            "SELECT {} FROM tasks WHERE device = ?1 AND state = 'in_flight' \
+             AND lease_until IS NULL ORDER BY id",
+            codec::TASK_COLUMNS
+        );
+        self.readers
+            .with(|c| collect(c, &sql, [device], codec::task))
+    }
+
     fn task(&self, id: i64) -> Result<Option<Task>> {
         let sql = format!("SELECT {} FROM tasks WHERE id = ?1", codec::TASK_COLUMNS);
         self.readers.with(|c| one(c, &sql, [id], codec::task))
@@ -540,6 +552,132 @@ impl Store for SqliteStore {
     fn tokens(&self) -> Result<Vec<ApiToken>> {
         let sql = format!("SELECT {} FROM tokens ORDER BY name", codec::TOKEN_COLUMNS);
         self.readers.with(|c| collect(c, &sql, [], codec::token))
+    }
+
+    fn rollouts(&self) -> Result<Vec<Summary>> {
+        self.readers.with(|c| {
+            let counts = collect(
+                c,
+                "SELECT rollout, state, COUNT(*) FROM rollout_devices GROUP BY rollout, state",
+                [],
+                |r| {
+                    let state: String = r.get(1)?;
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        rollouts::device_state_from(&state)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                },
+            )?;
+            collect(
+                c,
+                &format!(
+                    "SELECT {} FROM rollouts ORDER BY created_at DESC, id",
+                    rollouts::COLUMNS
+                ),
+                [],
+                |r| {
+                    let id: String = r.get(0)?;
+                    let mine: Vec<_> = counts
+                        .iter()
+                        .filter(|(x, _, _)| *x == id)
+                        .map(|(_, s, n)| (*s, *n))
+                        .collect();
+                    let header: String = r.get(3)?;
+                    rollouts::summary(
+                        id,
+                        r.get(1)?,
+                        r.get(2)?,
+                        &header,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        &mine,
+                    )
+                },
+            )
+        })
+    }
+
+    fn running_rollouts(&self) -> Result<Vec<String>> {
+        self.readers.with(|c| {
+            collect(
+                c,
+                "SELECT id FROM rollouts WHERE state = 'running' ORDER BY id",
+                [],
+                |r| Ok(r.get(0)?),
+            )
+        })
+    }
+
+    fn rollout(&self, id: &str) -> Result<Option<Record>> {
+        self.readers.with(|c| load_rollout(c, id))
+    }
+
+    fn update_rollout(
+        &self,
+        id: &str,
+        change: &mut dyn FnMut(&mut Record) -> Vec<Write>,
+    ) -> Result<Option<Vec<i64>>> {
+        // The single writer is the lock: no other node or thread writes meanwhile.
+        let mut conn = self.writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(mut rec) = load_rollout(&tx, id)? else {
+            return Ok(None);
+        };
+        let before = rec.rollout.clone();
+        let writes = change(&mut rec);
+        tx.prepare_cached(
+            "UPDATE rollouts SET header = ?2, state = ?3, updated_at = ?4 WHERE id = ?1",
+        )?
+        .execute(params![
+            rec.id,
+            rollouts::header_json(&rec.rollout)?,
+            rollouts::state_text(&rec.rollout.state),
+            rec.updated_at
+        ])?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE rollout_devices SET state = ?3, fault_code = ?4, updated_at = ?5 \
+                 WHERE rollout = ?1 AND device = ?2",
+            )?;
+            for (device, state, code) in rollouts::changed(&before, &rec.rollout) {
+                stmt.execute(params![
+                    rec.id,
+                    device,
+                    rollouts::device_state_text(state),
+                    code,
+                    rec.updated_at
+                ])?;
+            }
+        }
+        let mut ids = Vec::new();
+        let mut known = HashSet::new();
+        for write in writes {
+            apply_one(&tx, write, &mut ids, &mut known)?;
+        }
+        tx.commit()?;
+        Ok(Some(ids))
+    }
+
+    fn device_rollouts(&self, device: &str) -> Result<Vec<DeviceRollout>> {
+        self.readers.with(|c| {
+            collect(
+                c,
+                "SELECT rd.rollout, r.version, rd.state FROM rollout_devices rd \
+                 JOIN rollouts r ON r.id = rd.rollout WHERE rd.device = ?1 \
+                 AND rd.state IN ('started', 'installed', 'confirmed') ORDER BY rd.rollout",
+                [device],
+                |r| {
+                    let state: String = r.get(2)?;
+                    Ok(DeviceRollout {
+                        rollout: r.get(0)?,
+                        version: r.get(1)?,
+                        state: rollouts::device_state_from(&state)?,
+                    })
+                },
+            )
+        })
     }
 
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
@@ -925,7 +1063,120 @@ fn apply_one(tx: &Connection, write: Write, ids: &mut Vec<i64>, known: &mut Know
             ids.push(tx.last_insert_rowid());
             Ok(())
         }
+        Write::AwaitTransfer(id) => {
+            tx.prepare_cached(
+                "UPDATE tasks SET claimed_by = NULL, lease_until = NULL \
+                 WHERE id = ?1 AND state = 'in_flight'",
+            )?
+            .execute([id])?;
+            Ok(())
+        }
+        Write::PutRollout(r) => insert_rollout(tx, &r),
+        Write::ReportRollout {
+            rollout,
+            device,
+            outcome,
+            at,
+        } => {
+            let (state, code) = rollouts::reported(&outcome);
+            tx.prepare_cached(&format!(
+                "UPDATE rollout_devices SET state = ?3, fault_code = COALESCE(?4, fault_code), \
+                 updated_at = ?5 WHERE rollout = ?1 AND device = ?2 AND state IN ({})",
+                rollouts::sources_sql(&outcome)
+            ))?
+            .execute(params![
+                rollout,
+                device,
+                rollouts::device_state_text(state),
+                code,
+                at
+            ])?;
+            Ok(())
+        }
     }
+}
+
+fn insert_rollout(tx: &Connection, r: &Record) -> Result<()> {
+    if exists(tx, "SELECT 1 FROM rollouts WHERE id = ?1", &r.id)? {
+        return Err(Error::Conflict(format!("rollout {} exists", r.id)));
+    }
+    tx.prepare_cached(
+        "INSERT INTO rollouts (id, image, version, state, header, created_by, created_at, \
+         updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        r.id,
+        r.image,
+        r.version,
+        rollouts::state_text(&r.rollout.state),
+        rollouts::header_json(&r.rollout)?,
+        r.created_by,
+        r.created_at,
+        r.updated_at
+    ])?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO rollout_devices (rollout, device, position, state, fault_code, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (i, d) in r.rollout.order.iter().enumerate() {
+        let state = r
+            .rollout
+            .devices
+            .get(d)
+            .copied()
+            .unwrap_or(tipring_acs::rollout::DeviceState::Queued);
+        let code = r.rollout.codes.get(d).map(|c| i64::from(*c));
+        stmt.execute(params![
+            r.id,
+            d,
+            i as i64,
+            rollouts::device_state_text(state),
+            code,
+            r.updated_at
+        ])?;
+    }
+    Ok(())
+}
+
+/// A rollout with its devices (and the UTC offsets of the queued ones).
+fn load_rollout(conn: &Connection, id: &str) -> Result<Option<Record>> {
+    let head = one(
+        conn,
+        &format!("SELECT {} FROM rollouts WHERE id = ?1", rollouts::COLUMNS),
+        [id],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, i64>(6)?,
+            ))
+        },
+    )?;
+    let Some((id, image, version, header, by, created, updated)) = head else {
+        return Ok(None);
+    };
+    let rows = collect(
+        conn,
+        "SELECT rd.device, rd.state, rd.fault_code, d.utc_offset_min, d.id IS NOT NULL \
+         FROM rollout_devices rd \
+         LEFT JOIN devices d ON d.id = rd.device WHERE rd.rollout = ?1 ORDER BY rd.position",
+        [&id],
+        |r| {
+            let state: String = r.get(1)?;
+            Ok(rollouts::Row {
+                device: r.get(0)?,
+                state: rollouts::device_state_from(&state)?,
+                code: r.get(2)?,
+                utc_offset: r.get(3)?,
+                exists: r.get(4)?,
+            })
+        },
+    )?;
+    rollouts::record(id, image, version, &header, by, created, updated, rows).map(Some)
 }
 
 fn put_device(tx: &Connection, d: &Device) -> Result<()> {
@@ -943,7 +1194,8 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
              manufacturer = ?6, hardware_version = ?7, provisioning_code = ?8, root = ?9, \
              connection_request_url = ?10, last_address = ?11, first_seen = ?12, \
              last_inform = ?13, last_boot = ?14, provisioned_digest = ?15, \
-             provisioned_at = ?16, cert_sha256 = ?17, open_faults = ?18 WHERE id = ?1",
+             provisioned_at = ?16, cert_sha256 = ?17, open_faults = ?18, utc_offset_min = ?19 \
+             WHERE id = ?1",
         )?
         .execute(params![
             d.id,
@@ -964,6 +1216,7 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
             d.provisioned_at,
             d.cert_sha256,
             d.open_faults,
+            d.utc_offset_min,
         ])?;
     let enrollment = codec::enrollment_text(d.enrollment);
     if n == 1 {
@@ -985,9 +1238,9 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
         "INSERT INTO devices (id, oui, product_class, serial, enrollment, site, tags, \
          manufacturer, model, software_version, hardware_version, provisioning_code, root, \
          connection_request_url, last_address, first_seen, last_inform, last_boot, \
-         provisioned_digest, provisioned_at, cert_sha256, open_faults) \
+         provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19, ?20, ?21, ?22)",
+         ?18, ?19, ?20, ?21, ?22, ?23)",
     )?
     .execute(params![
         d.id,
@@ -1012,6 +1265,7 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
         d.provisioned_at,
         d.cert_sha256,
         d.open_faults,
+        d.utc_offset_min,
     ])?;
     Ok(())
 }

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tipring_firmware::{sign_image, Manifest, SigningKey};
-use tipring_fleet::lab::{device_id, initial_secret, Lab};
-use tipring_fleet::{Fleet, FleetConfig, Passwords};
+use tipring_fleet::lab::Lab;
+use tipring_fleet::Fleet;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const N: usize = 4;
@@ -50,35 +50,7 @@ async fn serve_image(image: Vec<u8>) -> String {
 
 async fn run(failure_rate: f64, prefix: &str) -> (Fleet, Lab, Vec<String>, usize) {
     let lab = Lab::start_temp(&format!("test-fw-{prefix}")).await.unwrap();
-    let cfg = FleetConfig {
-        devices: N,
-        serial_prefix: prefix.into(),
-        acs_url: lab.acs_url(),
-        max_in_flight: 4,
-        download_failure_rate: failure_rate,
-        ..FleetConfig::default()
-    };
-    let serials: Vec<String> = (0..N).map(|i| cfg.serial(i)).collect();
-    lab.preregister(&serials, &cfg.oui, &cfg.product_class, &initial_secret)
-        .await
-        .unwrap();
-    let cfg = FleetConfig {
-        passwords: Passwords::BySerial(
-            serials
-                .iter()
-                .map(|s| (s.clone(), initial_secret(s)))
-                .collect(),
-        ),
-        ..cfg
-    };
-    let mut fleet = Fleet::new(cfg.clone()).unwrap();
-    fleet
-        .run_until(Instant::now() + Duration::from_secs(60), |s| {
-            s.provisioned == N
-        })
-        .await;
-    assert_eq!(fleet.stats().provisioned, N);
-
+    let (mut fleet, ids) = crate::provisioned_fleet(&lab, N, prefix, failure_rate).await;
     let payload = vec![0x5au8; 4096];
     let key = SigningKey::from_seed(&[7; 32]);
     let manifest = Manifest::for_payload(
@@ -92,10 +64,6 @@ async fn run(failure_rate: f64, prefix: &str) -> (Fleet, Lab, Vec<String>, usize
     let image = sign_image(&manifest, &payload, &key).unwrap();
     let size = image.len();
     let url = serve_image(image).await;
-    let ids: Vec<String> = serials
-        .iter()
-        .map(|s| device_id(&cfg.oui, &cfg.product_class, s))
-        .collect();
     for id in &ids {
         lab.ok(
             "POST",
@@ -148,12 +116,25 @@ fn injected_download_failures_install_nothing() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let (fleet, lab, _, _) = run(1.0, "FLFWKO").await;
+        let (fleet, lab, ids, _) = run(1.0, "FLFWKO").await;
         let s = fleet.stats();
         assert_eq!(s.downloads, N as u64, "{s:?}");
         assert_eq!(s.reboots, 0, "{s:?}");
         for i in 0..N {
             assert_eq!(fleet.software_version(i), Some("0.1.0"));
+        }
+        // Each failure reached the provisioner (TransferComplete with 9010).
+        for id in &ids {
+            let tasks = lab
+                .ok("GET", &format!("/api/v1/devices/{id}/tasks"), json!(null))
+                .await
+                .unwrap();
+            let download = tasks
+                .as_array()
+                .and_then(|t| t.iter().find(|t| t["kind"]["kind"] == "download"))
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(download["fault"]["code"], 9010, "{id}: {tasks}");
         }
         lab.stop();
     });
