@@ -16,6 +16,7 @@ mod keyfile;
 mod migrations;
 mod parameters;
 mod pg_only;
+mod rollouts;
 mod secrets;
 mod sites_profiles;
 mod tasks;
