@@ -122,55 +122,33 @@ impl Lab {
             dir,
             remove_dir: false,
         };
-        lab.ok(
-            "PUT",
-            &format!("/api/v1/sites/{SITE}"),
-            json!({ "variables": { "pbx": "127.0.0.1:9", "domain": "fleet.test",
-                                   "first_extension": "201" } }),
-        )
-        .await?;
-        let template: Value = serde_json::from_str(TEMPLATE).map_err(lab_err)?;
-        lab.ok(
-            "PUT",
-            "/api/v1/profiles/fxs",
-            json!({ "site": SITE, "template": template }),
-        )
-        .await?;
+        set_up(&lab.client).await?;
         Ok(lab)
     }
 
     /// Call the API; a status outside 2xx is an error.
     pub async fn ok(&self, method: &str, path: &str, body: Value) -> Result<Value> {
-        let bytes = serde_json::to_vec(&body).map_err(lab_err)?;
-        let (status, v) = self
-            .client
-            .call(method, path, Some(("application/json", bytes)))
-            .await
-            .map_err(|e| Error::Lab(format!("{method} {path}: {e:#}")))?;
-        if !(200..300).contains(&status) {
-            return Err(Error::Lab(format!("{method} {path}: {status} {v}")));
-        }
-        Ok(v)
+        call_ok(&self.client, method, path, body).await
     }
 
     /// Upload a firmware image (see [`signed_image`]); its id.
     pub async fn upload_image(&self, image: Vec<u8>) -> Result<String> {
-        let (status, v) = self
-            .client
-            .call(
-                "POST",
-                "/api/v1/firmware",
-                Some(("application/octet-stream", image)),
-            )
-            .await
-            .map_err(|e| Error::Lab(format!("upload: {e:#}")))?;
-        if status != 201 {
-            return Err(Error::Lab(format!("upload: {status} {v}")));
-        }
-        v["id"]
-            .as_str()
-            .map(String::from)
-            .ok_or_else(|| Error::Lab(format!("upload: no id in {v}")))
+        upload_image(&self.client, image).await
+    }
+
+    /// A fleet of `cfg.devices` gateways pre-registered with the lab (initial secrets
+    /// from [`initial_secret`]) and run until each is provisioned, or `within` passed;
+    /// their device ids. `cfg.acs_url` is set to the lab's.
+    pub async fn provisioned_fleet(
+        &self,
+        cfg: crate::FleetConfig,
+        within: std::time::Duration,
+    ) -> Result<(crate::Fleet, Vec<String>)> {
+        let cfg = crate::FleetConfig {
+            acs_url: self.acs_url(),
+            ..cfg
+        };
+        provisioned_fleet(&self.client, cfg, within).await
     }
 
     /// The URL devices POST to.
@@ -187,18 +165,7 @@ impl Lab {
         product_class: &str,
         secret: &dyn Fn(&str) -> String,
     ) -> Result<()> {
-        for chunk in serials.chunks(PREREG_BATCH) {
-            let list: Vec<Value> = chunk
-                .iter()
-                .map(|s| {
-                    json!({ "serial": s, "oui": oui, "product_class": product_class,
-                            "site": SITE, "initial_secret": secret(s) })
-                })
-                .collect();
-            self.ok("POST", "/api/v1/preregistrations", Value::Array(list))
-                .await?;
-        }
-        Ok(())
+        preregister(&self.client, serials, oui, product_class, secret).await
     }
 
     /// How many of these device ids the store holds as provisioned (`provisioned_digest`
@@ -239,4 +206,130 @@ pub fn device_id(oui: &str, product_class: &str, serial: &str) -> String {
         serial: serial.into(),
     }
     .id()
+}
+
+/// Upload a firmware image (see [`signed_image`]) through an API client; its id.
+pub async fn upload_image(client: &Client, image: Vec<u8>) -> Result<String> {
+    let (status, v) = client
+        .call(
+            "POST",
+            "/api/v1/firmware",
+            Some(("application/octet-stream", image)),
+        )
+        .await
+        .map_err(|e| Error::Lab(format!("upload: {e:#}")))?;
+    if status != 201 {
+        return Err(Error::Lab(format!("upload: {status} {v}")));
+    }
+    v["id"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| Error::Lab(format!("upload: no id in {v}")))
+}
+
+/// The lab's site and profile, through an API client.
+pub async fn set_up(client: &Client) -> Result<()> {
+    call_ok(
+        client,
+        "PUT",
+        &format!("/api/v1/sites/{SITE}"),
+        json!({ "variables": { "pbx": "127.0.0.1:9", "domain": "fleet.test",
+                               "first_extension": "201" } }),
+    )
+    .await?;
+    let template: Value = serde_json::from_str(TEMPLATE).map_err(lab_err)?;
+    call_ok(
+        client,
+        "PUT",
+        "/api/v1/profiles/fxs",
+        json!({ "site": SITE, "template": template }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Call the API; a status outside 2xx is an error.
+pub async fn call_ok(client: &Client, method: &str, path: &str, body: Value) -> Result<Value> {
+    let bytes = serde_json::to_vec(&body).map_err(lab_err)?;
+    let (status, v) = client
+        .call(method, path, Some(("application/json", bytes)))
+        .await
+        .map_err(|e| Error::Lab(format!("{method} {path}: {e:#}")))?;
+    if !(200..300).contains(&status) {
+        return Err(Error::Lab(format!("{method} {path}: {status} {v}")));
+    }
+    Ok(v)
+}
+
+/// Pre-register these serials in the lab's site with `secret(serial)` as the initial
+/// secret of each, through an API client.
+pub async fn preregister(
+    client: &Client,
+    serials: &[String],
+    oui: &str,
+    product_class: &str,
+    secret: &dyn Fn(&str) -> String,
+) -> Result<()> {
+    for chunk in serials.chunks(PREREG_BATCH) {
+        let list: Vec<Value> = chunk
+            .iter()
+            .map(|s| {
+                json!({ "serial": s, "oui": oui, "product_class": product_class,
+                        "site": SITE, "initial_secret": secret(s) })
+            })
+            .collect();
+        call_ok(
+            client,
+            "POST",
+            "/api/v1/preregistrations",
+            Value::Array(list),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A fleet of `cfg.devices` gateways (toward `cfg.acs_url`) pre-registered through an API
+/// client (initial secrets from [`initial_secret`]) and run until each is provisioned, or
+/// `within` passed; their device ids.
+#[allow(clippy::disallowed_methods)] // waits on the wall clock
+pub async fn provisioned_fleet(
+    client: &Client,
+    cfg: crate::FleetConfig,
+    within: std::time::Duration,
+) -> Result<(crate::Fleet, Vec<String>)> {
+    let n = cfg.devices;
+    let serials: Vec<String> = (0..n).map(|i| cfg.serial(i)).collect();
+    preregister(
+        client,
+        &serials,
+        &cfg.oui,
+        &cfg.product_class,
+        &initial_secret,
+    )
+    .await?;
+    let cfg = crate::FleetConfig {
+        passwords: crate::Passwords::BySerial(
+            serials
+                .iter()
+                .map(|s| (s.clone(), initial_secret(s)))
+                .collect(),
+        ),
+        ..cfg
+    };
+    let mut fleet = crate::Fleet::new(cfg.clone())?;
+    fleet
+        .run_until(std::time::Instant::now() + within, |s| s.provisioned == n)
+        .await;
+    if fleet.stats().provisioned != n {
+        return Err(Error::Lab(format!(
+            "{} of {n} gateways provisioned in {within:?}",
+            fleet.stats().provisioned
+        )));
+    }
+    let ids = serials
+        .iter()
+        .map(|s| device_id(&cfg.oui, &cfg.product_class, s))
+        .collect();
+    Ok((fleet, ids))
 }

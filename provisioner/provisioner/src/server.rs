@@ -179,7 +179,11 @@ fn redact_url(url: &str) -> String {
 
 /// Start everything; returns once the sockets are bound.
 pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
-    let (store, sealer) = open_data(&args.data, args.store.as_deref())?;
+    // The PostgreSQL client blocks (and runs its own small runtime): off the async threads.
+    let (store, sealer) = {
+        let (data, url) = (args.data.clone(), args.store.clone());
+        tokio::task::spawn_blocking(move || open_data(&data, url.as_deref())).await??
+    };
     let admin_token = {
         let store = Arc::clone(&store);
         let path = args.data.join("admin.token");

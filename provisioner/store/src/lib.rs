@@ -348,8 +348,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         node: &str,
         lease_s: i64,
     ) -> Result<Vec<Task>>;
-    /// A device's transfers awaiting their TransferComplete ([`Write::AwaitTransfer`]), in
-    /// id order.
+    /// A device's transfer tasks in flight (Download, Upload, ScheduleDownload), in id
+    /// order: those awaiting their TransferComplete ([`Write::AwaitTransfer`]), and those a
+    /// node claimed and may have sent before it died (its lease not yet run out). The
+    /// session that carries a TransferComplete gets them, so that the report is matched
+    /// to its task instead of the task being sent again when the lease runs out.
     fn awaiting_transfers(&self, device: &str) -> Result<Vec<Task>>;
     /// A task by id.
     fn task(&self, id: i64) -> Result<Option<Task>>;

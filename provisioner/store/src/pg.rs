@@ -793,11 +793,11 @@ impl Store for PgStore {
 
     fn awaiting_transfers(&self, device: &str) -> Result<Vec<Task>> {
         let sql = format!(
-            "SELECT {} FROM tasks WHERE device = $1 AND state = 'in_flight' \
-             AND lease_until IS NULL ORDER BY id",
+            "SELECT {} FROM tasks WHERE device = $1 AND state = 'in_flight' ORDER BY id",
             codec::TASK_COLUMNS
         );
-        self.read(|db| db.collect(&sql, &[&device], task))
+        let all = self.read(|db| db.collect(&sql, &[&device], task))?;
+        Ok(all.into_iter().filter(|t| t.kind.is_transfer()).collect())
     }
 
     fn task(&self, id: i64) -> Result<Option<Task>> {

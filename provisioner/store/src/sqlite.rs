@@ -406,8 +406,7 @@ impl Store for SqliteStore {
 
     fn awaiting_transfers(&self, device: &str) -> Result<Vec<Task>> {
         let sql = format!(
-            "SELECT {} FROM tasks WHERE device = ?1 AND state = 'in_flight' \
-             AND lease_until IS NULL ORDER BY id",
+            "SELECT {} FROM tasks WHERE device = ?1 AND state = 'in_flight' ORDER BY id",
             codec::TASK_COLUMNS
         );
         self.readers
