@@ -443,6 +443,42 @@ impl Session {
         }
     }
 
+    /// Tasks queued while the session is open (by another node, or the API: the store's
+    /// task wake-ups): those the session does not have yet are sent in it, before a
+    /// Reboot or FactoryReset still waiting, as the session's own would be. Provision tasks
+    /// wait for the next session (the plan is made at its start), as does everything once
+    /// the session ended. The ids of the tasks it took.
+    pub fn add_tasks(&mut self, tasks: Vec<Task>) -> Vec<i64> {
+        let mut taken = Vec::new();
+        if self.turn == Turn::Done || self.device.enrollment != Enrollment::Approved {
+            return taken;
+        }
+        for t in tasks {
+            if t.kind == TaskKind::Provision || self.tasks.iter().any(|x| x.id == t.id) {
+                continue;
+            }
+            taken.push(t.id);
+            let i = self.tasks.len();
+            self.tasks.push(t);
+            match self.task_rpc(i) {
+                Err(why) => {
+                    self.touched.insert(i);
+                    self.fail_now(i, not_sent(why));
+                }
+                Ok(_) => {
+                    let last = self.queue.iter().position(|&q| {
+                        matches!(
+                            self.tasks[q].kind,
+                            TaskKind::Reboot | TaskKind::FactoryReset
+                        )
+                    });
+                    self.queue.insert(last.unwrap_or(self.queue.len()), i);
+                }
+            }
+        }
+        taken
+    }
+
     /// Ends the session: what to store. `ended_ok` is false when it ended badly (a
     /// timeout, a broken connection, an error status): anything in flight is then a
     /// session failure and goes back to retrying, never done.

@@ -36,6 +36,9 @@ struct Live {
     /// The tasks this node claimed for the session, as they were before the claim: those
     /// the session leaves untouched go back to the queue when it ends.
     claimed: Vec<Task>,
+    /// New tasks were queued for the device meanwhile (a task wake-up): claim them into
+    /// the session before its next reply.
+    woken: bool,
 }
 
 /// The live sessions, by cookie.
@@ -52,6 +55,17 @@ impl Sessions {
     fn put(&self, id: String, live: Live) {
         if let Ok(mut m) = self.map.lock() {
             m.insert(id, live);
+        }
+    }
+
+    /// A device got new tasks: its open session on this node (if any) takes them before
+    /// its next reply. A session between `take` and `put` (a POST being handled) misses
+    /// it; the task then waits for the device's next session.
+    pub fn wake(&self, device: &str) {
+        if let Ok(mut m) = self.map.lock() {
+            for l in m.values_mut().filter(|l| l.device == device) {
+                l.woken = true;
+            }
         }
     }
 
@@ -264,6 +278,9 @@ async fn handle(app: Arc<App>, conn: Conn, req: hyper::Request<hyper::body::Inco
     let carried = conn.session.lock().ok().and_then(|s| s.clone());
     for id in [cookie.clone(), carried].into_iter().flatten() {
         if let Some(mut live) = app.sessions.take(&id) {
+            if std::mem::take(&mut live.woken) {
+                take_new_tasks(&app, &mut live, now).await;
+            }
             let reply = live.session.handle(&body, now);
             if reply.done {
                 if let Ok(mut s) = conn.session.lock() {
@@ -561,18 +578,7 @@ async fn start(
             } else {
                 Vec::new()
             };
-            let due = s.due_tasks(&key, now)?;
-            let claimed = s.claim_due_tasks(&key, now, &node, lease)?;
-            let tasks: Vec<Task> = claimed
-                .into_iter()
-                .map(|mut t| {
-                    if let Some(d) = due.iter().find(|d| d.id == t.id) {
-                        t.state = d.state;
-                        t.updated_at = d.updated_at;
-                    }
-                    t
-                })
-                .collect();
+            let tasks = claim(s, &key, now, &node, lease)?;
             Ok((tasks, awaiting, s.parameters(&key, "")?))
         })
         .await
@@ -611,9 +617,68 @@ async fn start(
             device: id,
             last: now,
             claimed,
+            woken: false,
         },
         reply,
     ))
+}
+
+/// Claim a device's due tasks for this node; each as it was before the claim (a claimed
+/// Download is not one awaiting its TransferComplete).
+fn claim(
+    s: &dyn tipring_store::Store,
+    device: &str,
+    now: i64,
+    node: &str,
+    lease: i64,
+) -> tipring_store::Result<Vec<Task>> {
+    let due = s.due_tasks(device, now)?;
+    let claimed = s.claim_due_tasks(device, now, node, lease)?;
+    Ok(claimed
+        .into_iter()
+        .map(|mut t| {
+            if let Some(d) = due.iter().find(|d| d.id == t.id) {
+                t.state = d.state;
+                t.updated_at = d.updated_at;
+            }
+            t
+        })
+        .collect())
+}
+
+/// Tasks queued for the device while its session is open: claimed, and handed to the
+/// session; those it does not take go back to the queue when it ends, as its own do.
+async fn take_new_tasks(app: &Arc<App>, live: &mut Live, now: i64) {
+    let key = live.device.clone();
+    let node = node_id().to_string();
+    let lease = app.settings.session_timeout_s * 2;
+    match db(app, move |s| claim(s, &key, now, &node, lease)).await {
+        Ok(tasks) if !tasks.is_empty() => {
+            let taken = live.session.add_tasks(tasks.clone());
+            tracing::debug!(device = %live.device, tasks = taken.len(), "tasks joined an open session");
+            live.claimed.extend(tasks);
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(device = %live.device, error = %e, "new tasks not claimed"),
+    }
+}
+
+/// Follow the store's task wake-ups (every node's, on PostgreSQL) for the open sessions.
+pub fn follow_wakeups(app: &Arc<App>) -> anyhow::Result<()> {
+    let rx = app.store.task_wakeups()?;
+    // Weak: the store holds the sending side, so the thread ends when the app goes.
+    let app = Arc::downgrade(app);
+    std::thread::Builder::new()
+        .name("task-wakeups".into())
+        .spawn(move || {
+            for device in rx {
+                let Some(app) = app.upgrade() else {
+                    return;
+                };
+                app.sessions.wake(&device);
+            }
+        })?;
+    Ok(())
 }
 
 /// Write what a session learned, in one transaction.

@@ -240,6 +240,10 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         kicks,
     )));
     tasks.push(tokio::spawn(crate::cwmp::reaper(Arc::clone(&app))));
+    {
+        let app = Arc::clone(&app);
+        tokio::task::spawn_blocking(move || crate::cwmp::follow_wakeups(&app)).await??;
+    }
     tasks.push(tokio::spawn(crate::rollouts::driver(
         Arc::clone(&app),
         std::time::Duration::from_millis(args.rollout_tick_ms),

@@ -302,6 +302,52 @@ pub enum Write {
     },
 }
 
+/// The devices a batch gives new tasks, once each (for [`Store::task_wakeups`]).
+pub(crate) fn new_task_devices(writes: &[Write]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in writes {
+        if let Write::PutTask(t) = w {
+            if t.id == 0 && !out.contains(&t.device) {
+                out.push(t.device.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Senders of wake-ups in this process (dropped receivers are forgotten).
+#[derive(Debug, Default)]
+pub(crate) struct Wakers(std::sync::Mutex<Vec<std::sync::mpsc::Sender<String>>>);
+
+impl Wakers {
+    pub(crate) fn subscribe(&self) -> std::sync::mpsc::Receiver<String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(tx);
+        rx
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_empty()
+    }
+
+    pub(crate) fn wake(&self, devices: &[String]) {
+        if devices.is_empty() {
+            return;
+        }
+        let mut senders = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        senders.retain(|tx| devices.iter().all(|d| tx.send(d.clone()).is_ok()));
+    }
+}
+
 /// Where a device stands in a rollout it is a target of ([`Store::device_rollouts`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRollout {
@@ -415,6 +461,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         id: &str,
         change: &mut dyn FnMut(&mut Record) -> Vec<Write>,
     ) -> Result<Option<Vec<i64>>>;
+    /// Wake-ups: the id of each device that gets a new task ([`Write::PutTask`] with id 0),
+    /// once its batch committed — on PostgreSQL from every node sharing the database
+    /// (`NOTIFY tipring_tasks` in the batch's transaction, a `LISTEN` on a connection of
+    /// its own, re-opened if it drops), on SQLite from this process. A node with a CWMP
+    /// session open for that device hands it the new task in that same session. Several
+    /// receivers may be taken; one that is dropped is forgotten.
+    fn task_wakeups(&self) -> Result<std::sync::mpsc::Receiver<String>>;
+
     /// The rollouts a device is a started, installed or confirmed target of (a BOOT Inform
     /// confirms it, or shows it rolled back).
     fn device_rollouts(&self, device: &str) -> Result<Vec<DeviceRollout>>;

@@ -13,7 +13,8 @@
 //! [`Store::claim_due_tasks`] and `Write::ConsumeClaim`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use postgres::types::ToSql;
 use postgres::{Client, GenericClient, NoTls, Row, Statement};
@@ -42,6 +43,9 @@ pub const PG_CONNECTIONS: usize = 8;
 ///   SQLite, whatever the database's locale.
 pub struct PgStore {
     pool: Pool,
+    wakers: Arc<crate::Wakers>,
+    /// Whether the LISTEN thread runs.
+    listening: Arc<AtomicBool>,
     /// Where, for Debug and errors (no password).
     shown: String,
 }
@@ -79,7 +83,12 @@ impl PgStore {
                 .map_err(|e| at(&shown, e))?;
             tracing::debug!(at = %shown, version, "store open (PostgreSQL)");
         }
-        Ok(Self { pool, shown })
+        Ok(Self {
+            pool,
+            shown,
+            wakers: Arc::default(),
+            listening: Arc::default(),
+        })
     }
 
     /// The schema version of the database.
@@ -540,11 +549,13 @@ impl Store for PgStore {
                         statements,
                     };
                     let mut known = HashSet::new();
+                    let woken = crate::new_task_devices(&writes);
                     for write in writes {
                         // An error returns here; dropping `tx` rolls every earlier write
                         // back.
                         apply_one(&mut db, write, &mut ids, &mut known)?;
                     }
+                    notify(&mut db, &woken)?;
                     tx.commit()?;
                     return Ok(ids);
                 }
@@ -734,15 +745,39 @@ impl Store for PgStore {
                     &[&rec.id, &rec.updated_at, &devices, &states, &codes],
                 )?;
             }
+            let woken = crate::new_task_devices(&writes);
             let mut ids = Vec::new();
             let mut known = HashSet::new();
             for write in writes {
                 apply_one(&mut db, write, &mut ids, &mut known)?;
             }
+            notify(&mut db, &woken)?;
             ids
         };
         tx.commit()?;
         Ok(Some(ids))
+    }
+
+    fn task_wakeups(&self) -> Result<std::sync::mpsc::Receiver<String>> {
+        let rx = self.wakers.subscribe();
+        if !self.listening.swap(true, Ordering::SeqCst) {
+            let config = self.pool.config.clone();
+            let wakers = Arc::clone(&self.wakers);
+            let shown = self.shown.clone();
+            let flag = Arc::clone(&self.listening);
+            let (ready_tx, ready) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("pg-listen".into())
+                .spawn(move || {
+                    listen(&config, &wakers, &shown, ready_tx);
+                    flag.store(false, Ordering::SeqCst);
+                })
+                .map_err(|e| Error::Database(format!("LISTEN thread: {e}")))?;
+            // Listening before this returns, so no task queued after it goes unheard (a
+            // server that does not answer in time: the thread keeps trying).
+            let _ = ready.recv_timeout(std::time::Duration::from_secs(5));
+        }
+        Ok(rx)
     }
 
     fn device_rollouts(&self, device: &str) -> Result<Vec<DeviceRollout>> {
@@ -983,6 +1018,67 @@ fn require_site<C: GenericClient>(db: &mut Db<'_, C>, site: Option<&str>) -> Res
             Err(Error::NotFound(format!("site {name}")))
         }
         _ => Ok(()),
+    }
+}
+
+/// The channel of task wake-ups between nodes.
+const TASK_CHANNEL: &str = "tipring_tasks";
+
+/// `NOTIFY` the devices' ids, in the batch's transaction (delivered at its commit, to
+/// every node listening, this one too).
+fn notify<C: GenericClient>(db: &mut Db<'_, C>, devices: &[String]) -> Result<()> {
+    for d in devices {
+        db.execute("SELECT pg_notify($1, $2)", &[&TASK_CHANNEL, d])?;
+    }
+    Ok(())
+}
+
+/// The LISTEN loop of a node: every notification to this process's receivers; the
+/// connection re-opened (after a second) when it drops. Ends when no receiver is left.
+fn listen(
+    config: &postgres::Config,
+    wakers: &crate::Wakers,
+    shown: &str,
+    ready: std::sync::mpsc::Sender<()>,
+) {
+    loop {
+        match config.connect(NoTls) {
+            Ok(mut client) => {
+                if let Err(e) = client.batch_execute(&format!("LISTEN {TASK_CHANNEL}")) {
+                    tracing::warn!(at = %shown, error = %e, "LISTEN failed");
+                } else {
+                    let _ = ready.send(());
+                    loop {
+                        let next = {
+                            let mut n = client.notifications();
+                            let mut it = n.timeout_iter(std::time::Duration::from_secs(5));
+                            fallible_iterator::FallibleIterator::next(&mut it)
+                        };
+                        match next {
+                            Ok(Some(note)) => wakers.wake(&[note.payload().to_string()]),
+                            // Quiet for a while: anyone still listening?
+                            Ok(None) => {
+                                if wakers.is_empty() {
+                                    return;
+                                }
+                                if client.is_closed() {
+                                    break;
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(at = %shown, error = %e, "LISTEN connection lost");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(at = %shown, error = %e, "LISTEN connection"),
+        }
+        if wakers.is_empty() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
 }
 

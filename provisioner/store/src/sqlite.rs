@@ -44,6 +44,7 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Readers,
     path: PathBuf,
+    wakers: crate::Wakers,
     _temp: Option<TempDir>,
 }
 
@@ -113,6 +114,7 @@ impl SqliteStore {
                 path: path.clone(),
             },
             path,
+            wakers: crate::Wakers::default(),
             _temp: temp,
         })
     }
@@ -302,6 +304,7 @@ impl Store for SqliteStore {
         if writes.is_empty() {
             return Ok(ids);
         }
+        let woken = crate::new_task_devices(&writes);
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut known = HashSet::new();
@@ -310,6 +313,8 @@ impl Store for SqliteStore {
             apply_one(&tx, write, &mut ids, &mut known)?;
         }
         tx.commit()?;
+        drop(conn);
+        self.wakers.wake(&woken);
         Ok(ids)
     }
 
@@ -650,13 +655,20 @@ impl Store for SqliteStore {
                 ])?;
             }
         }
+        let woken = crate::new_task_devices(&writes);
         let mut ids = Vec::new();
         let mut known = HashSet::new();
         for write in writes {
             apply_one(&tx, write, &mut ids, &mut known)?;
         }
         tx.commit()?;
+        drop(conn);
+        self.wakers.wake(&woken);
         Ok(Some(ids))
+    }
+
+    fn task_wakeups(&self) -> Result<std::sync::mpsc::Receiver<String>> {
+        Ok(self.wakers.subscribe())
     }
 
     fn device_rollouts(&self, device: &str) -> Result<Vec<DeviceRollout>> {

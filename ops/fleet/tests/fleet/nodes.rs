@@ -140,6 +140,69 @@ async fn get(client: &Client, path: &str) -> Value {
     call_ok(client, "GET", path, json!(null)).await.unwrap()
 }
 
+/// An Inform of gateway `serial` (`2 PERIODIC`), as a CPE would send it.
+fn inform(serial: &str) -> String {
+    format!(
+        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<soapenv:Header><cwmp:ID soapenv:mustUnderstand="1">hand-1</cwmp:ID></soapenv:Header>
+<soapenv:Body><cwmp:Inform>
+<DeviceId><Manufacturer>Tipring</Manufacturer><OUI>00D0C9</OUI><ProductClass>FXS2</ProductClass><SerialNumber>{serial}</SerialNumber></DeviceId>
+<Event soapenc:arrayType="cwmp:EventStruct[1]"><EventStruct><EventCode>2 PERIODIC</EventCode><CommandKey></CommandKey></EventStruct></Event>
+<MaxEnvelopes>1</MaxEnvelopes><CurrentTime>2026-11-27T01:00:00Z</CurrentTime><RetryCount>0</RetryCount>
+<ParameterList soapenc:arrayType="cwmp:ParameterValueStruct[1]"><ParameterValueStruct><Name>Device.DeviceInfo.SoftwareVersion</Name><Value xsi:type="xsd:string">9.9.9</Value></ParameterValueStruct></ParameterList>
+</cwmp:Inform></soapenv:Body></soapenv:Envelope>"#
+    )
+}
+
+/// One POST on an open connection: status, Set-Cookie (if any), body.
+async fn post(
+    conn: &mut tokio::net::TcpStream,
+    headers: &str,
+    body: &str,
+) -> (u16, Option<String>, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let req = format!(
+        "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Type: text/xml\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let n = conn.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "connection closed mid-body");
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let status = head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let cookie = head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("set-cookie")
+                    .then(|| v.trim().split(';').next().unwrap_or("").to_string())
+            });
+            let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
+            return (status, cookie, body);
+        }
+        let n = conn.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
 #[test]
 fn two_nodes_on_one_postgres_lose_nothing_and_do_nothing_twice_when_one_dies() {
     let store = pg::fresh_url();
@@ -248,6 +311,50 @@ fn two_nodes_on_one_postgres_lose_nothing_and_do_nothing_twice_when_one_dies() {
         assert_eq!(phases.as_array().map(Vec::len), Some(1), "{phases}");
         let done = get(&via_b, "/api/v1/audit?action=rollout.done").await;
         assert_eq!(done.as_array().map(Vec::len), Some(1), "{done}");
+
+        // A node started again joins; a task queued through it reaches the device's
+        // session open on B (LISTEN/NOTIFY), in that same session.
+        let a2 = start_node(&dir, &store, &acs_url);
+        let via_a2 = Client::new(&format!("http://{}", a2.api), token.trim()).unwrap();
+        let config = fleet.gateway_config(0).unwrap().clone();
+        let password = tipring_fleet::acs_password(&config)
+            .unwrap()
+            .expose()
+            .to_string();
+        let basic = {
+            use base64::Engine as _;
+            let user = config
+                .management
+                .cwmp
+                .as_ref()
+                .and_then(|c| c.username.clone());
+            let user = user.expect("the ACS set a user name");
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+        };
+        let mut conn = tokio::net::TcpStream::connect(b.cwmp).await.unwrap();
+        let (status, cookie, body) = post(
+            &mut conn,
+            &format!("Authorization: Basic {basic}\r\n"),
+            &inform(&fleet.serials()[0]),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("InformResponse"), "{body}");
+        let cookie = format!("Cookie: {}\r\n", cookie.expect("a session cookie"));
+        call_ok(
+            &via_a2,
+            "POST",
+            &format!("/api/v1/devices/{}/tasks", ids[0]),
+            json!({ "kind": "get_parameter_values", "names": ["Device.DeviceInfo.UpTime"] }),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (status, _, body) = post(&mut conn, &cookie, "").await;
+        assert_eq!(status, 200, "the task, not the end of the session: {body}");
+        assert!(body.contains("GetParameterValues"), "{body}");
+        assert!(body.contains("Device.DeviceInfo.UpTime"), "{body}");
+        drop(a2);
         drop(b);
     });
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,7 +1,7 @@
 //! Tasks: ids, updates, the due rule and the listing.
 
 use tipring_acs::model::{TaskFault, TaskKind, TaskState};
-use tipring_store::{Error, TaskFilter, Write};
+use tipring_store::{Error, Store as _, TaskFilter, Write};
 
 use crate::common::*;
 
@@ -255,4 +255,52 @@ fn task_ids_are_never_reused() {
         assert!(second > first, "{second} > {first}");
         assert_eq!(s.task(first).unwrap(), None);
     }
+}
+
+/// A new task wakes its device up for every receiver (on PostgreSQL through NOTIFY, so a
+/// receiver of another store on the same database hears it too); updates do not.
+#[test]
+fn new_tasks_wake_their_device_up() {
+    use std::time::Duration;
+    for s in backends() {
+        let d = device("WAKE");
+        s.apply(vec![Write::PutDevice(d.clone())]).unwrap();
+        let rx = s.task_wakeups().unwrap();
+        let ids = s
+            .apply(vec![Write::PutTask(task(&d.id, TaskKind::Reboot))])
+            .unwrap();
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+            d.id,
+            "woken by the insert"
+        );
+        let mut t = s.task(ids[0]).unwrap().unwrap();
+        t.state = TaskState::Done;
+        s.apply(vec![Write::PutTask(t)]).unwrap();
+        assert!(
+            rx.recv_timeout(Duration::from_millis(300)).is_err(),
+            "an update wakes nobody"
+        );
+    }
+    // Two PostgreSQL stores on one database: one's task wakes the other's receiver.
+    let url = crate::pg::fresh_url();
+    let a = tipring_store::PgStore::open(&url).unwrap();
+    let b = tipring_store::PgStore::open(&url).unwrap();
+    let rx = b.task_wakeups().unwrap();
+    // The LISTEN starts on its own thread: wait until it hears a first one.
+    let d = device("WAKE2");
+    a.apply(vec![Write::PutDevice(d.clone())]).unwrap();
+    let mut heard = false;
+    for _ in 0..50 {
+        a.apply(vec![Write::PutTask(task(&d.id, TaskKind::Reboot))])
+            .unwrap();
+        if rx.recv_timeout(Duration::from_millis(100)).is_ok() {
+            heard = true;
+            break;
+        }
+    }
+    assert!(
+        heard,
+        "a task queued through one store wakes the other's receiver"
+    );
 }
