@@ -15,14 +15,26 @@
 //!   sessions/s achieved and p99, beside the issue's 5 000/s.
 //!
 //! Settings: `FLEET_DEVICES` (1000), `FLEET_IN_FLIGHT` (sessions at once, 64),
-//! `FLEET_STEADY_SECS` (10).
+//! `FLEET_STEADY_SECS` (10), `FLEET_STORE` (`sqlite`, or `postgres`: a private server
+//! started by the bench, as the store tests do), `FLEET_NODES` (1, or 2: two provisioner
+//! nodes on the one store behind a round-robin TCP balancer, all in this process — on
+//! 2 cores they share the same CPUs, so this shows the cost of coordination, not a
+//! scale-out).
+//!
+//! ```text
+//! FLEET_DEVICES=6000 FLEET_STORE=postgres FLEET_NODES=2 cargo bench -p tipring-fleet --bench bootstrap
+//! ```
 
 // A benchmark reads the wall clock.
 #![allow(clippy::disallowed_methods)]
 
 use std::time::{Duration, Instant};
 
-use tipring_fleet::lab::{device_id, initial_secret, Lab};
+use tipring_fleet::lab::{balance, device_id, initial_secret, Lab};
+
+#[path = "../../../provisioner/store/tests/store/pg.rs"]
+#[allow(clippy::disallowed_methods, dead_code)]
+mod pg;
 use tipring_fleet::{rss_bytes, Fleet, FleetConfig, Passwords, Stats};
 
 /// The issue's bootstrap storm: 100 000 gateways in under 5 minutes.
@@ -143,9 +155,44 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let lab = acs_rt
-        .block_on(Lab::start_temp("bench"))
-        .expect("provisioner");
+    let store = match std::env::var("FLEET_STORE").as_deref() {
+        Ok("postgres") => Some(pg::fresh_url()),
+        Ok("sqlite") | Err(_) => None,
+        Ok(other) => panic!("FLEET_STORE={other}: sqlite or postgres"),
+    };
+    let nodes = env("FLEET_NODES", 1);
+    let dir = std::env::temp_dir().join(format!("tipring-fleet-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (lab, _second) = acs_rt.block_on(async {
+        if nodes < 2 {
+            let lab = Lab::start_on(dir.clone(), store.clone(), None)
+                .await
+                .expect("provisioner");
+            return (lab, None);
+        }
+        let lb = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}/cwmp", lb.local_addr().expect("addr"));
+        let lab = Lab::start_on(dir.clone(), store.clone(), Some(url))
+            .await
+            .expect("provisioner");
+        let second = lab.another_node().await.expect("second node");
+        let backends = std::sync::Arc::new(std::sync::Mutex::new(vec![
+            lab.running.cwmp_addr,
+            second.cwmp_addr,
+        ]));
+        tokio::spawn(balance(lb, backends));
+        (lab, Some(second))
+    });
+    println!(
+        "store: {}, {nodes} provisioner node(s)",
+        if store.is_some() {
+            "PostgreSQL (private server, unix socket)"
+        } else {
+            "SQLite (WAL)"
+        }
+    );
     rt.block_on(async move {
         println!(
             "fleet bootstrap benchmark: {n} gateways, {in_flight} sessions in flight, {} cores",
@@ -251,4 +298,5 @@ fn main() {
     })
     .stop();
     drop(acs_rt);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -76,6 +76,8 @@ pub struct Lab {
     /// The data directory (removed by [`stop`](Self::stop) when the lab made it).
     pub dir: PathBuf,
     remove_dir: bool,
+    store: Option<String>,
+    acs_url: Option<String>,
 }
 
 fn lab_err(e: impl std::fmt::Display) -> Error {
@@ -97,19 +99,19 @@ impl Lab {
     /// Start a provisioner with its data in `dir`, plain HTTP on loopback, with the lab's
     /// site and profile.
     pub async fn start(dir: PathBuf) -> Result<Self> {
-        let running = start(ServeArgs {
-            data: dir.join("data"),
-            cwmp_listen: "127.0.0.1:0".parse().map_err(lab_err)?,
-            api_listen: "127.0.0.1:0".parse().map_err(lab_err)?,
-            require_tls: false,
-            firmware_keys: vec![
-                tipring_firmware::SigningKey::from_seed(&RELEASE_KEY_SEED).public_key()
-            ],
-            rollout_tick_ms: 200,
-            ..ServeArgs::default()
-        })
-        .await
-        .map_err(|e| Error::Lab(format!("{e:#}")))?;
+        Self::start_on(dir, None, None).await
+    }
+
+    /// [`start`](Self::start) on a store (`postgres://...`; None: SQLite in `dir`) and,
+    /// when given, an ACS URL for the devices other than the node's own (a balancer's).
+    pub async fn start_on(
+        dir: PathBuf,
+        store: Option<String>,
+        acs_url: Option<String>,
+    ) -> Result<Self> {
+        let running = start(Self::args(&dir, store.clone(), acs_url.clone())?)
+            .await
+            .map_err(|e| Error::Lab(format!("{e:#}")))?;
         let token = running
             .admin_token
             .clone()
@@ -121,9 +123,43 @@ impl Lab {
             client,
             dir,
             remove_dir: false,
+            store,
+            acs_url,
         };
         set_up(&lab.client).await?;
         Ok(lab)
+    }
+
+    /// Another node beside the lab's: the same store and data directory (keys, images),
+    /// the same ACS URL. Stop it with [`Running::stop`].
+    pub async fn another_node(&self) -> Result<Running> {
+        start(Self::args(
+            &self.dir,
+            self.store.clone(),
+            self.acs_url.clone(),
+        )?)
+        .await
+        .map_err(|e| Error::Lab(format!("{e:#}")))
+    }
+
+    fn args(
+        dir: &std::path::Path,
+        store: Option<String>,
+        acs_url: Option<String>,
+    ) -> Result<ServeArgs> {
+        Ok(ServeArgs {
+            data: dir.join("data"),
+            store,
+            acs_url,
+            cwmp_listen: "127.0.0.1:0".parse().map_err(lab_err)?,
+            api_listen: "127.0.0.1:0".parse().map_err(lab_err)?,
+            require_tls: false,
+            firmware_keys: vec![
+                tipring_firmware::SigningKey::from_seed(&RELEASE_KEY_SEED).public_key()
+            ],
+            rollout_tick_ms: 200,
+            ..ServeArgs::default()
+        })
     }
 
     /// Call the API; a status outside 2xx is an error.
@@ -332,4 +368,34 @@ pub async fn provisioned_fleet(
         .map(|s| device_id(&cfg.oui, &cfg.product_class, s))
         .collect();
     Ok((fleet, ids))
+}
+
+/// A load balancer in front of several nodes' ACS endpoints: each TCP connection goes to
+/// the next node in turn, or to the following one when that one does not accept. Runs
+/// until the task is dropped.
+pub async fn balance(
+    listener: tokio::net::TcpListener,
+    backends: std::sync::Arc<std::sync::Mutex<Vec<std::net::SocketAddr>>>,
+) {
+    let turn = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    loop {
+        let Ok((mut inbound, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = inbound.set_nodelay(true);
+        let backends = std::sync::Arc::clone(&backends);
+        let turn = std::sync::Arc::clone(&turn);
+        tokio::spawn(async move {
+            let list = backends.lock().map(|l| l.clone()).unwrap_or_default();
+            let first = turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            for k in 0..list.len() {
+                let addr = list[(first + k) % list.len()];
+                if let Ok(mut out) = tokio::net::TcpStream::connect(addr).await {
+                    let _ = out.set_nodelay(true);
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
+                    return;
+                }
+            }
+        });
+    }
 }

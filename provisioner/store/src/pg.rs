@@ -223,6 +223,30 @@ impl Lent<'_> {
     }
 }
 
+impl Drop for Pool {
+    /// The blocking client closes a connection by running its own small runtime, which
+    /// panics on a thread that drives an async runtime (where the last handle on a store
+    /// is often dropped): the connections are closed on a thread of their own.
+    fn drop(&mut self) {
+        let idle = std::mem::take(
+            &mut self
+                .state
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .idle,
+        );
+        if idle.is_empty() {
+            return;
+        }
+        let closer = std::thread::Builder::new()
+            .name("pg-close".into())
+            .spawn(move || drop(idle));
+        if let Ok(t) = closer {
+            let _ = t.join();
+        }
+    }
+}
+
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {

@@ -18,12 +18,11 @@ use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use tipring_fleet::lab::{call_ok, provisioned_fleet, set_up, signed_image, upload_image};
+use tipring_fleet::lab::{balance, call_ok, provisioned_fleet, set_up, signed_image, upload_image};
 use tipring_fleet::{FleetConfig, Passwords};
 use tipring_provisioner::ctl::Client;
 
@@ -110,30 +109,6 @@ fn start_node(data: &Path, store: &str, acs_url: &str) -> Node {
         .expect("cwmp addr");
     let api = parts.next().and_then(|a| a.parse().ok()).expect("api addr");
     Node { child, cwmp, api }
-}
-
-/// The load balancer: each connection to the next node in turn, or to the other when
-/// that one does not accept.
-async fn balance(listener: tokio::net::TcpListener, backends: Arc<Mutex<Vec<SocketAddr>>>) {
-    let turn = Arc::new(AtomicUsize::new(0));
-    loop {
-        let Ok((mut inbound, _)) = listener.accept().await else {
-            continue;
-        };
-        let backends = Arc::clone(&backends);
-        let turn = Arc::clone(&turn);
-        tokio::spawn(async move {
-            let list = backends.lock().unwrap().clone();
-            let first = turn.fetch_add(1, Ordering::Relaxed);
-            for k in 0..list.len() {
-                let addr = list[(first + k) % list.len()];
-                if let Ok(mut out) = tokio::net::TcpStream::connect(addr).await {
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
-                    return;
-                }
-            }
-        });
-    }
 }
 
 async fn get(client: &Client, path: &str) -> Value {
