@@ -137,6 +137,11 @@ pub struct FleetConfig {
     /// fetched (TransferComplete with 9010), decided per gateway and CommandKey from the
     /// seed: a rollout's failure-rate halt can be tried.
     pub download_failure_rate: f64,
+    /// Share of firmware installs (0.0..=1.0) whose health check fails on purpose: the
+    /// gateway boots the new image, reports it (`1 BOOT`), and at its next session goes
+    /// back to its previous version and boots again — as the agent does when the
+    /// registrations of a trial image do not come back. Decided as the failures are.
+    pub rollback_rate: f64,
 }
 
 impl Default for FleetConfig {
@@ -157,6 +162,7 @@ impl Default for FleetConfig {
             seed: 0x7469_7072_696e_6701,
             software_version: "0.1.0".into(),
             download_failure_rate: 0.0,
+            rollback_rate: 0.0,
         }
     }
 }
@@ -218,6 +224,8 @@ struct Gateway {
     /// Connection Request authentication, made at the first request (with the
     /// credentials it checks).
     cr: Option<Box<CrAuth>>,
+    /// A trial image that will fail its health check: the version to go back to.
+    rollback_to: Option<String>,
 }
 
 /// A gateway's Connection Request checker and the credentials it was made with.
@@ -258,6 +266,7 @@ struct Report {
 struct Shared {
     url: AcsUrl,
     download_failure_rate: f64,
+    rollback_rate: f64,
     timeout: Duration,
     basic_over_http: bool,
     seed: u64,
@@ -340,6 +349,7 @@ impl Fleet {
         let shared = Arc::new(Shared {
             url,
             download_failure_rate: cfg.download_failure_rate,
+            rollback_rate: cfg.rollback_rate,
             timeout: cfg.timeout,
             basic_over_http: cfg.basic_over_http,
             seed: cfg.seed,
@@ -387,6 +397,7 @@ impl Fleet {
                 dev,
                 sessions: 0,
                 cr: None,
+                rollback_to: None,
             })));
         }
         Ok(Self {
@@ -747,6 +758,15 @@ async fn session(mut gw: Box<Gateway>, index: u32, shared: &Shared) -> (Box<Gate
         reboots: 0,
     };
     let t0 = now();
+    // A trial image that reported its boot fails its health check now: back to the old
+    // version, and boot again (the engine's next Inform says `1 BOOT` on it).
+    if gw.rollback_to.is_some() && !gw.cpe.in_session() && gw.cpe.state().events.is_empty() {
+        if let Some(old) = gw.rollback_to.take() {
+            gw.dev.identity.software_version = old;
+            report.reboots += 1;
+            reboot(&mut gw, false);
+        }
+    }
     gw.cpe.handle_input(Input::Timeout(t0), &mut gw.dev);
     let mut actions = Vec::new();
     let mut guard = 0;
@@ -772,19 +792,24 @@ async fn session(mut gw: Box<Gateway>, index: u32, shared: &Shared) -> (Box<Gate
             }
             Action::Download(q) => {
                 report.downloads += 1;
-                let fail = {
-                    let mut h = splitmix(shared.seed ^ u64::from(index));
+                // Two draws from the seed, the gateway and the CommandKey.
+                let unit = |salt: u64| {
+                    let mut h = splitmix(shared.seed ^ u64::from(index) ^ salt);
                     for b in q.command_key.bytes() {
                         h = splitmix(h ^ u64::from(b));
                     }
-                    let unit = (h >> 11) as f64 / (1u64 << 53) as f64;
-                    unit < shared.download_failure_rate
+                    (h >> 11) as f64 / (1u64 << 53) as f64
                 };
+                let fail = unit(0) < shared.download_failure_rate;
+                let roll_back = unit(0x5eed) < shared.rollback_rate;
                 let (result, version) = download(&q, &gw.dev.identity.model_name, fail).await;
                 let reboot = version.is_some();
                 if let Some(v) = version {
                     // Installed: it runs after the reboot the engine asks for.
-                    gw.dev.identity.software_version = v;
+                    let old = std::mem::replace(&mut gw.dev.identity.software_version, v);
+                    if roll_back {
+                        gw.rollback_to = Some(old);
+                    }
                 }
                 gw.cpe.handle_input(
                     Input::TransferDone {

@@ -23,10 +23,29 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 async fn setup(prefix: &str, failure_rate: f64) -> (Lab, Fleet, Vec<String>, String) {
+    setup_with(prefix, failure_rate, 0.0).await
+}
+
+async fn setup_with(
+    prefix: &str,
+    failure_rate: f64,
+    rollback_rate: f64,
+) -> (Lab, Fleet, Vec<String>, String) {
     let lab = Lab::start_temp(&format!("test-rollout-{prefix}"))
         .await
         .unwrap();
-    let (mut fleet, ids) = crate::provisioned_fleet(&lab, N, prefix, failure_rate).await;
+    let cfg = tipring_fleet::FleetConfig {
+        devices: N,
+        serial_prefix: prefix.into(),
+        max_in_flight: 8,
+        download_failure_rate: failure_rate,
+        rollback_rate,
+        ..tipring_fleet::FleetConfig::default()
+    };
+    let (mut fleet, ids) = lab
+        .provisioned_fleet(cfg, Duration::from_secs(120))
+        .await
+        .unwrap();
     let image = lab
         .upload_image(signed_image("9.9.9", 4096).unwrap())
         .await
@@ -98,7 +117,14 @@ fn a_failing_canary_halts_the_rollout_and_nobody_else_is_touched() {
         let upgraded: HashSet<usize> = (0..N)
             .filter(|&i| fleet.software_version(i) == Some("9.9.9"))
             .collect();
-        assert_eq!(upgraded.len() as u64, 20 - failed, "{r}");
+        let p0 = &r["phases"][0]["progress"];
+        let (failed_now, confirmed_now) = (
+            p0["failed"].as_u64().unwrap(),
+            p0["confirmed"].as_u64().unwrap(),
+        );
+        assert!(failed_now >= failed, "{r}");
+        assert_eq!(upgraded.len() as u64, confirmed_now, "{r}");
+        assert!(confirmed_now + failed_now <= 20, "{r}");
         for id in &ids {
             let tasks = lab
                 .ok("GET", &format!("/api/v1/devices/{id}/tasks"), json!(null))
@@ -161,6 +187,35 @@ fn a_healthy_rollout_goes_through_its_phases_to_every_gateway() {
             .await
             .unwrap();
         assert_eq!(phases.as_array().map(Vec::len), Some(2), "{phases}");
+        lab.stop();
+    });
+}
+
+#[test]
+fn gateways_that_roll_back_after_booting_the_image_count_as_failed() {
+    runtime().block_on(async {
+        let (lab, mut fleet, _ids, image) = setup_with("FLROBK", 0.0, 0.5).await;
+        lab.ok(
+            "POST",
+            "/api/v1/rollouts",
+            json!({ "name": "fw-bk", "image": image,
+                    "phases": [{ "percent": 10, "min_soak_s": 30 }, { "percent": 100 }],
+                    "halt_failure_rate": 0.1 }),
+        )
+        .await
+        .unwrap();
+        let r = run_until_state(&lab, &mut fleet, "fw-bk", "halted").await;
+        assert_eq!(r["summary"]["state"]["state"], "halted", "{r}");
+        let canary = &r["phases"][0]["progress"];
+        assert!(canary["failed"].as_u64().unwrap() > 2, "{r}");
+        // A rollback is a failure with code 0, and the gateway is on its old version.
+        let failures = r["failures"].as_array().unwrap();
+        assert!(failures.iter().all(|f| f["fault_code"] == 0), "{r}");
+        let back = (0..N)
+            .filter(|&i| fleet.software_version(i) == Some("0.1.0"))
+            .count();
+        assert!(back >= N - 20, "only canary gateways moved: {back}");
+        assert_eq!(r["phases"][1]["progress"]["queued"], 180, "{r}");
         lab.stop();
     });
 }
