@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use tipring_fleet::lab::{balance, device_id, initial_secret, Lab};
 
 #[path = "../../../provisioner/store/tests/store/pg.rs"]
-#[allow(clippy::disallowed_methods, dead_code)]
+#[allow(clippy::disallowed_methods)]
 mod pg;
 use tipring_fleet::{rss_bytes, Fleet, FleetConfig, Passwords, Stats};
 
