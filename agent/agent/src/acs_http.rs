@@ -195,6 +195,13 @@ enum Auth {
     Digest { challenge: Challenge, nc: u32 },
 }
 
+/// What a session learned of the ACS's authentication, to open the next one with: a
+/// digest challenge whose nonce the ACS still takes spares the next session its 401
+/// round trip (RFC 7616 §3.3 allows the reuse; a nonce the ACS no longer takes is simply
+/// challenged again).
+#[derive(Debug, Clone)]
+pub struct AuthMemo(Auth);
+
 /// One CWMP session's HTTP side (see the module docs).
 pub struct HttpSession {
     url: AcsUrl,
@@ -233,6 +240,20 @@ impl HttpSession {
             max_body: MAX_BODY,
             raw_body: None,
         }
+    }
+
+    /// The authentication this session uses now, for the next one (None: none yet).
+    pub fn auth_memo(&self) -> Option<AuthMemo> {
+        match self.auth {
+            Auth::None => None,
+            ref a => Some(AuthMemo(a.clone())),
+        }
+    }
+
+    /// Start with what an earlier session learned ([`HttpSession::auth_memo`]): its first
+    /// request carries the credentials at once.
+    pub fn resume_auth(&mut self, memo: AuthMemo) {
+        self.auth = memo.0;
     }
 
     /// POST `body` (an envelope; empty for the empty POST) and read the answer, answering

@@ -226,6 +226,9 @@ struct Gateway {
     cr: Option<Box<CrAuth>>,
     /// A trial image that will fail its health check: the version to go back to.
     rollback_to: Option<String>,
+    /// The ACS's digest challenge from the last session, answered at once in the next
+    /// (no 401 round trip while the ACS takes its nonce).
+    auth: Option<Box<tipring_agent::acs_http::AuthMemo>>,
 }
 
 /// A gateway's Connection Request checker and the credentials it was made with.
@@ -398,6 +401,7 @@ impl Fleet {
                 sessions: 0,
                 cr: None,
                 rollback_to: None,
+                auth: None,
             })));
         }
         Ok(Self {
@@ -864,7 +868,11 @@ async fn exchange(
                     first_post.get_or_insert_with(now);
                     if new_session || http.is_none() {
                         gw.sessions = gw.sessions.wrapping_add(1);
-                        http = Some(http_session(gw, index, shared));
+                        let mut h = http_session(gw, index, shared);
+                        if let Some(memo) = gw.auth.take() {
+                            h.resume_auth(*memo);
+                        }
+                        http = Some(h);
                     }
                     let Some(h) = http.as_mut() else {
                         continue;
@@ -892,7 +900,10 @@ async fn exchange(
                 Output::SessionEnded { ok } => {
                     report.ok = Some(ok);
                     report.latency = first_post.map_or(Duration::ZERO, |t| t.elapsed());
-                    http = None; // closed between sessions
+                    // Closed between sessions; its digest challenge is kept for the next.
+                    if let Some(h) = http.take() {
+                        gw.auth = h.auth_memo().map(Box::new);
+                    }
                 }
                 Output::Action(a) => actions.push(a),
                 // The engine keeps its own state; a reboot carries `cpe.state()` over.
@@ -921,6 +932,7 @@ fn reboot(gw: &mut Gateway, factory: bool) {
         gw.dev.config = c;
         gw.dev.state = CwmpState::default();
         gw.dev.attributes = Attributes::default();
+        gw.auth = None;
         PersistedState::default()
     } else {
         gw.cpe.state().clone()

@@ -46,6 +46,9 @@ pub struct App {
     pub kick: tokio::sync::mpsc::UnboundedSender<String>,
     /// Firmware images and their download URLs.
     pub firmware: crate::firmware::Firmware,
+    /// The plans this node made lately: per device, the fingerprint of the plan's inputs
+    /// and the plan's digest (see [`crate::provision::PlanMemo`]).
+    pub plans: crate::provision::PlanMemo,
 }
 
 /// Unix seconds now: the provisioner's one wall clock.

@@ -39,6 +39,9 @@ struct Live {
     /// New tasks were queued for the device meanwhile (a task wake-up): claim them into
     /// the session before its next reply.
     woken: bool,
+    /// Parameters its Inform carried: a session that learned more read the data model,
+    /// and the node's memo of the device's plan is dropped.
+    inform_params: usize,
 }
 
 /// The live sessions, by cookie.
@@ -384,7 +387,8 @@ struct Known {
     rollouts: Vec<tipring_store::DeviceRollout>,
     prereg: Option<tipring_acs::model::Preregistration>,
     claim: Option<tipring_acs::model::ClaimCode>,
-    acs_password: Option<Vec<u8>>,
+    /// Every sealed secret of the device (its ACS password among them).
+    secrets: Vec<(String, Vec<u8>)>,
 }
 
 async fn start(
@@ -416,7 +420,7 @@ async fn start(
                 } else {
                     s.claim(&sha256_hex(&code))?
                 },
-                acs_password: s.secret(&id, ACS_PASSWORD)?,
+                secrets: s.secrets(&id)?,
             })
         })
         .await
@@ -425,7 +429,12 @@ async fn start(
             plain(503, "the store is unavailable\n")
         })?
     };
-    let password = match &known.acs_password {
+    let acs_password = known
+        .secrets
+        .iter()
+        .find(|(n, _)| n == ACS_PASSWORD)
+        .map(|(_, v)| v);
+    let password = match acs_password {
         Some(sealed) => Some(app.sealer.open(&id, ACS_PASSWORD, sealed).map_err(|e| {
             tracing::error!(device = %id, error = %e, "the ACS password does not open");
             plain(500, "server key problem\n")
@@ -549,10 +558,14 @@ async fn start(
     if let Some(Write::PutDevice(d)) = writes.first_mut() {
         d.last_address = device.last_address.clone();
     }
-    // Store what admission decided before the session runs: a claim is spent once.
-    let applied = {
+    // Store what admission decided before the session runs: a claim is spent once, a new
+    // device exists before its session writes to it. A known device whose Inform changed
+    // nothing but itself (a periodic Inform) is written once, when the session ends.
+    let applied = if writes.len() > 1 || known.device.is_none() {
         let w = writes.clone();
         db(app, move |s| s.apply(w)).await
+    } else {
+        Ok(Vec::new())
     };
     if let Err(e) = applied {
         tracing::warn!(device = %id, error = %e, "admission not stored");
@@ -570,7 +583,8 @@ async fn start(
         let node = node_id().to_string();
         let lease = app.settings.session_timeout_s * 2;
         let transfer_done = info.has_event(tipring_cwmp::event_code::TRANSFER_COMPLETE);
-        let (tasks, awaiting, cache) = db(app, move |s| {
+        let (secrets, for_plan) = (known.secrets.clone(), device.clone());
+        let (tasks, awaiting, inputs) = db(app, move |s| {
             // The transfers an earlier session sent: this session's TransferComplete
             // reports one of them.
             let awaiting = if transfer_done {
@@ -579,14 +593,55 @@ async fn start(
                 Vec::new()
             };
             let tasks = claim(s, &key, now, &node, lease)?;
-            Ok((tasks, awaiting, s.parameters(&key, "")?))
+            let inputs = crate::provision::PlanInputs::read(s, &for_plan, secrets)?;
+            Ok((tasks, awaiting, inputs))
         })
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "store");
             plain(503, "the store is unavailable\n")
         })?;
-        let plan = match crate::provision::plan_for(app, &device, &cache, now).await {
+        // A periodic Inform of a device that has its plan, with nothing to do: no plan, no
+        // parameter cache (see provision::PlanMemo).
+        let quiet = info.events.iter().all(|e| {
+            matches!(
+                e.event_code.as_str(),
+                tipring_cwmp::event_code::PERIODIC
+                    | tipring_cwmp::event_code::CONNECTION_REQUEST
+                    | tipring_cwmp::event_code::SCHEDULED
+            )
+        });
+        let in_sync = quiet
+            && tasks.is_empty()
+            && awaiting.is_empty()
+            && crate::provision::fingerprint(&inputs, &device, &app.settings.acs_url)
+                .is_some_and(|fp| app.plans.unchanged(&device, &fp));
+        if in_sync {
+            let cfg = tipring_acs::AcsConfig::default();
+            let inform_params = info.parameters.len();
+            let (session, reply) =
+                Session::start(&cfg, info, device, Vec::new(), None, Vec::new(), now);
+            return Ok((
+                random_token(24),
+                Live {
+                    session,
+                    device: id,
+                    last: now,
+                    claimed: Vec::new(),
+                    woken: false,
+                    inform_params,
+                },
+                reply,
+            ));
+        }
+        let key = device.id.clone();
+        let cache = db(app, move |s| s.parameters(&key, ""))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "store");
+                plain(503, "the store is unavailable\n")
+            })?;
+        let plan = match crate::provision::plan_for(app, &device, &cache, inputs, now).await {
             Ok(p) => p,
             Err(why) => {
                 tracing::warn!(device = %id, %why, "no provisioning plan");
@@ -608,6 +663,7 @@ async fn start(
     let claimed = tasks.clone();
     let mut tasks = tasks;
     tasks.extend(awaiting);
+    let inform_params = info.parameters.len();
     let (session, reply) = Session::start(&cfg, info, device, tasks, plan, cache, now);
     let cookie = random_token(24);
     Ok((
@@ -618,6 +674,7 @@ async fn start(
             last: now,
             claimed,
             woken: false,
+            inform_params,
         },
         reply,
     ))
@@ -684,6 +741,9 @@ pub fn follow_wakeups(app: &Arc<App>) -> anyhow::Result<()> {
 /// Write what a session learned, in one transaction.
 async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
     let mut outcome = live.session.finish(now, ok);
+    if outcome.parameters.len() > live.inform_params || !outcome.removed_prefixes.is_empty() {
+        app.plans.forget(&live.device);
+    }
     let reports = crate::rollouts::task_reports(&mut outcome.tasks, now);
     let mut writes = vec![Write::PutDevice(outcome.device.clone())];
     if !outcome.parameters.is_empty() {

@@ -91,31 +91,130 @@ pub const DEVICE_SECRETS: &[&str] = &[
 /// variables and its secrets (those it lacks are generated and stored sealed first), plus
 /// the ManagementServer credentials the ACS gives every device. Ok(None) when no profile
 /// governs it.
+/// The plans a node made lately, to skip making one again when nothing it is made of
+/// changed: per device, a fingerprint of the plan's inputs other than the parameter cache
+/// (the governing profile, the site, the ACS URL, the device's identity, model, site, tags
+/// and sealed secrets) and the digest of the plan made from them.
+///
+/// A periodic Inform of a device that has that plan already (its `provisioned_digest`),
+/// with the same fingerprint, no task and no event that calls for a check (boot, value
+/// change, transfer), needs neither the plan nor the parameter cache: the session is the
+/// InformResponse and 204. The parameter cache shapes a plan only through what a device
+/// reports of its lines (port count, voice paths), which only sessions that read the
+/// data model change — and those make the plan again. Bounded: past [`PlanMemo::MAX`]
+/// devices it starts over.
+#[derive(Debug, Default)]
+pub struct PlanMemo {
+    map: std::sync::Mutex<std::collections::HashMap<String, ([u8; 32], String)>>,
+}
+
+impl PlanMemo {
+    /// Devices remembered at most.
+    pub const MAX: usize = 500_000;
+
+    /// Whether the plan made from `fingerprint` for `device` is the one it has.
+    pub fn unchanged(&self, device: &Device, fingerprint: &[u8; 32]) -> bool {
+        let Some(have) = device.provisioned_digest.as_deref() else {
+            return false;
+        };
+        self.map.lock().is_ok_and(|m| {
+            m.get(&device.id)
+                .is_some_and(|(fp, digest)| fp == fingerprint && digest == have)
+        })
+    }
+
+    /// Remember the plan made for a device.
+    pub fn remember(&self, device: &str, fingerprint: [u8; 32], digest: String) {
+        if let Ok(mut m) = self.map.lock() {
+            if m.len() >= Self::MAX && !m.contains_key(device) {
+                m.clear();
+            }
+            m.insert(device.to_string(), (fingerprint, digest));
+        }
+    }
+
+    /// Forget a device's plan (its data model was read again).
+    pub fn forget(&self, device: &str) {
+        if let Ok(mut m) = self.map.lock() {
+            m.remove(device);
+        }
+    }
+}
+
+/// The fingerprint of a plan's inputs but the parameter cache (see [`PlanMemo`]); None
+/// when no profile governs the device.
+pub fn fingerprint(inputs: &PlanInputs, device: &Device, acs_url: &str) -> Option<[u8; 32]> {
+    use sha2::Digest as _;
+    let profile = select_profile(&inputs.profiles, device)?;
+    let mut h = sha2::Sha256::new();
+    let mut put = |b: &[u8]| {
+        h.update((b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    put(&serde_json::to_vec(profile).unwrap_or_default());
+    put(&serde_json::to_vec(&inputs.site).unwrap_or_default());
+    put(acs_url.as_bytes());
+    put(&serde_json::to_vec(&(
+        &device.id,
+        &device.key,
+        &device.model,
+        &device.site,
+        &device.tags,
+        device.root,
+        &device.manufacturer,
+    ))
+    .unwrap_or_default());
+    for (name, sealed) in &inputs.secrets {
+        put(name.as_bytes());
+        put(sealed);
+    }
+    Some(h.finalize().into())
+}
+
+/// What a plan is made of, read from the store in one go (with the session's other
+/// reads): the profiles, the device's site and its sealed secrets.
+#[derive(Debug)]
+pub struct PlanInputs {
+    /// Every profile.
+    pub profiles: Vec<Profile>,
+    /// The device's site.
+    pub site: Option<tipring_acs::model::Site>,
+    /// The device's sealed secrets, by name.
+    pub secrets: Vec<(String, Vec<u8>)>,
+}
+
+impl PlanInputs {
+    /// Read them (a blocking store call).
+    pub fn read(
+        s: &dyn tipring_store::Store,
+        device: &Device,
+        secrets: Vec<(String, Vec<u8>)>,
+    ) -> tipring_store::Result<Self> {
+        Ok(Self {
+            profiles: s.profiles()?,
+            site: match &device.site {
+                Some(n) => s.site(n)?,
+                None => None,
+            },
+            secrets,
+        })
+    }
+}
+
 pub async fn plan_for(
     app: &std::sync::Arc<crate::app::App>,
     device: &Device,
     cache: &[tipring_acs::model::CachedParameter],
+    inputs: PlanInputs,
     now: i64,
 ) -> Result<Option<tipring_acs::provision::ProvisionPlan>, String> {
     use tipring_acs::provision::{self as p, PlannedParameter};
-    let site_name = device.site.clone();
-    let id = device.id.clone();
-    let (profiles, site, stored) = crate::app::db(app, move |s| {
-        let site = match &site_name {
-            Some(n) => s.site(n)?,
-            None => None,
-        };
-        let names = s.secret_names(&id)?;
-        let mut stored = Vec::new();
-        for n in names {
-            if let Some(v) = s.secret(&id, &n)? {
-                stored.push((n, v));
-            }
-        }
-        Ok((s.profiles()?, site, stored))
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let fp = fingerprint(&inputs, device, &app.settings.acs_url);
+    let PlanInputs {
+        profiles,
+        site,
+        secrets: stored,
+    } = inputs;
     let Some(profile) = select_profile(&profiles, device) else {
         return Ok(None);
     };
@@ -192,7 +291,7 @@ pub async fn plan_for(
         secret,
     };
     let get = |n: &str| secrets.get(n).cloned().unwrap_or_default();
-    Ok(Some(plan.with_parameters(vec![
+    let plan = plan.with_parameters(vec![
         ms("Username", &device.id, false),
         ms("Password", &get(crate::cwmp::ACS_PASSWORD), true),
         ms(
@@ -205,7 +304,13 @@ pub async fn plan_for(
             &get(crate::connreq::CR_PASSWORD),
             true,
         ),
-    ])))
+    ]);
+    // Made with secrets it just generated, the fingerprint is not this plan's: the next
+    // session makes it again (with the stored ones) and remembers that.
+    if let (Some(fp), true) = (fp, made.is_empty()) {
+        app.plans.remember(&device.id, fp, plan.digest.clone());
+    }
+    Ok(Some(plan))
 }
 
 #[cfg(test)]

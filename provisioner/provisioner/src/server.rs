@@ -222,6 +222,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         sessions: crate::cwmp::Sessions::default(),
         kick,
         firmware,
+        plans: crate::provision::PlanMemo::default(),
     });
     let mut tasks = Vec::new();
     let router = crate::api::router(Arc::clone(&app));

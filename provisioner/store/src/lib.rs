@@ -432,6 +432,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn secret(&self, device: &str, name: &str) -> Result<Option<Vec<u8>>>;
     /// The names of a device's secrets.
     fn secret_names(&self, device: &str) -> Result<Vec<String>>;
+    /// Every sealed secret of a device, by name (one query).
+    fn secrets(&self, device: &str) -> Result<Vec<(String, Vec<u8>)>>;
 
     /// A token by the hash of its value (revoked ones too: the caller checks).
     fn token_by_hash(&self, token_sha256: &str) -> Result<Option<ApiToken>>;

@@ -964,6 +964,16 @@ impl Store for PgStore {
         })
     }
 
+    fn secrets(&self, device: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        self.read(|db| {
+            db.collect(
+                "SELECT name, sealed FROM secrets WHERE device = $1 ORDER BY name",
+                &[&device],
+                |r| Ok((r.try_get(0)?, r.try_get(1)?)),
+            )
+        })
+    }
+
     fn secret_names(&self, device: &str) -> Result<Vec<String>> {
         self.read(|db| {
             db.collect(

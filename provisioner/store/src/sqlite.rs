@@ -393,6 +393,18 @@ impl Store for SqliteStore {
         node: &str,
         lease_s: i64,
     ) -> Result<Vec<Task>> {
+        // Most sessions have nothing to claim: a reader says so without taking the writer.
+        let any = self.readers.with(|c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT 1 FROM tasks WHERE device = ?1 AND {CLAIMABLE} LIMIT 1"
+            ))?
+            .query_row(params![device, now], |_| Ok(()))
+            .optional()?
+            .is_some())
+        })?;
+        if !any {
+            return Ok(Vec::new());
+        }
         // One UPDATE in one IMMEDIATE transaction: SQLite's single writer (the file lock,
         // across processes too) serialises claimers, so the second finds the tasks taken.
         let sql = format!(
@@ -529,6 +541,17 @@ impl Store for SqliteStore {
                 c.prepare_cached("SELECT sealed FROM secrets WHERE device = ?1 AND name = ?2")?
                     .query_row([device, name], |r| r.get(0))
                     .optional()?,
+            )
+        })
+    }
+
+    fn secrets(&self, device: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        self.readers.with(|c| {
+            collect(
+                c,
+                "SELECT name, sealed FROM secrets WHERE device = ?1 ORDER BY name",
+                [device],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
         })
     }
