@@ -144,15 +144,33 @@ impl PlanMemo {
 /// The fingerprint of a plan's inputs but the parameter cache (see [`PlanMemo`]); None
 /// when no profile governs the device.
 pub fn fingerprint(inputs: &PlanInputs, device: &Device, acs_url: &str) -> Option<[u8; 32]> {
-    use sha2::Digest as _;
     let profile = select_profile(&inputs.profiles, device)?;
+    Some(fingerprint_of(
+        profile,
+        inputs.site.as_ref(),
+        &inputs.secrets,
+        device,
+        acs_url,
+    ))
+}
+
+/// [`fingerprint`] of the governing profile, the site and the sealed secrets (by name,
+/// as the store lists them).
+fn fingerprint_of(
+    profile: &Profile,
+    site: Option<&tipring_acs::model::Site>,
+    secrets: &[(String, Vec<u8>)],
+    device: &Device,
+    acs_url: &str,
+) -> [u8; 32] {
+    use sha2::Digest as _;
     let mut h = sha2::Sha256::new();
     let mut put = |b: &[u8]| {
         h.update((b.len() as u64).to_le_bytes());
         h.update(b);
     };
     put(&serde_json::to_vec(profile).unwrap_or_default());
-    put(&serde_json::to_vec(&inputs.site).unwrap_or_default());
+    put(&serde_json::to_vec(&site).unwrap_or_default());
     put(acs_url.as_bytes());
     put(&serde_json::to_vec(&(
         &device.id,
@@ -164,11 +182,11 @@ pub fn fingerprint(inputs: &PlanInputs, device: &Device, acs_url: &str) -> Optio
         &device.manufacturer,
     ))
     .unwrap_or_default());
-    for (name, sealed) in &inputs.secrets {
+    for (name, sealed) in secrets {
         put(name.as_bytes());
         put(sealed);
     }
-    Some(h.finalize().into())
+    h.finalize().into()
 }
 
 /// What a plan is made of, read from the store in one go (with the session's other
@@ -209,7 +227,6 @@ pub async fn plan_for(
     now: i64,
 ) -> Result<Option<tipring_acs::provision::ProvisionPlan>, String> {
     use tipring_acs::provision::{self as p, PlannedParameter};
-    let fp = fingerprint(&inputs, device, &app.settings.acs_url);
     let PlanInputs {
         profiles,
         site,
@@ -231,6 +248,9 @@ pub async fn plan_for(
     }
     let mut writes = Vec::new();
     let mut made = Vec::new();
+    // The sealed secrets as the store will list them once the new ones are in (for the
+    // fingerprint the plan is remembered under).
+    let mut sealed_all = stored.clone();
     for name in &needed {
         if secrets.contains_key(name) {
             continue;
@@ -240,10 +260,12 @@ pub async fn plan_for(
         } else {
             crate::api::strong_password()
         };
+        let sealed = app.sealer.seal(&device.id, name, &value);
+        sealed_all.push((name.clone(), sealed.clone()));
         writes.push(tipring_store::Write::PutSecret {
             device: device.id.clone(),
             name: name.clone(),
-            sealed: app.sealer.seal(&device.id, name, &value),
+            sealed,
         });
         made.push(name.clone());
         secrets.insert(name.clone(), value);
@@ -305,11 +327,15 @@ pub async fn plan_for(
             true,
         ),
     ]);
-    // Made with secrets it just generated, the fingerprint is not this plan's: the next
-    // session makes it again (with the stored ones) and remembers that.
-    if let (Some(fp), true) = (fp, made.is_empty()) {
-        app.plans.remember(&device.id, fp, plan.digest.clone());
-    }
+    sealed_all.sort_by(|a, b| a.0.cmp(&b.0));
+    let fp = fingerprint_of(
+        profile,
+        site.as_ref(),
+        &sealed_all,
+        device,
+        &app.settings.acs_url,
+    );
+    app.plans.remember(&device.id, fp, plan.digest.clone());
     Ok(Some(plan))
 }
 
@@ -353,5 +379,68 @@ mod tests {
         d.site = None;
         assert_eq!(select_profile(&ps, &d).unwrap().name, "any");
         assert!(select_profile(&ps[2..3], &d).is_none());
+    }
+
+    #[test]
+    fn the_plan_memo_holds_only_while_every_input_is_the_same() {
+        let key = DeviceKey {
+            oui: "00D0C9".into(),
+            product_class: "FXS2".into(),
+            serial: "S1".into(),
+        };
+        let mut d = Device::new(key, 0);
+        d.site = Some("paris".into());
+        let inputs = |template: &str, pbx: &str, sealed: &[u8]| PlanInputs {
+            profiles: vec![Profile {
+                template: template.into(),
+                ..profile("p", 0, None, &[])
+            }],
+            site: Some(tipring_acs::model::Site {
+                name: "paris".into(),
+                description: String::new(),
+                variables: [("pbx".to_string(), pbx.to_string())].into(),
+            }),
+            secrets: vec![("acs_password".into(), sealed.to_vec())],
+        };
+        let url = "http://acs/cwmp";
+        let base = fingerprint(&inputs("{}", "10.0.0.1", b"x"), &d, url).unwrap();
+        assert_eq!(
+            fingerprint(&inputs("{}", "10.0.0.1", b"x"), &d, url),
+            Some(base)
+        );
+        for (other, what) in [
+            (
+                fingerprint(&inputs("{\"a\":1}", "10.0.0.1", b"x"), &d, url),
+                "template",
+            ),
+            (
+                fingerprint(&inputs("{}", "10.0.0.2", b"x"), &d, url),
+                "site variable",
+            ),
+            (
+                fingerprint(&inputs("{}", "10.0.0.1", b"y"), &d, url),
+                "secret",
+            ),
+            (
+                fingerprint(&inputs("{}", "10.0.0.1", b"x"), &d, "http://other/cwmp"),
+                "ACS URL",
+            ),
+        ] {
+            assert_ne!(other, Some(base), "{what}");
+        }
+        let memo = PlanMemo::default();
+        memo.remember(&d.id, base, "digest-1".into());
+        assert!(
+            !memo.unchanged(&d, &base),
+            "the device does not have that plan yet"
+        );
+        d.provisioned_digest = Some("digest-1".into());
+        assert!(memo.unchanged(&d, &base));
+        assert!(!memo.unchanged(&d, &[0; 32]), "another fingerprint");
+        memo.forget(&d.id);
+        assert!(!memo.unchanged(&d, &base), "forgotten");
+        let mut none = d.clone();
+        none.site = None;
+        assert!(fingerprint(&inputs("{}", "x", b"x"), &none, url).is_some());
     }
 }
