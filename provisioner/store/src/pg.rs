@@ -688,13 +688,13 @@ impl Store for PgStore {
             )?;
             heads
                 .into_iter()
-                .map(|(id, image, version, header, by, created, updated)| {
+                .map(|h| {
                     let mine: Vec<_> = counts
                         .iter()
-                        .filter(|(x, _, _)| *x == id)
+                        .filter(|(x, _, _)| *x == h.id)
                         .map(|(_, s, n)| (*s, *n))
                         .collect();
-                    rollouts::summary(id, image, version, &header, by, created, updated, &mine)
+                    rollouts::summary(h, &mine)
                 })
                 .collect()
         })
@@ -1424,28 +1424,26 @@ fn insert_rollout<C: GenericClient>(db: &mut Db<'_, C>, r: &Record) -> Result<()
     Ok(())
 }
 
-type Head = (String, String, String, String, String, i64, i64);
-
-fn head(r: &Row) -> Result<Head> {
-    Ok((
-        r.try_get(0)?,
-        r.try_get(1)?,
-        r.try_get(2)?,
-        r.try_get(3)?,
-        r.try_get(4)?,
-        r.try_get(5)?,
-        r.try_get(6)?,
-    ))
+/// A rollout's own row.
+fn head(r: &Row) -> Result<rollouts::Head> {
+    Ok(rollouts::Head {
+        id: r.try_get(0)?,
+        image: r.try_get(1)?,
+        version: r.try_get(2)?,
+        header: r.try_get(3)?,
+        created_by: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+        updated_at: r.try_get(6)?,
+    })
 }
 
-/// A rollout's devices and its record, from its header columns.
-fn rollout_of<C: GenericClient>(db: &mut Db<'_, C>, h: Head) -> Result<Record> {
-    let (id, image, version, header, by, created, updated) = h;
+/// A rollout's devices and its record, from its own row.
+fn rollout_of<C: GenericClient>(db: &mut Db<'_, C>, h: rollouts::Head) -> Result<Record> {
     let rows = db.collect(
         "SELECT rd.device, rd.state, rd.fault_code, d.utc_offset_min, d.id IS NOT NULL \
          FROM rollout_devices rd \
          LEFT JOIN devices d ON d.id = rd.device WHERE rd.rollout = $1 ORDER BY rd.position",
-        &[&id],
+        &[&h.id],
         |r| {
             let state: String = r.try_get(1)?;
             Ok(rollouts::Row {
@@ -1457,7 +1455,7 @@ fn rollout_of<C: GenericClient>(db: &mut Db<'_, C>, h: Head) -> Result<Record> {
             })
         },
     )?;
-    rollouts::record(id, image, version, &header, by, created, updated, rows)
+    rollouts::record(h, rows)
 }
 
 /// All of a session's parameters in one statement (one round trip, not one per value):

@@ -41,22 +41,33 @@ pub(crate) struct Row {
     pub exists: bool,
 }
 
-/// The rollout's columns, in [`record`]'s order.
+/// The rollout's columns, in [`Head`]'s order.
 pub(crate) const COLUMNS: &str = "id, image, version, header, created_by, created_at, updated_at";
 
-/// A record from its header columns and its rows (in position order).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn record(
-    id: String,
-    image: String,
-    version: String,
-    header: &str,
-    created_by: String,
-    created_at: i64,
-    updated_at: i64,
-    rows: Vec<Row>,
-) -> Result<Record> {
-    let mut rollout: Rollout = serde_json::from_str(header)?;
+/// A rollout's own row (its [`COLUMNS`]).
+pub(crate) struct Head {
+    pub id: String,
+    pub image: String,
+    pub version: String,
+    /// The JSON header ([`header_json`]).
+    pub header: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A record from its row and its targets' rows (in position order).
+pub(crate) fn record(h: Head, rows: Vec<Row>) -> Result<Record> {
+    let Head {
+        id,
+        image,
+        version,
+        header,
+        created_by,
+        created_at,
+        updated_at,
+    } = h;
+    let mut rollout: Rollout = serde_json::from_str(&header)?;
     let mut utc_offsets = BTreeMap::new();
     let mut gone = std::collections::BTreeSet::new();
     for r in rows {
@@ -102,19 +113,18 @@ pub(crate) fn changed(
         .collect()
 }
 
-/// A summary from the header columns and the counts of each device state.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn summary(
-    id: String,
-    image: String,
-    version: String,
-    header: &str,
-    created_by: String,
-    created_at: i64,
-    updated_at: i64,
-    counts: &[(DeviceState, i64)],
-) -> Result<Summary> {
-    let head: Rollout = serde_json::from_str(header)?;
+/// A summary from a rollout's row and the counts of each device state.
+pub(crate) fn summary(h: Head, counts: &[(DeviceState, i64)]) -> Result<Summary> {
+    let Head {
+        id,
+        image,
+        version,
+        header,
+        created_by,
+        created_at,
+        updated_at,
+    } = h;
+    let head: Rollout = serde_json::from_str(&header)?;
     let mut total = PhaseProgress::default();
     for (s, n) in counts {
         let n = u32::try_from(*n).unwrap_or(u32::MAX);

@@ -426,8 +426,10 @@ impl Store for SqliteStore {
             "SELECT {} FROM tasks WHERE device = ?1 AND state = 'in_flight' ORDER BY id",
             codec::TASK_COLUMNS
         );
-        self.readers
-            .with(|c| collect(c, &sql, [device], codec::task))
+        let all = self
+            .readers
+            .with(|c| collect(c, &sql, [device], codec::task))?;
+        Ok(all.into_iter().filter(|t| t.kind.is_transfer()).collect())
     }
 
     fn task(&self, id: i64) -> Result<Option<Task>> {
@@ -604,23 +606,13 @@ impl Store for SqliteStore {
                 ),
                 [],
                 |r| {
-                    let id: String = r.get(0)?;
+                    let h = rollout_head(r)?;
                     let mine: Vec<_> = counts
                         .iter()
-                        .filter(|(x, _, _)| *x == id)
+                        .filter(|(x, _, _)| *x == h.id)
                         .map(|(_, s, n)| (*s, *n))
                         .collect();
-                    let header: String = r.get(3)?;
-                    rollouts::summary(
-                        id,
-                        r.get(1)?,
-                        r.get(2)?,
-                        &header,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        &mine,
-                    )
+                    rollouts::summary(h, &mine)
                 },
             )
         })
@@ -1178,19 +1170,9 @@ fn load_rollout(conn: &Connection, id: &str) -> Result<Option<Record>> {
         conn,
         &format!("SELECT {} FROM rollouts WHERE id = ?1", rollouts::COLUMNS),
         [id],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, i64>(6)?,
-            ))
-        },
+        rollout_head,
     )?;
-    let Some((id, image, version, header, by, created, updated)) = head else {
+    let Some(head) = head else {
         return Ok(None);
     };
     let rows = collect(
@@ -1198,7 +1180,7 @@ fn load_rollout(conn: &Connection, id: &str) -> Result<Option<Record>> {
         "SELECT rd.device, rd.state, rd.fault_code, d.utc_offset_min, d.id IS NOT NULL \
          FROM rollout_devices rd \
          LEFT JOIN devices d ON d.id = rd.device WHERE rd.rollout = ?1 ORDER BY rd.position",
-        [&id],
+        [&head.id],
         |r| {
             let state: String = r.get(1)?;
             Ok(rollouts::Row {
@@ -1210,7 +1192,20 @@ fn load_rollout(conn: &Connection, id: &str) -> Result<Option<Record>> {
             })
         },
     )?;
-    rollouts::record(id, image, version, &header, by, created, updated, rows).map(Some)
+    rollouts::record(head, rows).map(Some)
+}
+
+/// A rollout's own row.
+fn rollout_head(r: &rusqlite::Row<'_>) -> Result<rollouts::Head> {
+    Ok(rollouts::Head {
+        id: r.get(0)?,
+        image: r.get(1)?,
+        version: r.get(2)?,
+        header: r.get(3)?,
+        created_by: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
 }
 
 fn put_device(tx: &Connection, d: &Device) -> Result<()> {

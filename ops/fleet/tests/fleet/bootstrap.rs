@@ -15,11 +15,7 @@ const N: usize = 20;
 
 #[test]
 fn twenty_gateways_bootstrap_and_are_provisioned() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::runtime();
     rt.block_on(async {
         let lab = Lab::start_temp("test-bootstrap").await.unwrap();
         let cfg = FleetConfig {

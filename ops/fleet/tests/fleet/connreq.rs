@@ -17,11 +17,7 @@ const N: usize = 3;
 
 #[test]
 fn the_provisioners_connection_request_opens_a_session() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::runtime();
     rt.block_on(async {
         let lab = Lab::start_temp("test-cr").await.unwrap();
         let cfg = FleetConfig {

@@ -85,11 +85,7 @@ async fn run(failure_rate: f64, prefix: &str) -> (Fleet, Lab, Vec<String>, usize
 
 #[test]
 fn gateways_download_check_and_boot_a_firmware_image() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::runtime();
     rt.block_on(async {
         let (fleet, lab, ids, _) = run(0.0, "FLFWOK").await;
         let s = fleet.stats();
@@ -110,11 +106,7 @@ fn gateways_download_check_and_boot_a_firmware_image() {
 
 #[test]
 fn injected_download_failures_install_nothing() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::runtime();
     rt.block_on(async {
         let (fleet, lab, ids, _) = run(1.0, "FLFWKO").await;
         let s = fleet.stats();

@@ -11,6 +11,15 @@ use std::time::Duration;
 use tipring_fleet::lab::Lab;
 use tipring_fleet::{Fleet, FleetConfig};
 
+/// The tests' runtime: two workers, as the machine has two cores.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// `n` gateways (serials `PREFIX000001`...) pre-registered with the lab and run until each
 /// is provisioned; their device ids.
 pub async fn provisioned_fleet(

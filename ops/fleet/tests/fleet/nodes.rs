@@ -184,11 +184,7 @@ fn two_nodes_on_one_postgres_lose_nothing_and_do_nothing_twice_when_one_dies() {
     let dir = std::env::temp_dir().join(format!("tipring-fleet-nodes-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::runtime();
     rt.block_on(async {
         let lb = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let acs_url = format!("http://{}/cwmp", lb.local_addr().unwrap());

@@ -14,14 +14,6 @@ use tipring_fleet::Fleet;
 
 const N: usize = 200;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 async fn setup(prefix: &str, failure_rate: f64) -> (Lab, Fleet, Vec<String>, String) {
     setup_with(prefix, failure_rate, 0.0).await
 }
@@ -74,7 +66,7 @@ async fn run_until_state(lab: &Lab, fleet: &mut Fleet, id: &str, want: &str) -> 
 
 #[test]
 fn a_failing_canary_halts_the_rollout_and_nobody_else_is_touched() {
-    runtime().block_on(async {
+    crate::runtime().block_on(async {
         let (lab, mut fleet, ids, image) = setup("FLROKO", 0.5).await;
         let created = lab
             .ok(
@@ -146,7 +138,7 @@ fn a_failing_canary_halts_the_rollout_and_nobody_else_is_touched() {
 
 #[test]
 fn a_healthy_rollout_goes_through_its_phases_to_every_gateway() {
-    runtime().block_on(async {
+    crate::runtime().block_on(async {
         let (lab, mut fleet, _ids, image) = setup("FLROOK", 0.0).await;
         lab.ok(
             "POST",
@@ -193,7 +185,7 @@ fn a_healthy_rollout_goes_through_its_phases_to_every_gateway() {
 
 #[test]
 fn gateways_that_roll_back_after_booting_the_image_count_as_failed() {
-    runtime().block_on(async {
+    crate::runtime().block_on(async {
         let (lab, mut fleet, _ids, image) = setup_with("FLROBK", 0.0, 0.5).await;
         lab.ok(
             "POST",

@@ -304,3 +304,49 @@ fn new_tasks_wake_their_device_up() {
         "a task queued through one store wakes the other's receiver"
     );
 }
+
+/// The transfers in flight of a device, leased or awaiting their TransferComplete, and
+/// nothing else in flight.
+#[test]
+fn awaiting_transfers_are_the_transfers_in_flight() {
+    for s in backends() {
+        let d = device("XFER");
+        s.apply(vec![Write::PutDevice(d.clone())]).unwrap();
+        let download = TaskKind::Download {
+            file_type: "1 Firmware Upgrade Image".into(),
+            url: "http://acs/fw".into(),
+            file_size: 1,
+            target_file_name: String::new(),
+        };
+        let ids = s
+            .apply(vec![
+                Write::PutTask(task(&d.id, download.clone())),
+                Write::PutTask(task(&d.id, TaskKind::Reboot)),
+                Write::PutTask(task(&d.id, download)),
+            ])
+            .unwrap();
+        let claimed = s.claim_due_tasks(&d.id, T0, "node-a", 60).unwrap();
+        assert_eq!(claimed.len(), 3);
+        // The first Download was sent and accepted: its lease ends, it waits.
+        s.apply(vec![Write::AwaitTransfer(ids[0])]).unwrap();
+        let awaiting: Vec<i64> = s
+            .awaiting_transfers(&d.id)
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(
+            awaiting,
+            vec![ids[0], ids[2]],
+            "transfers only, leased or not"
+        );
+        // Not claimable again, even once every lease ran out; the Reboot is.
+        let again: Vec<i64> = s
+            .claim_due_tasks(&d.id, T0 + 3600, "node-b", 60)
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(again, vec![ids[1], ids[2]]);
+    }
+}
