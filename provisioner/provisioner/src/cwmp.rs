@@ -617,47 +617,34 @@ async fn start(
             && crate::provision::fingerprint(&inputs, &device, &app.settings.acs_url)
                 .is_some_and(|fp| app.plans.unchanged(&device, &fp));
         if in_sync {
-            let cfg = tipring_acs::AcsConfig::default();
-            let inform_params = info.parameters.len();
-            let (session, reply) =
-                Session::start(&cfg, info, device, Vec::new(), None, Vec::new(), now);
-            return Ok((
-                random_token(24),
-                Live {
-                    session,
-                    device: id,
-                    last: now,
-                    claimed: Vec::new(),
-                    woken: false,
-                    inform_params,
-                },
-                reply,
-            ));
+            // Nothing claimed, nothing awaited: the InformResponse, then 204.
+            (tasks, awaiting, Vec::new(), None)
+        } else {
+            let key = device.id.clone();
+            let cache = db(app, move |s| s.parameters(&key, ""))
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "store");
+                    plain(503, "the store is unavailable\n")
+                })?;
+            let plan = match crate::provision::plan_for(app, &device, &cache, inputs, now).await {
+                Ok(p) => p,
+                Err(why) => {
+                    tracing::warn!(device = %id, %why, "no provisioning plan");
+                    let entry = AuditEntry {
+                        id: 0,
+                        at: now,
+                        actor: "provisioner".into(),
+                        action: "provision.error".into(),
+                        target: id.clone(),
+                        detail: serde_json::json!({ "error": why }),
+                    };
+                    let _ = db(app, move |s| s.apply(vec![Write::Audit(entry)])).await;
+                    None
+                }
+            };
+            (tasks, awaiting, cache, plan)
         }
-        let key = device.id.clone();
-        let cache = db(app, move |s| s.parameters(&key, ""))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "store");
-                plain(503, "the store is unavailable\n")
-            })?;
-        let plan = match crate::provision::plan_for(app, &device, &cache, inputs, now).await {
-            Ok(p) => p,
-            Err(why) => {
-                tracing::warn!(device = %id, %why, "no provisioning plan");
-                let entry = AuditEntry {
-                    id: 0,
-                    at: now,
-                    actor: "provisioner".into(),
-                    action: "provision.error".into(),
-                    target: id.clone(),
-                    detail: serde_json::json!({ "error": why }),
-                };
-                let _ = db(app, move |s| s.apply(vec![Write::Audit(entry)])).await;
-                None
-            }
-        };
-        (tasks, awaiting, cache, plan)
     };
     let cfg = tipring_acs::AcsConfig::default();
     let claimed = tasks.clone();
