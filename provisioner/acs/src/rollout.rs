@@ -32,6 +32,7 @@
 //!     max_per_minute: 100,
 //!     window: None,
 //!     halt_failure_rate: 0.1,
+//!     report_timeout_s: 86_400,
 //! };
 //! let devices: Vec<String> = (0..100).map(|i| format!("dev{i}")).collect();
 //! let mut r = Rollout::new(spec, devices, 0);
@@ -91,7 +92,16 @@ pub struct RolloutSpec {
     pub window: Option<Window>,
     /// Halt when a phase's failures exceed this share of its devices (0.0..=1.0).
     pub halt_failure_rate: f64,
+    /// A started or installed device that reports nothing more for this long fails
+    /// ([`TIMED_OUT`]), so that a device that went silent cannot hold its phase open
+    /// for ever (0: wait for ever).
+    #[serde(default)]
+    pub report_timeout_s: i64,
 }
+
+/// The fault code of a device that reported nothing within the rollout's
+/// `report_timeout_s` (9017, "Download failure: unable to complete download").
+pub const TIMED_OUT: u32 = 9017;
 
 impl RolloutSpec {
     /// Problems with the spec: (field, why).
@@ -114,6 +124,9 @@ impl RolloutSpec {
         }
         if !(0.0..=1.0).contains(&self.halt_failure_rate) {
             return Err(("halt_failure_rate".into(), "0.0 to 1.0".into()));
+        }
+        if self.report_timeout_s < 0 {
+            return Err(("report_timeout_s".into(), "0 (none) or more".into()));
         }
         if let Some(w) = self.window {
             if w.start_minute >= 1440 || w.end_minute > 1440 || w.start_minute == w.end_minute {
@@ -218,6 +231,9 @@ pub struct Rollout {
     /// The fault code of each failed device (0: it rolled back to its old image).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub codes: BTreeMap<String, u32>,
+    /// When each started or installed device last moved (its start, its install).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub moved_at: BTreeMap<String, i64>,
     /// The current phase (0-based).
     pub phase: usize,
     /// When the current phase started.
@@ -357,6 +373,7 @@ impl Rollout {
             order: targets,
             devices,
             codes: BTreeMap::new(),
+            moved_at: BTreeMap::new(),
             phase: 0,
             phase_started_at: now,
             phase_finished_at: None,
@@ -411,7 +428,7 @@ impl Rollout {
     /// new image, failed its health check and went back to the old one); reports for
     /// devices not started, or that already failed, are ignored (a late or repeated Inform
     /// counts once). [`Rollout::transition`] is the rule.
-    pub fn report(&mut self, device: &str, outcome: Outcome, _now: i64) {
+    pub fn report(&mut self, device: &str, outcome: Outcome, now: i64) {
         let Some(st) = self.devices.get_mut(device) else {
             return;
         };
@@ -419,6 +436,11 @@ impl Rollout {
             return;
         };
         *st = next;
+        if next == DeviceState::Installed {
+            self.moved_at.insert(device.to_string(), now);
+        } else {
+            self.moved_at.remove(device);
+        }
         if let Outcome::Failed { code } = outcome {
             self.codes.insert(device.to_string(), code);
         }
@@ -478,6 +500,19 @@ impl Rollout {
         let mut out = Vec::new();
         if self.state != State::Running {
             return out;
+        }
+        // Devices silent past the report timeout fail.
+        if self.spec.report_timeout_s > 0 {
+            let limit = self.spec.report_timeout_s;
+            let silent: Vec<String> = self
+                .moved_at
+                .iter()
+                .filter(|(_, t)| now - **t >= limit)
+                .map(|(d, _)| d.clone())
+                .collect();
+            for d in silent {
+                self.report(&d, Outcome::Failed { code: TIMED_OUT }, now);
+            }
         }
         // The phase ended when each of its devices is confirmed or failed.
         if self.phase_finished_at.is_none()
@@ -548,6 +583,7 @@ impl Rollout {
             .collect();
         for d in to_start {
             self.devices.insert(d.clone(), DeviceState::Started);
+            self.moved_at.insert(d.clone(), now);
             self.recent_starts.push(now);
             out.push(Action::Start(d));
         }
@@ -572,6 +608,7 @@ mod tests {
             max_per_minute: rate,
             window: None,
             halt_failure_rate: halt,
+            report_timeout_s: 0,
         }
     }
 
@@ -737,6 +774,32 @@ mod tests {
         // The whole state survives a round trip (a node persists it after each step).
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<Rollout>(&json).unwrap(), r);
+    }
+
+    #[test]
+    fn devices_that_go_silent_fail_after_the_report_timeout() {
+        let mut s = spec(&[(100, 0)], 0, 1.0);
+        s.report_timeout_s = 100;
+        let mut r = Rollout::new(s, ids(3), 0);
+        let go = started(&r.step(0, &|_| None));
+        assert_eq!(go.len(), 3);
+        r.report(&go[0], Outcome::Confirmed, 10);
+        r.report(&go[1], Outcome::Installed, 50);
+        assert!(r.step(99, &|_| None).is_empty());
+        assert_eq!(r.devices[&go[2]], DeviceState::Started, "not yet");
+        let _ = r.step(100, &|_| None);
+        assert_eq!(
+            r.devices[&go[2]],
+            DeviceState::Failed,
+            "silent since its start"
+        );
+        assert_eq!(r.codes[&go[2]], TIMED_OUT);
+        assert_eq!(r.devices[&go[1]], DeviceState::Installed, "it moved at 50");
+        let a = r.step(150, &|_| None);
+        assert_eq!(r.devices[&go[1]], DeviceState::Failed);
+        assert_eq!(r.devices[&go[0]], DeviceState::Confirmed, "done is done");
+        assert!(r.moved_at.is_empty());
+        assert_eq!(a, [Action::Done], "the phase, and the rollout, ended");
     }
 
     #[test]

@@ -103,6 +103,13 @@ struct CreateIn {
     max_per_minute: u32,
     window: Option<WindowIn>,
     halt_failure_rate: f64,
+    /// A started device that reports nothing for this long fails (default: a day).
+    #[serde(default = "a_day")]
+    report_timeout_s: i64,
+}
+
+fn a_day() -> i64 {
+    86_400
 }
 
 fn minute_of(field: &str, hhmm: &str) -> ApiResult<u16> {
@@ -166,6 +173,7 @@ async fn create(
         max_per_minute: c.max_per_minute,
         window,
         halt_failure_rate: c.halt_failure_rate,
+        report_timeout_s: c.report_timeout_s,
     };
     spec.check()
         .map_err(|(field, why)| ApiError::field(field, why))?;

@@ -1440,8 +1440,8 @@ fn head(r: &Row) -> Result<rollouts::Head> {
 /// A rollout's devices and its record, from its own row.
 fn rollout_of<C: GenericClient>(db: &mut Db<'_, C>, h: rollouts::Head) -> Result<Record> {
     let rows = db.collect(
-        "SELECT rd.device, rd.state, rd.fault_code, d.utc_offset_min, d.id IS NOT NULL \
-         FROM rollout_devices rd \
+        "SELECT rd.device, rd.state, rd.fault_code, d.utc_offset_min, d.id IS NOT NULL, \
+         rd.updated_at FROM rollout_devices rd \
          LEFT JOIN devices d ON d.id = rd.device WHERE rd.rollout = $1 ORDER BY rd.position",
         &[&h.id],
         |r| {
@@ -1452,6 +1452,7 @@ fn rollout_of<C: GenericClient>(db: &mut Db<'_, C>, h: rollouts::Head) -> Result
                 code: r.try_get(2)?,
                 utc_offset: r.try_get(3)?,
                 exists: r.try_get(4)?,
+                updated_at: r.try_get(5)?,
             })
         },
     )?;

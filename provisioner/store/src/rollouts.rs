@@ -26,6 +26,7 @@ pub(crate) fn header_json(r: &Rollout) -> Result<String> {
         order: Vec::new(),
         devices: BTreeMap::new(),
         codes: BTreeMap::new(),
+        moved_at: BTreeMap::new(),
         ..r.clone()
     };
     Ok(serde_json::to_string(&head)?)
@@ -39,6 +40,8 @@ pub(crate) struct Row {
     pub utc_offset: Option<i32>,
     /// The device still exists.
     pub exists: bool,
+    /// When its row last changed (its start, its last report).
+    pub updated_at: i64,
 }
 
 /// The rollout's columns, in [`Head`]'s order.
@@ -78,6 +81,9 @@ pub(crate) fn record(h: Head, rows: Vec<Row>) -> Result<Record> {
             let code = u32::try_from(code)
                 .map_err(|_| Error::Database(format!("fault code {code} in rollout {id}")))?;
             rollout.codes.insert(r.device.clone(), code);
+        }
+        if matches!(r.state, DeviceState::Started | DeviceState::Installed) {
+            rollout.moved_at.insert(r.device.clone(), r.updated_at);
         }
         if let (DeviceState::Queued, Some(o)) = (r.state, r.utc_offset) {
             utc_offsets.insert(r.device.clone(), o);

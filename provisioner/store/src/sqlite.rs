@@ -1177,8 +1177,8 @@ fn load_rollout(conn: &Connection, id: &str) -> Result<Option<Record>> {
     };
     let rows = collect(
         conn,
-        "SELECT rd.device, rd.state, rd.fault_code, d.utc_offset_min, d.id IS NOT NULL \
-         FROM rollout_devices rd \
+        "SELECT rd.device, rd.state, rd.fault_code, d.utc_offset_min, d.id IS NOT NULL, \
+         rd.updated_at FROM rollout_devices rd \
          LEFT JOIN devices d ON d.id = rd.device WHERE rd.rollout = ?1 ORDER BY rd.position",
         [&head.id],
         |r| {
@@ -1189,6 +1189,7 @@ fn load_rollout(conn: &Connection, id: &str) -> Result<Option<Record>> {
                 code: r.get(2)?,
                 utc_offset: r.get(3)?,
                 exists: r.get(4)?,
+                updated_at: r.get(5)?,
             })
         },
     )?;

@@ -26,6 +26,7 @@ fn spec(name: &str, phases: &[u8], halt: f64) -> RolloutSpec {
         max_per_minute: 0,
         window: None,
         halt_failure_rate: halt,
+        report_timeout_s: 0,
     }
 }
 
@@ -109,6 +110,11 @@ fn a_rollout_is_stored_stepped_and_reported_on() {
         assert_eq!(canary.len(), 2, "10 % of 20");
         let tasks = s.tasks(&TaskFilter::default()).unwrap();
         assert_eq!(tasks.len(), 2, "the step's tasks went in with it");
+        // When each started device last moved comes back from its row (the report
+        // timeout counts from it).
+        let r = s.rollout("fw-2").unwrap().unwrap();
+        assert_eq!(r.rollout.moved_at.len(), 2);
+        assert!(canary.iter().all(|d| r.rollout.moved_at[d] == T0));
         assert!(tasks.iter().all(|t| t.state == TaskState::Queued));
 
         // Reports: only forward, a repeat counts once, a stranger is no error.
