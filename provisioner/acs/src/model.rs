@@ -381,6 +381,17 @@ pub enum TaskKind {
 }
 
 impl TaskKind {
+    /// The file server password a task carries (Upload, ScheduleDownload), to seal it for
+    /// the store and open it for the session.
+    pub fn password_mut(&mut self) -> Option<&mut Secret> {
+        match self {
+            TaskKind::Upload { password, .. } | TaskKind::ScheduleDownload { password, .. } => {
+                password.as_mut()
+            }
+            _ => None,
+        }
+    }
+
     /// The same task with every password emptied (`""`, as TR-069 data models read a
     /// password back): what to show through the API or put in an audit record.
     pub fn redacted(&self) -> TaskKind {

@@ -72,8 +72,8 @@
 //! (A.4.1.8). Such a task fails when the session starts, with fault 9003
 //! (`"not sent: ..."`), no attempt counted: it takes none of the session's RPCs and does
 //! not keep `HoldRequests` true. The file server password of an Upload or ScheduleDownload goes only into the
-//! RPC: never into a log, an audit record, or `Debug` output (the task's JSON in the
-//! store does hold it).
+//! RPC: never into a log, an audit record, or `Debug` output (the provisioner keeps it
+//! sealed in the store and opens it only for the session).
 //!
 //! Faults: the permanent codes — 9000 method not supported (an optional RPC the CPE does
 //! not implement), 9001 request denied, 9003

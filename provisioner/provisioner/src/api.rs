@@ -554,7 +554,9 @@ async fn queue_task(
             ),
         ));
     }
-    let t = task(&id, req.kind.clone(), &caller.name);
+    let mut t = task(&id, req.kind.clone(), &caller.name);
+    // A file server password is kept sealed, opened only for the RPC.
+    crate::app::seal_task(&app.sealer, &mut t);
     let detail = serde_json::to_value(req.kind.redacted()).unwrap_or(Value::Null);
     let writes = vec![Write::PutTask(t), audit(&caller, "task.queue", &id, detail)];
     let ids = db(&app, move |s| s.apply(writes)).await?;

@@ -51,6 +51,57 @@ pub struct App {
     pub plans: crate::provision::PlanMemo,
 }
 
+/// How a sealed file server password reads in a stored task.
+const SEALED_PREFIX: &str = "sealed:";
+/// The name a task's file server password is sealed under (with its device's id).
+const TASK_PASSWORD: &str = "task.file_password";
+
+/// Seal a task's file server password (Upload, ScheduleDownload) before it is stored: the
+/// task's JSON in the database holds `sealed:<base64>`, opened only for the RPC
+/// ([`open_task`]). A password already sealed is left as it is.
+pub fn seal_task(sealer: &Sealer, task: &mut tipring_acs::model::Task) {
+    use base64::Engine as _;
+    let device = task.device.clone();
+    if let Some(p) = task.kind.password_mut() {
+        if p.expose().is_empty() || p.expose().starts_with(SEALED_PREFIX) {
+            return;
+        }
+        let sealed = sealer.seal(&device, TASK_PASSWORD, p.expose());
+        *p = tipring_acs::model::Secret::new(format!(
+            "{SEALED_PREFIX}{}",
+            base64::engine::general_purpose::STANDARD.encode(sealed)
+        ));
+    }
+}
+
+/// Open what [`seal_task`] sealed (for the session that sends the RPC). A password that
+/// does not open (another key) is emptied, and the reason logged, rather than sent sealed.
+pub fn open_task(sealer: &Sealer, task: &mut tipring_acs::model::Task) {
+    use base64::Engine as _;
+    let device = task.device.clone();
+    let id = task.id;
+    if let Some(p) = task.kind.password_mut() {
+        let Some(b64) = p.expose().strip_prefix(SEALED_PREFIX) else {
+            return;
+        };
+        let opened = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                sealer
+                    .open(&device, TASK_PASSWORD, &b)
+                    .map_err(|e| e.to_string())
+            });
+        *p = match opened {
+            Ok(v) => tipring_acs::model::Secret::new(v.as_str()),
+            Err(why) => {
+                tracing::error!(task = id, %why, "a task's file server password does not open");
+                tipring_acs::model::Secret::new("")
+            }
+        };
+    }
+}
+
 /// Unix seconds now: the provisioner's one wall clock.
 #[allow(clippy::disallowed_methods)] // the shell owns the clock
 pub fn unix_now() -> i64 {

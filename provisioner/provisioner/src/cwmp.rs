@@ -647,9 +647,13 @@ async fn start(
         }
     };
     let cfg = tipring_acs::AcsConfig::default();
+    // As stored (passwords sealed): what goes back to the queue if the session leaves it.
     let claimed = tasks.clone();
     let mut tasks = tasks;
     tasks.extend(awaiting);
+    for t in &mut tasks {
+        crate::app::open_task(&app.sealer, t);
+    }
     let inform_params = info.parameters.len();
     let (session, reply) = Session::start(&cfg, info, device, tasks, plan, cache, now);
     let cookie = random_token(24);
@@ -698,7 +702,11 @@ async fn take_new_tasks(app: &Arc<App>, live: &mut Live, now: i64) {
     let lease = app.settings.session_timeout_s * 2;
     match db(app, move |s| claim(s, &key, now, &node, lease)).await {
         Ok(tasks) if !tasks.is_empty() => {
-            let taken = live.session.add_tasks(tasks.clone());
+            let mut opened = tasks.clone();
+            for t in &mut opened {
+                crate::app::open_task(&app.sealer, t);
+            }
+            let taken = live.session.add_tasks(opened);
             tracing::debug!(device = %live.device, tasks = taken.len(), "tasks joined an open session");
             live.claimed.extend(tasks);
         }
@@ -732,6 +740,9 @@ async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
         app.plans.forget(&live.device);
     }
     let reports = crate::rollouts::task_reports(&mut outcome.tasks, now);
+    for t in &mut outcome.tasks {
+        crate::app::seal_task(&app.sealer, t);
+    }
     let mut writes = vec![Write::PutDevice(outcome.device.clone())];
     if !outcome.parameters.is_empty() {
         writes.push(Write::PutParameters {

@@ -5,6 +5,7 @@ mod connreq;
 mod firmware;
 mod nodes;
 mod rollout;
+mod tasks;
 
 use std::time::Duration;
 
@@ -38,4 +39,67 @@ pub async fn provisioned_fleet(
     lab.provisioned_fleet(cfg, Duration::from_secs(120))
         .await
         .unwrap()
+}
+
+/// An Inform of gateway `serial` (`2 PERIODIC`), as a CPE would send it.
+pub fn inform(serial: &str) -> String {
+    format!(
+        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:cwmp="urn:dslforum-org:cwmp-1-2" xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<soapenv:Header><cwmp:ID soapenv:mustUnderstand="1">hand-1</cwmp:ID></soapenv:Header>
+<soapenv:Body><cwmp:Inform>
+<DeviceId><Manufacturer>Tipring</Manufacturer><OUI>00D0C9</OUI><ProductClass>FXS2</ProductClass><SerialNumber>{serial}</SerialNumber></DeviceId>
+<Event soapenc:arrayType="cwmp:EventStruct[1]"><EventStruct><EventCode>2 PERIODIC</EventCode><CommandKey></CommandKey></EventStruct></Event>
+<MaxEnvelopes>1</MaxEnvelopes><CurrentTime>2026-11-27T01:00:00Z</CurrentTime><RetryCount>0</RetryCount>
+<ParameterList soapenc:arrayType="cwmp:ParameterValueStruct[1]"><ParameterValueStruct><Name>Device.DeviceInfo.SoftwareVersion</Name><Value xsi:type="xsd:string">9.9.9</Value></ParameterValueStruct></ParameterList>
+</cwmp:Inform></soapenv:Body></soapenv:Envelope>"#
+    )
+}
+
+/// One POST on an open connection: status, Set-Cookie (if any), body.
+pub async fn post(
+    conn: &mut tokio::net::TcpStream,
+    headers: &str,
+    body: &str,
+) -> (u16, Option<String>, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let req = format!(
+        "POST /cwmp HTTP/1.1\r\nHost: acs\r\nContent-Type: text/xml\r\n{headers}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let len: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let n = conn.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "connection closed mid-body");
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let status = head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let cookie = head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("set-cookie")
+                    .then(|| v.trim().split(';').next().unwrap_or("").to_string())
+            });
+            let body = String::from_utf8_lossy(&buf[end + 4..end + 4 + len]).to_string();
+            return (status, cookie, body);
+        }
+        let n = conn.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed");
+        buf.extend_from_slice(&chunk[..n]);
+    }
 }

@@ -330,6 +330,21 @@ async fn file_server_passwords_never_come_back_out() {
         assert_eq!(s, 200, "{p}: {v}");
         assert!(!v.to_string().contains("file-server-s3cret"), "{p}: {v}");
     }
+    // Nor is it in the database: sealed there, opened only for the RPC.
+    let mut stored = running.app.store.task(task).unwrap().unwrap();
+    let raw = serde_json::to_string(&stored.kind).unwrap();
+    assert!(!raw.contains("file-server-s3cret"), "{raw}");
+    assert!(raw.contains("\"password\":\"sealed:"), "{raw}");
+    tipring_provisioner::app::open_task(&running.app.sealer, &mut stored);
+    assert_eq!(
+        stored.kind.password_mut().map(|p| p.expose().to_string()),
+        Some("file-server-s3cret".to_string())
+    );
+    // Sealing twice does nothing; a task without a password is left alone.
+    let mut again = running.app.store.task(task).unwrap().unwrap();
+    let before = serde_json::to_string(&again.kind).unwrap();
+    tipring_provisioner::app::seal_task(&running.app.sealer, &mut again);
+    assert_eq!(serde_json::to_string(&again.kind).unwrap(), before);
     // The new kinds are checked like the old ones.
     let (s, v) = admin
         .call(
