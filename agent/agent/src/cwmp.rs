@@ -27,16 +27,14 @@ use std::time::{Duration, Instant};
 use tipring_config::GatewayConfig;
 use tipring_cpe::connreq::{ConnReqAuth, RateLimit};
 use tipring_cpe::{
-    Action, Cpe, CpeConfig, Device, FinishedTransfer, Input, Output, PersistedState, SetFault,
-    Start,
+    tree, Action, Cpe, CpeConfig, Device, FinishedTransfer, Input, Output, PersistedState,
+    SetFault, Start,
 };
 use tipring_cwmp::{
     AddObjectResponse, DeviceId, FaultCode, ParameterAttribute, ParameterInfo, ParameterValue,
-    SetParameterAttributesStruct, SetParameterValuesFault, Status,
+    SetParameterAttributesStruct, Status,
 };
-use tipring_datamodel::{
-    Attributes, CwmpState, DeviceIdentity, LiveState, SetAttribute, Tree, Value, ValueType,
-};
+use tipring_datamodel::{Attributes, CwmpState, DeviceIdentity, LiveState, Tree, Value};
 
 use crate::acs_http::{AcsUrl, ClientSettings, HttpSession, Reply};
 use crate::bootstrap::{acs_url_in_force, DhcpFile, DhcpInfo, Seen, Sources, UrlOrigin};
@@ -89,19 +87,6 @@ fn read_json<T: serde::de::DeserializeOwned + Default>(dir: &Path, name: &str) -
         }),
         Err(_) => T::default(),
     }
-}
-
-/// The datamodel's value as a CWMP ParameterValue.
-fn to_cwmp(name: String, v: &Value) -> ParameterValue {
-    ParameterValue::new(
-        name,
-        v.to_string(),
-        tipring_cwmp::ValueType::from_xsi(v.value_type().xsd_name()),
-    )
-}
-
-fn fault(f: &tipring_datamodel::ParamFault) -> FaultCode {
-    FaultCode(f.code.code())
 }
 
 /// The gateway's parameters for the CPE engine (see the module docs).
@@ -257,15 +242,10 @@ impl Device for AgentDevice {
     }
 
     fn inform_parameters(&mut self) -> Vec<ParameterValue> {
-        let mut out: Vec<ParameterValue> = self
-            .tree()
-            .forced_inform()
-            .into_iter()
-            .map(|(n, v)| to_cwmp(n, &v))
-            .collect();
+        let mut out = tree::inform_parameters(&self.tree());
         for (n, v) in &self.changed {
             if !out.iter().any(|p| &p.name == n) {
-                out.push(to_cwmp(n.clone(), v));
+                out.push(tree::to_cwmp(n.clone(), v));
             }
         }
         out
@@ -281,55 +261,21 @@ impl Device for AgentDevice {
     }
 
     fn get_values(&mut self, names: &[String]) -> Result<Vec<ParameterValue>, FaultCode> {
-        self.tree()
-            .get(names)
-            .map(|v| v.into_iter().map(|(n, v)| to_cwmp(n, &v)).collect())
-            .map_err(|f| fault(&f))
+        tree::get_values(&self.tree(), names)
     }
 
     fn get_names(&mut self, path: &str, next: bool) -> Result<Vec<ParameterInfo>, FaultCode> {
-        self.tree()
-            .names(path, next)
-            .map(|v| {
-                v.into_iter()
-                    .map(|(name, writable)| ParameterInfo { name, writable })
-                    .collect()
-            })
-            .map_err(|f| fault(&f))
+        tree::get_names(&self.tree(), path, next)
     }
 
     fn set_values(&mut self, values: &[ParameterValue], key: &str) -> Result<Status, SetFault> {
-        let writes: Vec<(String, String, Option<ValueType>)> = values
-            .iter()
-            .map(|p| {
-                let ty = match &p.kind {
-                    tipring_cwmp::ValueType::Unknown(_) => None,
-                    k => ValueType::from_xsd(k.local_name()),
-                };
-                (p.name.clone(), p.value.clone(), ty)
-            })
-            .collect();
         let check = |plan: &str| {
             plan.parse::<tipring_line::dialplan::DialPlan>()
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         };
         let wrote_url = values.iter().any(|p| is_url_parameter(&p.name));
-        let applied = self
-            .tree()
-            .with_dial_plan_check(&check)
-            .set(&writes)
-            .map_err(|faults| SetFault {
-                code: FaultCode::INVALID_ARGUMENTS,
-                parameters: faults
-                    .iter()
-                    .map(|(name, f)| SetParameterValuesFault {
-                        parameter_name: name.clone(),
-                        fault_code: fault(f),
-                        fault_string: f.message.clone(),
-                    })
-                    .collect(),
-            })?;
+        let applied = tree::set_values(&self.tree().with_dial_plan_check(&check), values)?;
         let internal = |why: String| {
             tracing::warn!(%why, "SetParameterValues could not be applied");
             SetFault {
@@ -363,59 +309,24 @@ impl Device for AgentDevice {
     }
 
     fn get_attributes(&mut self, names: &[String]) -> Result<Vec<ParameterAttribute>, FaultCode> {
-        self.tree()
-            .get_attributes(&self.attributes, names)
-            .map(|v| {
-                v.into_iter()
-                    .map(|a| ParameterAttribute {
-                        name: a.name,
-                        notification: tipring_cwmp::Notification::from_u8(a.notification.code())
-                            .unwrap_or_default(),
-                        access_list: a.access_list,
-                    })
-                    .collect()
-            })
-            .map_err(|f| fault(&f))
+        tree::get_attributes(&self.tree(), &self.attributes, names)
     }
 
     fn set_attributes(
         &mut self,
         attributes: &[SetParameterAttributesStruct],
     ) -> Result<(), FaultCode> {
-        let changes: Vec<SetAttribute> = attributes
-            .iter()
-            .map(|a| SetAttribute {
-                name: a.name.clone(),
-                notification: a
-                    .notification_change
-                    .then(|| u32::from(a.notification.as_u8())),
-                access_list: a.access_list_change.then(|| a.access_list.clone()),
-            })
-            .collect();
-        let new = self
-            .tree()
-            .set_attributes(&self.attributes, &changes)
-            .map_err(|f| fault(&f))?;
-        self.attributes = new;
+        self.attributes = tree::set_attributes(&self.tree(), &self.attributes, attributes)?;
         self.dirty = true;
         Ok(())
     }
 
     fn add_object(&mut self, object: &str, _key: &str) -> Result<AddObjectResponse, FaultCode> {
-        self.tree()
-            .add_object(object)
-            .map(|instance_number| AddObjectResponse {
-                instance_number,
-                status: Status::Applied,
-            })
-            .map_err(|f| fault(&f))
+        tree::add_object(&self.tree(), object)
     }
 
     fn delete_object(&mut self, object: &str, _key: &str) -> Result<Status, FaultCode> {
-        self.tree()
-            .delete_object(object)
-            .map(|()| Status::Applied)
-            .map_err(|f| fault(&f))
+        tree::delete_object(&self.tree(), object)
     }
 }
 

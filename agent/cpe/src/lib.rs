@@ -41,6 +41,7 @@ mod device;
 mod engine;
 pub mod retry;
 mod state;
+pub mod tree;
 
 pub use device::{Device, SetFault};
 pub use engine::{

@@ -3,24 +3,22 @@
 //! CPE engine's [`Device`] calls.
 //!
 //! This is the small equivalent of the agent's `AgentDevice` (agent/agent/src/cwmp.rs),
-//! whose constructor and fields are private to `tipring-agent` and which carries what a
-//! simulated gateway has no use for (the configuration store on disk, DHCP, the factory
-//! URL chain, value-change watching of live port state). What is the same: every value is
-//! read from the tree over the gateway's own [`GatewayConfig`] + [`CwmpState`], and a
-//! SetParameterValues goes through [`Tree::set`] (validated as a whole, dial plans checked
-//! with `tipring-line`'s parser, all or nothing) and replaces the configuration.
+//! without what a simulated gateway has no use for (the configuration store on disk,
+//! DHCP, the factory URL chain, value-change watching of live port state). Both answer
+//! through [`tipring_cpe::tree`]: every value is read from the tree over the gateway's own
+//! [`GatewayConfig`] + [`CwmpState`], and a SetParameterValues goes through [`Tree::set`]
+//! (validated as a whole, dial plans checked with `tipring-line`'s parser, all or nothing)
+//! and replaces the configuration.
 
 use std::sync::Arc;
 
 use tipring_config::GatewayConfig;
-use tipring_cpe::{Device, SetFault};
+use tipring_cpe::{tree, Device, SetFault};
 use tipring_cwmp::{
     AddObjectResponse, DeviceId, FaultCode, ParameterAttribute, ParameterInfo, ParameterValue,
-    SetParameterAttributesStruct, SetParameterValuesFault, Status,
+    SetParameterAttributesStruct, Status,
 };
-use tipring_datamodel::{
-    Attributes, CwmpState, DeviceIdentity, LiveState, SetAttribute, Tree, Value, ValueType,
-};
+use tipring_datamodel::{Attributes, CwmpState, DeviceIdentity, LiveState, Tree};
 
 /// A simulated gateway's data model (see the module docs).
 pub struct SimDevice {
@@ -47,19 +45,6 @@ impl std::fmt::Debug for SimDevice {
             .field("sets", &self.sets)
             .finish_non_exhaustive()
     }
-}
-
-/// The datamodel's value as a CWMP ParameterValue.
-fn to_cwmp(name: String, v: &Value) -> ParameterValue {
-    ParameterValue::new(
-        name,
-        v.to_string(),
-        tipring_cwmp::ValueType::from_xsi(v.value_type().xsd_name()),
-    )
-}
-
-fn fault(f: &tipring_datamodel::ParamFault) -> FaultCode {
-    FaultCode(f.code.code())
 }
 
 impl SimDevice {
@@ -114,62 +99,24 @@ impl Device for SimDevice {
     }
 
     fn inform_parameters(&mut self) -> Vec<ParameterValue> {
-        self.tree()
-            .forced_inform()
-            .into_iter()
-            .map(|(n, v)| to_cwmp(n, &v))
-            .collect()
+        tree::inform_parameters(&self.tree())
     }
 
     fn get_values(&mut self, names: &[String]) -> Result<Vec<ParameterValue>, FaultCode> {
-        self.tree()
-            .get(names)
-            .map(|v| v.into_iter().map(|(n, v)| to_cwmp(n, &v)).collect())
-            .map_err(|f| fault(&f))
+        tree::get_values(&self.tree(), names)
     }
 
     fn get_names(&mut self, path: &str, next: bool) -> Result<Vec<ParameterInfo>, FaultCode> {
-        self.tree()
-            .names(path, next)
-            .map(|v| {
-                v.into_iter()
-                    .map(|(name, writable)| ParameterInfo { name, writable })
-                    .collect()
-            })
-            .map_err(|f| fault(&f))
+        tree::get_names(&self.tree(), path, next)
     }
 
     fn set_values(&mut self, values: &[ParameterValue], key: &str) -> Result<Status, SetFault> {
-        let writes: Vec<(String, String, Option<ValueType>)> = values
-            .iter()
-            .map(|p| {
-                let ty = match &p.kind {
-                    tipring_cwmp::ValueType::Unknown(_) => None,
-                    k => ValueType::from_xsd(k.local_name()),
-                };
-                (p.name.clone(), p.value.clone(), ty)
-            })
-            .collect();
         let check = |plan: &str| {
             plan.parse::<tipring_line::dialplan::DialPlan>()
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         };
-        let applied = self
-            .tree()
-            .with_dial_plan_check(&check)
-            .set(&writes)
-            .map_err(|faults| SetFault {
-                code: FaultCode::INVALID_ARGUMENTS,
-                parameters: faults
-                    .iter()
-                    .map(|(name, f)| SetParameterValuesFault {
-                        parameter_name: name.clone(),
-                        fault_code: fault(f),
-                        fault_string: f.message.clone(),
-                    })
-                    .collect(),
-            })?;
+        let applied = tree::set_values(&self.tree().with_dial_plan_check(&check), values)?;
         self.config = applied.config;
         self.state = applied.state;
         self.state.parameter_key = key.to_string();
@@ -178,57 +125,23 @@ impl Device for SimDevice {
     }
 
     fn get_attributes(&mut self, names: &[String]) -> Result<Vec<ParameterAttribute>, FaultCode> {
-        self.tree()
-            .get_attributes(&self.attributes, names)
-            .map(|v| {
-                v.into_iter()
-                    .map(|a| ParameterAttribute {
-                        name: a.name,
-                        notification: tipring_cwmp::Notification::from_u8(a.notification.code())
-                            .unwrap_or_default(),
-                        access_list: a.access_list,
-                    })
-                    .collect()
-            })
-            .map_err(|f| fault(&f))
+        tree::get_attributes(&self.tree(), &self.attributes, names)
     }
 
     fn set_attributes(
         &mut self,
         attributes: &[SetParameterAttributesStruct],
     ) -> Result<(), FaultCode> {
-        let changes: Vec<SetAttribute> = attributes
-            .iter()
-            .map(|a| SetAttribute {
-                name: a.name.clone(),
-                notification: a
-                    .notification_change
-                    .then(|| u32::from(a.notification.as_u8())),
-                access_list: a.access_list_change.then(|| a.access_list.clone()),
-            })
-            .collect();
-        self.attributes = self
-            .tree()
-            .set_attributes(&self.attributes, &changes)
-            .map_err(|f| fault(&f))?;
+        self.attributes = tree::set_attributes(&self.tree(), &self.attributes, attributes)?;
         Ok(())
     }
 
     fn add_object(&mut self, object: &str, _key: &str) -> Result<AddObjectResponse, FaultCode> {
-        self.tree()
-            .add_object(object)
-            .map(|instance_number| AddObjectResponse {
-                instance_number,
-                status: Status::Applied,
-            })
-            .map_err(|f| fault(&f))
+        tree::add_object(&self.tree(), object)
     }
 
     fn delete_object(&mut self, object: &str, _key: &str) -> Result<Status, FaultCode> {
-        self.tree()
-            .delete_object(object)
-            .map(|()| Status::Applied)
-            .map_err(|f| fault(&f))
+        tree::delete_object(&self.tree(), object)
     }
 
     fn accepts_upload(&self, _file_type: &str) -> Result<(), FaultCode> {
