@@ -88,6 +88,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/v1/devices/{id}/firmware", post(upgrade_device))
         .merge(crate::rollouts::routes())
+        .merge(crate::console::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(app)

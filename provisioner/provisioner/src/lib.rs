@@ -31,6 +31,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod connreq;
+pub mod console;
 pub mod ctl;
 pub mod cwmp;
 pub mod digest;

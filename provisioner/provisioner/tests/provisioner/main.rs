@@ -2,6 +2,7 @@
 //! with a 4xx naming the field, and nothing half-written.
 
 mod api;
+mod console;
 
 use std::path::PathBuf;
 
