@@ -328,11 +328,23 @@ pub async fn preregister(
 /// A fleet of `cfg.devices` gateways (toward `cfg.acs_url`) pre-registered through an API
 /// client (initial secrets from [`initial_secret`]) and run until each is provisioned, or
 /// `within` passed; their device ids.
-#[allow(clippy::disallowed_methods)] // waits on the wall clock
 pub async fn provisioned_fleet(
     client: &Client,
     cfg: crate::FleetConfig,
     within: std::time::Duration,
+) -> Result<(crate::Fleet, Vec<String>)> {
+    provisioned_fleet_listening(client, cfg, within, None).await
+}
+
+/// [`provisioned_fleet`], the gateways taking Connection Requests on `listen` (see
+/// [`Fleet::listen_connection_requests`](crate::Fleet::listen_connection_requests)) when
+/// it is given, so that they report a ConnectionRequestURL.
+#[allow(clippy::disallowed_methods)] // waits on the wall clock
+pub async fn provisioned_fleet_listening(
+    client: &Client,
+    cfg: crate::FleetConfig,
+    within: std::time::Duration,
+    listen: Option<std::net::SocketAddr>,
 ) -> Result<(crate::Fleet, Vec<String>)> {
     let n = cfg.devices;
     let serials: Vec<String> = (0..n).map(|i| cfg.serial(i)).collect();
@@ -354,6 +366,9 @@ pub async fn provisioned_fleet(
         ..cfg
     };
     let mut fleet = crate::Fleet::new(cfg.clone())?;
+    if let Some(addr) = listen {
+        fleet.listen_connection_requests(addr).await?;
+    }
     fleet
         .run_until(std::time::Instant::now() + within, |s| s.provisioned == n)
         .await;

@@ -32,7 +32,7 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, { signingIn = false } = {}) {
   const headers = { Authorization: `Bearer ${sessionStorage.getItem(TOKEN) || ""}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const r = await fetch(`/api/v1${path}`, {
@@ -42,7 +42,8 @@ async function api(method, path, body) {
   });
   const text = await r.text();
   const json = text ? JSON.parse(text) : null;
-  if (r.status === 401) {
+  if (r.status === 401 && !signingIn) {
+    // The token was revoked or expired: back to the sign-in form.
     sessionStorage.removeItem(TOKEN);
     route();
   }
@@ -70,7 +71,7 @@ function signIn() {
         ev.preventDefault();
         sessionStorage.setItem(TOKEN, token.value.trim());
         try {
-          await api("GET", "/devices?limit=1");
+          await api("GET", "/devices?limit=1", undefined, { signingIn: true });
           location.hash = "#/";
           route();
         } catch (e) {

@@ -2,6 +2,7 @@
 
 mod bootstrap;
 mod connreq;
+mod console;
 mod firmware;
 mod nodes;
 mod rollout;
