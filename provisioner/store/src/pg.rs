@@ -558,41 +558,58 @@ fn audit(row: &Row) -> Result<AuditEntry> {
 
 impl Store for PgStore {
     fn apply(&self, writes: Vec<Write>) -> Result<Vec<i64>> {
-        let mut ids = Vec::new();
         if writes.is_empty() {
-            return Ok(ids);
+            return Ok(Vec::new());
         }
+        let mut writes = Some(writes);
         let mut lent = self.pool.take()?;
         let mut retried = false;
         loop {
+            // The batch is kept for a second try until the first has failed.
+            let batch = if retried {
+                writes.take().unwrap_or_default()
+            } else {
+                writes.clone().unwrap_or_default()
+            };
             let Conn { client, statements } = lent.conn();
-            let begin_failed = match client.transaction() {
+            let failed: std::result::Result<Error, postgres::Error> = match client.transaction() {
                 Ok(mut tx) => {
                     let mut db = Db {
                         client: &mut tx,
                         statements,
                     };
-                    let mut known = HashSet::new();
-                    let woken = crate::new_task_devices(&writes);
-                    for write in writes {
-                        // An error returns here; dropping `tx` rolls every earlier write
-                        // back.
-                        apply_one(&mut db, write, &mut ids, &mut known)?;
+                    match apply_all(&mut db, batch) {
+                        Ok(ids) => {
+                            // A connection lost during COMMIT is not tried again: the
+                            // batch may have landed.
+                            tx.commit()?;
+                            return Ok(ids);
+                        }
+                        // Lost before COMMIT: nothing of the batch is stored.
+                        Err(e @ Error::ConnectionLost(_)) => Ok(e),
+                        Err(e) => return Err(e),
                     }
-                    notify(&mut db, &woken)?;
-                    tx.commit()?;
-                    return Ok(ids);
                 }
-                Err(e) => e,
+                // BEGIN failed: nothing of the batch was sent.
+                Err(e) => Err(e),
             };
-            // BEGIN failed: nothing of the batch was sent. A connection the server closed
-            // since its last use (a restart, a terminated backend): once more on a new one.
-            let lost = begin_failed.is_closed()
-                || begin_failed
-                    .code()
-                    .is_some_and(|c| c.code().starts_with("57P0") || c.code().starts_with("08"));
-            if retried || !(lost || lent.conn().client.is_closed()) {
-                return Err(begin_failed.into());
+            let failed = match failed {
+                Ok(lost) => lost,
+                Err(e) => {
+                    let lost = e.is_closed()
+                        || e.code().is_some_and(|c| {
+                            c.code().starts_with("57P0") || c.code().starts_with("08")
+                        });
+                    if !(lost || lent.conn().client.is_closed()) {
+                        return Err(e.into());
+                    }
+                    Error::ConnectionLost(crate::error::pg_text(&e))
+                }
+            };
+            // A connection the server closed since its last use (a restart, a terminated
+            // backend): once more on a new one.
+            if retried {
+                return Err(failed);
             }
             retried = true;
             drop(lent);
@@ -769,14 +786,7 @@ impl Store for PgStore {
                     &[&rec.id, &rec.updated_at, &devices, &states, &codes],
                 )?;
             }
-            let woken = crate::new_task_devices(&writes);
-            let mut ids = Vec::new();
-            let mut known = HashSet::new();
-            for write in writes {
-                apply_one(&mut db, write, &mut ids, &mut known)?;
-            }
-            notify(&mut db, &woken)?;
-            ids
+            apply_all(&mut db, writes)?
         };
         tx.commit()?;
         Ok(Some(ids))
@@ -1114,6 +1124,20 @@ fn listen(
         }
         std::thread::sleep(std::time::Duration::from_secs(1));
     }
+}
+
+/// Every write of a batch inside its transaction, then the NOTIFY of the devices it gave
+/// tasks; the new ids. An error returns at once: dropping the caller's transaction rolls
+/// every earlier write back.
+fn apply_all<C: GenericClient>(db: &mut Db<'_, C>, writes: Vec<Write>) -> Result<Vec<i64>> {
+    let woken = crate::new_task_devices(&writes);
+    let mut ids = Vec::new();
+    let mut known = HashSet::new();
+    for write in writes {
+        apply_one(db, write, &mut ids, &mut known)?;
+    }
+    notify(db, &woken)?;
+    Ok(ids)
 }
 
 /// One write inside the batch's transaction: the SQLite backend's `apply_one`, statement
