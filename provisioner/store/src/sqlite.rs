@@ -307,11 +307,7 @@ impl Store for SqliteStore {
         let woken = crate::new_task_devices(&writes);
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut known = HashSet::new();
-        for write in writes {
-            // An error returns here; dropping `tx` rolls every earlier write back.
-            apply_one(&tx, write, &mut ids, &mut known)?;
-        }
+        ids = apply_all(&tx, writes)?;
         tx.commit()?;
         drop(conn);
         self.wakers.wake(&woken);
@@ -671,11 +667,7 @@ impl Store for SqliteStore {
             }
         }
         let woken = crate::new_task_devices(&writes);
-        let mut ids = Vec::new();
-        let mut known = HashSet::new();
-        for write in writes {
-            apply_one(&tx, write, &mut ids, &mut known)?;
-        }
+        let ids = apply_all(&tx, writes)?;
         tx.commit()?;
         drop(conn);
         self.wakers.wake(&woken);
@@ -846,6 +838,17 @@ fn require_site(conn: &Connection, site: Option<&str>) -> Result<()> {
 
 fn count(conn: &Connection, sql: &str, key: &str) -> Result<i64> {
     Ok(conn.prepare_cached(sql)?.query_row([key], |r| r.get(0))?)
+}
+
+/// Every write of a batch inside its transaction; the new ids. An error returns at once:
+/// dropping the caller's transaction rolls every earlier write back.
+fn apply_all(tx: &Connection, writes: Vec<Write>) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    let mut known = HashSet::new();
+    for write in writes {
+        apply_one(tx, write, &mut ids, &mut known)?;
+    }
+    Ok(ids)
 }
 
 /// One write inside the batch's transaction.

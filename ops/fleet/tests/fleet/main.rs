@@ -104,3 +104,35 @@ pub async fn post(
         buf.extend_from_slice(&chunk[..n]);
     }
 }
+
+/// A session of fleet gateway `index` opened by hand on the ACS at `acs` (its own
+/// credentials, HTTP Basic on loopback): the connection, after the InformResponse, and
+/// the Cookie header line for its next POSTs.
+pub async fn hand_session(
+    acs: std::net::SocketAddr,
+    fleet: &Fleet,
+    index: usize,
+) -> (tokio::net::TcpStream, String) {
+    use base64::Engine as _;
+    let config = fleet.gateway_config(index).unwrap();
+    let cwmp = config.management.cwmp.as_ref().expect("provisioned");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        cwmp.username.as_deref().expect("the ACS set a user name"),
+        cwmp.password
+            .as_ref()
+            .expect("the ACS set a password")
+            .expose()
+    ));
+    let mut conn = tokio::net::TcpStream::connect(acs).await.unwrap();
+    let (status, cookie, body) = post(
+        &mut conn,
+        &format!("Authorization: Basic {basic}\r\n"),
+        &inform(&fleet.serials()[index]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("InformResponse"), "{body}");
+    let cookie = format!("Cookie: {}\r\n", cookie.expect("a session cookie"));
+    (conn, cookie)
+}

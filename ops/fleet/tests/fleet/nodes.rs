@@ -224,31 +224,7 @@ fn two_nodes_on_one_postgres_lose_nothing_and_do_nothing_twice_when_one_dies() {
         // session open on B (LISTEN/NOTIFY), in that same session.
         let a2 = start_node(&dir, &store, &acs_url);
         let via_a2 = Client::new(&format!("http://{}", a2.api), token.trim()).unwrap();
-        let config = fleet.gateway_config(0).unwrap().clone();
-        let password = tipring_fleet::acs_password(&config)
-            .unwrap()
-            .expose()
-            .to_string();
-        let basic = {
-            use base64::Engine as _;
-            let user = config
-                .management
-                .cwmp
-                .as_ref()
-                .and_then(|c| c.username.clone());
-            let user = user.expect("the ACS set a user name");
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-        };
-        let mut conn = tokio::net::TcpStream::connect(b.cwmp).await.unwrap();
-        let (status, cookie, body) = crate::post(
-            &mut conn,
-            &format!("Authorization: Basic {basic}\r\n"),
-            &crate::inform(&fleet.serials()[0]),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        assert!(body.contains("InformResponse"), "{body}");
-        let cookie = format!("Cookie: {}\r\n", cookie.expect("a session cookie"));
+        let (mut conn, cookie) = crate::hand_session(b.cwmp, &fleet, 0).await;
         call_ok(
             &via_a2,
             "POST",

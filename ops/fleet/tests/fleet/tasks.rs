@@ -29,27 +29,7 @@ fn an_upload_password_is_sealed_at_rest_and_clear_in_the_rpc() {
         assert!(!raw.contains("file-server-s3cret"), "sealed at rest: {raw}");
 
         // The gateway's next session, by hand: its Inform, then the empty POST.
-        let config = fleet.gateway_config(0).unwrap().clone();
-        let cwmp = config.management.cwmp.as_ref().unwrap();
-        let basic = {
-            use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                cwmp.username.as_deref().unwrap(),
-                cwmp.password.as_ref().unwrap().expose()
-            ))
-        };
-        let mut conn = tokio::net::TcpStream::connect(lab.running.cwmp_addr)
-            .await
-            .unwrap();
-        let (status, cookie, body) = crate::post(
-            &mut conn,
-            &format!("Authorization: Basic {basic}\r\n"),
-            &crate::inform(&fleet.serials()[0]),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        let cookie = format!("Cookie: {}\r\n", cookie.expect("a session cookie"));
+        let (mut conn, cookie) = crate::hand_session(lab.running.cwmp_addr, &fleet, 0).await;
         let (status, _, body) = crate::post(&mut conn, &cookie, "").await;
         assert_eq!(status, 200, "{body}");
         assert!(body.contains("Upload"), "{body}");
