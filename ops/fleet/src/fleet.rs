@@ -357,7 +357,17 @@ impl Fleet {
             basic_over_http: cfg.basic_over_http,
             seed: cfg.seed,
         });
-        let live = Arc::new(LiveState::default());
+        // Every port in service and registered (the fleet runs no SIP: the ACS sees what a
+        // healthy gateway reports).
+        let port = tipring_datamodel::PortLive {
+            sip_status: tipring_datamodel::ClientStatus::Up,
+            line_status: tipring_datamodel::LineStatus::Up,
+            ..Default::default()
+        };
+        let live = Arc::new(LiveState {
+            ports: vec![port; cfg.ports],
+            ..LiveState::default()
+        });
         let factory = factory_config(&cfg)?;
         let now = now();
         let unix = unix_now();

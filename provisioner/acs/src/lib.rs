@@ -69,6 +69,7 @@
 pub mod admission;
 mod error;
 pub mod inform;
+pub mod lines;
 pub mod model;
 pub mod provision;
 pub mod rollout;

@@ -123,6 +123,17 @@ pub struct Device {
     /// no offset, or an unknown time); rollout maintenance windows are in its local time.
     #[serde(default)]
     pub utc_offset_min: Option<i32>,
+    /// Its voice lines (TR-104 `SIP.Client.{i}.Status`, or issue 1 `Line.{i}.Status`) as
+    /// last seen: how many there are.
+    #[serde(default)]
+    pub lines: u32,
+    /// How many of them were registered (`Up`).
+    #[serde(default)]
+    pub lines_up: u32,
+    /// `ManagementServer.PeriodicInformInterval` as last seen, seconds: it is online while
+    /// its last Inform is no older than that (plus a grace).
+    #[serde(default)]
+    pub inform_interval_s: Option<u32>,
 }
 
 impl Device {
@@ -150,6 +161,9 @@ impl Device {
             cert_sha256: None,
             open_faults: 0,
             utc_offset_min: None,
+            lines: 0,
+            lines_up: 0,
+            inform_interval_s: None,
         }
     }
 }

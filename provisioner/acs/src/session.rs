@@ -287,6 +287,8 @@ enum Step {
     Read,
     Discover,
     Set,
+    /// Ask for active notification of the lines' registration status (a full pass only).
+    Watch,
     Done,
 }
 
@@ -319,6 +321,20 @@ struct Pass {
     /// The SetParameterValues was sent again without names the CPE refused as unknown
     /// or read-only.
     retried_set: bool,
+    /// The CPE accepted active notification of the lines' status.
+    watching: bool,
+}
+
+impl Pass {
+    /// After the values are set (or nothing differed): a full pass (a plan new to the
+    /// device, or a bootstrap) also asks for notification of the lines' status.
+    fn after_set(&self) -> Step {
+        if self.full {
+            Step::Watch
+        } else {
+            Step::Done
+        }
+    }
 }
 
 impl std::fmt::Debug for Pass {
@@ -916,10 +932,9 @@ impl Session {
         self.next_id += 1;
         let more = self.rpcs < self.cfg.max_rpcs
             && (!self.queue.is_empty()
-                || self
-                    .pass
-                    .as_ref()
-                    .is_some_and(|p| matches!(p.step, Step::Read | Step::Discover)));
+                || self.pass.as_ref().is_some_and(|p| {
+                    matches!(p.step, Step::Read | Step::Discover) || (p.step == Step::Set && p.full)
+                }));
         let env = Envelope {
             version: self.version,
             header: Header {
@@ -1373,6 +1388,7 @@ impl Session {
             secrets: 0,
             status: 0,
             retried_set: false,
+            watching: false,
         });
     }
 
@@ -1420,6 +1436,25 @@ impl Session {
                         parameters: pass.sets.clone(),
                         parameter_key: parameter_key(plan),
                     }))
+                }
+                Step::Watch => {
+                    let list: Vec<SetParameterAttributesStruct> = self
+                        .seen
+                        .keys()
+                        .filter(|n| crate::lines::is_line_status(n))
+                        .map(|n| SetParameterAttributesStruct {
+                            name: n.clone(),
+                            notification_change: true,
+                            notification: Notification::Active,
+                            access_list_change: false,
+                            access_list: Vec::new(),
+                        })
+                        .collect();
+                    if list.is_empty() {
+                        pass.step = Step::Done;
+                        continue;
+                    }
+                    return Some(Body::SetParameterAttributes(list));
                 }
                 Step::Done => break,
             }
@@ -1487,10 +1522,23 @@ impl Session {
                 }
                 if let Some(p) = self.pass.as_mut() {
                     p.status = st.as_u8();
-                    p.step = Step::Done;
+                    p.step = p.after_set();
                 }
             }
             (Step::Set, Body::Fault(f)) => self.on_set_fault(&f),
+            (Step::Watch, Body::SetParameterAttributesResponse) => {
+                if let Some(p) = self.pass.as_mut() {
+                    p.watching = true;
+                    p.step = Step::Done;
+                }
+            }
+            // A CPE that will not notify is still provisioned; its line status is only as
+            // fresh as its last read.
+            (Step::Watch, Body::Fault(_)) => {
+                if let Some(p) = self.pass.as_mut() {
+                    p.step = Step::Done;
+                }
+            }
             (_, Body::Fault(f)) => self.pass_fault(fault_of(&f)),
             (_, other) => {
                 let message = format!(
@@ -1528,7 +1576,7 @@ impl Session {
         p.secrets = p.sets.iter().filter(|v| is_secret_name(&v.name)).count();
         p.skipped.extend(refused);
         p.step = if p.sets.is_empty() {
-            Step::Done
+            p.after_set()
         } else {
             Step::Set
         };
@@ -1651,7 +1699,7 @@ impl Session {
             }
         }
         p.step = if p.sets.is_empty() {
-            Step::Done
+            p.after_set()
         } else {
             Step::Set
         };
@@ -1684,6 +1732,7 @@ impl Session {
             "added": p.added,
             "skipped": p.skipped,
             "status": p.status,
+            "watching_lines": p.watching,
         });
         tracing::info!(
             device = %self.device.id,

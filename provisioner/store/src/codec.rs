@@ -94,7 +94,8 @@ fn u32_col(row: &Row<'_>, i: usize) -> Result<u32> {
 pub(crate) const DEVICE_COLUMNS: &str = "id, oui, product_class, serial, enrollment, site, tags, \
     manufacturer, model, software_version, hardware_version, provisioning_code, root, \
     connection_request_url, last_address, first_seen, last_inform, last_boot, \
-    provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min";
+    provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min, lines, lines_up, \
+    inform_interval_s";
 
 pub(crate) fn device(row: &Row<'_>) -> Result<Device> {
     let tags: String = row.get(6)?;
@@ -126,6 +127,12 @@ pub(crate) fn device(row: &Row<'_>) -> Result<Device> {
         cert_sha256: row.get(20)?,
         open_faults: u32_col(row, 21)?,
         utc_offset_min: row.get(22)?,
+        lines: u32_col(row, 23)?,
+        lines_up: u32_col(row, 24)?,
+        inform_interval_s: row
+            .get::<_, Option<i64>>(25)?
+            .map(|v| u32::try_from(v).map_err(|_| Error::Database(format!("column 25 holds {v}"))))
+            .transpose()?,
     })
 }
 
@@ -290,6 +297,32 @@ pub(crate) fn limit(n: u32) -> i64 {
         0 => i64::from(crate::DEFAULT_LIMIT),
         n => i64::from(n.min(crate::MAX_LIMIT)),
     }
+}
+
+/// The fleet's counts (`?1`/`$1` now, `?2`/`$2` the default inform interval): devices,
+/// pending, approved, rejected, online (approved), faulted, lines, lines up, devices with
+/// a line down. The same text runs on both engines (`?N` is SQLite's, PostgreSQL's is
+/// `$N`: [`pg_placeholders`]).
+pub(crate) const FLEET_COUNTS_SQL: &str = "SELECT COUNT(*), \
+    CAST(COALESCE(SUM(CASE WHEN enrollment = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN enrollment = 'approved' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN enrollment = 'rejected' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN enrollment = 'approved' AND last_inform >= \
+        ?1 - (COALESCE(inform_interval_s, ?2) * 11 / 10 + 30) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN open_faults > 0 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(lines), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(lines_up), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN lines_up < lines THEN 1 ELSE 0 END), 0) AS BIGINT) \
+    FROM devices";
+
+/// Approved devices per model and version, most first (at most 100 rows).
+pub(crate) const FLEET_VERSIONS_SQL: &str = "SELECT model, software_version, COUNT(*) \
+    FROM devices WHERE enrollment = 'approved' GROUP BY model, software_version \
+    ORDER BY COUNT(*) DESC, model, software_version LIMIT 100";
+
+/// `?N` placeholders as PostgreSQL's `$N`.
+pub(crate) fn pg_placeholders(sql: &str) -> String {
+    sql.replace('?', "$")
 }
 
 #[cfg(test)]

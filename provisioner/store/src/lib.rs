@@ -168,10 +168,143 @@ pub struct DeviceFilter {
     pub text: Option<String>,
     /// With open faults only.
     pub faulted: bool,
+    /// Serial starts with this (exactly, case and all; an index range).
+    pub serial_prefix: Option<String>,
+    /// Online or offline at a time ([`Presence`]).
+    pub presence: Option<Presence>,
+    /// With at least one voice line not registered.
+    pub lines_down: bool,
+    /// The order (then by id, so pages never overlap).
+    pub sort: DeviceSort,
+    /// Largest first.
+    pub descending: bool,
     /// At most this many (0: a default of 100; capped at 1000).
     pub limit: u32,
-    /// Skip this many (ordered by id).
+    /// Skip this many (in the sort order).
     pub offset: u32,
+}
+
+/// Online or offline: a device is online at `now` while its last Inform is no older than
+/// its periodic inform interval (`inform_interval_s`, else `default_interval_s`) plus a
+/// grace of a tenth of it and 30 s (an Inform is a little late, a session takes a while).
+/// Never seen: offline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presence {
+    /// Online (else offline).
+    pub online: bool,
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// The interval of a device that has not told its own.
+    pub default_interval_s: u32,
+}
+
+impl Presence {
+    /// Whether a device is online by this rule (the SQL the stores run says the same).
+    pub fn is_online(device: &Device, now: i64, default_interval_s: u32) -> bool {
+        let iv = i64::from(device.inform_interval_s.unwrap_or(default_interval_s));
+        device
+            .last_inform
+            .is_some_and(|t| t >= now - (iv * 11 / 10 + 30))
+    }
+}
+
+/// How a device listing is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum DeviceSort {
+    /// By id (OUI-ProductClass-Serial).
+    #[default]
+    Id,
+    /// By serial number.
+    Serial,
+    /// By last Inform (never seen first).
+    LastInform,
+    /// By model.
+    Model,
+    /// By software version (as text).
+    SoftwareVersion,
+    /// By site (none first).
+    Site,
+    /// By open faults.
+    Faults,
+    /// By voice lines not registered.
+    LinesDown,
+}
+
+impl DeviceSort {
+    /// Every order, with its API name.
+    pub const ALL: &'static [(&'static str, DeviceSort)] = &[
+        ("id", DeviceSort::Id),
+        ("serial", DeviceSort::Serial),
+        ("last_inform", DeviceSort::LastInform),
+        ("model", DeviceSort::Model),
+        ("software_version", DeviceSort::SoftwareVersion),
+        ("site", DeviceSort::Site),
+        ("faults", DeviceSort::Faults),
+        ("lines_down", DeviceSort::LinesDown),
+    ];
+
+    /// The ORDER BY expression (without the direction), the same on both engines.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            DeviceSort::Id => "id",
+            DeviceSort::Serial => "serial",
+            DeviceSort::LastInform => "COALESCE(last_inform, -1)",
+            DeviceSort::Model => "model",
+            DeviceSort::SoftwareVersion => "software_version",
+            DeviceSort::Site => "COALESCE(site, '')",
+            DeviceSort::Faults => "open_faults",
+            DeviceSort::LinesDown => "(lines - lines_up)",
+        }
+    }
+}
+
+impl DeviceFilter {
+    /// ` ORDER BY ...` for this filter's sort.
+    pub(crate) fn order_by(&self) -> String {
+        let dir = if self.descending { "DESC" } else { "ASC" };
+        match self.sort {
+            DeviceSort::Id => format!(" ORDER BY id {dir}"),
+            s => format!(" ORDER BY {} {dir}, id {dir}", s.column()),
+        }
+    }
+}
+
+/// The fleet in numbers, for the console's overview.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FleetStats {
+    /// Every device known.
+    pub devices: u64,
+    /// Waiting for approval.
+    pub pending: u64,
+    /// Approved.
+    pub approved: u64,
+    /// Rejected.
+    pub rejected: u64,
+    /// Approved and online ([`Presence`]).
+    pub online: u64,
+    /// Approved and not online.
+    pub offline: u64,
+    /// With open faults.
+    pub faulted: u64,
+    /// Voice lines across the fleet (as last seen).
+    pub lines: u64,
+    /// Of which registered.
+    pub lines_up: u64,
+    /// Devices with at least one line not registered.
+    pub devices_lines_down: u64,
+    /// Approved devices per model and software version, most first.
+    pub versions: Vec<VersionCount>,
+}
+
+/// How many approved devices of a model run a version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VersionCount {
+    /// Model.
+    pub model: String,
+    /// Software version.
+    pub software_version: String,
+    /// How many.
+    pub devices: u64,
 }
 
 /// Which tasks a listing wants.
@@ -474,4 +607,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The rollouts a device is a started, installed or confirmed target of (a BOOT Inform
     /// confirms it, or shows it rolled back).
     fn device_rollouts(&self, device: &str) -> Result<Vec<DeviceRollout>>;
+
+    /// The fleet in numbers at `now` (online as [`Presence`] says, with this default
+    /// interval): aggregate queries over the devices table, no parameter cache read.
+    fn fleet_stats(&self, now: i64, default_interval_s: u32) -> Result<FleetStats>;
 }

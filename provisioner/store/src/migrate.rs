@@ -33,6 +33,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0003_rollouts.sql",
         sql: include_str!("../migrations/0003_rollouts.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_console.sql",
+        sql: include_str!("../migrations/0004_console.sql"),
+    },
 ];
 
 /// Every PostgreSQL step, in order: the same versions as [`MIGRATIONS`], step for step
@@ -53,10 +58,15 @@ pub(crate) const PG_MIGRATIONS: &[Migration] = &[
         name: "pg/0003_rollouts.sql",
         sql: include_str!("../migrations/pg/0003_rollouts.sql"),
     },
+    Migration {
+        version: 4,
+        name: "pg/0004_console.sql",
+        sql: include_str!("../migrations/pg/0004_console.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads (the last step's), on either engine.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The key of the PostgreSQL advisory lock that migrations hold ("tipring" and 1): two
 /// nodes starting at once on an empty database take turns, and the second finds the

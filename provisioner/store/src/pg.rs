@@ -26,7 +26,10 @@ use crate::codec::{self, from_json, json, opt_json};
 use crate::error::{Error, Result};
 use crate::migrate;
 use crate::rollouts;
-use crate::{ApiToken, AuditFilter, DeviceFilter, DeviceRollout, Store, TaskFilter, Write};
+use crate::{
+    ApiToken, AuditFilter, DeviceFilter, DeviceRollout, FleetStats, Store, TaskFilter,
+    VersionCount, Write,
+};
 use tipring_acs::rollout::{Record, Summary};
 
 /// Connections a [`PgStore`] keeps open at most (a call past that waits for one).
@@ -414,6 +417,24 @@ fn device_where(f: &DeviceFilter, args: &mut Args) -> String {
     if f.faulted {
         clauses.push("open_faults > 0".to_owned());
     }
+    if let Some(prefix) = &f.serial_prefix {
+        clauses.push(format!("serial >= {}", args.push(prefix.clone())));
+        if let Some(hi) = codec::prefix_bound(prefix) {
+            clauses.push(format!("serial < {}", args.push(hi)));
+        }
+    }
+    if let Some(p) = f.presence {
+        let (now, def) = (args.push(p.now), args.push(i64::from(p.default_interval_s)));
+        let since = format!("{now} - (COALESCE(inform_interval_s, {def}) * 11 / 10 + 30)");
+        clauses.push(if p.online {
+            format!("last_inform >= {since}")
+        } else {
+            format!("(last_inform IS NULL OR last_inform < {since})")
+        });
+    }
+    if f.lines_down {
+        clauses.push("lines_up < lines".to_owned());
+    }
     where_clause(&clauses)
 }
 
@@ -452,6 +473,12 @@ fn device(row: &Row) -> Result<Device> {
         cert_sha256: row.try_get(20)?,
         open_faults: u32_col(row, 21)?,
         utc_offset_min: row.try_get(22)?,
+        lines: u32_col(row, 23)?,
+        lines_up: u32_col(row, 24)?,
+        inform_interval_s: row
+            .try_get::<_, Option<i64>>(25)?
+            .map(|v| u32::try_from(v).map_err(|_| Error::Database(format!("column 25 holds {v}"))))
+            .transpose()?,
     })
 }
 
@@ -631,8 +658,9 @@ impl Store for PgStore {
         let limit = args.push(codec::limit(filter.limit));
         let offset = args.push(i64::from(filter.offset));
         let sql = format!(
-            "SELECT {} FROM devices{clause} ORDER BY id LIMIT {limit} OFFSET {offset}",
-            codec::DEVICE_COLUMNS
+            "SELECT {} FROM devices{clause}{} LIMIT {limit} OFFSET {offset}",
+            codec::DEVICE_COLUMNS,
+            filter.order_by()
         );
         self.read(|db| db.collect(&sql, &args.refs(), device))
     }
@@ -830,6 +858,41 @@ impl Store for PgStore {
                     })
                 },
             )
+        })
+    }
+
+    fn fleet_stats(&self, now: i64, default_interval_s: u32) -> Result<FleetStats> {
+        let def = i64::from(default_interval_s);
+        self.read(|db| {
+            let row = db
+                .query_opt(
+                    &codec::pg_placeholders(codec::FLEET_COUNTS_SQL),
+                    &[&now, &def],
+                )?
+                .ok_or_else(|| Error::Database("no row from an aggregate".into()))?;
+            let n = |i: usize| -> Result<u64> {
+                Ok(u64::try_from(row.try_get::<_, i64>(i)?).unwrap_or(0))
+            };
+            let versions = db.collect(codec::FLEET_VERSIONS_SQL, &[], |r| {
+                Ok(VersionCount {
+                    model: r.try_get(0)?,
+                    software_version: r.try_get(1)?,
+                    devices: u64::try_from(r.try_get::<_, i64>(2)?).unwrap_or(0),
+                })
+            })?;
+            Ok(FleetStats {
+                devices: n(0)?,
+                pending: n(1)?,
+                approved: n(2)?,
+                rejected: n(3)?,
+                online: n(4)?,
+                offline: n(2)?.saturating_sub(n(4)?),
+                faulted: n(5)?,
+                lines: n(6)?,
+                lines_up: n(7)?,
+                devices_lines_down: n(8)?,
+                versions,
+            })
         })
     }
 
@@ -1544,9 +1607,10 @@ fn put_device<C: GenericClient>(db: &mut Db<'_, C>, d: &Device) -> Result<()> {
         "INSERT INTO devices (id, oui, product_class, serial, enrollment, site, tags, \
          manufacturer, model, software_version, hardware_version, provisioning_code, root, \
          connection_request_url, last_address, first_seen, last_inform, last_boot, \
-         provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min) \
+         provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min, lines, \
+         lines_up, inform_interval_s) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $23) \
+         $18, $19, $20, $21, $22, $23, $24, $25, $26) \
          ON CONFLICT (id) DO UPDATE SET oui = EXCLUDED.oui, \
          product_class = EXCLUDED.product_class, serial = EXCLUDED.serial, \
          enrollment = EXCLUDED.enrollment, site = EXCLUDED.site, tags = EXCLUDED.tags, \
@@ -1559,7 +1623,9 @@ fn put_device<C: GenericClient>(db: &mut Db<'_, C>, d: &Device) -> Result<()> {
          last_inform = EXCLUDED.last_inform, last_boot = EXCLUDED.last_boot, \
          provisioned_digest = EXCLUDED.provisioned_digest, \
          provisioned_at = EXCLUDED.provisioned_at, cert_sha256 = EXCLUDED.cert_sha256, \
-         open_faults = EXCLUDED.open_faults, utc_offset_min = EXCLUDED.utc_offset_min",
+         open_faults = EXCLUDED.open_faults, utc_offset_min = EXCLUDED.utc_offset_min, \
+         lines = EXCLUDED.lines, lines_up = EXCLUDED.lines_up, \
+         inform_interval_s = EXCLUDED.inform_interval_s",
         &[
             &d.id,
             &d.key.oui,
@@ -1584,6 +1650,9 @@ fn put_device<C: GenericClient>(db: &mut Db<'_, C>, d: &Device) -> Result<()> {
             &d.cert_sha256,
             &i64::from(d.open_faults),
             &d.utc_offset_min,
+            &i64::from(d.lines),
+            &i64::from(d.lines_up),
+            &d.inform_interval_s.map(i64::from),
         ],
     )?;
     Ok(())

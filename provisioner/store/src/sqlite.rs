@@ -18,7 +18,10 @@ use crate::codec::{self, json};
 use crate::error::{Error, Result};
 use crate::migrate;
 use crate::rollouts;
-use crate::{ApiToken, AuditFilter, DeviceFilter, DeviceRollout, Store, TaskFilter, Write};
+use crate::{
+    ApiToken, AuditFilter, DeviceFilter, DeviceRollout, FleetStats, Store, TaskFilter,
+    VersionCount, Write,
+};
 use tipring_acs::rollout::{Record, Summary};
 
 /// How long a connection waits for another process's lock before giving up with
@@ -330,8 +333,9 @@ impl Store for SqliteStore {
         args.push(Value::Integer(codec::limit(filter.limit)));
         args.push(Value::Integer(i64::from(filter.offset)));
         let sql = format!(
-            "SELECT {} FROM devices{clause} ORDER BY id LIMIT ? OFFSET ?",
-            codec::DEVICE_COLUMNS
+            "SELECT {} FROM devices{clause}{} LIMIT ? OFFSET ?",
+            codec::DEVICE_COLUMNS,
+            filter.order_by()
         );
         self.readers
             .with(|c| collect(c, &sql, rusqlite::params_from_iter(args), codec::device))
@@ -698,6 +702,37 @@ impl Store for SqliteStore {
         })
     }
 
+    fn fleet_stats(&self, now: i64, default_interval_s: u32) -> Result<FleetStats> {
+        let def = i64::from(default_interval_s);
+        self.readers.with(|c| {
+            let mut st = c.prepare_cached(codec::FLEET_COUNTS_SQL)?;
+            let mut stats = st.query_row(params![now, def], |r| {
+                let n = |i: usize| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
+                Ok(FleetStats {
+                    devices: n(0)?,
+                    pending: n(1)?,
+                    approved: n(2)?,
+                    rejected: n(3)?,
+                    online: n(4)?,
+                    offline: n(2)?.saturating_sub(n(4)?),
+                    faulted: n(5)?,
+                    lines: n(6)?,
+                    lines_up: n(7)?,
+                    devices_lines_down: n(8)?,
+                    versions: Vec::new(),
+                })
+            })?;
+            stats.versions = collect(c, codec::FLEET_VERSIONS_SQL, [], |r| {
+                Ok(VersionCount {
+                    model: r.get(0)?,
+                    software_version: r.get(1)?,
+                    devices: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                })
+            })?;
+            Ok(stats)
+        })
+    }
+
     fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         let mut clauses = Vec::new();
         let mut args = Vec::new();
@@ -771,6 +806,26 @@ fn device_where(f: &DeviceFilter) -> (String, Vec<Value>) {
     }
     if f.faulted {
         clauses.push("open_faults > 0");
+    }
+    if let Some(prefix) = &f.serial_prefix {
+        clauses.push("serial >= ?");
+        args.push(Value::Text(prefix.clone()));
+        if let Some(hi) = codec::prefix_bound(prefix) {
+            clauses.push("serial < ?");
+            args.push(Value::Text(hi));
+        }
+    }
+    if let Some(p) = f.presence {
+        clauses.push(if p.online {
+            "last_inform >= ? - (COALESCE(inform_interval_s, ?) * 11 / 10 + 30)"
+        } else {
+            "(last_inform IS NULL OR last_inform < ? - (COALESCE(inform_interval_s, ?) * 11 / 10 + 30))"
+        });
+        args.push(Value::Integer(p.now));
+        args.push(Value::Integer(i64::from(p.default_interval_s)));
+    }
+    if f.lines_down {
+        clauses.push("lines_up < lines");
     }
     (where_clause(&clauses), args)
 }
@@ -1227,8 +1282,8 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
              manufacturer = ?6, hardware_version = ?7, provisioning_code = ?8, root = ?9, \
              connection_request_url = ?10, last_address = ?11, first_seen = ?12, \
              last_inform = ?13, last_boot = ?14, provisioned_digest = ?15, \
-             provisioned_at = ?16, cert_sha256 = ?17, open_faults = ?18, utc_offset_min = ?19 \
-             WHERE id = ?1",
+             provisioned_at = ?16, cert_sha256 = ?17, open_faults = ?18, utc_offset_min = ?19, \
+             lines = ?20, lines_up = ?21, inform_interval_s = ?22 WHERE id = ?1",
         )?
         .execute(params![
             d.id,
@@ -1250,6 +1305,9 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
             d.cert_sha256,
             d.open_faults,
             d.utc_offset_min,
+            d.lines,
+            d.lines_up,
+            d.inform_interval_s,
         ])?;
     let enrollment = codec::enrollment_text(d.enrollment);
     if n == 1 {
@@ -1271,9 +1329,10 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
         "INSERT INTO devices (id, oui, product_class, serial, enrollment, site, tags, \
          manufacturer, model, software_version, hardware_version, provisioning_code, root, \
          connection_request_url, last_address, first_seen, last_inform, last_boot, \
-         provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min) \
+         provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min, lines, \
+         lines_up, inform_interval_s) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19, ?20, ?21, ?22, ?23)",
+         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
     )?
     .execute(params![
         d.id,
@@ -1299,6 +1358,9 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
         d.cert_sha256,
         d.open_faults,
         d.utc_offset_min,
+        d.lines,
+        d.lines_up,
+        d.inform_interval_s,
     ])?;
     Ok(())
 }

@@ -56,10 +56,48 @@ fn bootstrap_then_provision_in_one_session() {
     // §3.5: the CPE offered 1.0-1.4; the ACS answers in its namespace and picks 1.4.
     assert_eq!(t.inform_response.version, CwmpVersion::V1_2);
     assert_eq!(t.inform_response.header.use_version.as_deref(), Some("1.4"));
-    assert_eq!(t.methods(), ["GetParameterValues", "SetParameterValues"]);
+    assert_eq!(
+        t.methods(),
+        [
+            "GetParameterValues",
+            "SetParameterValues",
+            "SetParameterAttributes"
+        ]
+    );
     // HoldRequests while more may follow, not on the last RPC (§3.7.2.3, Table 6).
     assert_eq!(t.rpcs[0].header.hold_requests, Some(true));
-    assert_eq!(t.rpcs[1].header.hold_requests, Some(false));
+    assert_eq!(t.rpcs[1].header.hold_requests, Some(true));
+    assert_eq!(t.rpcs[2].header.hold_requests, Some(false));
+    // A plan new to the device: active notification of each line's registration status,
+    // so a registration lost or regained reaches the ACS at once.
+    let Body::SetParameterAttributes(spa) = t.of("SetParameterAttributes")[0] else {
+        unreachable!()
+    };
+    let watched: Vec<(&str, bool, u8)> = spa
+        .iter()
+        .map(|a| {
+            (
+                a.name.as_str(),
+                a.notification_change,
+                a.notification.as_u8(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        watched,
+        [
+            (
+                "Device.Services.VoiceService.1.SIP.Client.1.Status",
+                true,
+                2
+            ),
+            (
+                "Device.Services.VoiceService.1.SIP.Client.2.Status",
+                true,
+                2
+            )
+        ]
+    );
 
     // One SetParameterValues with both ports' passwords.
     let Body::SetParameterValues(spv) = t.of("SetParameterValues")[0] else {
@@ -196,7 +234,15 @@ fn a_rotated_password_is_pushed_again() {
         Vec::new(),
         Vec::new(),
     );
-    assert_eq!(t.methods(), ["GetParameterValues", "SetParameterValues"]);
+    // A new plan (the password changed): the lines are watched again too.
+    assert_eq!(
+        t.methods(),
+        [
+            "GetParameterValues",
+            "SetParameterValues",
+            "SetParameterAttributes"
+        ]
+    );
     let Body::SetParameterValues(spv) = t.of("SetParameterValues")[0] else {
         unreachable!()
     };

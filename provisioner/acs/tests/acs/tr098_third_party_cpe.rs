@@ -39,6 +39,7 @@ fn a_tr098_ata_is_provisioned_with_issue1_paths() {
             "AddObject",
             "GetParameterValues",
             "SetParameterValues",
+            "SetParameterAttributes",
         ]
     );
     // The tables were walked one level at a time, outermost first; never the root.
@@ -188,6 +189,7 @@ fn a_bare_ata_gets_its_profile_and_lines_added() {
             "GetParameterValues",
             "SetParameterValues",
             "SetParameterValues",
+            "SetParameterAttributes",
         ]
     );
     let adds: Vec<&str> = cpe

@@ -103,6 +103,10 @@ pub fn full_device(serial: &str) -> Device {
     d.provisioned_at = Some(T0 + 11);
     d.cert_sha256 = Some("cd".repeat(32));
     d.open_faults = 2;
+    d.lines = 4;
+    d.lines_up = 3;
+    d.inform_interval_s = Some(300);
+    d.utc_offset_min = Some(-300);
     d
 }
 

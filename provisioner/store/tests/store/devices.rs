@@ -1,7 +1,7 @@
 //! Devices: put, get, replace, delete (with what goes with them), and the listing filters.
 
 use tipring_acs::model::{Enrollment, TaskKind};
-use tipring_store::{DeviceFilter, Error, Store, Write, MAX_LIMIT};
+use tipring_store::{DeviceFilter, DeviceSort, Error, Presence, Store, Write, MAX_LIMIT};
 
 use crate::common::*;
 
@@ -335,6 +335,158 @@ fn listings_default_to_100_and_are_capped_at_1000() {
         assert_eq!(
             s.count_devices(&with_limit(1)).unwrap(),
             u64::from(MAX_LIMIT + 5)
+        );
+    }
+}
+
+/// The console's filters: serial prefix (exact, an index range), online/offline by each
+/// device's own inform interval (else the default), a line down.
+#[test]
+fn serial_prefix_presence_and_lines_filters() {
+    const NOW: i64 = 1_000_000;
+    for s in backends() {
+        let mut w = Vec::new();
+        // serial, last inform (seconds ago), own interval, lines, lines up
+        for (serial, ago, iv, lines, up) in [
+            ("GW10", Some(100), None, 2, 2),        // default 3600: online
+            ("GW11", Some(3600 + 391), None, 2, 1), // 3600 + 360 + 30 is the limit: offline
+            ("GW2", Some(3600 + 380), None, 0, 0),  // just within: online
+            ("GX1", Some(400), Some(300), 4, 4),    // its own 300 s: 300 + 30 + 30 < 400
+            ("gw12", None, None, 1, 0),             // never seen: offline
+        ] {
+            let mut d = device(serial);
+            d.last_inform = ago.map(|a| NOW - a);
+            d.inform_interval_s = iv;
+            d.lines = lines;
+            d.lines_up = up;
+            w.push(Write::PutDevice(d));
+        }
+        s.apply(w).unwrap();
+        let q = |f: DeviceFilter| {
+            let mut got = ids(&s.devices(&f).unwrap());
+            got.sort();
+            assert_eq!(s.count_devices(&f).unwrap(), got.len() as u64, "{f:?}");
+            got
+        };
+        let prefix = |p: &str| DeviceFilter {
+            serial_prefix: Some(p.into()),
+            ..DeviceFilter::default()
+        };
+        assert_eq!(q(prefix("GW1")), ["GW10", "GW11"]);
+        assert_eq!(q(prefix("GW")), ["GW10", "GW11", "GW2"]);
+        assert_eq!(q(prefix("gw")), ["gw12"], "case counts");
+        assert!(q(prefix("GW%")).is_empty(), "no wildcard");
+        let presence = |online: bool| DeviceFilter {
+            presence: Some(Presence {
+                online,
+                now: NOW,
+                default_interval_s: 3600,
+            }),
+            ..DeviceFilter::default()
+        };
+        assert_eq!(q(presence(true)), ["GW10", "GW2"]);
+        assert_eq!(q(presence(false)), ["GW11", "GX1", "gw12"]);
+        for d in s.devices(&DeviceFilter::default()).unwrap() {
+            let online = ["GW10", "GW2"].contains(&d.key.serial.as_str());
+            assert_eq!(
+                Presence::is_online(&d, NOW, 3600),
+                online,
+                "{}",
+                d.key.serial
+            );
+        }
+        let down = DeviceFilter {
+            lines_down: true,
+            ..DeviceFilter::default()
+        };
+        assert_eq!(q(down), ["GW11", "gw12"]);
+
+        let stats = s.fleet_stats(NOW, 3600).unwrap();
+        assert_eq!(stats.devices, 5);
+        assert_eq!(stats.pending, 5);
+        assert_eq!(stats.approved, 0);
+        assert_eq!(stats.online, 0, "only approved devices count as online");
+        assert_eq!(
+            (stats.lines, stats.lines_up, stats.devices_lines_down),
+            (9, 7, 2)
+        );
+    }
+}
+
+/// Every order, both ways, pages without overlap (ties broken by id).
+#[test]
+fn listings_sort_by_each_column_both_ways() {
+    for s in backends() {
+        let s = fleet(s);
+        let order = |sort: DeviceSort, descending: bool| {
+            let f = DeviceFilter {
+                sort,
+                descending,
+                ..DeviceFilter::default()
+            };
+            ids(&s.devices(&f).unwrap())
+        };
+        assert_eq!(
+            order(DeviceSort::Id, false),
+            ["A1", "A2", "B1", "B_2", "C-1", "C1"]
+        );
+        assert_eq!(
+            order(DeviceSort::Id, true),
+            ["C1", "C-1", "B_2", "B1", "A2", "A1"]
+        );
+        assert_eq!(
+            order(DeviceSort::Faults, true),
+            ["B_2", "A2", "C1", "C-1", "B1", "A1"]
+        );
+        assert_eq!(
+            order(DeviceSort::Model, false),
+            ["A1", "B1", "B_2", "A2", "C-1", "C1"]
+        );
+        assert_eq!(
+            order(DeviceSort::SoftwareVersion, false),
+            ["A1", "B1", "C-1", "C1", "A2", "B_2"]
+        );
+        // No site sorts first.
+        assert_eq!(
+            order(DeviceSort::Site, false),
+            ["C-1", "C1", "B1", "B_2", "A1", "A2"]
+        );
+        // Pages of 2 in the faults order cover everything once.
+        let mut seen = Vec::new();
+        for offset in [0, 2, 4] {
+            let f = DeviceFilter {
+                sort: DeviceSort::Faults,
+                limit: 2,
+                offset,
+                ..DeviceFilter::default()
+            };
+            seen.extend(ids(&s.devices(&f).unwrap()));
+        }
+        assert_eq!(seen, ["A1", "B1", "C-1", "C1", "A2", "B_2"]);
+    }
+}
+
+#[test]
+fn fleet_stats_count_the_fleet() {
+    for s in backends() {
+        let s = fleet(s);
+        let stats = s.fleet_stats(0, 3600).unwrap();
+        assert_eq!(stats.devices, 6);
+        assert_eq!((stats.pending, stats.approved, stats.rejected), (2, 3, 1));
+        assert_eq!(stats.online + stats.offline, 3);
+        assert_eq!(stats.faulted, 2);
+        let versions: Vec<(String, String, u64)> = stats
+            .versions
+            .iter()
+            .map(|v| (v.model.clone(), v.software_version.clone(), v.devices))
+            .collect();
+        assert_eq!(
+            versions,
+            [
+                ("TR-4".into(), "1.0".into(), 1),
+                ("TR-8".into(), "1.1".into(), 1),
+                ("X".into(), "1.0".into(), 1)
+            ]
         );
     }
 }

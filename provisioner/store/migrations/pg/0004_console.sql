@@ -1,0 +1,8 @@
+-- tipring-store schema version 4 (PostgreSQL): see ../0004_console.sql.
+
+ALTER TABLE devices ADD COLUMN lines BIGINT NOT NULL DEFAULT 0 CHECK (lines >= 0);
+ALTER TABLE devices ADD COLUMN lines_up BIGINT NOT NULL DEFAULT 0 CHECK (lines_up >= 0);
+ALTER TABLE devices ADD COLUMN inform_interval_s BIGINT;
+
+CREATE INDEX devices_last_inform ON devices (last_inform);
+CREATE INDEX devices_serial ON devices (serial);
