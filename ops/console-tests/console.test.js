@@ -60,9 +60,9 @@ const [base, tokenFile, serial, shots] = process.argv.slice(2);
 
   // Summon it: the outcome shows next to the button.
   await page.click("text=Summon");
-  await page.waitForFunction(() => /sent|refused|failed|error/i.test(document.getElementById("action-outcome").textContent));
+  await page.waitForFunction(() => /connected|refused|failed|error/i.test(document.getElementById("action-outcome").textContent));
   const outcome = await page.textContent("#action-outcome");
-  if (!outcome.includes("sent")) throw new Error(`summon: ${outcome}`);
+  if (!outcome.includes("The device connected")) throw new Error(`summon: ${outcome}`);
   await shot("device");
 
   if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);

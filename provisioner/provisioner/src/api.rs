@@ -89,6 +89,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/devices/{id}/firmware", post(upgrade_device))
         .merge(crate::rollouts::routes())
         .merge(crate::console::routes())
+        .merge(crate::events::routes())
+        .merge(crate::views::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .with_state(app)
@@ -134,7 +136,7 @@ pub(crate) fn check_name(field: &str, s: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn check_tags(field: &str, tags: &[String]) -> ApiResult<()> {
+pub(crate) fn check_tags(field: &str, tags: &[String]) -> ApiResult<()> {
     if tags.len() > 32 {
         return Err(ApiError::field(field, "at most 32 tags"));
     }
@@ -155,7 +157,7 @@ pub(crate) fn audit(caller: &Caller, action: &str, target: &str, detail: Value) 
     })
 }
 
-async fn device_or_404(app: &Arc<App>, id: &str) -> ApiResult<Device> {
+pub(crate) async fn device_or_404(app: &Arc<App>, id: &str) -> ApiResult<Device> {
     let key = id.to_string();
     db(app, move |s| s.device(&key))
         .await?
@@ -201,17 +203,29 @@ fn enrollment_name(e: Enrollment) -> &'static str {
 // ---------------------------------------------------------------------------------------
 // Devices
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DeviceQuery {
+pub(crate) struct DeviceQuery {
     site: Option<String>,
     tag: Option<String>,
     enrollment: Option<String>,
     model: Option<String>,
     software_version: Option<String>,
     q: Option<String>,
+    /// Serial starts with this.
+    serial: Option<String>,
+    /// `online` or `offline`.
+    status: Option<String>,
     #[serde(default)]
     faulted: bool,
+    /// Only devices with a voice line not registered.
+    #[serde(default)]
+    lines_down: bool,
+    /// `id` (default), `serial`, `last_inform`, `model`, `software_version`, `site`,
+    /// `faults`, `lines_down`.
+    sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    order: Option<String>,
     #[serde(default)]
     limit: u32,
     #[serde(default)]
@@ -224,6 +238,27 @@ async fn list_devices(
     query: Result<Query<DeviceQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let Query(q) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
+    let filter = device_filter(&app, q)?;
+    let (devices, total) = db(&app, move |s| {
+        Ok((s.devices(&filter)?, s.count_devices(&filter)?))
+    })
+    .await?;
+    let now = unix_now();
+    let iv = app.settings.default_inform_interval_s;
+    let devices: Vec<Value> = devices
+        .into_iter()
+        .map(|d| {
+            let online = tipring_store::Presence::is_online(&d, now, iv);
+            let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
+            v["online"] = Value::Bool(online);
+            v
+        })
+        .collect();
+    Ok(Json(json!({ "total": total, "devices": devices })))
+}
+
+/// The store's filter for a device listing's query (shared with the bulk actions).
+pub(crate) fn device_filter(app: &App, q: DeviceQuery) -> ApiResult<DeviceFilter> {
     let enrollment = match q.enrollment.as_deref() {
         None => None,
         Some("pending") => Some(Enrollment::Pending),
@@ -239,22 +274,51 @@ async fn list_devices(
     if q.limit > 1000 {
         return Err(ApiError::field("limit", "at most 1000"));
     }
-    let filter = DeviceFilter {
-        site: q.site,
-        tag: q.tag,
+    let presence = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s @ ("online" | "offline")) => Some(tipring_store::Presence {
+            online: s == "online",
+            now: unix_now(),
+            default_interval_s: app.settings.default_inform_interval_s,
+        }),
+        Some(_) => return Err(ApiError::field("status", "online or offline")),
+    };
+    let sort = match q.sort.as_deref() {
+        None | Some("") => tipring_store::DeviceSort::Id,
+        Some(s) => tipring_store::DeviceSort::ALL
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = tipring_store::DeviceSort::ALL
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect();
+                ApiError::field("sort", format!("one of {}", names.join(", ")))
+            })?,
+    };
+    let descending = match q.order.as_deref() {
+        None | Some("") | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ApiError::field("order", "asc or desc")),
+    };
+    let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
+    Ok(DeviceFilter {
+        site: nonempty(q.site),
+        tag: nonempty(q.tag),
         enrollment,
-        model: q.model,
-        software_version: q.software_version,
-        text: q.q,
+        model: nonempty(q.model),
+        software_version: nonempty(q.software_version),
+        text: nonempty(q.q),
         faulted: q.faulted,
+        serial_prefix: nonempty(q.serial),
+        presence,
+        lines_down: q.lines_down,
+        sort,
+        descending,
         limit: q.limit,
         offset: q.offset,
-    };
-    let (devices, total) = db(&app, move |s| {
-        Ok((s.devices(&filter)?, s.count_devices(&filter)?))
     })
-    .await?;
-    Ok(Json(json!({ "total": total, "devices": devices })))
 }
 
 async fn get_device(
@@ -264,7 +328,7 @@ async fn get_device(
 ) -> ApiResult<Json<Value>> {
     let device = device_or_404(&app, &id).await?;
     let key = id.clone();
-    let (parameters, tasks, secrets) = db(&app, move |s| {
+    let (parameters, tasks, secrets, profiles) = db(&app, move |s| {
         Ok((
             s.parameters(&key, "")?,
             s.tasks(&TaskFilter {
@@ -273,9 +337,16 @@ async fn get_device(
                 limit: 50,
             })?,
             s.secret_names(&key)?,
+            s.profiles()?,
         ))
     })
     .await?;
+    let profile = crate::provision::select_profile(&profiles, &device).map(|p| p.name.clone());
+    let online = tipring_store::Presence::is_online(
+        &device,
+        unix_now(),
+        app.settings.default_inform_interval_s,
+    );
     let tasks: Vec<Task> = tasks.into_iter().map(shown).collect();
     let faults: Vec<&Task> = tasks
         .iter()
@@ -283,6 +354,8 @@ async fn get_device(
         .collect();
     Ok(Json(json!({
         "device": device,
+        "online": online,
+        "profile": profile,
         "parameters": parameters,
         "tasks": tasks,
         "faults": faults,
@@ -328,6 +401,7 @@ async fn patch_device(
         audit(&caller, "device.update", &id, detail),
     ];
     db(&app, move |s| s.apply(writes)).await?;
+    app.events.device(&id);
     Ok(Json(device))
 }
 
@@ -367,6 +441,7 @@ async fn approve_device(
         audit(&caller, "device.approve", &id, detail),
     ];
     let ids = db(&app, move |s| s.apply(writes)).await?;
+    app.events.device(&id);
     let _ = app.kick.send(id.clone());
     Ok(Json(json!({ "device": device, "task": ids.first() })))
 }
@@ -384,6 +459,7 @@ async fn reject_device(
         audit(&caller, "device.reject", &id, json!({})),
     ];
     db(&app, move |s| s.apply(writes)).await?;
+    app.events.device(&id);
     Ok(Json(device))
 }
 
@@ -561,6 +637,13 @@ async fn queue_task(
     let detail = serde_json::to_value(req.kind.redacted()).unwrap_or(Value::Null);
     let writes = vec![Write::PutTask(t), audit(&caller, "task.queue", &id, detail)];
     let ids = db(&app, move |s| s.apply(writes)).await?;
+    if let Some(&tid) = ids.first() {
+        app.events.publish(crate::events::Event::Task {
+            id: tid,
+            device: id.clone(),
+            state: "queued".into(),
+        });
+    }
     if req.connection_request {
         let _ = app.kick.send(id.clone());
     }
@@ -731,6 +814,7 @@ async fn cancel_task(
         audit(&caller, "task.cancel", &target, json!({ "task": id })),
     ];
     db(&app, move |s| s.apply(writes)).await?;
+    app.events.task(&t);
     Ok(Json(shown(t)))
 }
 
@@ -763,7 +847,7 @@ struct PreregIn {
 /// Parse a CSV of pre-registrations: a header line naming the columns (`serial` is
 /// required; `oui`, `product_class`, `site`, `tags` separated by `;`, `initial_secret`
 /// optional), then one device per line. Errors name the line and column.
-fn parse_prereg_csv(text: &str) -> ApiResult<Vec<PreregIn>> {
+fn parse_prereg_csv(text: &str) -> ApiResult<(Vec<PreregIn>, Vec<usize>)> {
     let mut lines = text
         .lines()
         .enumerate()
@@ -795,7 +879,9 @@ fn parse_prereg_csv(text: &str) -> ApiResult<Vec<PreregIn>> {
         return Err(ApiError::field("csv line 1", "a serial column is required"));
     }
     let mut out = Vec::new();
+    let mut numbers = Vec::new();
     for (n, line) in lines {
+        numbers.push(n + 1);
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         if cells.len() != cols.len() {
             return Err(ApiError::field(
@@ -825,26 +911,79 @@ fn parse_prereg_csv(text: &str) -> ApiResult<Vec<PreregIn>> {
             initial_secret: (!secret.is_empty()).then_some(secret),
         });
     }
-    Ok(out)
+    Ok((out, numbers))
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    /// Check every row and say what would be imported; store nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Check one pre-registration: the field at fault and why.
+fn check_prereg(
+    p: &PreregIn,
+    sites: &BTreeMap<String, ()>,
+    seen: &mut std::collections::BTreeSet<(String, String, String)>,
+) -> Result<(), (&'static str, String)> {
+    if p.serial.is_empty()
+        || p.serial.len() > 64
+        || p.serial.chars().any(|c| c.is_control() || c == ' ')
+    {
+        return Err(("serial", "1 to 64 printable characters".into()));
+    }
+    if !p.oui.is_empty() && (p.oui.len() != 6 || !p.oui.bytes().all(|b| b.is_ascii_hexdigit())) {
+        return Err(("oui", "6 hex digits".into()));
+    }
+    if p.product_class.len() > 64 {
+        return Err(("product_class", "at most 64 characters".into()));
+    }
+    if let Some(site) = &p.site {
+        if !sites.contains_key(site) {
+            return Err(("site", format!("no site named {site}")));
+        }
+    }
+    if let Err(e) = check_tags("tags", &p.tags) {
+        return Err(("tags", e.message().to_string()));
+    }
+    if let Some(s) = &p.initial_secret {
+        if s.len() < 12 || s.len() > 128 {
+            return Err((
+                "initial_secret",
+                "12 to 128 characters (value not shown)".into(),
+            ));
+        }
+    }
+    if !seen.insert((p.serial.clone(), p.oui.clone(), p.product_class.clone())) {
+        return Err(("serial", "listed twice".into()));
+    }
+    Ok(())
+}
+
+/// Import pre-registrations (JSON array, or CSV with `Content-Type: text/csv`). Every row
+/// is checked; with any row wrong nothing is stored and the answer (400, naming the first
+/// wrong row's field as `[i].field`) lists each row with its error in `rows`. `?dry_run=true` answers the same list (200) and stores nothing.
 async fn import_preregistrations(
     State(app): State<Arc<App>>,
     caller: Caller,
+    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     caller.require(Role::Operator)?;
+    let Query(q) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
     let csv = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/csv"));
-    let items: Vec<PreregIn> = if csv {
+    let (items, lines): (Vec<PreregIn>, Vec<usize>) = if csv {
         let text =
             std::str::from_utf8(&bytes).map_err(|_| ApiError::field("csv", "not UTF-8 text"))?;
         parse_prereg_csv(text)?
     } else {
-        body(&bytes)?
+        (body(&bytes)?, Vec::new())
     };
     if items.is_empty() || items.len() > 100_000 {
         return Err(ApiError::field("body", "1 to 100000 devices"));
@@ -856,43 +995,36 @@ async fn import_preregistrations(
         .collect();
     let mut writes = Vec::with_capacity(items.len() + 1);
     let mut seen = std::collections::BTreeSet::new();
+    let mut rows = Vec::with_capacity(items.len());
+    let mut first_error: Option<ApiError> = None;
     for (i, p) in items.iter().enumerate() {
-        let at = |f: &str| format!("[{i}].{f}");
-        if p.serial.is_empty()
-            || p.serial.len() > 64
-            || p.serial.chars().any(|c| c.is_control() || c == ' ')
-        {
-            return Err(ApiError::field(
-                at("serial"),
-                "1 to 64 printable characters",
-            ));
-        }
-        if !p.oui.is_empty() && (p.oui.len() != 6 || !p.oui.bytes().all(|b| b.is_ascii_hexdigit()))
-        {
-            return Err(ApiError::field(at("oui"), "6 hex digits"));
-        }
-        if p.product_class.len() > 64 {
-            return Err(ApiError::field(
-                at("product_class"),
-                "at most 64 characters",
-            ));
-        }
-        if let Some(site) = &p.site {
-            if !sites.contains_key(site) {
-                return Err(ApiError::field(at("site"), format!("no site named {site}")));
+        let checked = check_prereg(p, &sites, &mut seen);
+        let error = match &checked {
+            Ok(()) => Value::Null,
+            Err((field, why)) => {
+                if first_error.is_none() {
+                    let why = match lines.get(i) {
+                        Some(n) => format!("csv line {n}: {why}"),
+                        None => why.clone(),
+                    };
+                    first_error = Some(ApiError::field(format!("[{i}].{field}"), why));
+                }
+                json!({ "field": field, "error": why })
             }
-        }
-        check_tags(&at("tags"), &p.tags)?;
-        if let Some(s) = &p.initial_secret {
-            if s.len() < 12 || s.len() > 128 {
-                return Err(ApiError::field(
-                    at("initial_secret"),
-                    "12 to 128 characters (value not shown)",
-                ));
-            }
-        }
-        if !seen.insert((p.serial.clone(), p.oui.clone(), p.product_class.clone())) {
-            return Err(ApiError::field(at("serial"), "listed twice"));
+        };
+        rows.push(json!({
+            "row": i + 1,
+            "line": lines.get(i),
+            "serial": p.serial,
+            "oui": p.oui.to_uppercase(),
+            "product_class": p.product_class,
+            "site": p.site,
+            "tags": p.tags,
+            "initial_secret": p.initial_secret.is_some(),
+            "error": error,
+        }));
+        if checked.is_err() {
+            continue;
         }
         writes.push(Write::PutPreregistration(Preregistration {
             serial: p.serial.clone(),
@@ -902,6 +1034,14 @@ async fn import_preregistrations(
             tags: p.tags.clone(),
             initial_secret_sha256: p.initial_secret.as_deref().map(sha256_hex),
         }));
+    }
+    let invalid = rows.iter().filter(|r| !r["error"].is_null()).count();
+    let report = json!({ "valid": rows.len() - invalid, "invalid": invalid, "rows": rows });
+    if q.dry_run {
+        return Ok((StatusCode::OK, Json(report)));
+    }
+    if let Some(e) = first_error {
+        return Err(e.with_detail("rows", report["rows"].clone()));
     }
     let n = items.len();
     writes.push(audit(
@@ -1059,6 +1199,21 @@ fn check_variables(field: &str, vars: &BTreeMap<String, String>) -> ApiResult<()
     Ok(())
 }
 
+/// A site from a PUT body (checked).
+pub(crate) fn site_from(name: &str, bytes: &Bytes) -> ApiResult<Site> {
+    check_name("name", name)?;
+    let s: SiteIn = body(bytes)?;
+    if s.description.len() > 1024 {
+        return Err(ApiError::field("description", "at most 1024 characters"));
+    }
+    check_variables("variables", &s.variables)?;
+    Ok(Site {
+        name: name.to_string(),
+        description: s.description,
+        variables: s.variables,
+    })
+}
+
 async fn put_site(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -1066,17 +1221,7 @@ async fn put_site(
     bytes: Bytes,
 ) -> ApiResult<Json<Site>> {
     caller.require(Role::Operator)?;
-    check_name("name", &name)?;
-    let s: SiteIn = body(&bytes)?;
-    if s.description.len() > 1024 {
-        return Err(ApiError::field("description", "at most 1024 characters"));
-    }
-    check_variables("variables", &s.variables)?;
-    let site = Site {
-        name: name.clone(),
-        description: s.description,
-        variables: s.variables,
-    };
+    let site = site_from(&name, &bytes)?;
     let detail = json!({ "variables": site.variables.keys().collect::<Vec<_>>() });
     let writes = vec![
         Write::PutSite(site.clone()),
@@ -1137,16 +1282,11 @@ struct ProfileIn {
     drift: DriftPolicy,
 }
 
-async fn put_profile(
-    State(app): State<Arc<App>>,
-    caller: Caller,
-    Path(name): Path<String>,
-    bytes: Bytes,
-) -> ApiResult<Json<Profile>> {
-    caller.require(Role::Operator)?;
-    check_name("name", &name)?;
-    let p: ProfileIn = body(&bytes)?;
-    site_must_exist(&app, "site", &p.site).await?;
+/// A profile from a PUT body (checked, its site too).
+pub(crate) async fn profile_from(app: &Arc<App>, name: &str, bytes: &Bytes) -> ApiResult<Profile> {
+    check_name("name", name)?;
+    let p: ProfileIn = body(bytes)?;
+    site_must_exist(app, "site", &p.site).await?;
     check_tags("tags", &p.tags)?;
     check_variables("variables", &p.variables)?;
     if let Some(m) = &p.model {
@@ -1168,7 +1308,7 @@ async fn put_profile(
         return Err(ApiError::field("template", "at most 256 KiB"));
     }
     let profile = Profile {
-        name: name.clone(),
+        name: name.to_string(),
         priority: p.priority,
         model: p.model,
         site: p.site,
@@ -1179,6 +1319,17 @@ async fn put_profile(
     };
     crate::provision::check_profile(&profile)
         .map_err(|(field, why)| ApiError::field(field, why))?;
+    Ok(profile)
+}
+
+async fn put_profile(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> ApiResult<Json<Profile>> {
+    caller.require(Role::Operator)?;
+    let profile = profile_from(&app, &name, &bytes).await?;
     let detail = json!({ "priority": profile.priority, "model": profile.model,
                          "site": profile.site, "tags": profile.tags });
     let writes = vec![

@@ -18,6 +18,9 @@ pub struct Settings {
     /// Accept HTTP digest over plain HTTP (tests and labs on loopback); otherwise devices
     /// must come over TLS.
     pub allow_plain_http: bool,
+    /// The periodic inform interval of a device that has not told its own: it is online
+    /// while its last Inform is no older than that (plus a grace).
+    pub default_inform_interval_s: u32,
 }
 
 impl Default for Settings {
@@ -27,6 +30,7 @@ impl Default for Settings {
             session_timeout_s: 60,
             max_body: 1 << 20,
             allow_plain_http: true,
+            default_inform_interval_s: 3600,
         }
     }
 }
@@ -49,6 +53,8 @@ pub struct App {
     /// The plans this node made lately: per device, the fingerprint of the plan's inputs
     /// and the plan's digest (see [`crate::provision::PlanMemo`]).
     pub plans: crate::provision::PlanMemo,
+    /// What changed, for the console's live updates.
+    pub events: crate::events::Events,
 }
 
 /// How a sealed file server password reads in a stored task.

@@ -2,12 +2,15 @@
 //!
 //! It is a client of the REST API like any other (it signs in with an API token and its
 //! role decides what the API lets it do), written as plain ES modules and CSS with no
-//! build step: the files in `provisioner/provisioner/console/` are embedded in the binary
-//! and served as they are, with a Content-Security-Policy that allows only this origin.
+//! build step: the files in `provisioner/provisioner/console/` (`console.js` routes and
+//! draws the fleet screens, `lib.js` holds what every screen shares, one module per
+//! other area) are embedded in the binary and served as they are, with a
+//! Content-Security-Policy that allows only this origin.
 //! Every value the API returns goes into the page as text, never as HTML.
 
 use std::sync::Arc;
 
+use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -15,11 +18,27 @@ use axum::Router;
 
 use crate::app::App;
 
-const INDEX: &str = include_str!("../console/index.html");
-const SCRIPT: &str = include_str!("../console/console.js");
-const STYLE: &str = include_str!("../console/console.css");
+/// The console's files: name, content, type. Served at `/console/NAME`.
+const FILES: &[(&str, &str, &str)] = &[
+    ("index.html", include_str!("../console/index.html"), HTML),
+    ("console.js", include_str!("../console/console.js"), JS),
+    ("lib.js", include_str!("../console/lib.js"), JS),
+    (
+        "enrollment.js",
+        include_str!("../console/enrollment.js"),
+        JS,
+    ),
+    ("config.js", include_str!("../console/config.js"), JS),
+    ("firmware.js", include_str!("../console/firmware.js"), JS),
+    ("admin.js", include_str!("../console/admin.js"), JS),
+    ("console.css", include_str!("../console/console.css"), CSS),
+    ("screens.css", include_str!("../console/screens.css"), CSS),
+];
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
 
-/// Only this origin; inline style attributes (progress bars) but no inline script.
+/// Only this origin; inline style attributes (bars and charts) but no inline script.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
                    img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
                    base-uri 'none'; form-action 'self'";
@@ -29,18 +48,18 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/console/") }))
         .route("/console", get(|| async { Redirect::to("/console/") }))
+        .route("/console/", get(|| async { file("index.html") }))
         .route(
-            "/console/",
-            get(|| async { asset(INDEX, "text/html; charset=utf-8") }),
+            "/console/{name}",
+            get(|Path(name): Path<String>| async move { file(&name) }),
         )
-        .route(
-            "/console/console.js",
-            get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/console/console.css",
-            get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
-        )
+}
+
+fn file(name: &str) -> Response {
+    match FILES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, body, content_type)) => asset(body, content_type),
+        None => (StatusCode::NOT_FOUND, "no such file\n").into_response(),
+    }
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

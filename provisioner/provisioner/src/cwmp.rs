@@ -774,9 +774,19 @@ async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
             .map(Write::PutTask),
     );
     writes.extend(outcome.audit.iter().cloned().map(Write::Audit));
+    let rollouts: std::collections::BTreeSet<String> = reports
+        .iter()
+        .filter_map(|w| match w {
+            Write::ReportRollout { rollout, .. } => Some(rollout.clone()),
+            _ => None,
+        })
+        .collect();
     writes.extend(reports);
+    let settled = outcome.tasks.clone();
     let id = live.device.clone();
     let key = id.clone();
+    let learned = outcome.parameters;
+    let removed = outcome.removed_prefixes;
     let stored = db(app, move |s| {
         // What operators own (enrollment, site, tags) may have changed during the
         // session: keep theirs. A device deleted meanwhile stays deleted.
@@ -787,15 +797,68 @@ async fn finish(app: &Arc<App>, live: Live, now: i64, ok: bool) {
             d.enrollment = fresh.enrollment;
             d.site = fresh.site;
             d.tags = fresh.tags;
+            summarize(s, d, &learned, &removed)?;
         }
         s.apply(writes).map(|_| true)
     })
     .await;
     match stored {
-        Ok(true) => {}
+        Ok(true) => {
+            app.events.device(&id);
+            for t in settled.iter().filter(|t| t.id != 0) {
+                app.events.task(t);
+            }
+            for r in rollouts {
+                app.events.publish(crate::events::Event::Rollout {
+                    id: r,
+                    state: "reported".into(),
+                });
+            }
+        }
         Ok(false) => tracing::info!(device = %id, "deleted during its session; outcome dropped"),
         Err(e) => tracing::error!(device = %id, error = %e, "session outcome not stored"),
     }
+}
+
+/// Keep the device's summary columns true to what the session learned: its periodic
+/// inform interval, and its voice lines and how many are registered (recounted over the
+/// cached statuses with this session's values on top, when any line status changed).
+fn summarize(
+    s: &dyn tipring_store::Store,
+    d: &mut Device,
+    learned: &[tipring_acs::model::CachedParameter],
+    removed: &[String],
+) -> tipring_store::Result<()> {
+    use tipring_acs::lines;
+    if let Some(p) = learned.iter().find(|p| lines::is_inform_interval(&p.name)) {
+        if let Ok(v) = p.value.trim().parse::<u32>() {
+            d.inform_interval_s = Some(v);
+        }
+    }
+    let root = match d.root {
+        tipring_acs::model::Root::InternetGatewayDevice => "InternetGatewayDevice.",
+        _ => "Device.",
+    };
+    let voice = format!("{root}Services.VoiceService.");
+    let touched = learned.iter().any(|p| lines::is_line_status(&p.name))
+        || removed
+            .iter()
+            .any(|r| r.starts_with(&voice) || voice.starts_with(r.as_str()));
+    if !touched {
+        return Ok(());
+    }
+    let mut statuses: std::collections::BTreeMap<String, String> = s
+        .parameters(&d.id, &voice)?
+        .into_iter()
+        .filter(|p| lines::is_line_status(&p.name))
+        .map(|p| (p.name, p.value))
+        .collect();
+    statuses.retain(|name, _| !removed.iter().any(|r| name.starts_with(r.as_str())));
+    for p in learned.iter().filter(|p| lines::is_line_status(&p.name)) {
+        statuses.insert(p.name.clone(), p.value.clone());
+    }
+    (d.lines, d.lines_up) = lines::count(statuses.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    Ok(())
 }
 
 /// Drop sessions idle past the timeout (their in-flight tasks go back to the queue).

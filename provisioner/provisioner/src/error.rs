@@ -12,6 +12,8 @@ pub struct ApiError {
     pub error: String,
     /// The request field at fault (JSON path or query parameter), if one is.
     pub field: Option<String>,
+    /// More members of the body (`rows` of an import...).
+    pub more: Vec<(String, serde_json::Value)>,
 }
 
 impl ApiError {
@@ -21,6 +23,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             error: error.into(),
             field: Some(field.into()),
+            more: Vec::new(),
         }
     }
 
@@ -30,7 +33,25 @@ impl ApiError {
             status,
             error: error.into(),
             field: None,
+            more: Vec::new(),
         }
+    }
+
+    /// The same error with another status.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The same error with one more member in its body.
+    pub fn with_detail(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.more.push((name.to_string(), value));
+        self
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.error
     }
 
     /// 404.
@@ -78,6 +99,9 @@ impl IntoResponse for ApiError {
         let mut body = serde_json::json!({ "error": self.error });
         if let Some(f) = self.field {
             body["field"] = serde_json::Value::String(f);
+        }
+        for (k, v) in self.more {
+            body[k.as_str()] = v;
         }
         (self.status, axum::Json(body)).into_response()
     }

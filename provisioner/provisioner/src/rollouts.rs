@@ -123,7 +123,7 @@ fn minute_of(field: &str, hhmm: &str) -> ApiResult<u16> {
 }
 
 /// Every device id a filter matches, in pages of the store's largest listing.
-fn matching(
+pub(crate) fn matching(
     s: &dyn tipring_store::Store,
     mut filter: DeviceFilter,
 ) -> tipring_store::Result<Vec<tipring_acs::model::Device>> {
@@ -316,7 +316,15 @@ async fn operate(
         })
         .await?;
         if done.is_some() {
-            return Ok(Json(detail(&load(app, id).await?)));
+            let shown = detail(&load(app, id).await?);
+            app.events.publish(crate::events::Event::Rollout {
+                id: id.to_string(),
+                state: shown["summary"]["state"]["state"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            });
+            return Ok(Json(shown));
         }
         // Locked by a step in progress, or gone.
         load(app, id).await?;
@@ -371,8 +379,10 @@ pub async fn step_one(app: &Arc<App>, id: &str, now: i64) -> bool {
     let stepped = db(app, move |s| {
         let base = crate::firmware::base_url(&app2.settings.acs_url);
         let mut started = Vec::new();
+        let mut changed = false;
         let done = s.update_rollout(&key, &mut |rec| {
             started.clear();
+            let before = (rec.rollout.state.clone(), rec.rollout.phase);
             let mut w = Vec::new();
             let Some(image) = app2.firmware.get(&rec.image) else {
                 let reason = format!("firmware image {} is gone", rec.image);
@@ -434,13 +444,20 @@ pub async fn step_one(app: &Arc<App>, id: &str, now: i64) -> bool {
                     Action::Done => w.push(system_audit(now, "rollout.done", &rec.id, json!({}))),
                 }
             }
+            changed = before != (rec.rollout.state.clone(), rec.rollout.phase);
             w
         })?;
-        Ok(done.map(|_| started))
+        Ok(done.map(|_| (started, changed)))
     })
     .await;
     match stepped {
-        Ok(Some(started)) => {
+        Ok(Some((started, changed))) => {
+            if changed || !started.is_empty() {
+                app.events.publish(crate::events::Event::Rollout {
+                    id: id.to_string(),
+                    state: "stepped".into(),
+                });
+            }
             for d in started {
                 let _ = app.kick.send(d);
             }

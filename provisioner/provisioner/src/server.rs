@@ -223,6 +223,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         kick,
         firmware,
         plans: crate::provision::PlanMemo::default(),
+        events: crate::events::Events::default(),
     });
     let mut tasks = Vec::new();
     let router = crate::api::router(Arc::clone(&app));
