@@ -507,6 +507,11 @@ impl CwmpRunner {
             active_pending: false,
         };
         device.refresh_view();
+        // The baseline of notified values is what the device shows as it starts (before
+        // its first session and its first live snapshot): a line that registers a second
+        // later is a change the ACS hears of, even when its BOOT session read the line
+        // before.
+        device.check_values();
         let in_force = device.in_force();
         let url: Option<AcsUrl> = in_force.as_ref().and_then(|(u, _)| u.parse().ok());
         let unix = unix_now();

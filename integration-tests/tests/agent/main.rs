@@ -3,6 +3,7 @@
 //! its ports with Kamailio (over UDP, TCP and TLS), calls between its ports through it,
 //! and takes a call from SIPp.
 
+mod console;
 mod cwmp;
 mod media;
 mod reconfig;

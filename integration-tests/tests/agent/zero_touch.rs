@@ -27,10 +27,10 @@ use tipring_provisioner::server::{start, ServeArgs};
 use crate::services::{scratch, DOMAIN};
 use crate::Agent;
 
-const WAIT: Duration = Duration::from_secs(30);
-const OUI: &str = "00D0C9";
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const OUI: &str = "00D0C9";
 
-fn key(serial: &str) -> DeviceKey {
+pub(crate) fn key(serial: &str) -> DeviceKey {
     DeviceKey {
         oui: OUI.into(),
         product_class: "FXS2".into(),
@@ -39,27 +39,27 @@ fn key(serial: &str) -> DeviceKey {
 }
 
 /// The API, called from this (synchronous) test.
-struct Api {
-    rt: tokio::runtime::Runtime,
-    client: Client,
+pub(crate) struct Api {
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) client: Client,
 }
 
 impl Api {
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let body = body.map(|b| ("application/json", serde_json::to_vec(&b).unwrap()));
         self.rt
             .block_on(self.client.call(method, path, body))
             .unwrap()
     }
 
-    fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub(crate) fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let (s, v) = self.call(method, path, body);
         assert!((200..300).contains(&s), "{method} {path}: {s} {v}");
         v
     }
 
     /// Poll a device until `f` holds.
-    fn wait_device(&self, id: &str, what: &str, f: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_device(&self, id: &str, what: &str, f: impl Fn(&Value) -> bool) -> Value {
         let end = Instant::now() + WAIT;
         loop {
             let (s, v) = self.call("GET", &format!("/api/v1/devices/{id}"), None);
@@ -73,7 +73,12 @@ impl Api {
 }
 
 /// The factory's configuration of a 2-port gateway: no PBX, the factory ACS URL.
-fn factory_config(dir: &Path, acs_url: &str, claim: Option<&str>) -> PathBuf {
+fn factory_config(
+    dir: &Path,
+    acs_url: &str,
+    claim: Option<&str>,
+    periodic_inform_s: Option<u32>,
+) -> PathBuf {
     let mut doc = json!({
         "schema_version": 1,
         "device": { "name": "factory", "country": "us" },
@@ -84,16 +89,38 @@ fn factory_config(dir: &Path, acs_url: &str, claim: Option<&str>) -> PathBuf {
     if let Some(code) = claim {
         doc["management"]["provisioning_code"] = json!(code);
     }
+    if let Some(s) = periodic_inform_s {
+        doc["management"]["cwmp"]["periodic_inform_interval_s"] = json!(s);
+    }
     let file = dir.join("factory.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     file
 }
 
-fn gateway(dir: &Path, ca: &FactoryCa, serial: &str, acs_url: &str, claim: Option<&str>) -> Agent {
+pub(crate) fn gateway(
+    dir: &Path,
+    ca: &FactoryCa,
+    serial: &str,
+    acs_url: &str,
+    claim: Option<&str>,
+) -> Agent {
+    gateway_informing(dir, ca, serial, acs_url, claim, None)
+}
+
+/// A gateway whose factory configuration informs every `periodic_inform_s` (default: an
+/// hour).
+pub(crate) fn gateway_informing(
+    dir: &Path,
+    ca: &FactoryCa,
+    serial: &str,
+    acs_url: &str,
+    claim: Option<&str>,
+    periodic_inform_s: Option<u32>,
+) -> Agent {
     let dir = dir.join(serial);
     std::fs::create_dir_all(&dir).unwrap();
     ca.issue_device(&key(serial), &dir.join("factory")).unwrap();
-    let file = factory_config(&dir, acs_url, claim);
+    let file = factory_config(&dir, acs_url, claim, periodic_inform_s);
     Agent::start_device(tipring_agent::device::DeviceArgs {
         config: Some(file),
         state_dir: Some(dir.join("state")),
@@ -105,11 +132,11 @@ fn gateway(dir: &Path, ca: &FactoryCa, serial: &str, acs_url: &str, claim: Optio
 }
 
 /// The release key the gateways and the provisioner trust.
-fn release_key() -> tipring_firmware::SigningKey {
+pub(crate) fn release_key() -> tipring_firmware::SigningKey {
     tipring_firmware::SigningKey::from_seed(&[21; 32])
 }
 
-const TEMPLATE: &str = r#"{
+pub(crate) const TEMPLATE: &str = r#"{
   "device": { "name": "{{site}}-{{serial}}", "country": "us" },
   "sip": { "servers": ["{{pbx}}"], "domain": "{{domain}}", "listen": "127.0.0.1:0",
            "registration_expiry_s": 60 },
@@ -120,9 +147,11 @@ const TEMPLATE: &str = r#"{
   } } ]
 }"#;
 
-#[test]
-fn gateways_with_only_a_factory_identity_are_provisioned_or_quarantined() {
-    let dir = scratch("zero-touch");
+/// A provisioner with its CWMP listener on TLS (a server certificate and a factory CA of
+/// its own in `dir`) that takes devices only with a factory certificate, and its API.
+pub(crate) fn tls_provisioner(
+    dir: &Path,
+) -> (FactoryCa, tipring_provisioner::server::Running, Api) {
     let ca = FactoryCa::create(&dir.join("ca")).unwrap();
     ca.issue_server(&["127.0.0.1".to_string()], &dir.join("acs"))
         .unwrap();
@@ -154,6 +183,14 @@ fn gateways_with_only_a_factory_identity_are_provisioned_or_quarantined() {
         .unwrap(),
         rt,
     };
+    (ca, running, api)
+}
+
+#[test]
+fn gateways_with_only_a_factory_identity_are_provisioned_or_quarantined() {
+    let dir = scratch("zero-touch");
+    let (ca, running, api) = tls_provisioner(&dir);
+    let acs_url = running.app.settings.acs_url.clone();
 
     // The operator's side: a site (its PBX not up yet), a profile, a pre-registration.
     api.ok(

@@ -242,15 +242,21 @@ async function devices(params) {
     h("button", { type: "submit" }, "Filter"),
   );
   const results = h("div", { id: "device-results" }, h("p", {}, "Loading…"));
-  show(h("h1", {}, "Devices"), filters, results);
+  // The selection, its count and the bulk form outlive the live redraws of the table.
   const selected = new Set();
+  const count = h("span", { class: "muted", id: "selected-count", "aria-live": "polite" }, "0 selected");
+  let total = 0;
+  const bulk = can("operator") ? bulkForm(q, () => total, selected, count) : null;
+  show(h("h1", {}, "Devices"), filters, results, bulk);
   const draw = async () => {
     try {
       const query = new URLSearchParams(q);
       query.set("limit", PAGE);
       query.set("offset", offset);
       const page = await api("GET", `/devices?${query}`);
-      results.replaceChildren(...deviceTable(q, params, page, offset, selected));
+      total = page.total;
+      results.replaceChildren(...deviceTable(q, params, page, offset, selected, count));
+      if (bulk) bulk.querySelector('#bulk-scope option[value="filter"]').textContent = `every device matching the filter (${total})`;
     } catch (e) {
       results.replaceChildren(failure(e));
     }
@@ -261,7 +267,7 @@ async function devices(params) {
   }, 1000));
 }
 
-function deviceTable(q, params, page, offset, selected) {
+function deviceTable(q, params, page, offset, selected, count) {
   const sort = q.get("sort") || "id";
   const desc = q.get("order") === "desc";
   const link = (changes) => {
@@ -309,11 +315,11 @@ function deviceTable(q, params, page, offset, selected) {
       h("td", {}, d.open_faults ? h("span", { class: "error" }, d.open_faults) : "0"),
     );
   });
-  const count = h("span", { class: "muted", id: "selected-count", "aria-live": "polite" }, `${selected.size} selected`);
   const all = operator
     ? h("input", {
         type: "checkbox",
         "aria-label": "Select every device on this page",
+        checked: boxes.length > 0 && boxes.every(([, id]) => selected.has(id)),
         onchange: (ev) => {
           for (const [b, id] of boxes) {
             b.checked = ev.target.checked;
@@ -339,12 +345,11 @@ function deviceTable(q, params, page, offset, selected) {
       offset + PAGE < page.total ? h("a", { href: link({ offset: offset + PAGE }) }, "Next") : null,
     ),
   ];
-  if (operator) out.push(bulkForm(q, page.total, selected, count));
   return out;
 }
 
 /** Bulk actions on the selected devices or on every device the filter matches. */
-function bulkForm(q, total, selected, count) {
+function bulkForm(q, totalNow, selected, count) {
   const actionSel = h(
     "select",
     { id: "bulk-action", name: "action" },
@@ -363,7 +368,7 @@ function bulkForm(q, total, selected, count) {
     "select",
     { id: "bulk-scope", name: "scope" },
     h("option", { value: "selected" }, "the selected devices"),
-    h("option", { value: "filter" }, `every device matching the filter (${total})`),
+    h("option", { value: "filter" }, "every device matching the filter"),
   );
   const status = h("p", { id: "bulk-status", role: "status", "aria-live": "polite" });
   const hint = () => {
@@ -400,7 +405,7 @@ function bulkForm(q, total, selected, count) {
           const f = {};
           for (const [k, v] of q) if (!["offset", "limit", "sort", "order"].includes(k)) f[k] = k === "faulted" || k === "lines_down" ? v === "true" : v;
           body.filter = f;
-          n = total;
+          n = totalNow();
         }
         body.expected = n;
         const what = actionSel.selectedOptions[0].textContent + (arg.disabled || !arg.value ? "" : ` "${arg.value.trim()}"`);

@@ -119,6 +119,8 @@ enum BulkAction {
     AssignProfile { profile: String },
 }
 
+/// The selection part of a bulk action's body (the rest is the [`BulkAction`]: serde
+/// cannot deny unknown fields across a flatten, so the two are read apart).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BulkIn {
@@ -132,13 +134,35 @@ struct BulkIn {
     /// Ask each device to connect now (reboot, provision, assign_profile).
     #[serde(default)]
     connection_request: bool,
-    #[serde(flatten)]
-    action: BulkAction,
+}
+
+/// Read a part of a body, naming the field at fault.
+fn part<T: serde::de::DeserializeOwned>(v: Value) -> ApiResult<T> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path.is_empty() {
+            ApiError::field("body", inner.to_string())
+        } else {
+            ApiError::field(path, inner.to_string())
+        }
+    })
 }
 
 async fn bulk(State(app): State<Arc<App>>, caller: Caller, bytes: Bytes) -> ApiResult<Json<Value>> {
     caller.require(Role::Operator)?;
-    let b: BulkIn = body(&bytes)?;
+    let mut whole: Value = body(&bytes)?;
+    let Some(obj) = whole.as_object_mut() else {
+        return Err(ApiError::field("body", "a JSON object"));
+    };
+    let mut head = serde_json::Map::new();
+    for k in ["devices", "filter", "expected", "connection_request"] {
+        if let Some(v) = obj.remove(k) {
+            head.insert(k.to_string(), v);
+        }
+    }
+    let b: BulkIn = part(Value::Object(head))?;
+    let action: BulkAction = part(whole)?;
     let (devices, selection) = match (b.devices.is_empty(), b.filter) {
         (false, None) => {
             if b.devices.len() > MAX_BULK {
@@ -186,7 +210,7 @@ async fn bulk(State(app): State<Arc<App>>, caller: Caller, bytes: Bytes) -> ApiR
             ),
         ));
     }
-    let (name, changes) = plan_bulk(&app, &caller, &b.action, devices).await?;
+    let (name, changes) = plan_bulk(&app, &caller, &action, devices).await?;
     let n = changes.len();
     let mut kicked = Vec::new();
     let mut skipped = Vec::new();
