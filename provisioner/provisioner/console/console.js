@@ -130,7 +130,7 @@ async function overview() {
           "div",
           { class: "cards" },
           card("devices", s.devices, "#/devices"),
-          card("online", s.online, "#/devices?status=online", "ok"),
+          card("online", s.online, "#/devices?status=online&enrollment=approved", "ok"),
           card("offline", s.offline, "#/devices?status=offline&enrollment=approved", s.offline ? "bad" : ""),
           card("pending enrollment", s.pending, "#/enrollment", s.pending ? "warn" : ""),
           card("with faults", s.faulted, "#/devices?faulted=true", s.faulted ? "bad" : ""),
@@ -140,7 +140,7 @@ async function overview() {
           "div",
           { class: "charts" },
           stacked("chart-presence", "Devices", [
-            ["online", s.online, "var(--ok)", "#/devices?status=online"],
+            ["online", s.online, "var(--ok)", "#/devices?status=online&enrollment=approved"],
             ["offline", s.offline, "var(--bad)", "#/devices?status=offline&enrollment=approved"],
             ["pending", s.pending, "var(--warn)", "#/enrollment"],
             ["rejected", s.rejected, "var(--muted)", "#/devices?enrollment=rejected"],

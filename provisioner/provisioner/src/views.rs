@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use tipring_acs::model::{Device, Enrollment, Profile, Role, Site, TaskKind};
 use tipring_store::Write;
 
-use crate::api::{audit, body, check_name, check_tags, device_or_404, task, DeviceQuery};
+use crate::api::{audit, body, check_name, device_or_404, task, DeviceQuery};
 use crate::app::{db, unix_now, App};
 use crate::auth::{role_name, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -285,7 +285,7 @@ async fn plan_bulk(
     };
     Ok(match action {
         BulkAction::Tag { tag } | BulkAction::Untag { tag } => {
-            check_tags("tag", std::slice::from_ref(tag))?;
+            check_name("tag", tag)?;
             let add = matches!(action, BulkAction::Tag { .. });
             let changes = devices
                 .into_iter()

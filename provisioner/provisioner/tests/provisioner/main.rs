@@ -3,6 +3,7 @@
 
 mod api;
 mod console;
+mod views;
 
 use std::path::PathBuf;
 
