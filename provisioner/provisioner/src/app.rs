@@ -55,6 +55,9 @@ pub struct App {
     pub plans: crate::provision::PlanMemo,
     /// What changed, for the console's live updates.
     pub events: crate::events::Events,
+    /// The fleet's numbers as last counted (second, answer): consoles redrawing on live
+    /// events ask often, and a count of 100,000 devices takes tens of milliseconds.
+    pub stats: std::sync::Mutex<Option<(i64, serde_json::Value)>>,
 }
 
 /// How a sealed file server password reads in a stored task.

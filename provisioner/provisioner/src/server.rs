@@ -224,6 +224,7 @@ pub async fn start(args: ServeArgs) -> anyhow::Result<Running> {
         firmware,
         plans: crate::provision::PlanMemo::default(),
         events: crate::events::Events::default(),
+        stats: std::sync::Mutex::new(None),
     });
     let mut tasks = Vec::new();
     let router = crate::api::router(Arc::clone(&app));

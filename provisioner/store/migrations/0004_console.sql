@@ -7,5 +7,6 @@ ALTER TABLE devices ADD COLUMN lines INTEGER NOT NULL DEFAULT 0 CHECK (lines >= 
 ALTER TABLE devices ADD COLUMN lines_up INTEGER NOT NULL DEFAULT 0 CHECK (lines_up >= 0);
 ALTER TABLE devices ADD COLUMN inform_interval_s INTEGER;
 
-CREATE INDEX devices_last_inform ON devices (last_inform);
-CREATE INDEX devices_serial ON devices (serial);
+-- (column, id): the listing's order and its tie-break, so a page is an index walk.
+CREATE INDEX devices_last_inform ON devices (last_inform, id);
+CREATE INDEX devices_serial ON devices (serial, id);

@@ -248,7 +248,7 @@ impl DeviceSort {
         match self {
             DeviceSort::Id => "id",
             DeviceSort::Serial => "serial",
-            DeviceSort::LastInform => "COALESCE(last_inform, -1)",
+            DeviceSort::LastInform => "last_inform",
             DeviceSort::Model => "model",
             DeviceSort::SoftwareVersion => "software_version",
             DeviceSort::Site => "COALESCE(site, '')",
@@ -264,6 +264,11 @@ impl DeviceFilter {
         let dir = if self.descending { "DESC" } else { "ASC" };
         match self.sort {
             DeviceSort::Id => format!(" ORDER BY id {dir}"),
+            // Never seen first (ascending), as both engines' indexes hold them.
+            DeviceSort::LastInform => {
+                let nulls = if self.descending { "LAST" } else { "FIRST" };
+                format!(" ORDER BY last_inform {dir} NULLS {nulls}, id {dir}")
+            }
             s => format!(" ORDER BY {} {dir}, id {dir}", s.column()),
         }
     }

@@ -4,5 +4,6 @@ ALTER TABLE devices ADD COLUMN lines BIGINT NOT NULL DEFAULT 0 CHECK (lines >= 0
 ALTER TABLE devices ADD COLUMN lines_up BIGINT NOT NULL DEFAULT 0 CHECK (lines_up >= 0);
 ALTER TABLE devices ADD COLUMN inform_interval_s BIGINT;
 
-CREATE INDEX devices_last_inform ON devices (last_inform);
-CREATE INDEX devices_serial ON devices (serial);
+-- NULLS FIRST as SQLite sorts them, so both engines list never-seen devices first.
+CREATE INDEX devices_last_inform ON devices (last_inform NULLS FIRST, id);
+CREATE INDEX devices_serial ON devices (serial, id);
