@@ -151,11 +151,14 @@ impl Lab {
         )
         .await?;
         let acs_url = running.app.settings.acs_url.clone();
+        let token_file = dir.join("provisioner/admin.token");
         println!(
-            "lab provisioner: ACS {acs_url}, API http://{}/api/v1 — try `tipring-provisioner ctl --url http://{} --token-file {} devices`",
+            "lab provisioner: ACS {acs_url}, console http://{}/console/ (sign in with the token in {}), API http://{}/api/v1 — try `tipring-provisioner ctl --url http://{} --token-file {} devices`",
+            running.api_addr,
+            token_file.display(),
             running.api_addr,
             running.api_addr,
-            dir.join("provisioner/admin.token").display()
+            token_file.display()
         );
         Ok(Self {
             running,
