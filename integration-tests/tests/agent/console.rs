@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 use tipring_integration_tests::peers::{Kamailio, KamailioConfig};
 
 use crate::services::{scratch, DOMAIN};
-use crate::zero_touch::{gateway, gateway_informing, key, release_key, tls_provisioner, TEMPLATE};
+use crate::zero_touch::{gateway, gateway_informing, key, tls_provisioner, TEMPLATE};
 
 /// The screens the browser test keeps a picture of.
 const SCREENS: &[&str] = &[
@@ -151,26 +151,7 @@ fn an_operator_runs_real_gateways_from_the_console_in_chromium() {
     }
 
     // A signed image for the rollout, and a read-only user.
-    let payload = vec![0x3cu8; 64_000];
-    let manifest = tipring_firmware::Manifest::for_payload(
-        "tipring-gw",
-        "FXS2",
-        "2.0.0".parse().unwrap(),
-        tipring_firmware::key_id_for(&release_key().public_key()),
-        "2026-11-26T12:00:00Z",
-        &payload,
-    );
-    let img = tipring_firmware::sign_image(&manifest, &payload, &release_key()).unwrap();
-    let (s, v) = api
-        .rt
-        .block_on(api.client.call(
-            "POST",
-            "/api/v1/firmware",
-            Some(("application/octet-stream", img)),
-        ))
-        .unwrap();
-    assert_eq!(s, 201, "{v}");
-    let image = v["id"].as_str().unwrap().to_string();
+    let image = api.upload_release("2.0.0");
     let ro = api.ok(
         "POST",
         "/api/v1/tokens",

@@ -58,6 +58,31 @@ impl Api {
         v
     }
 
+    /// Sign an image of this version with the release key the gateways trust, upload it;
+    /// its id.
+    pub(crate) fn upload_release(&self, version: &str) -> String {
+        let payload = vec![0x3cu8; 64_000];
+        let manifest = tipring_firmware::Manifest::for_payload(
+            "tipring-gw",
+            "FXS2",
+            version.parse().unwrap(),
+            tipring_firmware::key_id_for(&release_key().public_key()),
+            "2026-11-26T12:00:00Z",
+            &payload,
+        );
+        let img = tipring_firmware::sign_image(&manifest, &payload, &release_key()).unwrap();
+        let (s, v) = self
+            .rt
+            .block_on(self.client.call(
+                "POST",
+                "/api/v1/firmware",
+                Some(("application/octet-stream", img)),
+            ))
+            .unwrap();
+        assert_eq!(s, 201, "{v}");
+        v["id"].as_str().unwrap().to_string()
+    }
+
     /// Poll a device until `f` holds.
     pub(crate) fn wait_device(&self, id: &str, what: &str, f: impl Fn(&Value) -> bool) -> Value {
         let end = Instant::now() + WAIT;
@@ -282,26 +307,7 @@ fn gateways_with_only_a_factory_identity_are_provisioned_or_quarantined() {
     // A firmware image uploaded to the provisioner (verified against the release key)
     // reaches the gateway over the ACS's TLS listener with a URL signed for it alone; the
     // new image boots on trial and is kept once its lines registered again.
-    let payload = vec![0x3cu8; 64_000];
-    let manifest = tipring_firmware::Manifest::for_payload(
-        "tipring-gw",
-        "FXS2",
-        "2.0.0".parse().unwrap(),
-        tipring_firmware::key_id_for(&release_key().public_key()),
-        "2026-11-26T12:00:00Z",
-        &payload,
-    );
-    let img = tipring_firmware::sign_image(&manifest, &payload, &release_key()).unwrap();
-    let (s, v) = api
-        .rt
-        .block_on(api.client.call(
-            "POST",
-            "/api/v1/firmware",
-            Some(("application/octet-stream", img)),
-        ))
-        .unwrap();
-    assert_eq!(s, 201, "{v}");
-    let image_id = v["id"].as_str().unwrap().to_string();
+    let image_id = api.upload_release("2.0.0");
     api.ok(
         "POST",
         &format!("/api/v1/devices/{id1}/firmware"),

@@ -1,8 +1,9 @@
 // Administration: the audit log (#/audit, operators and admins) and the API tokens
 // (#/tokens, admins).
 
-import { h, show, api, can, whoami, when, failure, table, field, form, action } from "./lib.js";
-import { selectField, panel } from "./config.js";
+import {
+  h, show, api, can, whoami, when, failure, table, field, form, action, selectField, panel,
+} from "./lib.js";
 
 const enc = encodeURIComponent;
 const FILTERS = ["actor", "target", "action"];

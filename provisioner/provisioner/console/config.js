@@ -1,62 +1,15 @@
 // Sites and profiles: the lists (#/sites, #/profiles) and the editors (#/site/NAME,
 // #/profile/NAME; an empty name makes a new one), each with a preview of what a device
-// would be given. Also the small helpers the other screens of this kind share
-// (selectField, splitTags, panel, clearErrors).
+// would be given.
 
 import {
   h, show, api, ApiError, can, whoami, failure, table, field, form, showError, action,
+  selectField, splitTags, panel, clearErrors,
 } from "./lib.js";
 
 const enc = encodeURIComponent;
 
-// ---- shared helpers -----------------------------------------------------------------------
-
-/** A labelled <select> (like `field()`, so `showError` finds it by `name`); `options` are
- * `[value, text]` pairs. */
-export function selectField(label, attrs, options, selected = "") {
-  const f = field(label, attrs);
-  const select = h(
-    "select",
-    { ...attrs, id: f.input.id, "aria-describedby": f.error.id },
-    options.map(([value, text]) => h("option", { value, selected: value === selected }, text)),
-  );
-  f.input.replaceWith(select);
-  return { ...f, input: select };
-}
-
-/** "a, b ,c" → ["a", "b", "c"]. */
-export function splitTags(text) {
-  return text.split(",").map((t) => t.trim()).filter(Boolean);
-}
-
-/** A container whose content `load()` (async, returns nodes) replaces on `draw()`: a later
- * draw wins over a slower earlier one, an error shows in place, and the focused element
- * (by id) keeps the focus. Redraws leave the forms around it alone. */
-export function panel(attrs, load) {
-  const el = h("div", attrs, h("p", {}, "Loading…"));
-  let seq = 0;
-  const draw = async () => {
-    const n = ++seq;
-    let nodes;
-    try {
-      nodes = await load();
-    } catch (e) {
-      nodes = failure(e);
-    }
-    if (n !== seq) return;
-    const focused = el.contains(document.activeElement) ? document.activeElement.id : "";
-    el.replaceChildren(...[nodes].flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false));
-    const again = focused && document.getElementById(focused);
-    if (again) again.focus();
-  };
-  return { el, draw };
-}
-
-/** Empty the field errors under `scope` (what `form()` does before a submit). */
-export function clearErrors(scope) {
-  for (const e of scope.querySelectorAll(".field-error")) e.textContent = "";
-  for (const e of scope.querySelectorAll("[aria-invalid]")) e.removeAttribute("aria-invalid");
-}
+// ---- helpers --------------------------------------------------------------------------------
 
 /** An error found before sending, shown like the API's (next to the input `field`). */
 function invalid(fieldName, message) {

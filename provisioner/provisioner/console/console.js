@@ -550,6 +550,8 @@ function paramTree(id, params, redraw) {
             onclick: async (ev) => {
               ev.preventDefault();
               try {
+                // Names first (they say which values are writable), then the values.
+                await queue(id, { kind: "get_parameter_names", path: node.path, next_level: false });
                 const t = await queue(id, { kind: "get_parameter_values", names: [node.path] });
                 const done = await follow(t, out, "Refresh");
                 if (done.state === "done") redraw();
@@ -625,6 +627,7 @@ function paramRow(id, p, operator, redraw) {
               onsubmit: async (ev) => {
                 ev.preventDefault();
                 err.textContent = "";
+                input.removeAttribute("aria-invalid");
                 const why = checkValue(p.xsd_type, input.value);
                 if (why) {
                   err.textContent = why;
@@ -841,14 +844,33 @@ async function device(id) {
       params.replaceChildren(v.parameters.length ? tree : h("p", {}, "Nothing read from this device yet."));
     }
   };
+  // What happened to it lately, from the audit log (operators and admins may read it).
+  const activity = h("div", { id: "device-activity" });
+  const history = async () => {
+    if (!can("operator")) return;
+    try {
+      const entries = await api("GET", `/audit?target=${encodeURIComponent(id)}&limit=20`);
+      activity.replaceChildren(
+        table(
+          ["When", "Who", "What", "Detail"],
+          entries.map((e) => [when(e.at), e.actor, e.action, h("code", { class: "detail" }, JSON.stringify(e.detail))]),
+          { id: "activity", empty: "Nothing recorded yet." },
+        ),
+      );
+    } catch (e) {
+      activity.replaceChildren(failure(e));
+    }
+  };
   const redraw = async () => {
     try {
       fill(await api("GET", `/devices/${encodeURIComponent(id)}`));
+      history();
     } catch (e) {
       identity.replaceChildren(failure(e));
     }
   };
   fill(v);
+  history();
   const vs = voiceRoot(v.parameters);
   show(
     h("h1", {}, v.device.id),
@@ -882,6 +904,7 @@ async function device(id) {
       : null,
     ports,
     tasks,
+    can("operator") ? [h("h2", {}, "Recent activity"), activity] : null,
     h("h2", {}, "Parameters"),
     params,
   );

@@ -4,9 +4,8 @@
 
 import {
   h, show, api, ApiError, can, whoami, when, ago, failure, table, field, form, showError, action,
-  live, debounce,
+  live, debounce, selectField, splitTags, panel, clearErrors,
 } from "./lib.js";
-import { selectField, splitTags, panel, clearErrors } from "./config.js";
 
 const PAGE = 50;
 const enc = encodeURIComponent;

@@ -4,33 +4,14 @@
 
 import {
   h, show, api, ApiError, can, whoami, when, bytes, failure, table, field, form, action, live,
-  debounce,
+  debounce, selectField, panel, progressBar,
 } from "./lib.js";
-import { selectField, panel } from "./config.js";
 
 const enc = encodeURIComponent;
 
 /** "halted: reason", "running", ... */
 function stateText(s) {
   return s.state === "halted" ? `halted: ${s.reason}` : s.state;
-}
-
-/** A rollout's progress bar (counts as PhaseProgress): confirmed green, in progress
- * accent, failed red; a role=img with the counts as its name. */
-function bar(t) {
-  const part = (n, color, label) => {
-    const s = h("span", { title: `${label}: ${n}` });
-    s.style.width = `${(100 * n) / Math.max(t.devices, 1)}%`;
-    s.style.background = color;
-    return s;
-  };
-  return h(
-    "div",
-    { class: "bar", role: "img", "aria-label": `${t.confirmed} confirmed, ${t.failed} failed of ${t.devices}` },
-    part(t.confirmed, "var(--ok)", "confirmed"),
-    part(t.installed + t.downloading, "var(--accent)", "in progress"),
-    part(t.failed, "var(--bad)", "failed"),
-  );
 }
 
 function shortId(id) {
@@ -145,7 +126,7 @@ export async function rollouts(params) {
         s.version,
         stateText(s.state),
         `${s.phase + 1} of ${s.phases}`,
-        bar(s.total),
+        progressBar(s.total),
         `${when(s.created_at)} by ${s.created_by}`,
       ]),
       { id: "rollouts", caption: "Rollouts", empty: "No rollout yet." },
@@ -294,7 +275,7 @@ export async function rollout(id) {
     state.textContent = stateText(s.state);
     state.className = `state state-${s.state.state}`;
     overall.replaceChildren(
-      bar(t),
+      progressBar(t),
       h("p", { id: "rollout-progress-text" }, `${t.confirmed} of ${t.devices} confirmed`),
       h("p", { class: "muted" }, `${t.failed} failed, ${t.downloading + t.installed} in progress, ${t.queued} queued`),
     );
@@ -323,7 +304,7 @@ export async function rollout(id) {
           p.progress.installed,
           p.progress.confirmed,
           p.progress.failed,
-          bar(p.progress),
+          progressBar(p.progress),
         ]),
         { id: "rollout-phase-table", caption: "Progress of each phase" },
       ),

@@ -216,6 +216,53 @@ export function action(label, act, { confirm: ask, out, cls } = {}) {
   return out ? b : h("span", { class: "action" }, b, status);
 }
 
+/** A labelled <select> (like `field()`, so `showError` finds it by `name`); `options` are
+ * `[value, text]` pairs. */
+export function selectField(label, attrs, options, selected = "") {
+  const f = field(label, attrs);
+  const select = h(
+    "select",
+    { ...attrs, id: f.input.id, "aria-describedby": f.error.id },
+    options.map(([value, text]) => h("option", { value, selected: value === selected }, text)),
+  );
+  f.input.replaceWith(select);
+  return { ...f, input: select };
+}
+
+/** "a, b ,c" → ["a", "b", "c"]. */
+export function splitTags(text) {
+  return text.split(",").map((t) => t.trim()).filter(Boolean);
+}
+
+/** A container whose content `load()` (async, returns nodes) replaces on `draw()`: a later
+ * draw wins over a slower earlier one, an error shows in place, and the focused element
+ * (by id) keeps the focus. Redraws leave the forms around it alone. */
+export function panel(attrs, load) {
+  const el = h("div", attrs, h("p", {}, "Loading…"));
+  let seq = 0;
+  const draw = async () => {
+    const n = ++seq;
+    let nodes;
+    try {
+      nodes = await load();
+    } catch (e) {
+      nodes = failure(e);
+    }
+    if (n !== seq) return;
+    const focused = el.contains(document.activeElement) ? document.activeElement.id : "";
+    el.replaceChildren(...[nodes].flat(Infinity).filter((x) => x !== null && x !== undefined && x !== false));
+    const again = focused && document.getElementById(focused);
+    if (again) again.focus();
+  };
+  return { el, draw };
+}
+
+/** Empty the field errors under `scope` (what `form()` does before a submit). */
+export function clearErrors(scope) {
+  for (const e of scope.querySelectorAll(".field-error")) e.textContent = "";
+  for (const e of scope.querySelectorAll("[aria-invalid]")) e.removeAttribute("aria-invalid");
+}
+
 // ---- live updates --------------------------------------------------------------------------
 
 const listeners = new Set();
@@ -309,22 +356,26 @@ export function stopLive() {
 }
 
 /** A rollout's progress bar from its counts (`{devices, queued, downloading, installed,
- * confirmed, failed}`): confirmed, in progress and failed parts, with the numbers as its
- * accessible name and as text beside it. */
-export function rolloutBar(t, id) {
-  const part = (n, color, label) =>
-    h("span", { style: `width:${(100 * n) / Math.max(t.devices, 1)}%;background:${color}`, title: `${label}: ${n}` });
-  const text = `${t.confirmed} of ${t.devices} confirmed${t.failed ? `, ${t.failed} failed` : ""}`;
+ * confirmed, failed}`): confirmed green, in progress accent, failed red; a role=img whose
+ * name gives the counts. */
+export function progressBar(t) {
+  const part = (n, color, label) => {
+    const s = h("span", { title: `${label}: ${n}` });
+    s.style.width = `${(100 * n) / Math.max(t.devices, 1)}%`;
+    s.style.background = color;
+    return s;
+  };
   return h(
     "div",
-    { class: "progress", id },
-    h(
-      "div",
-      { class: "bar", role: "img", "aria-label": text },
-      part(t.confirmed, "var(--ok)", "confirmed"),
-      part(t.installed + t.downloading, "var(--accent)", "in progress"),
-      part(t.failed, "var(--bad)", "failed"),
-    ),
-    h("span", { class: "muted" }, text),
+    { class: "bar", role: "img", "aria-label": `${t.confirmed} confirmed, ${t.failed} failed of ${t.devices}` },
+    part(t.confirmed, "var(--ok)", "confirmed"),
+    part(t.installed + t.downloading, "var(--accent)", "in progress"),
+    part(t.failed, "var(--bad)", "failed"),
   );
+}
+
+/** The bar with its numbers as text beside it. */
+export function rolloutBar(t, id) {
+  const text = `${t.confirmed} of ${t.devices} confirmed${t.failed ? `, ${t.failed} failed` : ""}`;
+  return h("div", { class: "progress", id }, progressBar(t), h("span", { class: "muted" }, text));
 }

@@ -320,6 +320,24 @@ pub(crate) const FLEET_VERSIONS_SQL: &str = "SELECT model, software_version, COU
     FROM devices WHERE enrollment = 'approved' GROUP BY model, software_version \
     ORDER BY COUNT(*) DESC, model, software_version LIMIT 100";
 
+/// The fleet's numbers from [`FLEET_COUNTS_SQL`]'s nine columns, in order.
+pub(crate) fn fleet_stats(n: [i64; 9], versions: Vec<crate::VersionCount>) -> crate::FleetStats {
+    let n = n.map(|v| u64::try_from(v).unwrap_or(0));
+    crate::FleetStats {
+        devices: n[0],
+        pending: n[1],
+        approved: n[2],
+        rejected: n[3],
+        online: n[4],
+        offline: n[2].saturating_sub(n[4]),
+        faulted: n[5],
+        lines: n[6],
+        lines_up: n[7],
+        devices_lines_down: n[8],
+        versions,
+    }
+}
+
 /// `?N` placeholders as PostgreSQL's `$N`.
 pub(crate) fn pg_placeholders(sql: &str) -> String {
     sql.replace('?', "$")

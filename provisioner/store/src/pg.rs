@@ -870,9 +870,10 @@ impl Store for PgStore {
                     &[&now, &def],
                 )?
                 .ok_or_else(|| Error::Database("no row from an aggregate".into()))?;
-            let n = |i: usize| -> Result<u64> {
-                Ok(u64::try_from(row.try_get::<_, i64>(i)?).unwrap_or(0))
-            };
+            let mut counts = [0i64; 9];
+            for (i, v) in counts.iter_mut().enumerate() {
+                *v = row.try_get(i)?;
+            }
             let versions = db.collect(codec::FLEET_VERSIONS_SQL, &[], |r| {
                 Ok(VersionCount {
                     model: r.try_get(0)?,
@@ -880,19 +881,7 @@ impl Store for PgStore {
                     devices: u64::try_from(r.try_get::<_, i64>(2)?).unwrap_or(0),
                 })
             })?;
-            Ok(FleetStats {
-                devices: n(0)?,
-                pending: n(1)?,
-                approved: n(2)?,
-                rejected: n(3)?,
-                online: n(4)?,
-                offline: n(2)?.saturating_sub(n(4)?),
-                faulted: n(5)?,
-                lines: n(6)?,
-                lines_up: n(7)?,
-                devices_lines_down: n(8)?,
-                versions,
-            })
+            Ok(codec::fleet_stats(counts, versions))
         })
     }
 

@@ -705,31 +705,23 @@ impl Store for SqliteStore {
     fn fleet_stats(&self, now: i64, default_interval_s: u32) -> Result<FleetStats> {
         let def = i64::from(default_interval_s);
         self.readers.with(|c| {
-            let mut st = c.prepare_cached(codec::FLEET_COUNTS_SQL)?;
-            let mut stats = st.query_row(params![now, def], |r| {
-                let n = |i: usize| r.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
-                Ok(FleetStats {
-                    devices: n(0)?,
-                    pending: n(1)?,
-                    approved: n(2)?,
-                    rejected: n(3)?,
-                    online: n(4)?,
-                    offline: n(2)?.saturating_sub(n(4)?),
-                    faulted: n(5)?,
-                    lines: n(6)?,
-                    lines_up: n(7)?,
-                    devices_lines_down: n(8)?,
-                    versions: Vec::new(),
-                })
-            })?;
-            stats.versions = collect(c, codec::FLEET_VERSIONS_SQL, [], |r| {
+            let counts =
+                c.prepare_cached(codec::FLEET_COUNTS_SQL)?
+                    .query_row(params![now, def], |r| {
+                        let mut n = [0i64; 9];
+                        for (i, v) in n.iter_mut().enumerate() {
+                            *v = r.get(i)?;
+                        }
+                        Ok(n)
+                    })?;
+            let versions = collect(c, codec::FLEET_VERSIONS_SQL, [], |r| {
                 Ok(VersionCount {
                     model: r.get(0)?,
                     software_version: r.get(1)?,
                     devices: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
                 })
             })?;
-            Ok(stats)
+            Ok(codec::fleet_stats(counts, versions))
         })
     }
 

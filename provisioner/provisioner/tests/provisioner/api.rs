@@ -1,24 +1,7 @@
 use serde_json::{json, Value};
 use tipring_provisioner::ctl::Client;
 
-use crate::provisioner;
-
-fn body(v: &Value) -> Option<(&'static str, Vec<u8>)> {
-    Some(("application/json", serde_json::to_vec(v).unwrap()))
-}
-
-async fn token(admin: &Client, base: &str, name: &str, role: &str) -> Client {
-    let (s, v) = admin
-        .call(
-            "POST",
-            "/api/v1/tokens",
-            body(&json!({ "name": name, "role": role })),
-        )
-        .await
-        .unwrap();
-    assert_eq!(s, 201, "{v}");
-    Client::new(base, v["token"].as_str().unwrap()).unwrap()
-}
+use crate::{body, provisioner, token};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_wants_a_token_and_its_role() {

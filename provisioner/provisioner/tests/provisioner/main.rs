@@ -7,6 +7,7 @@ mod views;
 
 use std::path::PathBuf;
 
+use serde_json::{json, Value};
 use tipring_provisioner::ctl::Client;
 use tipring_provisioner::server::{start, Running, ServeArgs};
 
@@ -33,4 +34,23 @@ pub async fn provisioner(name: &str) -> (Running, Client) {
         .expect("a first start makes an admin token");
     let client = Client::new(&format!("http://{}", running.api_addr), &token).unwrap();
     (running, client)
+}
+
+/// A JSON body for [`Client::call`].
+pub fn body(v: &Value) -> Option<(&'static str, Vec<u8>)> {
+    Some(("application/json", serde_json::to_vec(v).unwrap()))
+}
+
+/// A token of this role, made by the admin; a client that uses it.
+pub async fn token(admin: &Client, base: &str, name: &str, role: &str) -> Client {
+    let (s, v) = admin
+        .call(
+            "POST",
+            "/api/v1/tokens",
+            body(&json!({ "name": name, "role": role })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, 201, "{v}");
+    Client::new(base, v["token"].as_str().unwrap()).unwrap()
 }

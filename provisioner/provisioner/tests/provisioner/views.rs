@@ -11,11 +11,7 @@ use tipring_provisioner::ctl::Client;
 use tipring_store::Write;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::provisioner;
-
-fn body(v: &Value) -> Option<(&'static str, Vec<u8>)> {
-    Some(("application/json", serde_json::to_vec(v).unwrap()))
-}
+use crate::{body, provisioner, token};
 
 async fn ok(c: &Client, method: &str, path: &str, b: Value) -> Value {
     let (s, v) = c.call(method, path, body(&b)).await.unwrap();
@@ -267,19 +263,13 @@ async fn bulk_actions_act_only_on_the_selection_the_operator_saw() {
     .await;
     assert_eq!(audit.as_array().unwrap().len(), 3, "{audit}");
     // A read-only token may not.
-    let (_, t) = admin
-        .call(
-            "POST",
-            "/api/v1/tokens",
-            body(&json!({ "name": "ro", "role": "read_only" })),
-        )
-        .await
-        .unwrap();
-    let ro = Client::new(
+    let ro = token(
+        &admin,
         &format!("http://{}", running.api_addr),
-        t["token"].as_str().unwrap(),
+        "ro",
+        "read_only",
     )
-    .unwrap();
+    .await;
     let (s, _) = ro
         .call(
             "POST",
