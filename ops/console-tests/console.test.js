@@ -4,8 +4,8 @@
 //   node console.test.js BASE_URL TOKEN_FILE SERIAL SCREENSHOT_DIR
 // Exits non-zero with the reason on the first failure.
 const fs = require("fs");
-const path = require("path");
 const { chromium } = require("playwright-core");
+const { screen } = require("./check");
 
 const [base, tokenFile, serial, shots] = process.argv.slice(2);
 
@@ -22,7 +22,8 @@ const [base, tokenFile, serial, shots] = process.argv.slice(2);
   page.on("console", (m) => {
     if (m.type() === "error" && !m.text().includes("status of 401")) errors.push(m.text());
   });
-  const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+  // Each screen is pictured and checked by axe-core (check.js).
+  const shot = (name) => screen(page, shots, name);
   page.setDefaultTimeout(15000);
 
   // A wrong token is refused, next to the field.

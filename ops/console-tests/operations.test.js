@@ -10,6 +10,7 @@
 const fs = require("fs");
 const path = require("path");
 const { chromium } = require("playwright-core");
+const { screen } = require("./check");
 
 const [base, adminFile, readOnlyFile, shots] = process.argv.slice(2);
 const env = (k) => {
@@ -45,7 +46,8 @@ function step(name) {
   });
   // Confirmation dialogs: the operator says yes.
   page.on("dialog", (d) => d.accept());
-  const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  // Each screen is pictured and checked by axe-core (check.js).
+  const shot = (name) => screen(page, shots, name);
   page.setDefaultTimeout(30000);
   const text = (sel) => page.textContent(sel);
   const go = async (hash) => {

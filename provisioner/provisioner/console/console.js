@@ -572,7 +572,9 @@ function paramTree(id, params, redraw) {
     return h(
       "details",
       { open: depth < 1, "data-path": node.path },
-      h("summary", {}, h("span", { class: "obj" }, name), " ", refresh, " ", out),
+      // The Refresh button beside, not inside, the summary (a summary is a control itself).
+      h("summary", {}, h("span", { class: "obj" }, name)),
+      refresh ? h("div", { class: "obj-actions" }, refresh, " ", out) : null,
       node.params.length
         ? h("table", { class: "params" }, h("tbody", {}, node.params.map((p) => paramRow(id, p, operator, redraw))))
         : null,
