@@ -171,6 +171,18 @@ impl Pool {
         f(lent.conn())
     }
 
+    /// Let every idle connection go: one was found closed by the server (a restart, a
+    /// terminated backend), so the others idle since then most likely are too, and the
+    /// client notices only when it next uses one.
+    fn forget_idle(&self) {
+        let mut st = self.lock();
+        let n = st.idle.len();
+        st.idle.clear();
+        st.open -= n;
+        drop(st);
+        self.returned.notify_all();
+    }
+
     fn take(&self) -> Result<Lent<'_>> {
         let mut st = self.lock();
         loop {
@@ -349,7 +361,9 @@ impl PgStore {
                     if !retried
                         && (conn.client.is_closed() || matches!(e, Error::ConnectionLost(_))) =>
                 {
-                    retried = true
+                    retried = true;
+                    drop(lent);
+                    self.pool.forget_idle();
                 }
                 other => return other,
             }
@@ -640,6 +654,7 @@ impl Store for PgStore {
             }
             retried = true;
             drop(lent);
+            self.pool.forget_idle();
             lent = self.pool.take()?;
         }
     }
