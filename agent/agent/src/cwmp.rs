@@ -395,6 +395,8 @@ pub struct CwmpRunner {
     memory: Memory,
     started: Instant,
     firmware: FirmwareLive,
+    /// The finished calls (`CallLog`).
+    calls: crate::calllog::CallHistory,
     /// The running firmware was confirmed (after the first good session, and once its
     /// lines registered again when it runs on trial with a health check).
     confirmed: bool,
@@ -537,6 +539,7 @@ impl CwmpRunner {
             transfer: None,
             cr: None,
             firmware: firmware_live(settings.transfer.as_ref().map(|t| t.slots_dir.as_path())),
+            calls: crate::calllog::CallHistory::default(),
             settings,
             memory,
             started: now,
@@ -754,6 +757,13 @@ impl CwmpRunner {
     /// The firmware slots for the tree.
     pub fn firmware(&self) -> &FirmwareLive {
         &self.firmware
+    }
+
+    /// The live state for the tree from a status snapshot taken now: the firmware slots,
+    /// and the call log brought up to date with it.
+    pub fn live_state(&mut self, status: &tipring_status::GatewayStatus) -> LiveState {
+        self.calls.observe(status, unix_now());
+        live_state(status, &self.firmware, &self.calls)
     }
 
     /// The Connection Request URL (empty when not listening).
@@ -1155,7 +1165,11 @@ pub fn firmware_live(dir: Option<&Path>) -> FirmwareLive {
 }
 
 /// The live part of the tree from a status snapshot and the firmware slots.
-pub fn live_state(status: &tipring_status::GatewayStatus, fw: &FirmwareLive) -> LiveState {
+pub fn live_state(
+    status: &tipring_status::GatewayStatus,
+    fw: &FirmwareLive,
+    calls: &crate::calllog::CallHistory,
+) -> LiveState {
     use tipring_datamodel::{
         CallStatus, ClientStatus, ExtensionStatus, FxsStatus, LineStatus, PortLive,
     };
@@ -1198,6 +1212,7 @@ pub fn live_state(status: &tipring_status::GatewayStatus, fw: &FirmwareLive) -> 
         active_firmware_image: fw.active,
         boot_firmware_image: fw.boot,
         ports,
+        call_log: calls.records(),
         ..LiveState::default()
     }
 }

@@ -18,6 +18,7 @@
 
 pub mod acs_http;
 pub mod bootstrap;
+pub mod calllog;
 pub mod command;
 pub mod config;
 pub mod connreq;

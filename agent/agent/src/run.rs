@@ -485,7 +485,7 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     }
                     if let Some(r) = runner.as_mut() {
                         todo.extend(r.poll_dhcp(now, &mut managed));
-                        let live = crate::cwmp::live_state(&snapshot, r.firmware());
+                        let live = r.live_state(&snapshot);
                         todo.extend(r.refresh(live, now, &mut managed));
                         let registers = managed.as_ref().is_some_and(|m| {
                             m.running().sip.register && !m.running().sip.servers.is_empty()

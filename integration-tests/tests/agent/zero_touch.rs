@@ -83,6 +83,52 @@ impl Api {
         v["id"].as_str().unwrap().to_string()
     }
 
+    /// The device's call log once it shows at least `calls` calls: its parameters by name,
+    /// read by GetParameterValues tasks (with a connection request each).
+    pub(crate) fn call_log(
+        &self,
+        id: &str,
+        calls: usize,
+    ) -> std::collections::BTreeMap<String, String> {
+        let end = Instant::now() + WAIT;
+        loop {
+            let t = self.ok(
+                "POST",
+                &format!("/api/v1/devices/{id}/tasks"),
+                Some(json!({ "kind": "get_parameter_values",
+                             "names": ["Device.Services.VoiceService.1.CallLog."],
+                             "connection_request": true })),
+            );
+            let task = t["task"].as_i64().unwrap();
+            let done = loop {
+                let v = self.ok("GET", &format!("/api/v1/tasks/{task}"), None);
+                if v["state"] == "done" {
+                    break v;
+                }
+                assert!(v["state"] != "failed", "{v}");
+                assert!(Instant::now() < end, "task {task}: {v}");
+                std::thread::sleep(Duration::from_millis(200));
+            };
+            let log: std::collections::BTreeMap<String, String> = done["result"]["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| {
+                    (
+                        v["name"].as_str().unwrap().to_string(),
+                        v["value"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            let n = log.keys().filter(|k| k.ends_with(".Direction")).count();
+            if n >= calls {
+                return log;
+            }
+            assert!(Instant::now() < end, "{n} calls in the log: {log:?}");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
     /// Poll a device until `f` holds.
     pub(crate) fn wait_device(&self, id: &str, what: &str, f: impl Fn(&Value) -> bool) -> Value {
         let end = Instant::now() + WAIT;
@@ -302,7 +348,42 @@ fn gateways_with_only_a_factory_identity_are_provisioned_or_quarantined() {
     gw1.expect(&["[port 2 ext 202]", "phone RINGS"], WAIT);
     gw1.send("lift 2");
     gw1.expect(&["[port 1 ext 201]", "line: connected"], WAIT);
+    std::thread::sleep(Duration::from_secs(3));
     gw1.send("hang 1");
+    // The gateway's call log (TR-104 CallLog), read by the ACS: the call from both ends,
+    // with its jitter and its quality (MOS-LQ x 100).
+    let log = api.call_log(&id1, 2);
+    let get = |n: &str| {
+        log.get(&format!("Device.Services.VoiceService.1.CallLog.{n}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no CallLog.{n} in {log:?}"))
+    };
+    let mut sides = [get("1.Direction"), get("2.Direction")];
+    sides.sort();
+    assert_eq!(sides, ["Incoming", "Outgoing"]);
+    for i in 1..=2 {
+        assert_eq!(get(&format!("{i}.Session.1.StreamType")), "Audio");
+        let mos: u32 = get(&format!(
+            "{i}.Session.1.Source.VoiceQuality.VoIPQualityIndicator"
+        ))
+        .parse()
+        .unwrap_or_else(|_| panic!("call {i} has no quality: {log:?}"));
+        assert!(
+            (350..=450).contains(&mos),
+            "MOS-LQ x 100 of a clean local call: {mos}"
+        );
+        let received: u64 = get(&format!("{i}.Session.1.Source.RTP.PacketsReceived"))
+            .parse()
+            .unwrap();
+        assert!(received > 50, "{received} packets");
+    }
+    let outgoing = if get("1.Direction") == "Outgoing" {
+        1
+    } else {
+        2
+    };
+    assert_eq!(get(&format!("{outgoing}.CallingPartyNumber")), "201");
+    assert_eq!(get(&format!("{outgoing}.CalledPartyNumber")), "202");
 
     // A firmware image uploaded to the provisioner (verified against the release key)
     // reaches the gateway over the ACS's TLS listener with a URL signed for it alone; the

@@ -392,6 +392,19 @@ pub(crate) enum LiveField {
     EthPacketsSent,
     EthPacketsReceived,
     NetStatus,
+    ClCalling,
+    ClCalled,
+    ClLine,
+    ClDirection,
+    ClStart,
+    ClDuration,
+    ClPacketsReceived,
+    ClPacketsSent,
+    ClPacketsLost,
+    ClMeanJitter,
+    ClMaxJitter,
+    ClQuality,
+    ClWorstQuality,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -592,6 +605,7 @@ impl Field {
                 "tone_desc" => CountField::Of(Instances::ToneDescriptions),
                 "tone_pattern" => CountField::Of(Instances::TonePatterns),
                 "tone_event" => CountField::Of(Instances::ToneEvents),
+                "calls" => CountField::Of(Instances::Calls),
                 _ => return None,
             }),
             "live" => F::Live(match name {
@@ -629,6 +643,19 @@ impl Field {
                 "eth_packets_sent" => LiveField::EthPacketsSent,
                 "eth_packets_received" => LiveField::EthPacketsReceived,
                 "net_status" => LiveField::NetStatus,
+                "cl_calling" => LiveField::ClCalling,
+                "cl_called" => LiveField::ClCalled,
+                "cl_line" => LiveField::ClLine,
+                "cl_direction" => LiveField::ClDirection,
+                "cl_start" => LiveField::ClStart,
+                "cl_duration" => LiveField::ClDuration,
+                "cl_packets_received" => LiveField::ClPacketsReceived,
+                "cl_packets_sent" => LiveField::ClPacketsSent,
+                "cl_packets_lost" => LiveField::ClPacketsLost,
+                "cl_mean_jitter" => LiveField::ClMeanJitter,
+                "cl_max_jitter" => LiveField::ClMaxJitter,
+                "cl_quality" => LiveField::ClQuality,
+                "cl_worst_quality" => LiveField::ClWorstQuality,
                 _ => return None,
             }),
             "line" => F::Line(match name {
@@ -1061,6 +1088,7 @@ impl Env<'_> {
                 .map_or(0, |x| x.ipv4.len()),
             Instances::EthernetInterfaces => l.ethernet_interfaces.len(),
             Instances::ToneDescriptions | Instances::ToneEvents => l.tones.len(),
+            Instances::Calls => l.call_log.len(),
             Instances::TonePatterns => self.patterns.len(),
         }
     }
@@ -1345,6 +1373,9 @@ fn get_live(f: LiveField, l: &LiveState, ctx: &Ctx) -> Option<Value> {
     let ipif = || l.ip_interfaces.get(ctx.item?);
     let ipv4 = || ipif()?.ipv4.get(ctx.sub?);
     let eth = || l.ethernet_interfaces.get(ctx.item?);
+    let call = || l.call_log.get(ctx.item?);
+    // A list of one value, or an empty list when the quality was never known.
+    let list = |q: Option<u32>| s(&q.map(|v| v.to_string()).unwrap_or_default());
     match f {
         LiveField::Uptime => Some(Value::UnsignedInt(l.uptime_s)),
         LiveField::FirstUse => time(&l.first_use_date),
@@ -1380,6 +1411,19 @@ fn get_live(f: LiveField, l: &LiveState, ctx: &Ctx) -> Option<Value> {
         LiveField::EthPacketsSent => Some(Value::UnsignedLong(eth()?.packets_sent)),
         LiveField::EthPacketsReceived => Some(Value::UnsignedLong(eth()?.packets_received)),
         LiveField::NetStatus => s(l.sip_network_status.as_str()),
+        LiveField::ClCalling => s(&call()?.calling),
+        LiveField::ClCalled => s(&call()?.called),
+        LiveField::ClLine => s(&format!("{VS}CallControl.Line.{}", call()?.line)),
+        LiveField::ClDirection => s(call()?.direction.as_str()),
+        LiveField::ClStart => Some(Value::DateTime(call()?.start.clone())),
+        LiveField::ClDuration => Some(Value::UnsignedInt(call()?.duration_s)),
+        LiveField::ClPacketsReceived => Some(Value::UnsignedLong(call()?.packets_received)),
+        LiveField::ClPacketsSent => Some(Value::UnsignedLong(call()?.packets_sent)),
+        LiveField::ClPacketsLost => Some(Value::UnsignedInt(call()?.packets_lost)),
+        LiveField::ClMeanJitter => Some(Value::Int(call()?.mean_jitter_ms)),
+        LiveField::ClMaxJitter => Some(Value::Int(call()?.max_jitter_ms)),
+        LiveField::ClQuality => list(call()?.mos_x100),
+        LiveField::ClWorstQuality => list(call()?.worst_mos_x100),
     }
 }
 

@@ -107,10 +107,11 @@ mod value;
 pub use attributes::{Attributes, Notification, ParameterAttribute, SetAttribute, ValueChange};
 pub use error::{Error, FaultCode, ParamFault, Result};
 pub use live::{
-    AddressingType, CadenceStep, CallStatus, ClientStatus, DeviceIdentity, DuplexMode,
-    EthernetInterface, ExtensionStatus, FirmwareImage, FirmwareStatus, FxsStatus, InterfaceStatus,
-    IpInterface, IpInterfaceType, Ipv4Address, LineStats, LineStatus, LiveState, NetworkStatus,
-    PortLive, TimeStatus, Tone, ToneFrequency, ToneFunction, VendorLogFile,
+    AddressingType, CadenceStep, CallDirection, CallRecord, CallStatus, ClientStatus,
+    DeviceIdentity, DuplexMode, EthernetInterface, ExtensionStatus, FirmwareImage, FirmwareStatus,
+    FxsStatus, InterfaceStatus, IpInterface, IpInterfaceType, Ipv4Address, LineStats, LineStatus,
+    LiveState, NetworkStatus, PortLive, TimeStatus, Tone, ToneFrequency, ToneFunction,
+    VendorLogFile,
 };
 pub use schema::{
     definitions, Access, ActiveNotify, Instances, ObjectDef, ParamDef, Schema, Standard,

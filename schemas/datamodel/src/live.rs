@@ -476,6 +476,51 @@ pub struct LineStats {
     pub dsp_underruns: u32,
 }
 
+str_enum! {
+    /// `CallLog.{i}.Direction` (TR-104 issue 2).
+    pub enum CallDirection {
+        /// Placed by the far end.
+        #[default]
+        Incoming = "Incoming",
+        /// Dialled from the port.
+        Outgoing = "Outgoing",
+    }
+}
+
+/// One finished call (`VoiceService.{i}.CallLog.{i}`, TR-104 issue 2), with the quality
+/// figures of its audio session (`Session.1.Source`: what this gateway received).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CallRecord {
+    /// `CallingPartyNumber`.
+    pub calling: String,
+    /// `CalledPartyNumber`.
+    pub called: String,
+    /// The FXS port it used, 1-based (`UsedLine` names `CallControl.Line.{n}`).
+    pub line: u32,
+    /// `Direction`.
+    pub direction: CallDirection,
+    /// `Start` (dateTime): when it was answered.
+    pub start: String,
+    /// `Duration`, seconds from the answer to the hang-up.
+    pub duration_s: u32,
+    /// `Source.RTP.PacketsReceived`.
+    pub packets_received: u64,
+    /// `Source.RTP.PacketsSent`.
+    pub packets_sent: u64,
+    /// `Source.RTP.PacketsLost`.
+    pub packets_lost: u32,
+    /// `Source.RTP.MeanJitter`, milliseconds (the mean of the interarrival jitter seen).
+    pub mean_jitter_ms: i32,
+    /// `Source.RTP.MaxJitter`, milliseconds.
+    pub max_jitter_ms: i32,
+    /// `Source.VoiceQuality.VoIPQualityIndicator`: MOS-LQ (ITU-T P.800.1, from the
+    /// G.107 E-model) × 100 at the end of the call; None when it was never known.
+    pub mos_x100: Option<u32>,
+    /// `Source.VoiceQuality.WorstVoIPQualityIndicatorsValues`: the lowest MOS-LQ × 100 seen.
+    pub worst_mos_x100: Option<u32>,
+}
+
 /// The live state of one FXS port.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -571,6 +616,8 @@ pub struct LiveState {
     pub ports: Vec<PortLive>,
     /// The tones of the configured country, for `Tone.*`; empty: no tone objects.
     pub tones: Vec<Tone>,
+    /// The last finished calls, oldest first (`CallLog.{i}`).
+    pub call_log: Vec<CallRecord>,
 }
 
 impl LiveState {

@@ -81,6 +81,8 @@ pub enum Instances {
     TonePatterns,
     /// One per tone event (the same tones).
     ToneEvents,
+    /// One per finished call the agent keeps (`CallLog`).
+    Calls,
 }
 
 impl Instances {
@@ -97,6 +99,7 @@ impl Instances {
             "tone_desc" => Instances::ToneDescriptions,
             "tone_pattern" => Instances::TonePatterns,
             "tone_event" => Instances::ToneEvents,
+            "calls" => Instances::Calls,
             _ => return None,
         })
     }

@@ -7,9 +7,9 @@ use tipring_config::{Codec, Cwmp, DtmfMethod, GatewayConfig, Secret, SrtpPolicy,
 
 use super::*;
 use crate::live::{
-    CadenceStep, CallStatus, ClientStatus, EthernetInterface, FirmwareImage, FirmwareStatus,
-    InterfaceStatus, IpInterface, Ipv4Address, LineStats, PortLive, Tone, ToneFrequency,
-    ToneFunction, VendorLogFile,
+    CadenceStep, CallDirection, CallRecord, CallStatus, ClientStatus, EthernetInterface,
+    FirmwareImage, FirmwareStatus, InterfaceStatus, IpInterface, Ipv4Address, LineStats, PortLive,
+    Tone, ToneFrequency, ToneFunction, VendorLogFile,
 };
 use crate::schema::Standard;
 use crate::FaultCode;
@@ -147,6 +147,33 @@ fn live(ports: usize) -> LiveState {
                     },
                 ],
                 repeat: true,
+            },
+        ],
+        call_log: vec![
+            CallRecord {
+                calling: "201".into(),
+                called: "202".into(),
+                line: 1,
+                direction: CallDirection::Outgoing,
+                start: "2026-11-27T10:00:00Z".into(),
+                duration_s: 95,
+                packets_received: 4750,
+                packets_sent: 4751,
+                packets_lost: 3,
+                mean_jitter_ms: 2,
+                max_jitter_ms: 9,
+                mos_x100: Some(421),
+                worst_mos_x100: Some(398),
+            },
+            CallRecord {
+                calling: "sip:900@pbx.example.net".into(),
+                called: "202".into(),
+                line: 2,
+                direction: CallDirection::Incoming,
+                start: "2026-11-27T10:05:00Z".into(),
+                duration_s: 4,
+                mos_x100: None,
+                ..Default::default()
             },
         ],
         ..Default::default()
@@ -1748,7 +1775,7 @@ fn definitions_cover_the_three_documents() {
     };
     // The counts the crate documents; update them with datamodel.txt.
     assert_eq!(count(Standard::Tr181), 76);
-    assert_eq!(count(Standard::Tr104Issue2), 150);
+    assert_eq!(count(Standard::Tr104Issue2), 168);
     assert_eq!(count(Standard::Tr104Issue1), 87);
     assert_eq!(count(Standard::Vendor), 3);
 }
@@ -1960,4 +1987,58 @@ fn provisioning_values_leave_out_what_the_configuration_does_not_set() {
         .set(&push(&values, |n| !n.contains(".VoiceProfile.")))
         .unwrap();
     assert!(!a.config_changed, "{:?}", crate::Applied::clone(&a).config);
+}
+
+/// The call log: the last finished calls, each with its one audio session, its jitter and
+/// its quality (MOS-LQ x 100 as a one-value list; an empty list when never known).
+#[test]
+fn the_call_log_shows_finished_calls_and_their_quality() {
+    let fx = Fx::new(2);
+    let t = fx.tree();
+    assert_eq!(
+        get1(&t, &vs("CallLogNumberOfEntries")),
+        Value::UnsignedInt(2)
+    );
+    assert_eq!(get1(&t, &vs("CallLog.1.Direction")), Value::str("Outgoing"));
+    assert_eq!(
+        get1(&t, &vs("CallLog.1.UsedLine")),
+        Value::str(vs("CallControl.Line.1"))
+    );
+    assert_eq!(get1(&t, &vs("CallLog.1.Duration")), Value::UnsignedInt(95));
+    assert_eq!(
+        get1(&t, &vs("CallLog.1.SessionNumberOfEntries")),
+        Value::UnsignedInt(1)
+    );
+    assert_eq!(
+        get1(&t, &vs("CallLog.1.Session.1.StreamType")),
+        Value::str("Audio")
+    );
+    assert_eq!(
+        get1(&t, &vs("CallLog.1.Session.1.Source.RTP.MeanJitter")),
+        Value::Int(2)
+    );
+    assert_eq!(
+        get1(&t, &vs("CallLog.1.Session.1.Source.RTP.PacketsLost")),
+        Value::UnsignedInt(3)
+    );
+    assert_eq!(
+        get1(
+            &t,
+            &vs("CallLog.1.Session.1.Source.VoiceQuality.VoIPQualityIndicator")
+        ),
+        Value::str("421")
+    );
+    assert_eq!(
+        get1(
+            &t,
+            &vs("CallLog.2.Session.1.Source.VoiceQuality.VoIPQualityIndicator")
+        ),
+        Value::str("")
+    );
+    assert_eq!(
+        get1(&t, &vs("CallLog.2.CallingPartyNumber")),
+        Value::str("sip:900@pbx.example.net")
+    );
+    // Read-only, and no third call.
+    assert!(t.get(&[vs("CallLog.3.")]).is_err());
 }
