@@ -67,6 +67,9 @@ function step(name) {
     return t && /registered: 4 /.test(t.textContent);
   });
   await page.waitForFunction(() => /pending: 1 /.test(document.getElementById("chart-presence").textContent));
+  // The call made before the test: both ends, clean (a local G.711 call), low jitter.
+  await page.waitForFunction(() => /good \(4\.0 and up\): 2 /.test(document.getElementById("chart-mos").textContent));
+  await page.waitForFunction(() => /under 10 ms: 2 /.test(document.getElementById("chart-jitter").textContent));
   await shot("overview");
 
   step("find the gateways by serial prefix, sort, open one");

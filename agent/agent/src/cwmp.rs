@@ -1202,6 +1202,10 @@ pub fn live_state(
                 rtp_packets_sent: p.call.as_ref().map_or(0, |c| c.packets_sent as u32),
                 rtp_packets_received: p.call.as_ref().map_or(0, |c| c.packets_received as u32),
                 rtp_packets_lost: p.call.as_ref().map_or(0, |c| c.packets_lost as u32),
+                // Counters since the agent started (the status does not split answered
+                // and failed calls by direction: those stay 0).
+                incoming_received: u32::try_from(p.counters.calls_incoming).unwrap_or(u32::MAX),
+                outgoing_attempted: u32::try_from(p.counters.calls_outgoing).unwrap_or(u32::MAX),
                 ..Default::default()
             },
         })

@@ -4,7 +4,9 @@
 //! `ops/console-tests/operations.test.js`, signs in and works as an operator would:
 //!
 //! * the overview counts the fleet and its registered lines (the gateways reported their
-//!   registrations by active notification, which the provisioning pass asked for);
+//!   registrations by active notification, which the provisioning pass asked for), and
+//!   the quality of the day's calls (a call made through Kamailio, read from the gateway's
+//!   TR-104 call log after its call counters came in an Inform);
 //! * finds a gateway by serial prefix, sorts, opens it, sees its two ports registered;
 //! * edits a parameter (refused first when it is not a number), and sees the value the
 //!   gateway reads back;
@@ -149,6 +151,35 @@ fn an_operator_runs_real_gateways_from_the_console_in_chromium() {
             v["device"]["lines"] == 2 && v["device"]["lines_up"] == 2
         });
     }
+
+    // A call between gateway 1's ports through Kamailio. The provisioning pass asked for
+    // passive notification of the call counters: the next Inform (a summons here) carries
+    // them, and that session reads the call log into the device's quality bands.
+    gw1.send("lift 1");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    gw1.send("press 1 202");
+    gw1.expect(
+        &["[port 2 ext 202]", "phone RINGS"],
+        crate::zero_touch::WAIT,
+    );
+    gw1.send("lift 2");
+    gw1.expect(
+        &["[port 1 ext 201]", "line: connected"],
+        crate::zero_touch::WAIT,
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    gw1.send("hang 1");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    api.ok(
+        "POST",
+        &format!("/api/v1/devices/{id1}/connection-request"),
+        None,
+    );
+    api.wait_device(&id1, "its call log read", |v| {
+        v["device"]["calls_mos"]
+            .as_array()
+            .is_some_and(|b| b.iter().filter_map(Value::as_u64).sum::<u64>() == 2)
+    });
 
     // A signed image for the rollout, and a read-only user.
     let image = api.upload_release("2.0.0");

@@ -67,6 +67,7 @@
 #![warn(missing_docs)]
 
 pub mod admission;
+pub mod calls;
 mod error;
 pub mod inform;
 pub mod lines;

@@ -134,6 +134,16 @@ pub struct Device {
     /// its last Inform is no older than that (plus a grace).
     #[serde(default)]
     pub inform_interval_s: Option<u32>,
+    /// When its call log was last read (None: never).
+    #[serde(default)]
+    pub calls_at: Option<i64>,
+    /// Its calls of the day before `calls_at` per MOS-LQ band: good, fair, poor, bad
+    /// ([`crate::calls::MOS_BANDS`]).
+    #[serde(default)]
+    pub calls_mos: [u32; 4],
+    /// The same calls per mean-jitter band ([`crate::calls::JITTER_BANDS`]).
+    #[serde(default)]
+    pub calls_jitter: [u32; 4],
 }
 
 impl Device {
@@ -164,6 +174,9 @@ impl Device {
             lines: 0,
             lines_up: 0,
             inform_interval_s: None,
+            calls_at: None,
+            calls_mos: [0; 4],
+            calls_jitter: [0; 4],
         }
     }
 }

@@ -273,6 +273,8 @@ enum Turn {
 enum For {
     Task(usize),
     Pass,
+    /// The call log, read after calls (see [`crate::calls`]).
+    CallLog,
 }
 
 #[derive(Debug, Clone)]
@@ -372,6 +374,8 @@ pub struct Session {
     pass: Option<Pass>,
     cache: HashMap<String, CachedParameter>,
     seen: BTreeMap<String, CachedParameter>,
+    /// The Inform told of calls: read the call log before the session ends.
+    read_calls: bool,
     removed: Vec<String>,
     audit: Vec<AuditEntry>,
     in_flight: Option<InFlight>,
@@ -412,6 +416,7 @@ impl Session {
             pass: None,
             cache: cache.into_iter().map(|c| (c.name.clone(), c)).collect(),
             seen: BTreeMap::new(),
+            read_calls: false,
             removed: Vec::new(),
             audit: Vec::new(),
             in_flight: None,
@@ -428,6 +433,11 @@ impl Session {
         }
         if s.device.enrollment == Enrollment::Approved {
             s.plan_work(now);
+            s.read_calls = s
+                .info
+                .parameters
+                .iter()
+                .any(|p| crate::calls::is_call_counter(&p.name));
         }
         let header = Header {
             id: s.info.id.clone(),
@@ -509,6 +519,7 @@ impl Session {
             match f.what {
                 For::Task(i) => self.task_fault(i, (0, message.into(), Vec::new())),
                 For::Pass => self.pass_fault((0, message.into(), Vec::new())),
+                For::CallLog => {}
             }
         }
         if self.pass.as_ref().is_some_and(|p| p.step == Step::Done) {
@@ -703,6 +714,7 @@ impl Session {
             match f.what {
                 For::Task(i) => self.task_fault(i, fault),
                 For::Pass => self.pass_fault(fault),
+                For::CallLog => {}
             }
         }
         self.turn = Turn::Acs;
@@ -731,6 +743,7 @@ impl Session {
         match f.what {
             For::Task(i) => self.on_task_response(i, body),
             For::Pass => self.on_pass_response(body),
+            For::CallLog => self.on_call_log(body),
         }
         self.turn = Turn::Acs;
         self.next_reply()
@@ -750,7 +763,7 @@ impl Session {
                 match f {
                     Some(For::Task(i)) => self.task_fault(i, fault),
                     Some(For::Pass) => self.pass_fault(fault),
-                    None => {}
+                    Some(For::CallLog) | None => {}
                 }
                 self.turn = Turn::Acs;
                 self.next_reply()
@@ -902,6 +915,14 @@ impl Session {
                 break;
             }
             let Some(i) = self.queue.pop_front() else {
+                if std::mem::take(&mut self.read_calls) {
+                    let root = match self.info.root {
+                        crate::model::Root::InternetGatewayDevice => "InternetGatewayDevice.",
+                        _ => "Device.",
+                    };
+                    let path = crate::calls::call_log_path(root);
+                    return self.send(Body::GetParameterValues(vec![path]), For::CallLog);
+                }
                 break;
             };
             if self.tasks[i].kind == TaskKind::Provision {
@@ -932,6 +953,7 @@ impl Session {
         self.next_id += 1;
         let more = self.rpcs < self.cfg.max_rpcs
             && (!self.queue.is_empty()
+                || self.read_calls
                 || self.pass.as_ref().is_some_and(|p| {
                     matches!(p.step, Step::Read | Step::Discover) || (p.step == Step::Set && p.full)
                 }));
@@ -1360,6 +1382,25 @@ impl Session {
         self.seen.insert(n.name.clone(), c);
     }
 
+    /// The call log read after calls: its recent calls by quality band, on the device
+    /// record (the log itself is not cached). A CPE without one (9005) is left as it was.
+    fn on_call_log(&mut self, body: Body) {
+        match body {
+            Body::GetParameterValuesResponse(values) => {
+                let q = crate::calls::quality(
+                    values.iter().map(|v| (v.name.as_str(), v.value.as_str())),
+                    self.now,
+                );
+                self.device.calls_at = Some(self.now);
+                self.device.calls_mos = q.mos;
+                self.device.calls_jitter = q.jitter;
+            }
+            other => {
+                tracing::info!(device = %self.device.id, answer = other.method_name(), "no call log");
+            }
+        }
+    }
+
     // ---- the provisioning pass ----------------------------------------------------------
 
     fn start_pass(&mut self, task: usize) {
@@ -1438,14 +1479,24 @@ impl Session {
                     }))
                 }
                 Step::Watch => {
+                    // Registration changes at once (active), calls with the next Inform
+                    // (passive: then the session reads the call log).
                     let list: Vec<SetParameterAttributesStruct> = self
                         .seen
                         .keys()
-                        .filter(|n| crate::lines::is_line_status(n))
-                        .map(|n| SetParameterAttributesStruct {
+                        .filter_map(|n| {
+                            if crate::lines::is_line_status(n) {
+                                Some((n, Notification::Active))
+                            } else if crate::calls::is_call_counter(n) {
+                                Some((n, Notification::Passive))
+                            } else {
+                                None
+                            }
+                        })
+                        .map(|(n, notification)| SetParameterAttributesStruct {
                             name: n.clone(),
                             notification_change: true,
-                            notification: Notification::Active,
+                            notification,
                             access_list_change: false,
                             access_list: Vec::new(),
                         })

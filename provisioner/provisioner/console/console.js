@@ -149,6 +149,18 @@ async function overview() {
             ["registered", s.lines_up, "var(--ok)"],
             ["not registered", s.lines - s.lines_up, "var(--bad)", "#/devices?lines_down=true"],
           ]),
+          stacked("chart-mos", "Calls of the last day by quality (MOS-LQ)", [
+            ["good (4.0 and up)", s.calls_mos[0], "var(--ok)"],
+            ["fair (3.6-3.99)", s.calls_mos[1], "var(--accent)"],
+            ["poor (3.1-3.59)", s.calls_mos[2], "var(--warn)"],
+            ["bad (under 3.1)", s.calls_mos[3], "var(--bad)"],
+          ]),
+          stacked("chart-jitter", "Calls of the last day by mean jitter", [
+            ["under 10 ms", s.calls_jitter[0], "var(--ok)"],
+            ["10-29 ms", s.calls_jitter[1], "var(--accent)"],
+            ["30-49 ms", s.calls_jitter[2], "var(--warn)"],
+            ["50 ms and more", s.calls_jitter[3], "var(--bad)"],
+          ]),
           bars(
             "chart-firmware",
             "Firmware versions (approved devices)",
@@ -443,6 +455,14 @@ function bulkForm(q, totalNow, selected, count) {
 }
 
 // ---- one device -------------------------------------------------------------------------
+
+/** A device's recent calls by band, as its call log showed them. */
+function callsText(d) {
+  const [good, fair, poor, bad] = d.calls_mos;
+  const n = good + fair + poor + bad;
+  const [, , jh, js] = d.calls_jitter;
+  return `${n} with a quality figure: ${good} good, ${fair} fair, ${poor} poor, ${bad} bad; ${jh + js} with jitter of 30 ms or more (read ${ago(d.calls_at)})`;
+}
 
 /** Follow a task to its end (live events, and a poll in case an event is missed);
  * `out` shows its state as it goes; resolves with the task. */
@@ -812,6 +832,7 @@ async function device(id) {
           ["Provisioned", h("span", { id: "provisioned" }, d.provisioned_at ? when(d.provisioned_at) : "not yet")],
           ["Certificate (SHA-256)", d.cert_sha256 || "none seen"],
           ["Lines", d.lines ? `${d.lines_up} of ${d.lines} registered` : "not seen yet"],
+          ["Calls of the last day", d.calls_at ? callsText(d) : "call log not read yet"],
         ].flatMap(([k, val]) => [h("dt", {}, k), h("dd", {}, val)]),
       ),
     );

@@ -3,7 +3,8 @@
 //! * `GET /api/v1/whoami`: the calling token's name and role (the console shows only the
 //!   actions the role may take; the API refuses the others anyway).
 //! * `GET /api/v1/stats`: the fleet in numbers ([`tipring_store::FleetStats`]): online and
-//!   offline, pending, faulted, voice lines registered, firmware versions — aggregate
+//!   offline, pending, faulted, voice lines registered, the day's calls by MOS-LQ and
+//!   jitter band ([`tipring_acs::calls`]), firmware versions — aggregate
 //!   queries over the devices table (100,000 devices: 40-80 ms, `cargo bench -p
 //!   tipring-store --bench console`), answered again from memory for 2 s.
 //! * `POST /api/v1/devices/bulk`: one action on a selection (ids) or on every device a

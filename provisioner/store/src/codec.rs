@@ -95,7 +95,8 @@ pub(crate) const DEVICE_COLUMNS: &str = "id, oui, product_class, serial, enrollm
     manufacturer, model, software_version, hardware_version, provisioning_code, root, \
     connection_request_url, last_address, first_seen, last_inform, last_boot, \
     provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min, lines, lines_up, \
-    inform_interval_s";
+    inform_interval_s, calls_at, calls_mos_good, calls_mos_fair, calls_mos_poor, calls_mos_bad, \
+    calls_jitter_low, calls_jitter_mid, calls_jitter_high, calls_jitter_severe";
 
 pub(crate) fn device(row: &Row<'_>) -> Result<Device> {
     let tags: String = row.get(6)?;
@@ -133,6 +134,19 @@ pub(crate) fn device(row: &Row<'_>) -> Result<Device> {
             .get::<_, Option<i64>>(25)?
             .map(|v| u32::try_from(v).map_err(|_| Error::Database(format!("column 25 holds {v}"))))
             .transpose()?,
+        calls_at: row.get(26)?,
+        calls_mos: [
+            u32_col(row, 27)?,
+            u32_col(row, 28)?,
+            u32_col(row, 29)?,
+            u32_col(row, 30)?,
+        ],
+        calls_jitter: [
+            u32_col(row, 31)?,
+            u32_col(row, 32)?,
+            u32_col(row, 33)?,
+            u32_col(row, 34)?,
+        ],
     })
 }
 
@@ -301,7 +315,8 @@ pub(crate) fn limit(n: u32) -> i64 {
 
 /// The fleet's counts (`?1`/`$1` now, `?2`/`$2` the default inform interval): devices,
 /// pending, approved, rejected, online (approved), faulted, lines, lines up, devices with
-/// a line down. The same text runs on both engines (`?N` is SQLite's, PostgreSQL's is
+/// a line down, then the calls of the last day per MOS band (4) and per jitter band (4),
+/// from the devices whose call log was read in that day. The same text runs on both engines (`?N` is SQLite's, PostgreSQL's is
 /// `$N`: [`pg_placeholders`]).
 pub(crate) const FLEET_COUNTS_SQL: &str = "SELECT COUNT(*), \
     CAST(COALESCE(SUM(CASE WHEN enrollment = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT), \
@@ -312,7 +327,15 @@ pub(crate) const FLEET_COUNTS_SQL: &str = "SELECT COUNT(*), \
     CAST(COALESCE(SUM(CASE WHEN open_faults > 0 THEN 1 ELSE 0 END), 0) AS BIGINT), \
     CAST(COALESCE(SUM(lines), 0) AS BIGINT), \
     CAST(COALESCE(SUM(lines_up), 0) AS BIGINT), \
-    CAST(COALESCE(SUM(CASE WHEN lines_up < lines THEN 1 ELSE 0 END), 0) AS BIGINT) \
+    CAST(COALESCE(SUM(CASE WHEN lines_up < lines THEN 1 ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN calls_at >= ?1 - 86400 THEN calls_mos_good ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN calls_at >= ?1 - 86400 THEN calls_mos_fair ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN calls_at >= ?1 - 86400 THEN calls_mos_poor ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN calls_at >= ?1 - 86400 THEN calls_mos_bad ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN calls_at >= ?1 - 86400 THEN calls_jitter_low ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN calls_at >= ?1 - 86400 THEN calls_jitter_mid ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN calls_at >= ?1 - 86400 THEN calls_jitter_high ELSE 0 END), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(CASE WHEN calls_at >= ?1 - 86400 THEN calls_jitter_severe ELSE 0 END), 0) AS BIGINT) \
     FROM devices";
 
 /// Approved devices per model and version, most first (at most 100 rows).
@@ -320,8 +343,13 @@ pub(crate) const FLEET_VERSIONS_SQL: &str = "SELECT model, software_version, COU
     FROM devices WHERE enrollment = 'approved' GROUP BY model, software_version \
     ORDER BY COUNT(*) DESC, model, software_version LIMIT 100";
 
-/// The fleet's numbers from [`FLEET_COUNTS_SQL`]'s nine columns, in order.
-pub(crate) fn fleet_stats(n: [i64; 9], versions: Vec<crate::VersionCount>) -> crate::FleetStats {
+pub(crate) const FLEET_COUNTS: usize = 17;
+
+/// The fleet's numbers from [`FLEET_COUNTS_SQL`]'s columns, in order.
+pub(crate) fn fleet_stats(
+    n: [i64; FLEET_COUNTS],
+    versions: Vec<crate::VersionCount>,
+) -> crate::FleetStats {
     let n = n.map(|v| u64::try_from(v).unwrap_or(0));
     crate::FleetStats {
         devices: n[0],
@@ -334,6 +362,8 @@ pub(crate) fn fleet_stats(n: [i64; 9], versions: Vec<crate::VersionCount>) -> cr
         lines: n[6],
         lines_up: n[7],
         devices_lines_down: n[8],
+        calls_mos: [n[9], n[10], n[11], n[12]],
+        calls_jitter: [n[13], n[14], n[15], n[16]],
         versions,
     }
 }

@@ -297,6 +297,11 @@ pub struct FleetStats {
     pub lines_up: u64,
     /// Devices with at least one line not registered.
     pub devices_lines_down: u64,
+    /// Calls of the last day per MOS-LQ band: good, fair, poor, bad
+    /// ([`tipring_acs::calls::MOS_BANDS`]), as the devices' call logs showed them.
+    pub calls_mos: [u64; 4],
+    /// The same calls per mean-jitter band ([`tipring_acs::calls::JITTER_BANDS`]).
+    pub calls_jitter: [u64; 4],
     /// Approved devices per model and software version, most first.
     pub versions: Vec<VersionCount>,
 }

@@ -493,6 +493,19 @@ fn device(row: &Row) -> Result<Device> {
             .try_get::<_, Option<i64>>(25)?
             .map(|v| u32::try_from(v).map_err(|_| Error::Database(format!("column 25 holds {v}"))))
             .transpose()?,
+        calls_at: row.try_get(26)?,
+        calls_mos: [
+            u32_col(row, 27)?,
+            u32_col(row, 28)?,
+            u32_col(row, 29)?,
+            u32_col(row, 30)?,
+        ],
+        calls_jitter: [
+            u32_col(row, 31)?,
+            u32_col(row, 32)?,
+            u32_col(row, 33)?,
+            u32_col(row, 34)?,
+        ],
     })
 }
 
@@ -885,7 +898,7 @@ impl Store for PgStore {
                     &[&now, &def],
                 )?
                 .ok_or_else(|| Error::Database("no row from an aggregate".into()))?;
-            let mut counts = [0i64; 9];
+            let mut counts = [0i64; codec::FLEET_COUNTS];
             for (i, v) in counts.iter_mut().enumerate() {
                 *v = row.try_get(i)?;
             }
@@ -1612,9 +1625,12 @@ fn put_device<C: GenericClient>(db: &mut Db<'_, C>, d: &Device) -> Result<()> {
          manufacturer, model, software_version, hardware_version, provisioning_code, root, \
          connection_request_url, last_address, first_seen, last_inform, last_boot, \
          provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min, lines, \
-         lines_up, inform_interval_s) \
+         lines_up, inform_interval_s, calls_at, calls_mos_good, calls_mos_fair, calls_mos_poor, \
+         calls_mos_bad, calls_jitter_low, calls_jitter_mid, calls_jitter_high, \
+         calls_jitter_severe) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19, $20, $21, $22, $23, $24, $25, $26) \
+         $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, \
+         $35) \
          ON CONFLICT (id) DO UPDATE SET oui = EXCLUDED.oui, \
          product_class = EXCLUDED.product_class, serial = EXCLUDED.serial, \
          enrollment = EXCLUDED.enrollment, site = EXCLUDED.site, tags = EXCLUDED.tags, \
@@ -1629,7 +1645,13 @@ fn put_device<C: GenericClient>(db: &mut Db<'_, C>, d: &Device) -> Result<()> {
          provisioned_at = EXCLUDED.provisioned_at, cert_sha256 = EXCLUDED.cert_sha256, \
          open_faults = EXCLUDED.open_faults, utc_offset_min = EXCLUDED.utc_offset_min, \
          lines = EXCLUDED.lines, lines_up = EXCLUDED.lines_up, \
-         inform_interval_s = EXCLUDED.inform_interval_s",
+         inform_interval_s = EXCLUDED.inform_interval_s, calls_at = EXCLUDED.calls_at, \
+         calls_mos_good = EXCLUDED.calls_mos_good, calls_mos_fair = EXCLUDED.calls_mos_fair, \
+         calls_mos_poor = EXCLUDED.calls_mos_poor, calls_mos_bad = EXCLUDED.calls_mos_bad, \
+         calls_jitter_low = EXCLUDED.calls_jitter_low, \
+         calls_jitter_mid = EXCLUDED.calls_jitter_mid, \
+         calls_jitter_high = EXCLUDED.calls_jitter_high, \
+         calls_jitter_severe = EXCLUDED.calls_jitter_severe",
         &[
             &d.id,
             &d.key.oui,
@@ -1657,6 +1679,15 @@ fn put_device<C: GenericClient>(db: &mut Db<'_, C>, d: &Device) -> Result<()> {
             &i64::from(d.lines),
             &i64::from(d.lines_up),
             &d.inform_interval_s.map(i64::from),
+            &d.calls_at,
+            &i64::from(d.calls_mos[0]),
+            &i64::from(d.calls_mos[1]),
+            &i64::from(d.calls_mos[2]),
+            &i64::from(d.calls_mos[3]),
+            &i64::from(d.calls_jitter[0]),
+            &i64::from(d.calls_jitter[1]),
+            &i64::from(d.calls_jitter[2]),
+            &i64::from(d.calls_jitter[3]),
         ],
     )?;
     Ok(())

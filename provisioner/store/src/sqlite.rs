@@ -708,7 +708,7 @@ impl Store for SqliteStore {
             let counts =
                 c.prepare_cached(codec::FLEET_COUNTS_SQL)?
                     .query_row(params![now, def], |r| {
-                        let mut n = [0i64; 9];
+                        let mut n = [0i64; codec::FLEET_COUNTS];
                         for (i, v) in n.iter_mut().enumerate() {
                             *v = r.get(i)?;
                         }
@@ -1275,7 +1275,10 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
              connection_request_url = ?10, last_address = ?11, first_seen = ?12, \
              last_inform = ?13, last_boot = ?14, provisioned_digest = ?15, \
              provisioned_at = ?16, cert_sha256 = ?17, open_faults = ?18, utc_offset_min = ?19, \
-             lines = ?20, lines_up = ?21, inform_interval_s = ?22 WHERE id = ?1",
+             lines = ?20, lines_up = ?21, inform_interval_s = ?22, calls_at = ?23, \
+             calls_mos_good = ?24, calls_mos_fair = ?25, calls_mos_poor = ?26, \
+             calls_mos_bad = ?27, calls_jitter_low = ?28, calls_jitter_mid = ?29, \
+             calls_jitter_high = ?30, calls_jitter_severe = ?31 WHERE id = ?1",
         )?
         .execute(params![
             d.id,
@@ -1300,6 +1303,15 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
             d.lines,
             d.lines_up,
             d.inform_interval_s,
+            d.calls_at,
+            d.calls_mos[0],
+            d.calls_mos[1],
+            d.calls_mos[2],
+            d.calls_mos[3],
+            d.calls_jitter[0],
+            d.calls_jitter[1],
+            d.calls_jitter[2],
+            d.calls_jitter[3],
         ])?;
     let enrollment = codec::enrollment_text(d.enrollment);
     if n == 1 {
@@ -1322,9 +1334,12 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
          manufacturer, model, software_version, hardware_version, provisioning_code, root, \
          connection_request_url, last_address, first_seen, last_inform, last_boot, \
          provisioned_digest, provisioned_at, cert_sha256, open_faults, utc_offset_min, lines, \
-         lines_up, inform_interval_s) \
+         lines_up, inform_interval_s, calls_at, calls_mos_good, calls_mos_fair, calls_mos_poor, \
+         calls_mos_bad, calls_jitter_low, calls_jitter_mid, calls_jitter_high, \
+         calls_jitter_severe) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+         ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, \
+         ?35)",
     )?
     .execute(params![
         d.id,
@@ -1353,6 +1368,15 @@ fn put_device(tx: &Connection, d: &Device) -> Result<()> {
         d.lines,
         d.lines_up,
         d.inform_interval_s,
+        d.calls_at,
+        d.calls_mos[0],
+        d.calls_mos[1],
+        d.calls_mos[2],
+        d.calls_mos[3],
+        d.calls_jitter[0],
+        d.calls_jitter[1],
+        d.calls_jitter[2],
+        d.calls_jitter[3],
     ])?;
     Ok(())
 }

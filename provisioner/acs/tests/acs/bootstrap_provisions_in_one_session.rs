@@ -83,21 +83,29 @@ fn bootstrap_then_provision_in_one_session() {
             )
         })
         .collect();
-    assert_eq!(
-        watched,
+    let lines = |l: u32| {
         [
-            (
-                "Device.Services.VoiceService.1.SIP.Client.1.Status",
-                true,
-                2
-            ),
-            (
-                "Device.Services.VoiceService.1.SIP.Client.2.Status",
-                true,
-                2
-            )
+            format!("Device.Services.VoiceService.1.CallControl.Line.{l}.Stats.IncomingCalls.CallsReceived"),
+            format!("Device.Services.VoiceService.1.CallControl.Line.{l}.Stats.OutgoingCalls.CallsAttempted"),
         ]
-    );
+    };
+    let mut want: Vec<(String, bool, u8)> = Vec::new();
+    // Calls at the next Inform (passive), registration at once (active).
+    for l in 1..=2 {
+        want.extend(lines(l).into_iter().map(|n| (n, true, 1)));
+    }
+    for l in 1..=2 {
+        want.push((
+            format!("Device.Services.VoiceService.1.SIP.Client.{l}.Status"),
+            true,
+            2,
+        ));
+    }
+    let watched: Vec<(String, bool, u8)> = watched
+        .into_iter()
+        .map(|(n, c, v)| (n.to_string(), c, v))
+        .collect();
+    assert_eq!(watched, want);
 
     // One SetParameterValues with both ports' passwords.
     let Body::SetParameterValues(spv) = t.of("SetParameterValues")[0] else {
@@ -388,4 +396,75 @@ fn more_ports_than_the_gateway_has_fails_the_provision_task() {
     assert_eq!((o.device.open_faults, o.new_faults), (1, 1));
     assert_eq!(o.provisioned, None);
     assert!(cpe.config.ports[0].password.is_none(), "nothing was set");
+}
+
+/// An Inform that carries a line's call counter (passive notification after calls) makes
+/// the session read the call log once, at its end: the device's recent calls by quality
+/// band land on its record, and the log is not cached.
+#[test]
+fn calls_in_an_inform_bring_the_call_log_in() {
+    let (mut cpe, first, plan) = bootstrap();
+    let now = tipring_cwmp::time::format_date_time(crate::common::NOW);
+    cpe.live.call_log = vec![
+        tipring_datamodel::CallRecord {
+            calling: "201".into(),
+            called: "202".into(),
+            line: 1,
+            start: now.clone(),
+            duration_s: 60,
+            packets_received: 3000,
+            mean_jitter_ms: 4,
+            mos_x100: Some(425),
+            ..Default::default()
+        },
+        tipring_datamodel::CallRecord {
+            line: 2,
+            start: now,
+            duration_s: 60,
+            packets_received: 3000,
+            mean_jitter_ms: 42,
+            mos_x100: Some(330),
+            ..Default::default()
+        },
+    ];
+    cpe.changed = vec![format!(
+        "{VS}CallControl.Line.1.Stats.OutgoingCalls.CallsAttempted"
+    )];
+    let t = run(
+        &mut cpe,
+        &["2 PERIODIC"],
+        first.outcome.device.clone(),
+        Vec::new(),
+        Some(plan.clone()),
+        Vec::new(),
+        Vec::new(),
+    );
+    assert_eq!(t.methods(), ["GetParameterValues"]);
+    let Body::GetParameterValues(names) = t.of("GetParameterValues")[0] else {
+        unreachable!()
+    };
+    assert_eq!(names, &[format!("{VS}CallLog.")]);
+    let d = &t.outcome.device;
+    assert_eq!(d.calls_at, Some(crate::common::NOW));
+    assert_eq!(d.calls_mos, [1, 0, 1, 0]);
+    assert_eq!(d.calls_jitter, [1, 0, 1, 0]);
+    assert!(
+        t.outcome
+            .parameters
+            .iter()
+            .all(|p| !p.name.contains(".CallLog.")),
+        "the call log is not cached"
+    );
+    // No calls, no read.
+    cpe.changed.clear();
+    let t = run(
+        &mut cpe,
+        &["2 PERIODIC"],
+        first.outcome.device.clone(),
+        Vec::new(),
+        Some(plan),
+        Vec::new(),
+        Vec::new(),
+    );
+    assert!(t.rpcs.is_empty());
 }

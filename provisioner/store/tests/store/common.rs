@@ -106,6 +106,9 @@ pub fn full_device(serial: &str) -> Device {
     d.lines = 4;
     d.lines_up = 3;
     d.inform_interval_s = Some(300);
+    d.calls_at = Some(T0);
+    d.calls_mos = [5, 4, 3, 2];
+    d.calls_jitter = [9, 3, 1, 1];
     d.utc_offset_min = Some(-300);
     d
 }

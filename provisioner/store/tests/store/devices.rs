@@ -410,6 +410,34 @@ fn serial_prefix_presence_and_lines_filters() {
             (stats.lines, stats.lines_up, stats.devices_lines_down),
             (9, 7, 2)
         );
+        assert_eq!((stats.calls_mos, stats.calls_jitter), ([0; 4], [0; 4]));
+    }
+}
+
+/// The calls of the last day, summed over the devices whose call log was read in it.
+#[test]
+fn recent_calls_are_summed_over_the_fleet() {
+    const NOW: i64 = 1_000_000;
+    for s in backends() {
+        let mut w = Vec::new();
+        for (serial, at, mos, jitter) in [
+            ("Q1", Some(NOW - 60), [3, 1, 0, 0], [4, 0, 0, 0]),
+            ("Q2", Some(NOW - 3600), [0, 2, 1, 1], [1, 1, 1, 1]),
+            ("Q3", Some(NOW - 90_000), [9, 9, 9, 9], [9, 9, 9, 9]), // read too long ago
+            ("Q4", None, [0; 4], [0; 4]),
+        ] {
+            let mut d = device(serial);
+            d.calls_at = at;
+            d.calls_mos = mos;
+            d.calls_jitter = jitter;
+            w.push(Write::PutDevice(d));
+        }
+        s.apply(w).unwrap();
+        let stats = s.fleet_stats(NOW, 3600).unwrap();
+        assert_eq!(stats.calls_mos, [3, 3, 1, 1]);
+        assert_eq!(stats.calls_jitter, [5, 1, 1, 1]);
+        let d = s.device(&device("Q2").id).unwrap().unwrap();
+        assert_eq!((d.calls_at, d.calls_mos), (Some(NOW - 3600), [0, 2, 1, 1]));
     }
 }
 
