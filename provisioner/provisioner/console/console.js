@@ -180,14 +180,9 @@ async function overview() {
     }
   };
   await draw();
+  // Every event redraws (at most once a second), the periodic resync included: changes
+  // made through other nodes, and counts the server answered from its 2 s memory.
   live(debounce(draw, 1000));
-  // Also every 10 s: changes made through another node send no event here, and the
-  // server answers a count again for 2 s.
-  const here = location.hash;
-  const timer = setInterval(() => {
-    if (location.hash !== here || !document.body.contains(body)) clearInterval(timer);
-    else draw();
-  }, 10000);
 }
 
 function rolloutTable(list) {

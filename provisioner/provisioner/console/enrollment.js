@@ -44,7 +44,7 @@ export async function enrollment(params) {
   prereg.draw();
   const redraw = debounce(() => pending.draw());
   live((ev) => {
-    if (ev.type === "device") redraw();
+    if (ev.type === "device" || ev.type === "resync") redraw();
   });
 }
 

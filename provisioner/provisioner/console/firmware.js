@@ -125,7 +125,7 @@ export async function rollouts(params) {
         h("a", { href: `#/rollout/${enc(s.id)}` }, s.id),
         s.version,
         stateText(s.state),
-        `${s.phase + 1} of ${s.phases}`,
+        `${Math.min(s.phase + 1, s.phases)} of ${s.phases}`,
         progressBar(s.total),
         `${when(s.created_at)} by ${s.created_by}`,
       ]),
@@ -140,7 +140,7 @@ export async function rollouts(params) {
   list.draw();
   const redraw = debounce(() => list.draw());
   live((ev) => {
-    if (ev.type === "rollout") redraw();
+    if (ev.type === "rollout" || ev.type === "resync") redraw();
   });
 }
 
@@ -371,7 +371,7 @@ export async function rollout(id) {
 
   const redraw = debounce(reload);
   live((ev) => {
-    if (ev.type === "rollout" && ev.id === id) redraw();
+    if ((ev.type === "rollout" && ev.id === id) || ev.type === "resync") redraw();
   });
   // Poll every 5 s while it runs, in case an event is missed; stop once the route changes.
   const mine = ++pollOwner;

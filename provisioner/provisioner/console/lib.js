@@ -298,12 +298,21 @@ export function debounce(f, ms = 300) {
   };
 }
 
+/** How often every screen is told to resync (`{type: "resync"}`) whatever the stream says:
+ * the stream carries the changes made on the node this console talks to; changes made
+ * through other nodes behind a balancer show at the next resync. */
+const RESYNC_MS = 20000;
+let resync = null;
+
 /** Keep one server-sent-event stream (`GET /api/v1/events`) open while signed in,
  * reconnecting after a drop. fetch, not EventSource: the token goes in a header. */
 export function startLive() {
   if (stream) return;
   const ctl = new AbortController();
   stream = ctl;
+  resync = setInterval(() => {
+    for (const f of [...listeners]) f({ type: "resync" });
+  }, RESYNC_MS);
   const run = async () => {
     while (stream === ctl) {
       try {
@@ -353,6 +362,8 @@ export function startLive() {
 export function stopLive() {
   if (stream) stream.abort();
   stream = null;
+  clearInterval(resync);
+  resync = null;
 }
 
 /** A rollout's progress bar from its counts (`{devices, queued, downloading, installed,

@@ -9,8 +9,8 @@
 //! every 15 s keeps proxies from closing an idle stream.
 //!
 //! Events come from this node only: behind a balancer, a console sees the changes of the
-//! node it is connected to live, and the others' at its next reload (screens that show
-//! progress also poll while something runs).
+//! node it is connected to live, and the others' at its next resync (the console redraws
+//! every 20 s whatever the stream says; a running rollout's page polls every 5 s).
 
 use std::convert::Infallible;
 use std::sync::Arc;
