@@ -411,15 +411,24 @@ struct PreviewQuery {
     device: String,
 }
 
+type PreviewQueryIn = Result<Query<PreviewQuery>, axum::extract::rejection::QueryRejection>;
+
+/// The device a preview is for (its absence named as the `device` field).
+fn preview_query(query: PreviewQueryIn) -> ApiResult<PreviewQuery> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|_| ApiError::field("device", "name a device to preview for"))
+}
+
 async fn preview_profile(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(name): Path<String>,
-    query: Result<Query<PreviewQuery>, axum::extract::rejection::QueryRejection>,
+    query: PreviewQueryIn,
     bytes: Bytes,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Operator)?;
-    let Query(q) = query.map_err(|_| ApiError::field("device", "name a device to preview for"))?;
+    let q = preview_query(query)?;
     let draft = crate::api::profile_from(&app, &name, &bytes).await?;
     let device = device_or_404(&app, &q.device).await?;
     let (mut profiles, site, cache) = inputs(&app, &device, None).await?;
@@ -437,11 +446,11 @@ async fn preview_site(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(name): Path<String>,
-    query: Result<Query<PreviewQuery>, axum::extract::rejection::QueryRejection>,
+    query: PreviewQueryIn,
     bytes: Bytes,
 ) -> ApiResult<Json<Value>> {
     caller.require(Role::Operator)?;
-    let Query(q) = query.map_err(|_| ApiError::field("device", "name a device to preview for"))?;
+    let q = preview_query(query)?;
     let draft = crate::api::site_from(&name, &bytes)?;
     let mut device = device_or_404(&app, &q.device).await?;
     // The device as a member of the site being edited.

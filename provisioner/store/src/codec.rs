@@ -130,24 +130,27 @@ pub(crate) fn device(row: &Row<'_>) -> Result<Device> {
         utc_offset_min: row.get(22)?,
         lines: u32_col(row, 23)?,
         lines_up: u32_col(row, 24)?,
-        inform_interval_s: row
-            .get::<_, Option<i64>>(25)?
-            .map(|v| u32::try_from(v).map_err(|_| Error::Database(format!("column 25 holds {v}"))))
-            .transpose()?,
+        inform_interval_s: opt_u32(row.get(25)?, 25)?,
         calls_at: row.get(26)?,
-        calls_mos: [
-            u32_col(row, 27)?,
-            u32_col(row, 28)?,
-            u32_col(row, 29)?,
-            u32_col(row, 30)?,
-        ],
-        calls_jitter: [
-            u32_col(row, 31)?,
-            u32_col(row, 32)?,
-            u32_col(row, 33)?,
-            u32_col(row, 34)?,
-        ],
+        calls_mos: bands(27, |i| u32_col(row, i))?,
+        calls_jitter: bands(31, |i| u32_col(row, i))?,
     })
+}
+
+/// An optional count column (`column` names it in the error).
+pub(crate) fn opt_u32(v: Option<i64>, column: usize) -> Result<Option<u32>> {
+    v.map(|v| u32::try_from(v).map_err(|_| Error::Database(format!("column {column} holds {v}"))))
+        .transpose()
+}
+
+/// Four band columns from `first` on (a device's calls per quality band).
+pub(crate) fn bands(first: usize, col: impl Fn(usize) -> Result<u32>) -> Result<[u32; 4]> {
+    Ok([
+        col(first)?,
+        col(first + 1)?,
+        col(first + 2)?,
+        col(first + 3)?,
+    ])
 }
 
 pub(crate) const PARAMETER_COLUMNS: &str = "name, value, xsd_type, writable, seen_at";

@@ -489,23 +489,10 @@ fn device(row: &Row) -> Result<Device> {
         utc_offset_min: row.try_get(22)?,
         lines: u32_col(row, 23)?,
         lines_up: u32_col(row, 24)?,
-        inform_interval_s: row
-            .try_get::<_, Option<i64>>(25)?
-            .map(|v| u32::try_from(v).map_err(|_| Error::Database(format!("column 25 holds {v}"))))
-            .transpose()?,
+        inform_interval_s: codec::opt_u32(row.try_get(25)?, 25)?,
         calls_at: row.try_get(26)?,
-        calls_mos: [
-            u32_col(row, 27)?,
-            u32_col(row, 28)?,
-            u32_col(row, 29)?,
-            u32_col(row, 30)?,
-        ],
-        calls_jitter: [
-            u32_col(row, 31)?,
-            u32_col(row, 32)?,
-            u32_col(row, 33)?,
-            u32_col(row, 34)?,
-        ],
+        calls_mos: codec::bands(27, |i| u32_col(row, i))?,
+        calls_jitter: codec::bands(31, |i| u32_col(row, i))?,
     })
 }
 
