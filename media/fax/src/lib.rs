@@ -1,0 +1,1 @@
+//! Fax over spandsp (skeleton).

@@ -1,0 +1,1 @@
+//! UDPTL (skeleton).
