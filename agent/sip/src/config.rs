@@ -114,6 +114,10 @@ pub struct Account {
     pub subscribe_mwi: bool,
     /// The account's codecs in preference order; empty: the user agent's list.
     pub codecs: Vec<crate::media::Codec>,
+    /// T.38 fax relay: accept a far end's re-INVITE to `image/t38` and offer T.38 with
+    /// these capabilities ([`Command::SwitchToFax`](crate::Command::SwitchToFax)); `None`
+    /// refuses T.38 offers with 488.
+    pub t38: Option<crate::fax::T38Params>,
 }
 
 impl Account {

@@ -58,6 +58,7 @@
 //!         rtp_port_second: 40002,
 //!         subscribe_mwi: false,
 //!         codecs: Vec::new(),
+//!         t38: Some(Default::default()), // accept T.38 fax re-INVITEs
 //!     }],
 //! };
 //! let mut ua = UserAgent::new(cfg);
@@ -81,6 +82,7 @@
 
 mod auth;
 pub mod config;
+pub mod fax;
 pub mod media;
 pub mod rng;
 pub mod timers;

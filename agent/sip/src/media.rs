@@ -187,6 +187,8 @@ pub enum Refusal {
     NoCommonCodec,
     /// The offer's SRTP (or its absence) does not meet our policy.
     Srtp(&'static str),
+    /// No T.38 stream (`m=image ... udptl t38`) in an offer we can only take as fax.
+    NoT38,
 }
 
 fn origin(ip: IpAddr, session: u64, version: u64) -> Origin {

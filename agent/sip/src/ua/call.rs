@@ -30,6 +30,7 @@ impl UserAgent {
             version: 0,
             keys,
             port,
+            t38: false,
         };
     }
 
@@ -133,7 +134,13 @@ impl UserAgent {
             self.new_sdp_session(account);
         }
         self.sdp[account].version += 1;
-        media::offer(&self.local_media(account), dir)
+        match (self.sdp[account].t38, self.cfg.accounts[account].t38) {
+            // A new offer while the call is fax relay (a re-INVITE without SDP) keeps it.
+            (true, Some(params)) if !fresh => {
+                crate::fax::t38_offer(&self.local_media(account), &params)
+            }
+            _ => media::offer(&self.local_media(account), dir),
+        }
     }
 
     /// Answer `offer` for the account (`fresh` for a new call): our SDP, after reporting
@@ -148,7 +155,17 @@ impl UserAgent {
             self.new_sdp_session(account);
         }
         self.sdp[account].version += 1;
+        if !fresh && crate::fax::offers_t38(offer) {
+            // Fax relay (T.38 Annex D): taken when the port's policy allows it, else 488.
+            let params = self.cfg.accounts[account].t38.ok_or(Refusal::NoT38)?;
+            let (sdp, session) =
+                crate::fax::t38_answer(offer, &self.local_media(account), &params)?;
+            self.sdp[account].t38 = true;
+            self.emit(Event::Fax { account, session });
+            return Ok(sdp);
+        }
         let (sdp, agreed) = media::answer(offer, &self.local_media(account))?;
+        self.sdp[account].t38 = false;
         self.emit(Event::Media {
             account,
             session: agreed,
@@ -840,6 +857,11 @@ impl UserAgent {
 
     /// Send a re-INVITE offering `direction` (hold: sendonly, resume: sendrecv).
     pub(super) fn reinvite(&mut self, now: Instant, account: AccountId, direction: Direction) {
+        self.reoffer(now, account, Reoffer::Audio(direction));
+    }
+
+    /// Send a re-INVITE with a new offer: audio in a direction, T.38, or G.711 VBD.
+    pub(super) fn reoffer(&mut self, now: Instant, account: AccountId, what: Reoffer) {
         let Some(call) = self.calls[account].as_mut() else {
             return;
         };
@@ -847,12 +869,32 @@ impl UserAgent {
             return;
         }
         call.reinvite_retry = None;
-        let body = self.sdp_offer(account, false, direction);
+        let body = match what {
+            Reoffer::Audio(direction) => self.sdp_offer(account, false, direction),
+            Reoffer::T38 => {
+                let Some(params) = self.cfg.accounts[account].t38 else {
+                    self.emit(Event::Call {
+                        account,
+                        event: CallEvent::FaxRefused {
+                            t38: true,
+                            status: 488,
+                        },
+                    });
+                    return;
+                };
+                self.sdp[account].version += 1;
+                crate::fax::t38_offer(&self.local_media(account), &params)
+            }
+            Reoffer::Vbd => {
+                self.sdp[account].version += 1;
+                crate::fax::vbd_offer(&self.local_media(account))
+            }
+        };
         self.extra_headers = vec![("Contact".into(), self.contact(account))];
         let sdp = Some(("application/sdp", body));
         let branch = self.in_dialog_request_with(now, account, Method::Invite, sdp);
         if let (Some(call), Some(b)) = (self.calls[account].as_mut(), branch) {
-            call.reinvite = Some((b, direction));
+            call.reinvite = Some((b, what));
         }
     }
 
@@ -867,7 +909,7 @@ impl UserAgent {
         if verdict == Verdict::PassAndAck {
             self.ack_final(key, resp);
         }
-        let Some((_, direction)) = self.calls[account]
+        let Some((_, what)) = self.calls[account]
             .as_ref()
             .and_then(|c| c.reinvite.clone())
         else {
@@ -881,12 +923,21 @@ impl UserAgent {
             return;
         };
         call.reinvite = None;
+        let (fax, direction) = match what {
+            Reoffer::Audio(d) => (false, d),
+            Reoffer::T38 | Reoffer::Vbd => (true, Direction::SendRecv),
+        };
         match resp.status {
+            200..=299 if fax => {
+                self.ack_2xx(account, resp);
+                self.fax_answered(account, what == Reoffer::T38, &resp.body);
+            }
             200..=299 => {
                 call.held = direction != Direction::SendRecv;
                 let held = call.held;
                 self.ack_2xx(account, resp);
                 if let Some(session) = self.sdp_read_answer(account, &resp.body) {
+                    self.sdp[account].t38 = false;
                     self.emit(Event::Media { account, session });
                 }
                 self.emit(Event::Call {
@@ -900,11 +951,51 @@ impl UserAgent {
                 let (lo, span) = if call.uac { (2100, 1900) } else { (0, 2000) };
                 let wait = Duration::from_millis(lo + (self.rng.fraction() * span as f64) as u64);
                 if let Some(call) = self.calls[account].as_mut() {
-                    call.reinvite_retry = Some((now + wait, direction));
+                    call.reinvite_retry = Some((now + wait, what));
                 }
+            }
+            status if fax => {
+                // The session stays as it was (RFC 3261 §14.1); the port decides what next
+                // (T.38 refused: G.711 pass-through).
+                self.emit(Event::Call {
+                    account,
+                    event: CallEvent::FaxRefused {
+                        t38: what == Reoffer::T38,
+                        status,
+                    },
+                });
             }
             _ => {} // the session stays as it was (RFC 3261 §14.1)
         }
+    }
+
+    /// The 2xx to our fax re-INVITE: T.38 agreed, G.711 agreed, or neither.
+    fn fax_answered(&mut self, account: AccountId, t38: bool, body: &[u8]) {
+        if t38 {
+            let port = self.local_media(account).port;
+            let params = self.cfg.accounts[account].t38.unwrap_or_default();
+            if let Some(session) = crate::fax::read_t38_answer(body, port, &params) {
+                self.sdp[account].t38 = true;
+                self.emit(Event::Fax { account, session });
+                return;
+            }
+        } else if let Some(session) = self.sdp_read_answer(account, body) {
+            let g711 = matches!(session.codec.name, "PCMU" | "PCMA");
+            self.sdp[account].t38 = false;
+            self.emit(Event::Media { account, session });
+            if g711 {
+                return;
+            }
+        }
+        // Answered without what we asked for (a rejected stream): media as the answer says.
+        if let Some(session) = self.sdp_read_answer(account, body) {
+            self.sdp[account].t38 = false;
+            self.emit(Event::Media { account, session });
+        }
+        self.emit(Event::Call {
+            account,
+            event: CallEvent::FaxRefused { t38, status: 200 },
+        });
     }
 
     /// Hold the active call, make it the other call, and call `number`.
@@ -917,7 +1008,7 @@ impl UserAgent {
             || call
                 .reinvite
                 .as_ref()
-                .is_some_and(|(_, d)| *d == Direction::SendOnly);
+                .is_some_and(|(_, d)| *d == Reoffer::Audio(Direction::SendOnly));
         let ready = call.state == CallState::Confirmed && (call.reinvite.is_none() || holding);
         if !ready || self.others[account].is_some() {
             return;

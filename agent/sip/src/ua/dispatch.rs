@@ -112,6 +112,10 @@ impl UserAgent {
             }
             Command::AttendedTransfer(a) if a < self.calls.len() => self.attended_transfer(now, a),
             Command::Hold(a) if a < self.calls.len() => self.reinvite(now, a, Direction::SendOnly),
+            Command::SwitchToFax { account, t38 } if account < self.calls.len() => {
+                let what = if t38 { Reoffer::T38 } else { Reoffer::Vbd };
+                self.reoffer(now, account, what);
+            }
             Command::Resume(a) if a < self.calls.len() => {
                 self.reinvite(now, a, Direction::SendRecv)
             }
@@ -722,12 +726,15 @@ impl UserAgent {
         // re-INVITEs to retry after glare.
         for account in 0..self.calls.len() {
             let due = self.calls[account].as_ref().and_then(|c| c.reinvite_retry);
-            if let Some((at, direction)) = due.filter(|(at, _)| *at <= now) {
+            if let Some((at, what)) = due.filter(|(at, _)| *at <= now) {
                 let _ = at;
                 if let Some(c) = self.calls[account].as_mut() {
                     c.reinvite_retry = None;
                 }
-                self.reinvite(now, account, direction);
+                // A fax switch the far end made meanwhile (its re-INVITE won) is not redone.
+                if what != Reoffer::T38 || !self.sdp[account].t38 {
+                    self.reoffer(now, account, what);
+                }
             }
         }
         // Reliable provisionals until PRACK (RFC 3262 §3); no PRACK in 64·T1: 500.

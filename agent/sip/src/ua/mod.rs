@@ -170,6 +170,14 @@ pub enum CallEvent {
     /// We were transferred (REFER) or our call was replaced (INVITE with Replaces): the
     /// port stays in a call, now with another party.
     Replaced,
+    /// Our fax re-INVITE ([`Command::SwitchToFax`]) was refused, or answered without the
+    /// media asked for (no T.38 stream); the call goes on as it was.
+    FaxRefused {
+        /// Whether T.38 was asked for (else G.711 voice-band data).
+        t38: bool,
+        /// The status of the refusal (200 when it was accepted without T.38).
+        status: u16,
+    },
     /// Something happened to the account's other (held) call.
     OtherParty(Box<CallEvent>),
 }
@@ -199,6 +207,15 @@ pub enum Event {
         account: AccountId,
         /// What was agreed.
         session: Negotiated,
+    },
+    /// Offer/answer settled on T.38 fax relay for an account's call (a re-INVITE to
+    /// `image/t38`, ours or the far end's): from now on the call's media is UDPTL to
+    /// `session.remote`. A later [`Event::Media`] means the call went back to audio.
+    Fax {
+        /// Which account.
+        account: AccountId,
+        /// What was agreed.
+        session: crate::fax::T38Session,
     },
     /// Voicemail state for an account, from a message-summary NOTIFY (RFC 3842).
     MessageWaiting {
@@ -332,6 +349,15 @@ pub enum Command {
         account: AccountId,
         /// Its new settings.
         settings: Box<Account>,
+    },
+    /// A fax was detected on the account's call: re-INVITE to T.38 (`t38`, with the
+    /// account's [`Account::t38`] parameters) or to G.711 voice-band data (V.152 style).
+    /// The outcome is an [`Event::Fax`] / [`Event::Media`], or [`CallEvent::FaxRefused`].
+    SwitchToFax {
+        /// Which account.
+        account: AccountId,
+        /// T.38 rather than G.711 pass-through.
+        t38: bool,
     },
     /// Send a DTMF key in the call as SIP INFO (`application/dtmf-relay`).
     SendDtmf {
@@ -507,12 +533,23 @@ struct Call {
     /// RFC 4028 session timer: interval, whether we refresh, and the next deadline
     /// (our refresh, or the expiry if the peer refreshes).
     session_timer: Option<(Duration, bool, Instant)>,
-    /// Our re-INVITE in flight (its branch and the direction it offers).
-    reinvite: Option<(String, Direction)>,
+    /// Our re-INVITE in flight (its branch and what it offers).
+    reinvite: Option<(String, Reoffer)>,
     /// A re-INVITE to retry after a 491 (glare), and when.
-    reinvite_retry: Option<(Instant, Direction)>,
+    reinvite_retry: Option<(Instant, Reoffer)>,
     /// We have put the call on hold.
     held: bool,
+}
+
+/// What a re-INVITE of ours offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reoffer {
+    /// Our audio in this direction (hold: sendonly, resume: sendrecv).
+    Audio(Direction),
+    /// T.38 fax relay (`m=image udptl t38`).
+    T38,
+    /// G.711 only, as voice-band data (fax pass-through, V.152).
+    Vbd,
 }
 
 /// The SDP session of an account's current call (RFC 3264 §8: one `o=` session id, the
@@ -524,6 +561,8 @@ struct SdpState {
     keys: Option<media::SdesKeys>,
     /// Our RTP port in this call's SDP.
     port: u16,
+    /// The call's media is T.38 now (a new offer in the session offers T.38 again).
+    t38: bool,
 }
 
 /// SRTP master keys: SHA-256 of the UA's secret 32-byte seed (from the OS in a deployment)

@@ -40,6 +40,7 @@ pub fn account(user: &str) -> Account {
         rtp_port_second: 40002,
         subscribe_mwi: false,
         codecs: Vec::new(),
+        t38: None,
     }
 }
 

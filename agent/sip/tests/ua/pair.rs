@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use tipring_sip::media::{SrtpKeys, SrtpPolicy};
+use tipring_sip::fax::{T38Params, T38Session, UdpEc};
+use tipring_sip::media::{Codec, SrtpKeys, SrtpPolicy};
 use tipring_sip::{
     Account, CallEvent, Command, Event, Input, Output, Peer, RegistrationPolicy, Secret,
     TransportKind, UaConfig, UserAgent,
@@ -18,7 +19,18 @@ fn ua(local: &str, user: &str, peer: &str, seed: u8) -> UserAgent {
 }
 
 fn ua_with(local: &str, user: &str, peer: &str, seed: u8, srtp: SrtpPolicy) -> UserAgent {
-    UserAgent::new(UaConfig {
+    ua_full(local, user, peer, seed, srtp, |_| {})
+}
+
+fn ua_full(
+    local: &str,
+    user: &str,
+    peer: &str,
+    seed: u8,
+    srtp: SrtpPolicy,
+    tweak: impl FnOnce(&mut Account),
+) -> UserAgent {
+    let mut cfg = UaConfig {
         local: local.parse().unwrap(),
         transport: TransportKind::Udp,
         user_agent: "pair".into(),
@@ -40,8 +52,11 @@ fn ua_with(local: &str, user: &str, peer: &str, seed: u8, srtp: SrtpPolicy) -> U
             rtp_port_second: 40002,
             subscribe_mwi: false,
             codecs: Vec::new(),
+            t38: None,
         }],
-    })
+    };
+    tweak(&mut cfg.accounts[0]);
+    UserAgent::new(cfg)
 }
 
 /// A seeded network: each datagram is lost with probability `loss`, else delivered after
@@ -318,4 +333,147 @@ fn a_call_goes_straight_to_a_peer_gateway() {
     p.command_b(Command::Answer(0));
     p.run_until(limit, |p| has(&p.events_a, &CallEvent::Answered));
     assert!(has(&p.events_a, &CallEvent::Answered));
+}
+
+/// A connected call between the two, both sides with this T.38 policy.
+fn fax_call(a_t38: Option<T38Params>, b_t38: Option<T38Params>, codec_b: Option<Codec>) -> Pair {
+    let mut p = Pair::new(0.0, 11);
+    let codecs: Vec<Codec> = codec_b
+        .into_iter()
+        .chain([tipring_sip::media::PCMU])
+        .collect();
+    let (ca, cb) = (codecs.clone(), codecs);
+    p.a = ua_full(A, "101", B, 1, SrtpPolicy::Off, |acc| {
+        acc.t38 = a_t38;
+        acc.codecs = ca;
+    });
+    p.b = ua_full(B, "102", A, 2, SrtpPolicy::Off, |acc| {
+        acc.t38 = b_t38;
+        acc.codecs = cb;
+    });
+    p.command_a(Command::Dial {
+        account: 0,
+        number: "102".into(),
+        private: false,
+    });
+    let limit = p.now + Duration::from_secs(5);
+    p.run_until(limit, |p| p.b.has_call(0));
+    p.command_b(Command::Answer(0));
+    p.run_until(limit, |p| has(&p.events_a, &CallEvent::Answered));
+    p.run_until(p.now + Duration::from_secs(1), |_| false);
+    p.events_a.clear();
+    p.events_b.clear();
+    p
+}
+
+fn fax_sessions(events: &[Event]) -> Vec<T38Session> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Fax { session, .. } => Some(session.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_fax_switch_to_t38_is_agreed_by_both_sides() {
+    let b_params = T38Params {
+        max_bit_rate: 9600,
+        max_datagram: 300,
+        ..T38Params::default()
+    };
+    let mut p = fax_call(Some(T38Params::default()), Some(b_params), None);
+    // The answering gateway heard CED from its fax machine: it asks for T.38.
+    p.command_b(Command::SwitchToFax {
+        account: 0,
+        t38: true,
+    });
+    p.run_until(p.now + Duration::from_secs(2), |p| {
+        !fax_sessions(&p.events_a).is_empty() && !fax_sessions(&p.events_b).is_empty()
+    });
+    let (fa, fb) = (fax_sessions(&p.events_a), fax_sessions(&p.events_b));
+    assert_eq!(
+        (fa.len(), fb.len()),
+        (1, 1),
+        "{:?} {:?}",
+        p.events_a,
+        p.events_b
+    );
+    assert_eq!(fa[0].remote, "127.0.0.2:40000".parse().unwrap());
+    assert_eq!(fb[0].remote, "127.0.0.1:40000".parse().unwrap());
+    assert_eq!(fa[0].params.max_bit_rate, 9600, "the lower rate");
+    assert_eq!(fb[0].params.max_bit_rate, 9600);
+    assert_eq!(fb[0].params.max_datagram, 400, "what A can receive");
+    assert_eq!(fa[0].params.max_datagram, 300, "what B can receive");
+    assert_eq!(fa[0].params.udp_ec, UdpEc::Redundancy);
+    // The fax call ends as any call does.
+    p.command_a(Command::Hangup(0));
+    p.run_until(p.now + Duration::from_secs(5), |p| !p.b.has_call(0));
+    assert!(has(&p.events_b, &CallEvent::RemoteHangup));
+}
+
+#[test]
+fn t38_refused_by_the_far_end_is_reported_and_pass_through_follows() {
+    let mut p = fax_call(
+        Some(T38Params::default()),
+        None,
+        Some(tipring_sip::media::G722),
+    );
+    p.command_a(Command::SwitchToFax {
+        account: 0,
+        t38: true,
+    });
+    let refused = CallEvent::FaxRefused {
+        t38: true,
+        status: 488,
+    };
+    p.run_until(p.now + Duration::from_secs(2), |p| {
+        has(&p.events_a, &refused)
+    });
+    assert!(has(&p.events_a, &refused), "{:?}", p.events_a);
+    assert!(fax_sessions(&p.events_b).is_empty());
+    // G.711 voice-band data instead: the call ran G.722, the re-INVITE moves it to PCMU.
+    p.events_a.clear();
+    p.command_a(Command::SwitchToFax {
+        account: 0,
+        t38: false,
+    });
+    let codec = |events: &[Event]| {
+        events.iter().find_map(|e| match e {
+            Event::Media { session, .. } => Some(session.codec.name),
+            _ => None,
+        })
+    };
+    p.run_until(p.now + Duration::from_secs(2), |p| {
+        codec(&p.events_a).is_some()
+    });
+    assert_eq!(codec(&p.events_a), Some("PCMU"));
+    assert_eq!(codec(&p.events_b), Some("PCMU"));
+    assert!(!p.events_a.iter().any(|e| matches!(
+        e,
+        Event::Call {
+            event: CallEvent::FaxRefused { .. },
+            ..
+        }
+    )));
+}
+
+#[test]
+fn crossing_t38_reinvites_settle_on_one_t38_session() {
+    let mut p = fax_call(Some(T38Params::default()), Some(T38Params::default()), None);
+    // Both gateways detect the fax at the same moment (CNG on one, CED on the other).
+    p.command_a(Command::SwitchToFax {
+        account: 0,
+        t38: true,
+    });
+    p.command_b(Command::SwitchToFax {
+        account: 0,
+        t38: true,
+    });
+    p.run_until(p.now + Duration::from_secs(8), |_| false);
+    let (fa, fb) = (fax_sessions(&p.events_a), fax_sessions(&p.events_b));
+    assert!(!fa.is_empty() && !fb.is_empty(), "{:?}", p.events_a);
+    assert_eq!(fa.last().unwrap().remote.port(), 40000);
+    assert!(p.a.has_call(0) && p.b.has_call(0));
 }
