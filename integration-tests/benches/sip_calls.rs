@@ -57,6 +57,7 @@ fn serve(sock: UdpSocket, stop: Arc<AtomicBool>, tid: std::sync::mpsc::Sender<St
             rtp_port_second: 40002 + 4 * i as u16,
             subscribe_mwi: false,
             codecs: Vec::new(),
+            t38: None,
         })
         .collect();
     let mut ua = UserAgent::new(UaConfig {

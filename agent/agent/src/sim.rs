@@ -732,6 +732,7 @@ impl Gateway {
                 .unwrap_or(40002 + 4 * i as u16),
             subscribe_mwi: sip.subscribe_mwi,
             codecs: s.cfg.codecs.clone(),
+            t38: None,
         }
     }
 
