@@ -367,6 +367,47 @@ impl MediaSession {
         Ok(())
     }
 
+    /// Carry fax or modem audio as voice-band data (ITU-T V.152 §7): the echo
+    /// canceller, VAD/comfort noise and DTMF detection go off, and the jitter buffer
+    /// becomes a fixed one of `jitter_ms` (modems do not survive time-stretching). The
+    /// codec and the stream stay; calling it again changes nothing.
+    pub fn voice_band_data(&mut self, jitter_ms: u32) -> Result<()> {
+        if self.stats.voice_band_data {
+            return Ok(());
+        }
+        let jitter = crate::config::JitterSettings {
+            adaptive: false,
+            min_ms: jitter_ms.min(self.cfg.jitter.max_ms),
+            max_ms: self.cfg.jitter.max_ms.max(jitter_ms),
+            start_ms: jitter_ms,
+        };
+        let decoder = tipring_codec::new_decoder(self.cfg.codec)?;
+        let jb_cfg = tipring_jitter::Config {
+            adaptive: false,
+            min_delay_ms: jitter.min_ms,
+            max_delay_ms: jitter.max_ms,
+            start_delay_ms: jitter.start_ms,
+            ..*self.jb.config()
+        };
+        let mut jb = JitterBuffer::new(jb_cfg, decoder)?;
+        jb.set_noise_source(Box::new(ShapedNoise(CnGenerator::new(
+            self.cfg.seed ^ 0xbb67_ae85,
+        ))));
+        self.jb = jb;
+        self.cfg.jitter = jitter;
+        self.ec = None;
+        self.cfg.echo_canceller = None;
+        self.vad = None;
+        self.cn_enc = None;
+        self.cfg.vad = false;
+        self.talkspurt = true;
+        self.dtmf_det = None;
+        self.key_down = None;
+        self.cfg.dtmf = DtmfMode::Inband;
+        self.stats.voice_band_data = true;
+        Ok(())
+    }
+
     /// One 10 ms frame each way; see [`MediaSession`]. `sent` is what the port just
     /// played to the phone (the echo canceller's reference), `received` what it captured
     /// at the same time; `next` gets the audio for the phone's next frame.

@@ -65,6 +65,9 @@ pub struct MediaStats {
     pub erle_db: Option<f32>,
     /// The echo canceller is running (fax/modem tones switch it off).
     pub echo_canceller_on: bool,
+    /// The call carries fax/modem audio as voice-band data (V.152): no echo canceller,
+    /// VAD or DTMF detection, a fixed jitter buffer.
+    pub voice_band_data: bool,
     /// Keys sent as RFC 4733 events / received and played.
     pub dtmf_sent: u64,
     /// Keys received as RFC 4733 events.
@@ -105,6 +108,7 @@ impl Default for MediaStats {
             mos_cq: None,
             erle_db: None,
             echo_canceller_on: false,
+            voice_band_data: false,
             dtmf_sent: 0,
             dtmf_received: 0,
             frames: [0; 6],

@@ -637,3 +637,27 @@ impl TestNow for Instant {
         Instant::now()
     }
 }
+
+#[test]
+fn voice_band_data_turns_off_the_voice_processing_and_fixes_the_jitter_buffer() {
+    let mut ca = cfg(B, 1);
+    ca.echo_canceller = Some(tipring_dsp::ec::EcConfig::default());
+    let mut p = Pair::new(ca, cfg(A, 2), jittery(4));
+    p.a.mouth = sine(2100.0, -12.0);
+    p.run(Duration::from_secs(1));
+    assert!(p.a.media.stats().echo_canceller_on);
+    p.a.media.voice_band_data(60).unwrap();
+    p.a.media.voice_band_data(60).unwrap(); // a second call changes nothing
+    p.b.media.voice_band_data(60).unwrap();
+    p.run(Duration::from_secs(2));
+    let s = p.a.media.stats();
+    assert!(s.voice_band_data && !s.echo_canceller_on, "{s:?}");
+    let c = p.a.media.config();
+    assert!(!c.jitter.adaptive && c.jitter.start_ms == 60 && !c.vad);
+    assert!(c.echo_canceller.is_none());
+    // The modem's tone still gets through at its level, and the fixed buffer holds it
+    // near 60 ms instead of following the network.
+    assert_hears(&p.b.ear, 2100.0, -12.0, 500, 1.0, "B hears the answer tone");
+    let t = p.b.media.stats().jitter_buffer_target_ms;
+    assert!((40..=80).contains(&t), "fixed target {t} ms");
+}
