@@ -335,6 +335,108 @@ pub struct Port {
     /// Line echo canceller tail in ms (8..=128; 0 turns it off).
     #[serde(default = "default_echo_tail")]
     pub echo_tail_ms: u32,
+    /// How fax calls are carried (T.38 relay, G.711 pass-through).
+    #[serde(default)]
+    pub fax: Fax,
+}
+
+/// G.711 pass-through of fax (TR-104 `POTS.FXS.{i}.FaxPassThrough`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FaxPassThrough {
+    /// Never: a fax call stays an ordinary voice call when T.38 cannot be used.
+    Disable,
+    /// When a fax is detected and T.38 is off or refused by the far end: the call goes
+    /// to G.711 voice-band data (echo canceller, VAD and adaptive jitter buffer off).
+    #[default]
+    Auto,
+    /// Every call of the port is voice-band data from its start (a fax-only line).
+    Force,
+}
+
+/// How T.38 checks the training (TR-104 `FaxT38.TCFMethod`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TcfMethod {
+    /// End to end, carried over the network (`transferredTCF`).
+    #[default]
+    Network,
+    /// Each gateway checks its own side (`localTCF`).
+    Local,
+}
+
+/// UDPTL protection of T.38 packets against loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FaxErrorCorrection {
+    /// Each datagram repeats earlier packets (`t38UDPRedundancy`).
+    #[default]
+    Redundancy,
+    /// Parity over earlier packets (`t38UDPFEC`), redundancy if the far end lacks it.
+    Fec,
+    /// None.
+    None,
+}
+
+/// T.38 fax relay settings of a port (TR-104 `VoIPProfile.{i}.FaxT38.`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct T38 {
+    /// Highest fax modem rate offered, bit/s: 2400, 4800, 7200, 9600, 12000 or 14400
+    /// (V.27ter, V.29, V.17).
+    pub max_bit_rate: u32,
+    /// Copies of each earlier image-data packet in a UDPTL datagram (0..=3).
+    pub high_speed_redundancy: u8,
+    /// Copies of each earlier T.30 control packet in a UDPTL datagram (0..=5).
+    pub low_speed_redundancy: u8,
+    /// Where the training check is made.
+    pub tcf: TcfMethod,
+    /// Error correction mode (T.30 Annex A) allowed.
+    pub ecm: bool,
+    /// UDPTL error correction offered.
+    pub error_correction: FaxErrorCorrection,
+    /// Largest UDPTL datagram we take, bytes (T38FaxMaxDatagram, 100..=1400).
+    pub max_datagram: u32,
+}
+
+impl Default for T38 {
+    fn default() -> Self {
+        Self {
+            max_bit_rate: 14_400,
+            high_speed_redundancy: 1,
+            low_speed_redundancy: 4,
+            tcf: TcfMethod::Network,
+            ecm: true,
+            error_correction: FaxErrorCorrection::Redundancy,
+            max_datagram: 400,
+        }
+    }
+}
+
+/// Fax policy of a port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Fax {
+    /// Relay faxes over T.38 (TR-104 `SIP.Client.{i}.T38Enable`): a detected fax
+    /// re-INVITEs to `image/t38`, and the far end's T.38 re-INVITE is accepted.
+    pub t38_enable: bool,
+    /// G.711 pass-through.
+    pub passthrough: FaxPassThrough,
+    /// T.38 settings.
+    pub t38: T38,
+    /// Fixed jitter buffer of a pass-through call, ms (20..=200).
+    pub jitter_ms: u32,
+}
+
+impl Default for Fax {
+    fn default() -> Self {
+        Self {
+            t38_enable: true,
+            passthrough: FaxPassThrough::Auto,
+            t38: T38::default(),
+            jitter_ms: 60,
+        }
+    }
 }
 
 impl Port {
@@ -355,6 +457,7 @@ impl Port {
             gain_tx_db: 0,
             gain_rx_db: 0,
             echo_tail_ms: default_echo_tail(),
+            fax: Fax::default(),
         }
     }
 

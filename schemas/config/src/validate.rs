@@ -331,6 +331,40 @@ impl GatewayConfig {
                 format!("{} ms is outside 8..=128 (0 turns it off)", p.echo_tail_ms),
             );
         }
+        let t = &p.fax.t38;
+        if ![2400, 4800, 7200, 9600, 12_000, 14_400].contains(&t.max_bit_rate) {
+            v.push(
+                at("fax.t38.max_bit_rate"),
+                format!(
+                    "{} bit/s is not a fax modem rate (2400, 4800, 7200, 9600, 12000, 14400)",
+                    t.max_bit_rate
+                ),
+            );
+        }
+        if t.high_speed_redundancy > 3 {
+            v.push(
+                at("fax.t38.high_speed_redundancy"),
+                format!("{} is outside 0..=3", t.high_speed_redundancy),
+            );
+        }
+        if t.low_speed_redundancy > 5 {
+            v.push(
+                at("fax.t38.low_speed_redundancy"),
+                format!("{} is outside 0..=5", t.low_speed_redundancy),
+            );
+        }
+        if !(100..=1400).contains(&t.max_datagram) {
+            v.push(
+                at("fax.t38.max_datagram"),
+                format!("{} bytes is outside 100..=1400", t.max_datagram),
+            );
+        }
+        if !(20..=200).contains(&p.fax.jitter_ms) {
+            v.push(
+                at("fax.jitter_ms"),
+                format!("{} ms is outside 20..=200", p.fax.jitter_ms),
+            );
+        }
     }
 
     fn check_port_dialing(
@@ -1018,6 +1052,19 @@ mod tests {
         fails_at("ports[0].gain_tx_db", |c| c.ports[0].gain_tx_db = 13);
         fails_at("ports[0].gain_rx_db", |c| c.ports[0].gain_rx_db = -13);
         fails_at("ports[0].echo_tail_ms", |c| c.ports[0].echo_tail_ms = 4);
+        fails_at("ports[0].fax.t38.max_bit_rate", |c| {
+            c.ports[0].fax.t38.max_bit_rate = 14_000
+        });
+        fails_at("ports[1].fax.t38.high_speed_redundancy", |c| {
+            c.ports[1].fax.t38.high_speed_redundancy = 4
+        });
+        fails_at("ports[0].fax.t38.low_speed_redundancy", |c| {
+            c.ports[0].fax.t38.low_speed_redundancy = 6
+        });
+        fails_at("ports[0].fax.t38.max_datagram", |c| {
+            c.ports[0].fax.t38.max_datagram = 50
+        });
+        fails_at("ports[0].fax.jitter_ms", |c| c.ports[0].fax.jitter_ms = 500);
         let mut c = good();
         c.ports[0].echo_tail_ms = 0;
         c.ports[0].codecs = Codec::ALL.to_vec();
