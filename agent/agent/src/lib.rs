@@ -25,6 +25,7 @@ pub mod connreq;
 pub mod cwmp;
 pub mod device;
 pub mod factory;
+pub mod fax;
 pub mod logbuf;
 pub mod managed;
 pub mod media;
