@@ -38,6 +38,9 @@ pub enum Command {
     /// Record the line side of the port — everything it sends toward the phone, on hook
     /// or off (caller-ID data between the rings too) — into a WAV file (`None`: stop).
     Tap(usize, Option<std::path::PathBuf>),
+    /// Put a fax machine on port P's line beside the handset: it sends the pages of a
+    /// TIFF file (`send`) or writes what it receives to one; `None`: take it away.
+    Fax(usize, Option<(FaxRole, std::path::PathBuf)>),
     /// Show every port.
     Status,
     /// Read the configuration file again and apply what changed (refused: the running
@@ -58,6 +61,15 @@ pub enum Command {
     Quit,
     /// An empty line or a comment.
     Nothing,
+}
+
+/// What a simulated fax machine does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaxRole {
+    /// Sends a document (the calling machine: CNG, then pages).
+    Send,
+    /// Receives one (the answering machine: CED, then pages to a file).
+    Receive,
 }
 
 /// What the simulated phone's user says into the mouthpiece.
@@ -98,6 +110,10 @@ commands (ports are numbered from 1):
   record P FILE.wav      record port P's earpiece from now on; `record P stop` writes it
   tap P FILE.wav         record what port P sends down the line, on hook too (caller ID);
                          `tap P stop` writes it
+  fax send P FILE.tif    put a fax machine on port P that sends the pages of a TIFF
+                         (lift P and dial first, or answer: it starts once connected)
+  fax receive P FILE.tif a fax machine on port P that answers and writes what it gets
+  fax P stop             take the fax machine away
   status                 show every port
   reload                 read the configuration file again (--config) and apply what
                          changed; a refused file leaves the running configuration alone
@@ -251,6 +267,29 @@ pub fn parse(line: &str, ports: usize) -> Result<Command, String> {
                 None => return Err("record P FILE.wav, or record P stop".into()),
             }
         }
+        "fax" => {
+            let usage = "fax send P FILE.tif, fax receive P FILE.tif, or fax P stop";
+            match words.next() {
+                Some(role @ ("send" | "receive")) => {
+                    let p = port(words.next(), ports)?;
+                    let file = words.next().ok_or(usage)?;
+                    let role = if role == "send" {
+                        FaxRole::Send
+                    } else {
+                        FaxRole::Receive
+                    };
+                    Command::Fax(p, Some((role, file.into())))
+                }
+                Some(p) => {
+                    let p = port(Some(p), ports)?;
+                    match words.next() {
+                        Some("stop") => Command::Fax(p, None),
+                        _ => return Err(usage.into()),
+                    }
+                }
+                None => return Err(usage.into()),
+            }
+        }
         "tap" => {
             let p = port(words.next(), ports)?;
             match words.next() {
@@ -338,6 +377,18 @@ mod tests {
             Ok(Command::Record(1, Some("/tmp/x.wav".into())))
         );
         assert_eq!(parse("record 1 stop", 4), Ok(Command::Record(1, None)));
+        assert_eq!(
+            parse("fax send 2 /tmp/a.tif", 4),
+            Ok(Command::Fax(2, Some((FaxRole::Send, "/tmp/a.tif".into()))))
+        );
+        assert_eq!(
+            parse("fax receive 1 b.tif", 4),
+            Ok(Command::Fax(1, Some((FaxRole::Receive, "b.tif".into()))))
+        );
+        assert_eq!(parse("fax 3 stop", 4), Ok(Command::Fax(3, None)));
+        assert!(parse("fax send 9 x.tif", 4).is_err());
+        assert!(parse("fax send 1", 4).is_err());
+        assert!(parse("fax 1 go", 4).is_err());
         assert_eq!(
             parse("provisioning-code 7Q4K-99XF", 4),
             Ok(Command::ProvisioningCode("7Q4K-99XF".into()))

@@ -64,6 +64,7 @@ fn port_options(
         dtmf: p.dtmf,
         tx_gain_db: p.gain_tx_db as f32,
         rx_gain_db: p.gain_rx_db as f32,
+        fax: p.fax.clone(),
     })
 }
 
@@ -134,6 +135,7 @@ pub fn options(cfg: &GatewayConfig) -> anyhow::Result<(Options, Vec<String>)> {
         },
         echo_tail_ms: first.echo_tail_ms,
         rtp_port_base: sip.rtp_port_base,
+        loss_percent: 0.0,
     };
     let peers = sip
         .peers

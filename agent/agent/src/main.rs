@@ -152,6 +152,11 @@ struct Args {
     #[arg(long, default_value_t = 0, value_name = "BASE")]
     rtp_port_base: u16,
 
+    /// Simulate a lossy network: drop this percentage (0..=50) of the RTP and T.38 (UDPTL)
+    /// datagrams received, at random. For tests and demonstrations only.
+    #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
+    media_loss: f64,
+
     /// DeviceInfo.SerialNumber toward the ACS (default: the factory certificate's, else
     /// derived from device.name). With --factory-identity it must match the certificate.
     #[arg(long, value_name = "SERIAL")]
@@ -240,6 +245,9 @@ fn media_options(args: &Args) -> anyhow::Result<tipring_agent::media::MediaOptio
             args.echo_tail
         );
     }
+    if !(0.0..=50.0).contains(&args.media_loss) {
+        anyhow::bail!("--media-loss: {} % is outside 0..=50", args.media_loss);
+    }
     if !args.rtp_port_base.is_multiple_of(2) {
         anyhow::bail!(
             "--rtp-port-base: {} is odd (RTP uses even ports)",
@@ -251,6 +259,7 @@ fn media_options(args: &Args) -> anyhow::Result<tipring_agent::media::MediaOptio
         srtp: MediaOptions::parse_srtp(&args.srtp)?,
         echo_tail_ms: args.echo_tail,
         rtp_port_base: args.rtp_port_base,
+        loss_percent: args.media_loss,
     })
 }
 

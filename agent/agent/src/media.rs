@@ -24,6 +24,9 @@ pub struct MediaOptions {
     /// First RTP port (port N uses base + 2N for RTP and the next for RTCP); 0 picks free
     /// port pairs.
     pub rtp_port_base: u16,
+    /// A lossy network for tests and demonstrations: this percentage of the RTP and UDPTL
+    /// datagrams received is dropped at random (0: none).
+    pub loss_percent: f64,
 }
 
 impl Default for MediaOptions {
@@ -37,6 +40,7 @@ impl Default for MediaOptions {
             srtp: SrtpPolicy::Off,
             echo_tail_ms: 64,
             rtp_port_base: 0,
+            loss_percent: 0.0,
         }
     }
 }

@@ -23,8 +23,10 @@ use tipring_sip::{
     UserAgent,
 };
 
-use crate::command::{self, Command, Sound};
+use crate::command::{self, Command, FaxRole, Sound};
+use crate::fax::FaxRelay;
 use crate::media::{media_config, MediaOptions, WallAnchor};
+use tipring_dsp::faxtone::FaxToneKind;
 use tipring_media::{Channel, MediaEvent, MediaSession, MediaStats};
 use tipring_sip::media::Negotiated;
 
@@ -230,6 +232,8 @@ pub struct PortOptions {
     pub tx_gain_db: f32,
     /// Gain toward the phone, dB.
     pub rx_gain_db: f32,
+    /// Fax: T.38 relay, G.711 pass-through.
+    pub fax: tipring_config::Fax,
 }
 
 impl Options {
@@ -252,6 +256,7 @@ impl Options {
                 dtmf: tipring_config::DtmfMethod::default(),
                 tx_gain_db: 0.0,
                 rx_gain_db: 0.0,
+                fax: tipring_config::Fax::default(),
             })
     }
 }
@@ -319,6 +324,89 @@ struct Slot {
     last_reg_status: Option<u16>,
     /// The registrar's binding lasts until then (a refresh in flight does not end it).
     bound_until: Option<Instant>,
+    /// The call's T.38 fax relay and the media pair it uses, while the call carries a fax.
+    fax: Option<(usize, FaxRelay)>,
+    /// Where the port's current call stands with fax.
+    fax_call: FaxCall,
+}
+
+/// What a call has shown of fax so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct FaxCall {
+    /// A fax tone was heard (either way).
+    detected: bool,
+    /// The port's own machine answered (CED/ANSam from the phone): it receives.
+    answering: bool,
+    /// We asked for T.38 by re-INVITE.
+    t38_asked: bool,
+    /// We asked for G.711 voice-band data by re-INVITE.
+    vbd_asked: bool,
+    /// The far end refused T.38.
+    t38_refused: bool,
+    /// The call carries voice-band data (G.711 pass-through).
+    vbd: bool,
+}
+
+/// A simulated fax machine on a port's line (`fax send|receive P FILE`).
+#[derive(Debug)]
+struct FaxDevice {
+    machine: tipring_fax::FaxMachine,
+    role: FaxRole,
+    told: bool,
+}
+
+impl tipring_hal::sim::LineDevice for FaxDevice {
+    fn exchange(&mut self, heard: &[i16], said: &mut [i16]) {
+        self.machine.rx_audio(heard);
+        self.machine.tx_audio(said);
+    }
+
+    fn report(&mut self) -> Option<String> {
+        if self.told {
+            return None;
+        }
+        let o = self.machine.outcome()?;
+        self.told = true;
+        let what = match self.role {
+            FaxRole::Send => "sent",
+            FaxRole::Receive => "received",
+        };
+        Some(if o.success {
+            format!(
+                "fax machine: {what} {} pages, done ({} bit/s{})",
+                o.pages,
+                o.bit_rate,
+                if o.ecm { ", ECM" } else { "" }
+            )
+        } else {
+            format!("fax machine: failed after {} pages: {}", o.pages, o.result)
+        })
+    }
+}
+
+/// The T.38 parameters a port offers and accepts.
+fn t38_params(f: &tipring_config::Fax) -> tipring_sip::fax::T38Params {
+    use tipring_sip::fax::{RateManagement, T38Params, UdpEc};
+    T38Params {
+        version: 0,
+        max_bit_rate: f.t38.max_bit_rate,
+        rate_management: match f.t38.tcf {
+            tipring_config::TcfMethod::Network => RateManagement::TransferredTcf,
+            tipring_config::TcfMethod::Local => RateManagement::LocalTcf,
+        },
+        max_buffer: 2000,
+        max_datagram: f.t38.max_datagram,
+        udp_ec: match f.t38.error_correction {
+            tipring_config::FaxErrorCorrection::Redundancy => UdpEc::Redundancy,
+            tipring_config::FaxErrorCorrection::Fec => UdpEc::Fec,
+            tipring_config::FaxErrorCorrection::None => UdpEc::None,
+        },
+        fill_bit_removal: false,
+    }
+}
+
+fn is_g711(name: &str) -> bool {
+    name.eq_ignore_ascii_case("PCMU") || name.eq_ignore_ascii_case("PCMA")
 }
 
 /// Where a port's calls are forwarded.
@@ -429,12 +517,20 @@ struct Voices<'a> {
     conference: bool,
     /// What each call played in the last frame.
     played: &'a mut [Frame; 2],
+    /// A call that carries a fax over T.38 (its media pair and relay) instead of RTP.
+    fax: Option<&'a mut (usize, FaxRelay)>,
 }
 
 impl VoicePath for Voices<'_> {
     fn exchange(&mut self, now: Instant, sent: &Frame, received: &Frame, next: &mut Frame) {
         next.fill(0);
         let last = *self.played;
+        if let Some((k, relay)) = self.fax.as_deref_mut() {
+            // The fax machine alone on the line: its audio goes to the T.38 gateway.
+            relay.exchange(received, next);
+            self.played[*k] = *next;
+            return;
+        }
         for (k, m) in self.media.iter_mut().enumerate() {
             let Some(m) = m.as_mut() else {
                 self.played[k] = [0; tipring_dsp::FRAME_SAMPLES];
@@ -534,6 +630,36 @@ pub struct Gateway {
     media_out: Vec<(usize, Channel, SocketAddr, Vec<u8>)>,
     /// The SIP domain the ports register in (their AOR's host), with SIP on.
     sip_domain: Option<String>,
+    /// A lossy network for tests and demos: received media datagrams dropped at random.
+    media_loss: Option<Loss>,
+    /// Lines said where no line list was at hand, printed with the next tick's.
+    deferred: Vec<String>,
+}
+
+/// Drops a share of datagrams, seeded (a run can be repeated).
+#[derive(Debug)]
+struct Loss {
+    /// Probability of a drop, in 2^-32 units.
+    threshold: u64,
+    state: u64,
+}
+
+impl Loss {
+    fn new(percent: f64, seed: u64) -> Option<Self> {
+        (percent > 0.0).then(|| Self {
+            threshold: ((percent / 100.0).clamp(0.0, 1.0) * 4_294_967_296.0) as u64,
+            state: seed,
+        })
+    }
+
+    fn drop(&mut self) -> bool {
+        // SplitMix64.
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 32) < self.threshold
+    }
 }
 
 impl std::fmt::Debug for Gateway {
@@ -630,6 +756,8 @@ impl Gateway {
                 fault: None,
                 last_reg_status: None,
                 bound_until: None,
+                fax: None,
+                fax_call: FaxCall::default(),
             });
         }
         Ok(Self {
@@ -644,6 +772,8 @@ impl Gateway {
             media_seed: 0,
             media_out: Vec::new(),
             sip_domain: None,
+            media_loss: None,
+            deferred: Vec::new(),
         })
     }
 
@@ -661,6 +791,10 @@ impl Gateway {
         anchor: WallAnchor,
     ) {
         self.media_opts = sip.media.clone();
+        self.media_loss = Loss::new(
+            sip.media.loss_percent,
+            u64::from_le_bytes(seed[16..24].try_into().expect("8 bytes")),
+        );
         self.sip_domain = Some(sip.domain.clone());
         self.peers = sip.peers.clone();
         self.rtp_ports = rtp_ports.to_vec();
@@ -731,8 +865,23 @@ impl Gateway {
                 .copied()
                 .unwrap_or(40002 + 4 * i as u16),
             subscribe_mwi: sip.subscribe_mwi,
-            codecs: s.cfg.codecs.clone(),
-            t38: None,
+            // A fax-only line (pass-through forced) offers and takes G.711 only.
+            codecs: if s.cfg.fax.passthrough == tipring_config::FaxPassThrough::Force {
+                let own = if s.cfg.codecs.is_empty() {
+                    &self.media_opts.codecs
+                } else {
+                    &s.cfg.codecs
+                };
+                let g711: Vec<_> = own.iter().copied().filter(|c| is_g711(c.name)).collect();
+                if g711.is_empty() {
+                    vec![tipring_sip::media::PCMU, tipring_sip::media::PCMA]
+                } else {
+                    g711
+                }
+            } else {
+                s.cfg.codecs.clone()
+            },
+            t38: s.cfg.fax.t38_enable.then(|| t38_params(&s.cfg.fax)),
         }
     }
 
@@ -1047,6 +1196,10 @@ impl Gateway {
                         self.say(account, lines, format!("SIP: far end sent key {d}"));
                         None
                     }
+                    CallEvent::FaxRefused { t38, status } => {
+                        self.fax_refused(now, account, t38, status, lines);
+                        None
+                    }
                     _ => None,
                 };
                 let ended = matches!(
@@ -1091,7 +1244,12 @@ impl Gateway {
             SipEvent::MessageWaiting { account, waiting } => {
                 self.network(now, account, NetworkEvent::MessageWaiting(waiting), lines);
             }
+            SipEvent::Fax { account, session } => {
+                self.start_fax(now, account, &session, lines);
+            }
             SipEvent::Media { account, session } => {
+                // Back to audio after a fax: the relay ends.
+                self.finish_fax(account, lines);
                 let text = format!(
                     "SIP: media {} to {} ({:?}{})",
                     session.codec.name,
@@ -1156,6 +1314,252 @@ impl Gateway {
         if let Err(e) = r {
             self.say(i, lines, format!("media refused: {e}"));
         }
+        // A fax-only line, or a call already switched to voice-band data (a new answer
+        // rebuilds the session): no voice processing.
+        let slot = &self.slots[i];
+        if slot.cfg.fax.passthrough == tipring_config::FaxPassThrough::Force || slot.fax_call.vbd {
+            self.voice_band_data(i, k, lines);
+        }
+    }
+
+    /// Carry port `i`'s call on media pair `k` as G.711 voice-band data (V.152).
+    fn voice_band_data(&mut self, i: usize, k: usize, lines: &mut Vec<String>) {
+        let jitter = self.slots[i].cfg.fax.jitter_ms;
+        let slot = &mut self.slots[i];
+        let Some(m) = slot.media[k].as_mut() else {
+            return;
+        };
+        if m.stats().voice_band_data {
+            return;
+        }
+        if !slot.fax_call.vbd {
+            slot.fax_call.vbd = true;
+            slot.counters.fax_passthrough += 1;
+        }
+        let text = match m.voice_band_data(jitter) {
+            Ok(()) => format!(
+                "fax: G.711 pass-through (voice-band data: fixed {jitter} ms jitter buffer, no VAD, DTMF detection or echo suppression)"
+            ),
+            Err(e) => format!("fax: pass-through refused: {e}"),
+        };
+        self.say(i, lines, text);
+    }
+
+    /// A fax tone on port `i`'s call (media pair `k`): the port's policy decides — T.38 by
+    /// re-INVITE when the port's own machine answers or speaks T.30, G.711 pass-through
+    /// when T.38 is off or refused.
+    fn on_fax_tone(
+        &mut self,
+        now: Instant,
+        i: usize,
+        k: usize,
+        kind: FaxToneKind,
+        from_phone: bool,
+        lines: &mut Vec<String>,
+    ) {
+        use tipring_config::FaxPassThrough;
+        if matches!(kind, FaxToneKind::End | FaxToneKind::PhaseReversal) {
+            return;
+        }
+        let policy = self.slots[i].cfg.fax.clone();
+        let has_sip = self.ua.is_some();
+        let slot = &mut self.slots[i];
+        if slot.fax.is_some() {
+            return;
+        }
+        slot.fax_call.detected = true;
+        if from_phone && matches!(kind, FaxToneKind::Ced | FaxToneKind::AnsAm) {
+            slot.fax_call.answering = true;
+        }
+        // T.38 is asked for by the gateway whose machine answered (CED/ANSam) or speaks
+        // T.30 (V.21 flags): the usual rule, so the two gateways rarely cross re-INVITEs.
+        let t38_now = policy.t38_enable
+            && has_sip
+            && !slot.fax_call.t38_asked
+            && !slot.fax_call.t38_refused
+            && from_phone
+            && matches!(
+                kind,
+                FaxToneKind::Ced | FaxToneKind::AnsAm | FaxToneKind::V21Flags
+            );
+        if policy.passthrough != FaxPassThrough::Disable {
+            // Whatever comes next, the tones must get through untouched meanwhile.
+            self.voice_band_data(i, k, lines);
+        }
+        if t38_now {
+            self.slots[i].fax_call.t38_asked = true;
+            self.say(i, lines, "fax: asking the far end for T.38 (re-INVITE)");
+            self.sip_command(
+                now,
+                SipCommand::SwitchToFax {
+                    account: i,
+                    t38: true,
+                },
+                lines,
+            );
+            return;
+        }
+        if !policy.t38_enable || self.slots[i].fax_call.t38_refused {
+            self.pass_through(now, i, k, from_phone, lines);
+        }
+    }
+
+    /// G.711 pass-through for a fax on port `i`'s call: in place when the call already
+    /// runs G.711, else (when `ask`) a re-INVITE to PCMU/PCMA marked as voice-band data.
+    fn pass_through(
+        &mut self,
+        now: Instant,
+        i: usize,
+        k: usize,
+        ask: bool,
+        lines: &mut Vec<String>,
+    ) {
+        if self.slots[i].cfg.fax.passthrough == tipring_config::FaxPassThrough::Disable {
+            return;
+        }
+        self.voice_band_data(i, k, lines);
+        let codec = self.slots[i].media[k].as_ref().map(|m| m.stats().codec);
+        let g711 = codec.is_some_and(|c| {
+            matches!(
+                c,
+                tipring_codec::CodecId::Pcmu | tipring_codec::CodecId::Pcma
+            )
+        });
+        let has_sip = self.ua.is_some();
+        let slot = &mut self.slots[i];
+        if !g711 && ask && has_sip && !slot.fax_call.vbd_asked {
+            slot.fax_call.vbd_asked = true;
+            self.say(i, lines, "fax: asking the far end for G.711 (re-INVITE)");
+            self.sip_command(
+                now,
+                SipCommand::SwitchToFax {
+                    account: i,
+                    t38: false,
+                },
+                lines,
+            );
+        }
+    }
+
+    /// The far end did not take our fax re-INVITE.
+    fn fax_refused(
+        &mut self,
+        now: Instant,
+        i: usize,
+        t38: bool,
+        status: u16,
+        lines: &mut Vec<String>,
+    ) {
+        if t38 {
+            self.say(
+                i,
+                lines,
+                format!("fax: the far end refused T.38 ({status}); G.711 pass-through"),
+            );
+            self.slots[i].fax_call.t38_refused = true;
+            let k = self.active_pair(i);
+            self.pass_through(now, i, k, true, lines);
+        } else {
+            self.say(
+                i,
+                lines,
+                format!("fax: the far end refused G.711 ({status}); the call stays as it is"),
+            );
+        }
+    }
+
+    /// The media pair of the port's active call.
+    fn active_pair(&self, i: usize) -> usize {
+        let slot = &self.slots[i];
+        slot.legs
+            .leg_in(UaSlot::Active)
+            .map_or(slot.legs.first_k, |l| slot.legs.k(l))
+    }
+
+    /// T.38 was agreed for port `i`'s call: the RTP session gives way to a fax relay on
+    /// the same socket.
+    fn start_fax(
+        &mut self,
+        now: Instant,
+        i: usize,
+        session: &tipring_sip::fax::T38Session,
+        lines: &mut Vec<String>,
+    ) {
+        if self.slots[i].fax.is_some() {
+            // A new T.38 answer within the fax (a refresh): the relay goes on.
+            return;
+        }
+        let k = self
+            .rtp_ports
+            .iter()
+            .position(|&p| p == session.local_port)
+            .map_or(0, |socket| socket % 2);
+        match FaxRelay::new(session, &self.slots[i].cfg.fax) {
+            Ok(relay) => {
+                let p = &session.params;
+                self.say(
+                    i,
+                    lines,
+                    format!(
+                        "fax: T.38 relay to {} (version {}, {} bit/s, {:?}, datagrams up to {} bytes)",
+                        session.remote, p.version, p.max_bit_rate, p.udp_ec, p.max_datagram
+                    ),
+                );
+                // The voice session ends (RTCP BYE); the call goes on as fax.
+                let call = self.slots[i].fax_call;
+                self.stop_media_k(now, i, k);
+                self.slots[i].fax_call = call;
+                self.slots[i].fax = Some((k, relay));
+            }
+            Err(e) => self.say(i, lines, format!("fax: T.38 relay failed to start: {e}")),
+        }
+    }
+
+    /// The port's fax relay ends (the call ended or went back to audio): its pages count.
+    fn finish_fax(&mut self, i: usize, lines: &mut Vec<String>) {
+        let Some((_, relay)) = self.slots[i].fax.take() else {
+            return;
+        };
+        let s = relay.stats();
+        let slot = &mut self.slots[i];
+        let c = &mut slot.counters;
+        c.fax_pages += u64::from(s.pages);
+        c.fax_malformed += s.malformed_udptl + s.malformed_ifp;
+        let what = if s.pages == 0 {
+            c.fax_failed += 1;
+            "failed (no page got through)"
+        } else if slot.fax_call.answering {
+            c.fax_received += 1;
+            "received"
+        } else {
+            c.fax_sent += 1;
+            "sent"
+        };
+        tracing::info!(
+            port = i + 1,
+            pages = s.pages,
+            bit_rate = s.bit_rate,
+            ecm = s.ecm,
+            datagrams_sent = s.datagrams_sent,
+            datagrams_received = s.datagrams_received,
+            recovered = s.ifp_recovered,
+            lost = s.ifp_lost,
+            malformed_udptl = s.malformed_udptl,
+            malformed_ifp = s.malformed_ifp,
+            "T.38 fax ended"
+        );
+        self.say(
+            i,
+            lines,
+            format!(
+                "fax: T.38 relay ended: {what}, {} pages at {} bit/s; {} IFP packets recovered, {} lost, {} malformed dropped",
+                s.pages,
+                s.bit_rate,
+                s.ifp_recovered,
+                s.ifp_lost,
+                s.malformed_udptl + s.malformed_ifp
+            ),
+        );
     }
 
     /// End every call's media of port `i`.
@@ -1165,11 +1569,21 @@ impl Gateway {
         }
     }
 
-    /// End the media of port `i`'s call on its media pair `k` (an RTCP BYE goes out).
+    /// End the media of port `i`'s call on its media pair `k` (an RTCP BYE goes out; a
+    /// fax relay on it ends and counts its pages).
     fn stop_media_k(&mut self, now: Instant, i: usize, k: usize) {
+        if self.slots[i].fax.as_ref().is_some_and(|(fk, _)| *fk == k) {
+            let mut lines = Vec::new();
+            self.finish_fax(i, &mut lines);
+            self.deferred.append(&mut lines);
+            self.slots[i].fax_call = FaxCall::default();
+        }
         // A conference ends with either of its calls.
         self.slots[i].conference = false;
         if let Some(mut m) = self.slots[i].media[k].take() {
+            if self.slots[i].fax.is_none() {
+                self.slots[i].fax_call = FaxCall::default();
+            }
             m.close(now);
             let last = self.call_status(i, &m.stats(), now);
             let slot = &mut self.slots[i];
@@ -1197,6 +1611,12 @@ impl Gateway {
     /// Run the port's media timers and collect what it sends and reports.
     fn drain_media(&mut self, now: Instant, i: usize, lines: &mut Vec<String>) {
         let mut events = Vec::new();
+        if let Some((k, relay)) = self.slots[i].fax.as_mut() {
+            let to = relay.remote();
+            while let Some(d) = relay.poll_transmit() {
+                self.media_out.push((2 * i + *k, Channel::Rtp, to, d));
+            }
+        }
         for (k, slot) in self.slots[i].media.iter_mut().enumerate() {
             let Some(m) = slot.as_mut() else { continue };
             if m.poll_timeout().is_some_and(|t| t <= now) {
@@ -1208,10 +1628,10 @@ impl Gateway {
                     .push((2 * i + k, t.channel, t.to, buf[..t.len].to_vec()));
             }
             while let Some(e) = m.poll_event() {
-                events.push(e);
+                events.push((k, e));
             }
         }
-        for e in events {
+        for (k, e) in events {
             match e {
                 MediaEvent::DtmfReceived { digit } => {
                     self.say(i, lines, format!("far end sent key {digit} (RFC 4733)"))
@@ -1220,14 +1640,17 @@ impl Gateway {
                     self.say(i, lines, format!("key {digit} sent as RFC 4733 events"))
                 }
                 MediaEvent::FlashReceived => self.say(i, lines, "far end sent a hook flash"),
-                MediaEvent::FaxTone { kind, from_phone } => self.say(
-                    i,
-                    lines,
-                    format!(
-                        "fax/modem tone {kind:?} from the {}",
-                        if from_phone { "phone" } else { "network" }
-                    ),
-                ),
+                MediaEvent::FaxTone { kind, from_phone } => {
+                    self.say(
+                        i,
+                        lines,
+                        format!(
+                            "fax/modem tone {kind:?} from the {}",
+                            if from_phone { "phone" } else { "network" }
+                        ),
+                    );
+                    self.on_fax_tone(now, i, k, kind, from_phone, lines);
+                }
                 MediaEvent::Latched { to } => self.say(
                     i,
                     lines,
@@ -1263,6 +1686,17 @@ impl Gateway {
         data: &[u8],
     ) {
         let port = socket / 2;
+        if self.media_loss.as_mut().is_some_and(Loss::drop) {
+            return;
+        }
+        if let Some((k, relay)) = self.slots.get_mut(port).and_then(|s| s.fax.as_mut()) {
+            if *k == socket % 2 {
+                if channel == Channel::Rtp {
+                    relay.receive(from, data);
+                }
+                return;
+            }
+        }
         match self
             .slots
             .get_mut(port)
@@ -1447,7 +1881,7 @@ impl Gateway {
 
     /// Advance one 10 ms frame ending at `now`; returns what to print.
     pub fn tick(&mut self, now: Instant) -> Vec<String> {
-        let mut lines = Vec::new();
+        let mut lines = std::mem::take(&mut self.deferred);
         let mut outs = Vec::new();
         for i in 0..self.slots.len() {
             outs.clear();
@@ -1461,6 +1895,7 @@ impl Gateway {
                 media,
                 conference,
                 played,
+                fax,
                 ..
             } = &mut self.slots[i];
             match (peer_said, &media) {
@@ -1471,11 +1906,12 @@ impl Gateway {
                     };
                     driver.tick_voice(now, &mut outs, Some(&mut bridge));
                 }
-                (None, _) if media.iter().any(Option::is_some) => {
+                (None, _) if media.iter().any(Option::is_some) || fax.is_some() => {
                     let mut voices = Voices {
                         media,
                         conference: *conference,
                         played,
+                        fax: fax.as_mut(),
                     };
                     driver.tick_voice(now, &mut outs, Some(&mut voices))
                 }
@@ -1487,6 +1923,14 @@ impl Gateway {
                 self.on_output(now, i, o, &mut lines);
             }
             self.observe_phone(i, &mut lines);
+            if let Some(text) = self.slots[i]
+                .driver
+                .port_mut()
+                .device_mut()
+                .and_then(|d| d.report())
+            {
+                self.say(i, &mut lines, text);
+            }
             if self.slots[i].call_open && self.port_idle(i) {
                 self.close_call(i);
             }
@@ -2094,6 +2538,37 @@ impl Gateway {
                 lines.push(format!(
                     "port {p}: wrote {:.1} s of earpiece audio to {}",
                     samples.len() as f64 / 8000.0,
+                    path.display()
+                ));
+            }
+            Command::Fax(p, None) => {
+                self.slots[p - 1].driver.port_mut().attach(None);
+                lines.push(format!("port {p}: fax machine removed"));
+            }
+            Command::Fax(p, Some((role, path))) => {
+                let opts = tipring_fax::MachineOptions {
+                    ident: format!("Tipring port {p}"),
+                    ..tipring_fax::MachineOptions::default()
+                };
+                let machine = match role {
+                    FaxRole::Send => tipring_fax::FaxMachine::sender(&path, &opts),
+                    FaxRole::Receive => tipring_fax::FaxMachine::receiver(&path, &opts),
+                }
+                .map_err(|e| format!("fax machine: {e}"))?;
+                self.slots[p - 1]
+                    .driver
+                    .port_mut()
+                    .attach(Some(Box::new(FaxDevice {
+                        machine,
+                        role,
+                        told: false,
+                    })));
+                lines.push(format!(
+                    "port {p}: a fax machine {} {} on the line",
+                    match role {
+                        FaxRole::Send => "sending",
+                        FaxRole::Receive => "ready to receive into",
+                    },
                     path.display()
                 ));
             }

@@ -79,6 +79,18 @@ pub struct PortCounters {
     pub talk_seconds: u64,
     /// Registration attempts that failed.
     pub registration_failures: u64,
+    /// Faxes sent over T.38 (at least one page went out).
+    pub fax_sent: u64,
+    /// Faxes received over T.38 (at least one page came in).
+    pub fax_received: u64,
+    /// T.38 fax calls in which no page got through.
+    pub fax_failed: u64,
+    /// Pages carried over T.38, either way.
+    pub fax_pages: u64,
+    /// Fax calls carried as G.711 voice-band data (pass-through).
+    pub fax_passthrough: u64,
+    /// Malformed UDPTL datagrams and IFP packets dropped.
+    pub fax_malformed: u64,
 }
 
 /// The phone's hook switch. Serialized as `"on"` / `"off"`.

@@ -5,6 +5,7 @@
 
 mod console;
 mod cwmp;
+mod fax;
 mod media;
 mod reconfig;
 mod registrar;
@@ -189,6 +190,29 @@ impl Agent {
         Self::start_full(udp, None, true, ports, servers, domain, None, (media, true))
     }
 
+    /// A registering gateway whose options `tweak` changes first (extensions, per-port
+    /// settings), with these media options.
+    pub fn start_tweaked(
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+        media: tipring_agent::media::MediaOptions,
+        tweak: impl FnOnce(&mut Options),
+    ) -> Self {
+        let udp = tipring_sip::TransportKind::Udp;
+        Self::start_opts(
+            udp,
+            None,
+            true,
+            ports,
+            servers,
+            domain,
+            None,
+            (media, false),
+            tweak,
+        )
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn start_full(
         transport: tipring_sip::TransportKind,
@@ -198,13 +222,40 @@ impl Agent {
         servers: Vec<std::net::SocketAddr>,
         domain: &str,
         password: Option<&str>,
+        media: (tipring_agent::media::MediaOptions, bool),
+    ) -> Self {
+        Self::start_opts(
+            transport,
+            tls,
+            register,
+            ports,
+            servers,
+            domain,
+            password,
+            media,
+            |_| {},
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn start_opts(
+        transport: tipring_sip::TransportKind,
+        tls: Option<(&Path, &str)>,
+        register: bool,
+        ports: usize,
+        servers: Vec<std::net::SocketAddr>,
+        domain: &str,
+        password: Option<&str>,
         (media, quick): (tipring_agent::media::MediaOptions, bool),
+        tweak: impl FnOnce(&mut Options),
     ) -> Self {
         let mut opts = Options::from_args(ports, "us", sim::DEFAULT_DIAL_PLAN, None, None).unwrap();
         opts.status_addr = Some("127.0.0.1:0".parse().unwrap());
+        tweak(&mut opts);
+        let first = opts.first_extension as usize;
         let secrets = (0..ports)
             .map(|i| {
-                let ext = format!("{}", 101 + i);
+                let ext = format!("{}", first + i);
                 let pw = password
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("pw-{ext}"));

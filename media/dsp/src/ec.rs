@@ -511,6 +511,13 @@ impl EchoCanceller {
         self.enabled = enabled;
     }
 
+    /// Switch the non-linear processor (and its comfort noise) on or off. Data signals
+    /// (fax, modems) want the linear canceller only: an NLP clips a quiet far end.
+    pub fn set_nlp(&mut self, on: bool) {
+        self.cfg.nlp = on;
+        self.cfg.cng = on && self.cfg.cng;
+    }
+
     /// Whether cancellation is enabled.
     pub fn is_enabled(&self) -> bool {
         self.enabled

@@ -367,9 +367,11 @@ impl MediaSession {
         Ok(())
     }
 
-    /// Carry fax or modem audio as voice-band data (ITU-T V.152 §7): the echo
-    /// canceller, VAD/comfort noise and DTMF detection go off, and the jitter buffer
-    /// becomes a fixed one of `jitter_ms` (modems do not survive time-stretching). The
+    /// Carry fax or modem audio as voice-band data (ITU-T V.152 §7): VAD/comfort noise,
+    /// DTMF detection and the echo canceller's non-linear processor go off, and the jitter
+    /// buffer becomes a fixed one of `jitter_ms` (modems do not survive time-stretching).
+    /// The linear echo canceller stays, as G.168 has it for G3 fax: only a 2100 Hz tone with
+    /// phase reversals (V.34 and other modems that cancel echo themselves) disables it. The
     /// codec and the stream stay; calling it again changes nothing.
     pub fn voice_band_data(&mut self, jitter_ms: u32) -> Result<()> {
         if self.stats.voice_band_data {
@@ -395,8 +397,13 @@ impl MediaSession {
         ))));
         self.jb = jb;
         self.cfg.jitter = jitter;
-        self.ec = None;
-        self.cfg.echo_canceller = None;
+        if let Some(ec) = self.ec.as_mut() {
+            ec.set_nlp(false);
+        }
+        if let Some(c) = self.cfg.echo_canceller.as_mut() {
+            c.nlp = false;
+            c.cng = false;
+        }
         self.vad = None;
         self.cn_enc = None;
         self.cfg.vad = false;

@@ -74,6 +74,20 @@ use tipring_dsp::tone::PLANS;
 use tipring_dsp::{Frame, FRAME_SAMPLES, SAMPLE_RATE};
 
 pub use config::{KeyPress, RotaryDial, SimConfig};
+
+/// A device on the line beside the handset — a fax machine or a modem: while the loop is
+/// closed it hears what the line plays (as the earpiece does) and what it sends is added
+/// to the microphone, block by block (any length, 8 kHz).
+pub trait LineDevice: Send + std::fmt::Debug {
+    /// `heard`: what the line played to the phone in this block; fill `said` (zeros on
+    /// entry) with what the device sends back in the same block.
+    fn exchange(&mut self, heard: &[i16], said: &mut [i16]);
+
+    /// Something the device has to tell its user, once (a fax machine's result).
+    fn report(&mut self) -> Option<String> {
+        None
+    }
+}
 pub use echo::EchoPath;
 pub use line::{measured_cadence, LineVoltage, RingBurst};
 pub use monitor::{tone_segments, Heard, HeardChange, ToneSegment};
@@ -168,6 +182,8 @@ pub struct SimPort {
     mic2: Vec<i16>,
     heard: Vec<i16>,
     ear: Vec<i16>,
+    device: Option<Box<dyn LineDevice>>,
+    device_said: Vec<i16>,
 }
 
 impl SimPort {
@@ -228,6 +244,8 @@ impl SimPort {
             mic2: Vec::new(),
             heard: Vec::new(),
             ear: Vec::new(),
+            device: None,
+            device_said: Vec::new(),
             cfg,
         })
     }
@@ -344,6 +362,17 @@ impl SimPort {
             Duration::from_nanos(samples.len() as u64 * NS_PER_SAMPLE),
         );
         self.push_op(t, Op::Speak(samples.to_vec()));
+    }
+
+    /// Connect a device to the line beside the handset (a fax machine), or remove it:
+    /// it is heard only while the loop is closed (lift the handset to go off hook).
+    pub fn attach(&mut self, device: Option<Box<dyn LineDevice>>) {
+        self.device = device;
+    }
+
+    /// The device on the line, if any.
+    pub fn device_mut(&mut self) -> Option<&mut (dyn LineDevice + 'static)> {
+        self.device.as_deref_mut()
     }
 
     // ----- phone observations ----------------------------------------------------------------
@@ -690,6 +719,15 @@ impl SimPort {
             Speech::Clip(clip, pos) => *pos < clip.len(),
             Speech::Tone { left, .. } => *left > 0,
         });
+        // A device on the line hears this block as sent and answers in it.
+        if let (Some(dev), true) = (self.device.as_mut(), off_path) {
+            self.device_said.clear();
+            self.device_said.resize(n, 0);
+            dev.exchange(tx, &mut self.device_said);
+            for (m, &d) in mic.iter_mut().zip(&self.device_said) {
+                *m += f32::from(d);
+            }
+        }
 
         self.heard.clear();
         for k in 0..n {

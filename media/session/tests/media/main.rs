@@ -651,13 +651,95 @@ fn voice_band_data_turns_off_the_voice_processing_and_fixes_the_jitter_buffer() 
     p.b.media.voice_band_data(60).unwrap();
     p.run(Duration::from_secs(2));
     let s = p.a.media.stats();
-    assert!(s.voice_band_data && !s.echo_canceller_on, "{s:?}");
+    assert!(s.voice_band_data && s.echo_canceller_on, "{s:?}");
     let c = p.a.media.config();
     assert!(!c.jitter.adaptive && c.jitter.start_ms == 60 && !c.vad);
-    assert!(c.echo_canceller.is_none());
+    assert!(
+        c.echo_canceller.is_some_and(|e| !e.nlp && !e.cng),
+        "linear canceller only"
+    );
     // The modem's tone still gets through at its level, and the fixed buffer holds it
     // near 60 ms instead of following the network.
     assert_hears(&p.b.ear, 2100.0, -12.0, 500, 1.0, "B hears the answer tone");
     let t = p.b.media.stats().jitter_buffer_target_ms;
     assert!((40..=80).contains(&t), "fixed target {t} ms");
+}
+
+/// Two fax machines (spandsp's T.30 terminals) talk through two media sessions in
+/// voice-band data mode over `net` (with the lines' hybrid echo and the linear echo
+/// cancellers, when `hybrids`): the G.711 pass-through path without the gateway.
+fn fax_over_vbd(net: NetemConfig, codec: CodecId, hybrids: bool) -> tipring_fax::FaxOutcome {
+    let dir = std::env::temp_dir().join(format!("tipring-vbd-{}-{}", net.seed, std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = dir.join("doc.tif");
+    tipring_fax::document::write_test_document(&doc, 2).unwrap();
+    let opts = tipring_fax::MachineOptions::default();
+    let mut tx = tipring_fax::FaxMachine::sender(&doc, &opts).unwrap();
+    let mut rx = tipring_fax::FaxMachine::receiver(&dir.join("got.tif"), &opts).unwrap();
+    let (mut ca, mut cb) = (cfg(B, 1), cfg(A, 2));
+    for c in [&mut ca, &mut cb] {
+        if hybrids {
+            c.echo_canceller = Some(tipring_dsp::ec::EcConfig::default());
+        }
+        c.codec = codec;
+        c.payload_type = if codec == CodecId::Pcma { 8 } else { 0 };
+    }
+    let mut p = Pair::new(ca, cb, net);
+    if hybrids {
+        p.a.hybrid = Some(Hybrid::new());
+        p.b.hybrid = Some(Hybrid::new());
+    }
+    p.a.media.voice_band_data(60).unwrap();
+    p.b.media.voice_band_data(60).unwrap();
+    let mut buf = [0u8; MAX_DATAGRAM];
+    let (mut a_said, mut b_said) = ([0i16; 80], [0i16; 80]);
+    for _ in 0..12_000 {
+        p.now += FRAME;
+        let now = p.now;
+        tx.tx_audio(&mut a_said);
+        rx.tx_audio(&mut b_said);
+        for (side, said, m) in [(&mut p.a, &a_said, &mut tx), (&mut p.b, &b_said, &mut rx)] {
+            let mut next = [0i16; 80];
+            let mut said = *said;
+            if let Some(h) = side.hybrid.as_mut() {
+                h.echo(&side.sent, &mut said);
+            }
+            side.media.exchange(now, &side.sent, &said, &mut next);
+            side.sent = next;
+            m.rx_audio(&next);
+            if side.media.poll_timeout().is_some_and(|t| t <= now) {
+                side.media.handle_timeout(now);
+            }
+            while let Some(t) = side.media.poll_transmit(&mut buf) {
+                p.net.send(now, (side.addr, t.to, buf[..t.len].to_vec()));
+            }
+        }
+        while let Some(d) = p.net.poll(now) {
+            let (from, to, data) = d.packet;
+            let side = if to == p.a.addr { &mut p.a } else { &mut p.b };
+            side.media.receive(now, Channel::Rtp, from, &data);
+        }
+        if tx.outcome().is_some() && rx.outcome().is_some() {
+            break;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = p.b.media.stats();
+    eprintln!("B frames by kind {:?}, lost {}", s.frames, s.lost);
+    let o = rx.outcome().expect("the receiver finished");
+    // No T.30 retries: a 2-page fax at 14,400 bit/s is over in about 30 s.
+    assert!(
+        s.frames[0] < 3500,
+        "{} s of audio: the fax needed retries",
+        s.frames[0] / 100
+    );
+    o
+}
+
+#[test]
+fn a_fax_crosses_two_sessions_in_voice_band_data_mode() {
+    let o = fax_over_vbd(jittery(21), CodecId::Pcmu, false);
+    assert!(o.success && o.pages == 2, "{o:?}");
+    let o = fax_over_vbd(jittery(22), CodecId::Pcma, true);
+    assert!(o.success && o.pages == 2, "{o:?}");
 }
