@@ -111,6 +111,7 @@ pub fn media_config(
     c.payload_type = n.codec.payload_type;
     c.ptime_ms = n.ptime.clamp(10, 60) / 10 * 10;
     c.telephone_event = n.telephone_event;
+    c.red = n.red;
     c.remote_rtcp = (!n.rtcp_mux).then_some(n.remote_rtcp);
     c.send = matches!(n.direction, Direction::SendRecv | Direction::SendOnly);
     c.receive = matches!(n.direction, Direction::SendRecv | Direction::RecvOnly);

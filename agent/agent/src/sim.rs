@@ -1251,11 +1251,16 @@ impl Gateway {
                 // Back to audio after a fax: the relay ends.
                 self.finish_fax(account, lines);
                 let text = format!(
-                    "SIP: media {} to {} ({:?}{})",
+                    "SIP: media {} to {} ({:?}{}{})",
                     session.codec.name,
                     session.remote,
                     session.direction,
-                    if session.srtp.is_some() { ", SRTP" } else { "" }
+                    if session.srtp.is_some() { ", SRTP" } else { "" },
+                    if session.red.is_some() {
+                        ", RFC 2198 redundancy"
+                    } else {
+                        ""
+                    }
                 );
                 self.say(account, lines, text);
                 self.start_media(now, account, &session, lines);
@@ -1282,6 +1287,7 @@ impl Gateway {
         let cfg = match media_config(n, &opts, cname, self.media_seed) {
             Ok(mut c) => {
                 let p = &self.slots[i].cfg;
+                c.red_depth = p.fax.passthrough_redundancy;
                 c.tx_gain_db = p.tx_gain_db;
                 c.rx_gain_db = p.rx_gain_db;
                 if p.dtmf != tipring_config::DtmfMethod::Rfc4733 {
@@ -1400,12 +1406,19 @@ impl Gateway {
             return;
         }
         if !policy.t38_enable || self.slots[i].fax_call.t38_refused {
-            self.pass_through(now, i, k, from_phone, lines);
+            // As for T.38, the side whose machine answers or speaks T.30 re-INVITEs.
+            let ask = from_phone
+                && matches!(
+                    kind,
+                    FaxToneKind::Ced | FaxToneKind::AnsAm | FaxToneKind::V21Flags
+                );
+            self.pass_through(now, i, k, ask, lines);
         }
     }
 
     /// G.711 pass-through for a fax on port `i`'s call: in place when the call already
-    /// runs G.711, else (when `ask`) a re-INVITE to PCMU/PCMA marked as voice-band data.
+    /// runs G.711 (with RFC 2198 redundancy agreed, when the port wants it), else (when
+    /// `ask`) a re-INVITE to PCMU/PCMA marked as voice-band data, offering redundancy.
     fn pass_through(
         &mut self,
         now: Instant,
@@ -1418,18 +1431,24 @@ impl Gateway {
             return;
         }
         self.voice_band_data(i, k, lines);
-        let codec = self.slots[i].media[k].as_ref().map(|m| m.stats().codec);
-        let g711 = codec.is_some_and(|c| {
-            matches!(
-                c,
-                tipring_codec::CodecId::Pcmu | tipring_codec::CodecId::Pcma
-            )
-        });
+        let Some(cfg) = self.slots[i].media[k].as_ref().map(|m| m.config().clone()) else {
+            return;
+        };
+        let g711 = matches!(
+            cfg.codec,
+            tipring_codec::CodecId::Pcmu | tipring_codec::CodecId::Pcma
+        );
+        let want_red = self.slots[i].cfg.fax.passthrough_redundancy > 0;
         let has_sip = self.ua.is_some();
         let slot = &mut self.slots[i];
-        if !g711 && ask && has_sip && !slot.fax_call.vbd_asked {
+        let renegotiate = !g711 || (want_red && cfg.red.is_none());
+        if renegotiate && ask && has_sip && !slot.fax_call.vbd_asked {
             slot.fax_call.vbd_asked = true;
-            self.say(i, lines, "fax: asking the far end for G.711 (re-INVITE)");
+            self.say(
+                i,
+                lines,
+                "fax: asking the far end for G.711 voice-band data (re-INVITE)",
+            );
             self.sip_command(
                 now,
                 SipCommand::SwitchToFax {

@@ -20,7 +20,8 @@
 //! `m=image` (as Asterisk and FreeSWITCH send it) is answered the same way.
 //!
 //! **G.711 pass-through.** To carry fax as voice-band data, a call that runs another codec is
-//! re-offered with PCMU and PCMA only, each marked `a=gpmd:<pt> vbd=yes` (ITU-T V.152 §9):
+//! re-offered with PCMU and PCMA only, each marked `a=gpmd:<pt> vbd=yes` (ITU-T V.152 §9),
+//! with RFC 2198 redundant audio (`red/8000`, V.152 §7.2's protection of VBD against loss):
 //! peers that know V.152 treat the stream as VBD (no VAD, no comfort noise, fixed jitter
 //! buffer), others see an ordinary G.711 offer.
 
@@ -341,6 +342,13 @@ pub fn vbd_offer(local: &LocalMedia<'_>) -> String {
         for c in &g711 {
             m.push_attr("gpmd", Some(&format!("{} vbd=yes", c.payload_type)));
         }
+        // RFC 2198 redundancy of the first G.711 codec, before telephone-event.
+        let red = crate::media::RED_PT;
+        let pt = g711[0].payload_type;
+        let at = m.formats.len().saturating_sub(1);
+        m.formats.insert(at, red.to_string());
+        m.push_attr("rtpmap", Some(&format!("{red} red/8000")));
+        m.push_attr("fmtp", Some(&format!("{red} {pt}/{pt}")));
     }
     sdp.to_string()
 }
@@ -469,7 +477,7 @@ a=T38FaxUdpEC:t38UDPFEC\r\na=T38FaxTranscodingMMR\r\n";
             ..lm(40000)
         };
         let o = vbd_offer(&local);
-        assert!(o.contains("m=audio 40000 RTP/AVP 0 8 101\r\n"), "{o}");
+        assert!(o.contains("m=audio 40000 RTP/AVP 0 8 121 101\r\n"), "{o}");
         assert!(o.contains("a=gpmd:0 vbd=yes\r\n"), "{o}");
         assert!(o.contains("a=gpmd:8 vbd=yes\r\n"), "{o}");
         assert!(!o.contains("G722"), "{o}");

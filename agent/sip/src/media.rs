@@ -176,6 +176,9 @@ pub struct Negotiated {
     pub direction: Direction,
     /// SRTP keys, when the call's media is encrypted.
     pub srtp: Option<SrtpKeys>,
+    /// RFC 2198 redundant audio (`red/8000`) payload type, when both sides have it (we
+    /// offer it for fax pass-through, V.152; what arrives in it is always taken).
+    pub red: Option<u8>,
 }
 
 /// Why an offer cannot be answered.
@@ -350,6 +353,32 @@ fn rtcp_addr(conn_ip: IpAddr, media: &Media, mux: bool) -> SocketAddr {
     }
 }
 
+/// Payload type we offer RFC 2198 redundancy with (dynamic; telephone-event is 101).
+pub const RED_PT: u8 = 121;
+
+/// The `red/8000` payload type of a stream whose blocks are all `codec` (its fmtp is
+/// `P/P[/P...]` of the codec's payload type, or absent).
+fn red_of(media: &Media, codec: &Codec) -> Option<u8> {
+    let maps = media.rtpmaps().ok()?;
+    let pts = media.payload_types();
+    let red = maps
+        .iter()
+        .find(|m| m.encoding.eq_ignore_ascii_case("red") && m.clock_rate == 8000)
+        .map(|m| m.payload_type)
+        .filter(|pt| pts.contains(pt))?;
+    let fmtp_ok = media
+        .attrs("fmtp")
+        .flatten()
+        .filter_map(|v| v.split_once(' '))
+        .find(|(pt, _)| pt.parse::<u8>().ok() == Some(red))
+        .is_none_or(|(_, blocks)| {
+            blocks
+                .split('/')
+                .all(|b| b.trim().parse::<u8>().ok() == Some(codec.payload_type))
+        });
+    fmtp_ok.then_some(red)
+}
+
 fn negotiated(
     sdp: &SessionDescription,
     media: &Media,
@@ -362,6 +391,7 @@ fn negotiated(
     let conn = media.connection.as_ref().or(sdp.connection.as_ref())?;
     let ip = conn.ip()?;
     Some(Negotiated {
+        red: red_of(media, &codec),
         local_port: 0, // set by the caller, who knows our side
         remote: SocketAddr::new(ip, media.port),
         remote_rtcp: rtcp_addr(ip, media, rtcp_mux),
@@ -416,6 +446,13 @@ pub fn answer(
     if let Some(te) = te {
         m.push_attr("rtpmap", Some(&format!("{te} telephone-event/8000")));
         m.push_attr("fmtp", Some(&format!("{te} 0-16")));
+    }
+    let red = red_of(offered, &codec);
+    if let Some(red) = red {
+        m.formats.push(red.to_string());
+        m.push_attr("rtpmap", Some(&format!("{red} red/8000")));
+        let pt = codec.payload_type;
+        m.push_attr("fmtp", Some(&format!("{red} {pt}/{pt}")));
     }
     let ptime = offered.ptime().ok().flatten().unwrap_or(20);
     m.push_attr("ptime", Some(&ptime.to_string()));
@@ -779,5 +816,51 @@ mod sipp_answer {
         };
         let got = read_answer(sdp.as_bytes(), &local);
         assert_eq!(got.map(|n| n.codec), Some(PCMU));
+    }
+}
+
+#[cfg(test)]
+mod red_tests {
+    use super::*;
+
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    fn lm(codecs: &[Codec]) -> LocalMedia<'_> {
+        LocalMedia {
+            ip: IP,
+            port: 40000,
+            codecs,
+            session: 1,
+            version: 1,
+            srtp: SrtpPolicy::Off,
+            keys: None,
+        }
+    }
+
+    #[test]
+    fn redundancy_offered_is_answered_and_read_back() {
+        let offer = crate::fax::vbd_offer(&lm(&[PCMU, PCMA]));
+        assert!(
+            offer.contains("m=audio 40000 RTP/AVP 0 8 121 101\r\n"),
+            "{offer}"
+        );
+        assert!(offer.contains("a=rtpmap:121 red/8000\r\n"), "{offer}");
+        assert!(offer.contains("a=fmtp:121 0/0\r\n"), "{offer}");
+        let (ans, agreed) = answer(offer.as_bytes(), &lm(&[PCMU])).unwrap();
+        assert_eq!(agreed.red, Some(RED_PT));
+        assert!(ans.contains("m=audio 40000 RTP/AVP 0 101 121\r\n"), "{ans}");
+        assert!(ans.contains("a=fmtp:121 0/0\r\n"), "{ans}");
+        let back = read_answer(ans.as_bytes(), &lm(&[PCMU, PCMA])).unwrap();
+        assert_eq!(back.red, Some(RED_PT));
+        // Blocks of another codec than the one chosen: not taken.
+        let odd = offer.replace("a=fmtp:121 0/0", "a=fmtp:121 0/8");
+        assert_eq!(answer(odd.as_bytes(), &lm(&[PCMU])).unwrap().1.red, None);
+        // An ordinary offer has none.
+        let plain = offer_of(&lm(&[PCMU]));
+        assert_eq!(answer(plain.as_bytes(), &lm(&[PCMU])).unwrap().1.red, None);
+    }
+
+    fn offer_of(l: &LocalMedia<'_>) -> String {
+        offer(l, Direction::SendRecv)
     }
 }

@@ -79,6 +79,12 @@ pub struct MediaConfig {
     pub telephone_event: Option<u8>,
     /// Comfort noise (RFC 3389) payload type, if negotiated (13 is the static one).
     pub comfort_noise: Option<u8>,
+    /// RFC 2198 redundant audio payload type, if negotiated: what arrives in it is always
+    /// taken; we send it while the call carries voice-band data, with `red_depth` earlier
+    /// packets in each.
+    pub red: Option<u8>,
+    /// Earlier packets repeated in each redundant packet (0..=5; 0 sends none).
+    pub red_depth: u8,
     /// How keys go out.
     pub dtmf: DtmfMode,
     /// Where RTP goes (until the far end's real source latches it).
@@ -125,6 +131,8 @@ impl MediaConfig {
             ptime_ms: 20,
             telephone_event: Some(101),
             comfort_noise: None,
+            red: None,
+            red_depth: 2,
             dtmf: DtmfMode::Rfc4733,
             remote_rtp: remote,
             remote_rtcp: Some(rtcp),
@@ -174,9 +182,13 @@ impl MediaConfig {
                 ),
             );
         }
+        if self.red_depth > 5 {
+            return bad("red_depth", format!("{} is above 5", self.red_depth));
+        }
         for (field, pt) in [
             ("telephone_event", self.telephone_event),
             ("comfort_noise", self.comfort_noise),
+            ("red", self.red),
         ] {
             if let Some(pt) = pt {
                 if pt > 127 || pt == self.payload_type {

@@ -156,6 +156,8 @@ pub struct MediaSession {
     talkspurt: bool,
     fax_near: Option<FaxToneDetector>,
     fax_far: Option<FaxToneDetector>,
+    /// The last packets' payloads and timestamps, for RFC 2198 redundancy.
+    red_hist: VecDeque<(u32, Vec<u8>)>,
     /// Datagrams for the caller, with recycled buffers.
     out: VecDeque<(Channel, SocketAddr, Vec<u8>)>,
     spare: Vec<Vec<u8>>,
@@ -242,7 +244,7 @@ impl MediaSession {
             cfg.seed ^ 0xbb67_ae85,
         ))));
         let mut pts = PayloadTypes::empty().with(cfg.payload_type);
-        for pt in [cfg.telephone_event, cfg.comfort_noise]
+        for pt in [cfg.telephone_event, cfg.comfort_noise, cfg.red]
             .into_iter()
             .flatten()
         {
@@ -321,6 +323,7 @@ impl MediaSession {
             talkspurt: true,
             fax_near: cfg.fax_detect.then(FaxToneDetector::new),
             fax_far: cfg.fax_detect.then(FaxToneDetector::new),
+            red_hist: VecDeque::new(),
             up: wideband.then(Resampler::up),
             down: wideband.then(Resampler::down),
             encoder,
@@ -355,6 +358,7 @@ impl MediaSession {
             && cfg.ptime_ms == self.cfg.ptime_ms
             && cfg.telephone_event == self.cfg.telephone_event
             && cfg.comfort_noise == self.cfg.comfort_noise
+            && cfg.red == self.cfg.red
             && cfg.srtp == self.cfg.srtp
             && cfg.remote_rtp == self.cfg.remote_rtp
             && cfg.remote_rtcp == self.cfg.remote_rtcp;
@@ -365,6 +369,42 @@ impl MediaSession {
         }
         *self = Self::new(cfg, now, wall)?;
         Ok(())
+    }
+
+    /// With RFC 2198 negotiated and voice-band data on: the payload of the packet about to
+    /// go (`self.payload` at the next timestamp) with up to `red_depth` earlier ones, and
+    /// the red payload type. Keeps the history either way while voice-band data lasts.
+    fn redundant_payload(&mut self) -> Option<(u8, Vec<u8>)> {
+        let red = self
+            .cfg
+            .red
+            .filter(|_| self.stats.voice_band_data && self.cfg.red_depth > 0)?;
+        let pt = self.cfg.payload_type;
+        let ts = self.rtp.next_timestamp();
+        // RFC 2198 §3: 14-bit timestamp offsets, 10-bit block lengths.
+        self.red_hist
+            .retain(|(t, p)| ts.wrapping_sub(*t) < 1 << 14 && p.len() < 1 << 10);
+        let mut out = Vec::with_capacity(self.payload.len() * (1 + self.red_hist.len()) + 16);
+        for (t, p) in &self.red_hist {
+            let off = ts.wrapping_sub(*t);
+            let len = p.len() as u32;
+            out.extend_from_slice(&[
+                0x80 | pt,
+                (off >> 6) as u8,
+                (((off & 0x3f) << 2) | (len >> 8)) as u8,
+                (len & 0xff) as u8,
+            ]);
+        }
+        out.push(pt);
+        for (_, p) in &self.red_hist {
+            out.extend_from_slice(p);
+        }
+        out.extend_from_slice(&self.payload);
+        self.red_hist.push_back((ts, self.payload.clone()));
+        while self.red_hist.len() > usize::from(self.cfg.red_depth) {
+            self.red_hist.pop_front();
+        }
+        Some((red, out))
     }
 
     /// Carry fax or modem audio as voice-band data (ITU-T V.152 §7): VAD/comfort noise,
@@ -588,10 +628,16 @@ impl MediaSession {
             Ok(_) => {
                 let marker = std::mem::take(&mut self.talkspurt);
                 let mut buf = self.take_buf();
-                match self
+                let red = self.redundant_payload();
+                if let Some((pt, _)) = &red {
+                    self.rtp.set_payload_type(*pt);
+                }
+                let payload = red.as_ref().map_or(&self.payload[..], |(_, p)| &p[..]);
+                let sent = self
                     .rtp
-                    .send_audio(now, &self.payload, self.ts_per_packet, marker, &mut buf)
-                {
+                    .send_audio(now, payload, self.ts_per_packet, marker, &mut buf);
+                self.rtp.set_payload_type(self.cfg.payload_type);
+                match sent {
                     Ok(t) => self.queue_rtp(Channel::Rtp, t.to, buf, t.len),
                     Err(e) => {
                         tracing::debug!(error = %e, "RTP packet not built");
@@ -725,6 +771,27 @@ impl MediaSession {
                     });
                     if r.is_err() {
                         stats.bad_events += 1;
+                    }
+                } else if Some(pt) == cfg.red {
+                    // RFC 2198: the earlier packets it repeats (one a loss took is
+                    // recovered; the buffer drops those it already has), then the primary.
+                    let step = cfg.ptime_ms * 8;
+                    match split_redundant(p.payload()) {
+                        Some(blocks) => {
+                            for b in blocks.iter().filter(|b| b.pt == cfg.payload_type) {
+                                let back = b.offset / step.max(1);
+                                jb.insert(&Packet {
+                                    ssrc: p.ssrc(),
+                                    seq: p.sequence_number().wrapping_sub(back as u16),
+                                    timestamp: p.timestamp().wrapping_sub(b.offset),
+                                    marker: false,
+                                    kind: PayloadKind::Audio,
+                                    payload: b.data,
+                                    arrival: now,
+                                });
+                            }
+                        }
+                        None => stats.dropped_malformed += 1,
                     }
                 } else if Some(pt) == cfg.comfort_noise {
                     if let Ok(cn) = CnPayload::parse(p.payload()) {
@@ -1036,5 +1103,70 @@ fn on_event_notice(
                 });
             }
         }
+    }
+}
+
+/// One block of an RFC 2198 payload.
+#[derive(Debug)]
+struct RedBlock<'a> {
+    pt: u8,
+    /// Timestamp offset back from the packet's (0 for the primary).
+    offset: u32,
+    data: &'a [u8],
+}
+
+/// The blocks of an RFC 2198 payload, oldest first, the primary last; `None` when the
+/// headers do not add up to the payload.
+fn split_redundant(payload: &[u8]) -> Option<Vec<RedBlock<'_>>> {
+    let mut heads = Vec::new();
+    let mut i = 0;
+    loop {
+        let b0 = *payload.get(i)?;
+        if b0 & 0x80 == 0 {
+            heads.push((b0 & 0x7f, 0u32, None));
+            i += 1;
+            break;
+        }
+        let h = payload.get(i..i + 4)?;
+        let offset = (u32::from(h[1]) << 6) | (u32::from(h[2]) >> 2);
+        let len = ((usize::from(h[2]) & 0x03) << 8) | usize::from(h[3]);
+        heads.push((b0 & 0x7f, offset, Some(len)));
+        i += 4;
+        if heads.len() > 16 {
+            return None;
+        }
+    }
+    let mut blocks = Vec::with_capacity(heads.len());
+    for (pt, offset, len) in heads {
+        let len = len.unwrap_or(payload.len().checked_sub(i)?);
+        let data = payload.get(i..i + len)?;
+        i += len;
+        blocks.push(RedBlock { pt, offset, data });
+    }
+    (i == payload.len()).then_some(blocks)
+}
+
+#[cfg(test)]
+mod red_tests {
+    use super::split_redundant;
+
+    #[test]
+    fn rfc2198_payloads_split_and_broken_ones_are_refused() {
+        // One redundant PCMU block 160 samples back (3 bytes), the primary (2 bytes).
+        let p = [0x80, 0x02, 0x80, 0x03, 0x00, 1, 2, 3, 9, 9];
+        let b = split_redundant(&p).unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(
+            (b[0].pt, b[0].offset, b[0].data),
+            (0, 160, &[1u8, 2, 3][..])
+        );
+        assert_eq!((b[1].pt, b[1].offset, b[1].data), (0, 0, &[9u8, 9][..]));
+        assert!(
+            split_redundant(&[0x80, 0x02, 0x80, 0x10, 0x00, 1]).is_none(),
+            "block longer than the payload"
+        );
+        assert!(split_redundant(&[0x80, 0x02]).is_none(), "cut header");
+        assert!(split_redundant(&[]).is_none());
+        assert_eq!(split_redundant(&[0x00]).unwrap()[0].data.len(), 0);
     }
 }

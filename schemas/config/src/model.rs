@@ -426,6 +426,10 @@ pub struct Fax {
     pub t38: T38,
     /// Fixed jitter buffer of a pass-through call, ms (20..=200).
     pub jitter_ms: u32,
+    /// Earlier packets repeated in each RTP packet of a pass-through call (RFC 2198
+    /// redundancy, offered in the pass-through re-INVITE; TR-104
+    /// `FaxAndModemRedundancy`), 0..=5; 0: none.
+    pub passthrough_redundancy: u8,
 }
 
 impl Default for Fax {
@@ -435,6 +439,7 @@ impl Default for Fax {
             passthrough: FaxPassThrough::Auto,
             t38: T38::default(),
             jitter_ms: 60,
+            passthrough_redundancy: 2,
         }
     }
 }

@@ -359,6 +359,12 @@ impl GatewayConfig {
                 format!("{} bytes is outside 100..=1400", t.max_datagram),
             );
         }
+        if p.fax.passthrough_redundancy > 5 {
+            v.push(
+                at("fax.passthrough_redundancy"),
+                format!("{} is outside 0..=5", p.fax.passthrough_redundancy),
+            );
+        }
         if !(20..=200).contains(&p.fax.jitter_ms) {
             v.push(
                 at("fax.jitter_ms"),
@@ -1065,6 +1071,9 @@ mod tests {
             c.ports[0].fax.t38.max_datagram = 50
         });
         fails_at("ports[0].fax.jitter_ms", |c| c.ports[0].fax.jitter_ms = 500);
+        fails_at("ports[0].fax.passthrough_redundancy", |c| {
+            c.ports[0].fax.passthrough_redundancy = 6
+        });
         let mut c = good();
         c.ports[0].echo_tail_ms = 0;
         c.ports[0].codecs = Codec::ALL.to_vec();

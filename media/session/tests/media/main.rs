@@ -669,6 +669,15 @@ fn voice_band_data_turns_off_the_voice_processing_and_fixes_the_jitter_buffer() 
 /// voice-band data mode over `net` (with the lines' hybrid echo and the linear echo
 /// cancellers, when `hybrids`): the G.711 pass-through path without the gateway.
 fn fax_over_vbd(net: NetemConfig, codec: CodecId, hybrids: bool) -> tipring_fax::FaxOutcome {
+    fax_over_vbd_red(net, codec, hybrids, None)
+}
+
+fn fax_over_vbd_red(
+    net: NetemConfig,
+    codec: CodecId,
+    hybrids: bool,
+    red: Option<u8>,
+) -> tipring_fax::FaxOutcome {
     let dir = std::env::temp_dir().join(format!("tipring-vbd-{}-{}", net.seed, std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let doc = dir.join("doc.tif");
@@ -683,6 +692,7 @@ fn fax_over_vbd(net: NetemConfig, codec: CodecId, hybrids: bool) -> tipring_fax:
         }
         c.codec = codec;
         c.payload_type = if codec == CodecId::Pcma { 8 } else { 0 };
+        c.red = red;
     }
     let mut p = Pair::new(ca, cb, net);
     if hybrids {
@@ -741,5 +751,15 @@ fn a_fax_crosses_two_sessions_in_voice_band_data_mode() {
     let o = fax_over_vbd(jittery(21), CodecId::Pcmu, false);
     assert!(o.success && o.pages == 2, "{o:?}");
     let o = fax_over_vbd(jittery(22), CodecId::Pcma, true);
+    assert!(o.success && o.pages == 2, "{o:?}");
+}
+
+#[test]
+fn rfc2198_redundancy_carries_a_fax_through_loss() {
+    let net = NetemConfig {
+        loss: Loss::Random { p: 0.02 },
+        ..jittery(31)
+    };
+    let o = fax_over_vbd_red(net, CodecId::Pcmu, true, Some(121));
     assert!(o.success && o.pages == 2, "{o:?}");
 }
