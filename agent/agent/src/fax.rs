@@ -215,18 +215,31 @@ mod tests {
     use tipring_sip::fax::T38Params;
 
     fn session(remote: &str) -> T38Session {
+        session_ec(remote, UdpEc::Redundancy)
+    }
+
+    fn session_ec(remote: &str, udp_ec: UdpEc) -> T38Session {
         T38Session {
             local_port: 40000,
             remote: remote.parse().unwrap(),
-            params: T38Params::default(),
+            params: T38Params {
+                udp_ec,
+                ..T38Params::default()
+            },
         }
     }
 
     /// Two relays back to back with a fax machine on each, the network dropping every
     /// `drop_every`-th datagram each way: the pages arrive.
     fn fax_through(drop_every: usize) -> (FaxRelayStats, FaxRelayStats, u32) {
-        let dir =
-            std::env::temp_dir().join(format!("tipring-relay-{drop_every}-{}", std::process::id()));
+        fax_through_ec(drop_every, UdpEc::Redundancy)
+    }
+
+    fn fax_through_ec(drop_every: usize, ec: UdpEc) -> (FaxRelayStats, FaxRelayStats, u32) {
+        let dir = std::env::temp_dir().join(format!(
+            "tipring-relay-{drop_every}-{ec:?}-{}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let doc = dir.join("doc.tif");
         let got = dir.join("got.tif");
@@ -239,8 +252,8 @@ mod tests {
             "127.0.0.1:4000".parse().unwrap(),
             "127.0.0.2:4000".parse().unwrap(),
         );
-        let mut a = FaxRelay::new(&session("127.0.0.2:4000"), &cfg).unwrap();
-        let mut b = FaxRelay::new(&session("127.0.0.1:4000"), &cfg).unwrap();
+        let mut a = FaxRelay::new(&session_ec("127.0.0.2:4000", ec), &cfg).unwrap();
+        let mut b = FaxRelay::new(&session_ec("127.0.0.1:4000", ec), &cfg).unwrap();
         let (mut a_in, mut b_in) = ([0i16; 80], [0i16; 80]);
         let mut n = 0usize;
         for _ in 0..(200 * 100) {
@@ -280,6 +293,13 @@ mod tests {
         assert_eq!(a.malformed_udptl + b.malformed_ifp, 0);
         assert!(a.datagrams_sent > 100, "{a:?}");
         let (a, b, pages) = fax_through(17);
+        assert_eq!(pages, 2);
+        assert!(a.ifp_recovered + b.ifp_recovered > 0, "{a:?} {b:?}");
+    }
+
+    #[test]
+    fn fec_recovers_what_the_network_drops() {
+        let (a, b, pages) = fax_through_ec(23, UdpEc::Fec);
         assert_eq!(pages, 2);
         assert!(a.ifp_recovered + b.ifp_recovered > 0, "{a:?} {b:?}");
     }
