@@ -100,7 +100,10 @@ fn fax(name: &str, mode: Mode, loss: f64) -> (String, String) {
         Mode::PassThrough => {
             for t in [&ta, &tb] {
                 assert!(t.contains("fax: G.711 pass-through"), "{t}");
-                assert!(t.contains("PCMU to") && t.contains("RFC 2198 redundancy"), "{t}");
+                assert!(
+                    t.contains("PCMU to") && t.contains("RFC 2198 redundancy"),
+                    "{t}"
+                );
                 assert!(!t.contains("T.38 relay to"), "{t}");
             }
         }
