@@ -152,6 +152,11 @@ struct Args {
     #[arg(long, default_value_t = 0, value_name = "BASE")]
     rtp_port_base: u16,
 
+    /// Fax on the ports: t38 (T.38 relay, G.711 pass-through when the far end refuses it),
+    /// passthrough (G.711 voice-band data only) or off (fax calls stay voice calls).
+    #[arg(long, default_value = "t38", value_parser = ["t38", "passthrough", "off"])]
+    fax: String,
+
     /// Simulate a lossy network: drop this percentage (0..=50) of the RTP and T.38 (UDPTL)
     /// datagrams received, at random. For tests and demonstrations only.
     #[arg(long, default_value_t = 0.0, value_name = "PERCENT")]
@@ -356,6 +361,10 @@ fn main() -> ExitCode {
         }
     };
     opts.first_extension = args.first_extension;
+    opts.fax.t38_enable = args.fax == "t38";
+    if args.fax == "off" {
+        opts.fax.passthrough = tipring_config::FaxPassThrough::Disable;
+    }
     opts.status_addr = match args.status_addr.as_str() {
         "off" => None,
         a => match a.parse() {

@@ -55,6 +55,8 @@ pub struct Options {
     pub forwarding: Forwarding,
     /// SIP: register every port with these servers and place calls through them.
     pub sip: Option<SipOptions>,
+    /// Fax policy of every port without settings of its own in `per_port`.
+    pub fax: tipring_config::Fax,
 }
 
 /// The SIP side of the simulated gateway.
@@ -197,6 +199,7 @@ impl Options {
             status_addr: None,
             forwarding: Forwarding::default(),
             sip: None,
+            fax: tipring_config::Fax::default(),
         })
     }
 }
@@ -256,7 +259,7 @@ impl Options {
                 dtmf: tipring_config::DtmfMethod::default(),
                 tx_gain_db: 0.0,
                 rx_gain_db: 0.0,
-                fax: tipring_config::Fax::default(),
+                fax: self.fax.clone(),
             })
     }
 }
