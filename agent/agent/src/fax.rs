@@ -38,6 +38,9 @@ pub struct FaxRelayStats {
     pub malformed_ifp: u64,
     /// Datagrams from another address than the far end's (dropped).
     pub foreign: u64,
+    /// RTP/RTCP that was still on its way when the call switched (the far end's last
+    /// voice packets, its RTCP BYE): dropped, not counted as malformed.
+    pub stray_media: u64,
     /// Pages the gateway carried either way.
     pub pages: u32,
     /// The image modem's last bit rate.
@@ -171,7 +174,12 @@ impl FaxRelay {
         // RTP latching does.
         self.remote = from;
         if self.rx.receive(data).is_err() {
-            self.stats.malformed_udptl += 1;
+            // Version 2 and a whole RTP/RTCP header: voice that crossed the switch.
+            if data.len() >= 8 && data[0] >> 6 == 2 {
+                self.stats.stray_media += 1;
+            } else {
+                self.stats.malformed_udptl += 1;
+            }
             return;
         }
         self.stats.datagrams_received += 1;
@@ -311,6 +319,8 @@ mod tests {
         let from: SocketAddr = "127.0.0.2:4000".parse().unwrap();
         r.receive(from, &[0xff]);
         r.receive(from, &[0, 1, 0x7f, 1, 2]);
+        // An RTCP BYE (V=2, PT 203) after the switch: stray media, not malformed.
+        r.receive(from, &[0x81, 203, 0, 1, 0xde, 0xad, 0xbe, 0xef]);
         // A well-formed UDPTL datagram whose IFP does not decode.
         r.receive(from, &[0, 2, 2, 0xff, 0xff, 0, 0]);
         r.receive("10.9.9.9:1".parse().unwrap(), &[0, 3, 1, 0, 0, 0]);
@@ -318,6 +328,7 @@ mod tests {
         assert_eq!(s.malformed_udptl, 2, "{s:?}");
         assert_eq!(s.malformed_ifp, 1, "{s:?}");
         assert_eq!(s.foreign, 1, "{s:?}");
+        assert_eq!(s.stray_media, 1, "{s:?}");
         // It still runs.
         let mut next = [0i16; 80];
         r.exchange(&[0; 80], &mut next);

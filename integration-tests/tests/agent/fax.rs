@@ -92,6 +92,7 @@ fn fax(name: &str, mode: Mode, loss: f64) -> (String, String) {
             for (t, e) in [(&ta, &ea), (&tb, &eb)] {
                 assert!(t.contains("fax: T.38 relay to"), "{t}");
                 assert!(e.contains(&format!(" {PAGES} pages")), "{e}");
+                assert!(e.contains(" 0 malformed"), "{e}");
             }
             assert!(ea.contains("sent,"), "{ea}");
             assert!(eb.contains("received,"), "{eb}");
