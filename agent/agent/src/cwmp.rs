@@ -1208,6 +1208,7 @@ pub fn live_state(
                 outgoing_attempted: u32::try_from(p.counters.calls_outgoing).unwrap_or(u32::MAX),
                 ..Default::default()
             },
+            fax: fax_stats(&p.counters),
         })
         .collect();
     LiveState {
@@ -1218,6 +1219,20 @@ pub fn live_state(
         ports,
         call_log: calls.records(),
         ..LiveState::default()
+    }
+}
+
+/// The `POTS.FXS.{i}.X_TIPRING_Fax...` counters from a port's counters since the agent
+/// started (unsignedInt: a count past 2^32 - 1 reads as the maximum).
+fn fax_stats(c: &tipring_status::PortCounters) -> tipring_datamodel::FaxStats {
+    let u = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    tipring_datamodel::FaxStats {
+        sent: u(c.fax_sent),
+        received: u(c.fax_received),
+        failed: u(c.fax_failed),
+        pages: u(c.fax_pages),
+        passthrough: u(c.fax_passthrough),
+        malformed: u(c.fax_malformed),
     }
 }
 
@@ -1361,5 +1376,88 @@ mod tests {
         let c = d.config.management.cwmp.as_ref().unwrap();
         assert_eq!(c.acs_url, "http://acs.example/");
         assert_eq!(d.config.management.acs_url_source, AcsUrlSource::Acs);
+    }
+
+    /// The status snapshot's fax counters reach `POTS.FXS.{i}.X_TIPRING_Fax...`, and the
+    /// fax settings written by the ACS become a new document handed to the run loop (or,
+    /// refused, leave the document as it was).
+    #[test]
+    fn fax_counters_and_settings() {
+        let mut d = device(Some(FACTORY), AcsUrlSource::Factory, None);
+        let status = tipring_status::GatewayStatus {
+            ports: vec![tipring_status::PortStatus {
+                port: 1,
+                counters: tipring_status::PortCounters {
+                    fax_sent: 5,
+                    fax_received: 4,
+                    fax_failed: 3,
+                    fax_pages: 21,
+                    fax_passthrough: 2,
+                    fax_malformed: u64::from(u32::MAX) + 7,
+                    ..Default::default()
+                },
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        d.live = live_state(
+            &status,
+            &FirmwareLive::default(),
+            &crate::calllog::CallHistory::default(),
+        );
+        const FXS: &str = "Device.Services.VoiceService.1.POTS.FXS.1.";
+        let names: Vec<String> = [
+            "Sent",
+            "Received",
+            "Failed",
+            "Pages",
+            "PassThrough",
+            "Malformed",
+        ]
+        .iter()
+        .map(|n| format!("{FXS}X_TIPRING_Fax{n}"))
+        .collect();
+        let got: Vec<(String, String)> = d
+            .get_values(&names)
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.value, p.kind.local_name().to_string()))
+            .collect();
+        let want: Vec<(String, String)> = ["5", "4", "3", "21", "2", "4294967295"]
+            .iter()
+            .map(|v| (v.to_string(), "unsignedInt".to_string()))
+            .collect();
+        assert_eq!(got, want);
+
+        set(
+            &mut d,
+            "Device.Services.VoiceService.1.SIP.Client.1.T38Enable",
+            "false",
+        );
+        set(&mut d, &format!("{FXS}FaxPassThrough"), "Force");
+        assert!(!d.config.ports[0].fax.t38_enable);
+        assert_eq!(
+            d.config.ports[0].fax.passthrough,
+            tipring_config::FaxPassThrough::Force
+        );
+        assert!(d.set_config.take().is_some(), "handed to the loop");
+
+        let before = d.config.clone();
+        let f = d
+            .set_values(
+                &[ParameterValue::string(
+                    "Device.Services.VoiceService.1.VoIPProfile.1.FaxT38.MaxBitRate",
+                    "14000",
+                )],
+                "k2",
+            )
+            .unwrap_err();
+        assert_eq!(f.parameters.len(), 1);
+        assert_eq!(
+            f.parameters[0].fault_code,
+            FaultCode::INVALID_PARAMETER_VALUE
+        );
+        assert_eq!(d.config, before);
+        assert!(d.set_config.is_none());
     }
 }

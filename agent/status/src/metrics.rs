@@ -157,7 +157,9 @@ fn ms_to_seconds(ms: f64) -> Value {
 /// `tipring_port_call_{mos_lq,mos_cq,r_factor,erle_decibels}`, the counters
 /// `tipring_port_call_packets_lost_total` and `tipring_port_rtp_packets_{sent,received}_total`,
 /// `tipring_port_calls_{incoming,outgoing,answered,failed}_total`, `tipring_port_talk_seconds_total`,
-/// `tipring_port_registration_failures_total`, `tipring_port_in_service`
+/// `tipring_port_registration_failures_total`,
+/// `tipring_port_fax_{sent,received,failed,pages,passthrough,malformed}_total`,
+/// `tipring_port_in_service`
 /// (the current call's; they restart at zero with each call, which Prometheus's `rate()`
 /// treats as a counter reset); and the gateway's `tipring_sip_*_total` counters.
 ///
@@ -278,7 +280,7 @@ pub fn encode(status: &GatewayStatus) -> String {
         |p| p.call.as_ref().and_then(|c| c.erle_db).map(Value::Float),
     );
     type Counter = (&'static str, &'static str, fn(&PortStatus) -> u64);
-    let counters: [Counter; 6] = [
+    let counters: [Counter; 12] = [
         (
             "tipring_port_calls_incoming_total",
             "Calls that rang the port.",
@@ -308,6 +310,36 @@ pub fn encode(status: &GatewayStatus) -> String {
             "tipring_port_registration_failures_total",
             "Registration attempts of the port that failed.",
             |p| p.counters.registration_failures,
+        ),
+        (
+            "tipring_port_fax_sent_total",
+            "Fax calls relayed over T.38 in which the port's machine sent at least one page.",
+            |p| p.counters.fax_sent,
+        ),
+        (
+            "tipring_port_fax_received_total",
+            "Fax calls relayed over T.38 in which the port's machine received at least one page.",
+            |p| p.counters.fax_received,
+        ),
+        (
+            "tipring_port_fax_failed_total",
+            "Fax calls relayed over T.38 in which no page got through.",
+            |p| p.counters.fax_failed,
+        ),
+        (
+            "tipring_port_fax_pages_total",
+            "Fax pages carried over T.38, either way.",
+            |p| p.counters.fax_pages,
+        ),
+        (
+            "tipring_port_fax_passthrough_total",
+            "Fax calls carried as G.711 voice-band data (pass-through) instead of T.38.",
+            |p| p.counters.fax_passthrough,
+        ),
+        (
+            "tipring_port_fax_malformed_total",
+            "Malformed UDPTL datagrams and IFP packets received in T.38 fax calls and dropped.",
+            |p| p.counters.fax_malformed,
         ),
     ];
     for (name, help, f) in counters {
@@ -401,7 +433,7 @@ pub fn encode(status: &GatewayStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CallStatus, Hook, PortStatus, RegistrationStatus};
+    use crate::model::{CallStatus, Hook, PortCounters, PortStatus, RegistrationStatus};
 
     fn sample_status() -> GatewayStatus {
         GatewayStatus {
@@ -426,6 +458,15 @@ mod tests {
                         mos_lq: Some(4.1),
                         ..CallStatus::default()
                     }),
+                    counters: PortCounters {
+                        fax_sent: 2,
+                        fax_received: 5,
+                        fax_failed: 1,
+                        fax_pages: 23,
+                        fax_passthrough: 3,
+                        fax_malformed: 7,
+                        ..PortCounters::default()
+                    },
                     ..PortStatus::default()
                 },
                 PortStatus {
@@ -546,6 +587,40 @@ mod tests {
             sample_lines(&text, "tipring_uptime_seconds"),
             ["tipring_uptime_seconds 42"]
         );
+    }
+
+    /// The fax counters of each port, one counter family each, 0 on a port without fax.
+    #[test]
+    fn fax_counters_per_port() {
+        let text = encode(&sample_status());
+        for (family, one) in [
+            ("tipring_port_fax_sent_total", 2),
+            ("tipring_port_fax_received_total", 5),
+            ("tipring_port_fax_failed_total", 1),
+            ("tipring_port_fax_pages_total", 23),
+            ("tipring_port_fax_passthrough_total", 3),
+            ("tipring_port_fax_malformed_total", 7),
+        ] {
+            assert!(
+                text.contains(&format!("# TYPE {family} counter\n")),
+                "{family}"
+            );
+            let help = text
+                .lines()
+                .find(|l| l.starts_with(&format!("# HELP {family} ")))
+                .unwrap_or_else(|| panic!("{family} has no HELP"));
+            assert!(
+                help.len() > format!("# HELP {family} ").len() + 10,
+                "{help}"
+            );
+            assert_eq!(
+                sample_lines(&text, family),
+                [
+                    format!(r#"{family}{{port="1",extension="201"}} {one}"#),
+                    format!(r#"{family}{{port="2",extension="202"}} 0"#),
+                ]
+            );
+        }
     }
 
     /// A hostile extension name cannot break out of its label value or start a new line.

@@ -353,6 +353,34 @@ fn net_snmp_walks_the_gateway_and_hears_its_notifications() {
         table.contains("101") && table.contains("102") && table.contains("inService"),
         "{table}"
     );
+    // The fax table, its six columns in both rows (no fax was made: every counter 0;
+    // snmptable shows tipringFaxPages with its UNITS).
+    for port in [1, 2] {
+        assert!(
+            has(&[1, 3, 6, 1, 4, 1, 32473, 2, 1, 7, 1, 6, port]),
+            "tipringFaxMalformed.{port}"
+        );
+    }
+    let mut c = tool("snmptable");
+    creds(&mut c, "v2c");
+    c.arg("-M")
+        .arg(format!("{}:/usr/share/snmp/mibs", mibs_dir().display()))
+        .args(["-m", "SNMPv2-MIB:IF-MIB:TIPRING-MIB", "-Cf", ",", "-Ci"])
+        .args([&target, "TIPRING-MIB::tipringFaxTable"]);
+    let (ok, table, err) = run(c);
+    assert!(ok, "snmptable: {err}");
+    assert!(
+        table.contains("tipringFaxPassThrough") && table.contains("tipringFaxMalformed"),
+        "{table}"
+    );
+    for port in ["1", "2"] {
+        assert!(
+            table
+                .lines()
+                .any(|l| l == format!("{port},0,0,0,0 pages,0,0")),
+            "{table}"
+        );
+    }
 
     // Wrong credentials fail as net-snmp expects, and are counted.
     let mut c = tool("snmpget");

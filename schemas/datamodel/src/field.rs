@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::net::{Ipv6Addr, SocketAddr};
 
-use tipring_config::{Codec, Cwmp, DtmfMethod, GatewayConfig, Port, Secret, SrtpPolicy, Transport};
+use tipring_config::{
+    Codec, Cwmp, DtmfMethod, FaxPassThrough, GatewayConfig, Port, Secret, SrtpPolicy, TcfMethod,
+    Transport,
+};
 
 use crate::error::ParamFault;
 use crate::live::{DeviceIdentity, LiveState};
@@ -307,12 +310,19 @@ pub(crate) enum PortField {
     Dtmf,
     CodecList,
     ProfileName,
+    T38Enable,
+    FaxPassThrough,
+    T38MaxBitRate,
+    T38HighSpeedRedundancy,
+    T38LowSpeedRedundancy,
+    T38Tcf,
 }
 
 /// Issue 1 profile-wide views of per-port fields: read port 1's, write every port's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum ProfileField {
     Dtmf,
+    FaxPassThrough,
     DialPlan,
     PlanMin,
     PlanMax,
@@ -435,6 +445,12 @@ pub(crate) enum LineField {
     DspUnderruns,
     CallsDropped,
     TotalCallTime,
+    FaxSent,
+    FaxReceived,
+    FaxFailed,
+    FaxPages,
+    FaxPassThrough,
+    FaxMalformed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -543,10 +559,17 @@ impl Field {
                 "dtmf" => PortField::Dtmf,
                 "codec_list" => PortField::CodecList,
                 "profile_name" => PortField::ProfileName,
+                "t38_enable" => PortField::T38Enable,
+                "fax_passthrough" => PortField::FaxPassThrough,
+                "t38_max_bit_rate" => PortField::T38MaxBitRate,
+                "t38_hs_redundancy" => PortField::T38HighSpeedRedundancy,
+                "t38_ls_redundancy" => PortField::T38LowSpeedRedundancy,
+                "t38_tcf" => PortField::T38Tcf,
                 _ => return None,
             }),
             "profile" => F::Profile(match name {
                 "dtmf" => ProfileField::Dtmf,
+                "fax_passthrough" => ProfileField::FaxPassThrough,
                 "dial_plan" => ProfileField::DialPlan,
                 "plan_min" => ProfileField::PlanMin,
                 "plan_max" => ProfileField::PlanMax,
@@ -685,6 +708,12 @@ impl Field {
                 "dsp_underruns" => LineField::DspUnderruns,
                 "calls_dropped" => LineField::CallsDropped,
                 "total_call_time" => LineField::TotalCallTime,
+                "fax_sent" => LineField::FaxSent,
+                "fax_received" => LineField::FaxReceived,
+                "fax_failed" => LineField::FaxFailed,
+                "fax_pages" => LineField::FaxPages,
+                "fax_passthrough" => LineField::FaxPassThrough,
+                "fax_malformed" => LineField::FaxMalformed,
                 _ => return None,
             }),
             "tone" => F::Tone(match name {
@@ -720,7 +749,10 @@ impl Field {
                     | PortField::PlanMax
                     | PortField::ProfileName
             ),
-            Field::Profile(f) => matches!(f, ProfileField::Dtmf | ProfileField::DialPlan),
+            Field::Profile(f) => matches!(
+                f,
+                ProfileField::Dtmf | ProfileField::FaxPassThrough | ProfileField::DialPlan
+            ),
             _ => false,
         }
     }
@@ -817,11 +849,18 @@ impl Field {
                 PortField::NaTimeout => port("features.forward.no_answer_timeout_s"),
                 PortField::Dtmf => port("dtmf"),
                 PortField::CodecList => port("codecs"),
+                PortField::T38Enable => port("fax.t38_enable"),
+                PortField::FaxPassThrough => port("fax.passthrough"),
+                PortField::T38MaxBitRate => port("fax.t38.max_bit_rate"),
+                PortField::T38HighSpeedRedundancy => port("fax.t38.high_speed_redundancy"),
+                PortField::T38LowSpeedRedundancy => port("fax.t38.low_speed_redundancy"),
+                PortField::T38Tcf => port("fax.t38.tcf"),
                 _ => Vec::new(),
             },
             Field::Profile(f) => {
                 let leaf = match f {
                     ProfileField::Dtmf => "dtmf",
+                    ProfileField::FaxPassThrough => "fax.passthrough",
                     _ => "dial_plan",
                 };
                 (0..ports).map(|i| format!("ports[{i}].{leaf}")).collect()
@@ -902,6 +941,21 @@ fn dtmf_name(d: DtmfMethod) -> &'static str {
         DtmfMethod::Rfc4733 => "RFC4733",
         DtmfMethod::Inband => "InBand",
         DtmfMethod::Info => "SIPInfo",
+    }
+}
+
+fn passthrough_name(p: FaxPassThrough) -> &'static str {
+    match p {
+        FaxPassThrough::Disable => "Disable",
+        FaxPassThrough::Auto => "Auto",
+        FaxPassThrough::Force => "Force",
+    }
+}
+
+fn tcf_name(t: TcfMethod) -> &'static str {
+    match t {
+        TcfMethod::Local => "Local",
+        TcfMethod::Network => "Network",
     }
 }
 
@@ -1179,6 +1233,7 @@ impl Field {
                 };
                 let pf = match f {
                     ProfileField::Dtmf => PortField::Dtmf,
+                    ProfileField::FaxPassThrough => PortField::FaxPassThrough,
                     ProfileField::DialPlan => PortField::DialPlan,
                     ProfileField::PlanMin => PortField::PlanMin,
                     ProfileField::PlanMax => PortField::PlanMax,
@@ -1357,6 +1412,16 @@ impl Field {
                 Value::String(refs.join(","))
             }
             PortField::ProfileName => Value::String(format!("Port {n}")),
+            PortField::T38Enable => Value::Boolean(p.fax.t38_enable),
+            PortField::FaxPassThrough => Value::str(passthrough_name(p.fax.passthrough)),
+            PortField::T38MaxBitRate => Value::UnsignedInt(p.fax.t38.max_bit_rate),
+            PortField::T38HighSpeedRedundancy => {
+                Value::UnsignedInt(p.fax.t38.high_speed_redundancy.into())
+            }
+            PortField::T38LowSpeedRedundancy => {
+                Value::UnsignedInt(p.fax.t38.low_speed_redundancy.into())
+            }
+            PortField::T38Tcf => Value::str(tcf_name(p.fax.t38.tcf)),
         })
     }
 }
@@ -1460,6 +1525,12 @@ fn get_line(f: LineField, l: &LiveState, ctx: &Ctx) -> Option<Value> {
         LineField::TotalCallTime => u(st
             .incoming_call_time_s
             .wrapping_add(st.outgoing_call_time_s)),
+        LineField::FaxSent => u(p.fax.sent),
+        LineField::FaxReceived => u(p.fax.received),
+        LineField::FaxFailed => u(p.fax.failed),
+        LineField::FaxPages => u(p.fax.pages),
+        LineField::FaxPassThrough => u(p.fax.passthrough),
+        LineField::FaxMalformed => u(p.fax.malformed),
     }
 }
 
@@ -1762,6 +1833,7 @@ impl Field {
                     };
                     let pf = match f {
                         ProfileField::Dtmf => PortField::Dtmf,
+                        ProfileField::FaxPassThrough => PortField::FaxPassThrough,
                         ProfileField::DialPlan => PortField::DialPlan,
                         _ => return Err(ParamFault::not_writable("derived from the digit map")),
                     };
@@ -2015,6 +2087,42 @@ fn set_port(
                 "SIPInfo" => DtmfMethod::Info,
                 _ if t.contains(',') => return Err(ParamFault::value("one DTMF method per port")),
                 _ => return Err(ParamFault::value("InBand, RFC4733 or SIPInfo")),
+            }
+        }
+        PortField::T38Enable => port.fax.t38_enable = flag(&v)?,
+        PortField::FaxPassThrough => {
+            port.fax.passthrough = match text(&v)? {
+                "Disable" => FaxPassThrough::Disable,
+                "Auto" => FaxPassThrough::Auto,
+                "Force" => FaxPassThrough::Force,
+                other => {
+                    return Err(ParamFault::value(format!(
+                        "`{}`: Disable, Auto or Force",
+                        shown(other)
+                    )))
+                }
+            }
+        }
+        // The modem rates are checked by the configuration's validation (9007 there).
+        PortField::T38MaxBitRate => port.fax.t38.max_bit_rate = uint(&v)?,
+        PortField::T38HighSpeedRedundancy => {
+            port.fax.t38.high_speed_redundancy =
+                u8::try_from(uint(&v)?).map_err(|_| ParamFault::value("0..=3"))?
+        }
+        PortField::T38LowSpeedRedundancy => {
+            port.fax.t38.low_speed_redundancy =
+                u8::try_from(uint(&v)?).map_err(|_| ParamFault::value("0..=5"))?
+        }
+        PortField::T38Tcf => {
+            port.fax.t38.tcf = match text(&v)? {
+                "Local" => TcfMethod::Local,
+                "Network" => TcfMethod::Network,
+                other => {
+                    return Err(ParamFault::value(format!(
+                        "`{}`: Local or Network",
+                        shown(other)
+                    )))
+                }
             }
         }
         _ => return Err(ParamFault::not_writable("read-only")),

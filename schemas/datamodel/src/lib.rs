@@ -108,10 +108,10 @@ pub use attributes::{Attributes, Notification, ParameterAttribute, SetAttribute,
 pub use error::{Error, FaultCode, ParamFault, Result};
 pub use live::{
     AddressingType, CadenceStep, CallDirection, CallRecord, CallStatus, ClientStatus,
-    DeviceIdentity, DuplexMode, EthernetInterface, ExtensionStatus, FirmwareImage, FirmwareStatus,
-    FxsStatus, InterfaceStatus, IpInterface, IpInterfaceType, Ipv4Address, LineStats, LineStatus,
-    LiveState, NetworkStatus, PortLive, TimeStatus, Tone, ToneFrequency, ToneFunction,
-    VendorLogFile,
+    DeviceIdentity, DuplexMode, EthernetInterface, ExtensionStatus, FaxStats, FirmwareImage,
+    FirmwareStatus, FxsStatus, InterfaceStatus, IpInterface, IpInterfaceType, Ipv4Address,
+    LineStats, LineStatus, LiveState, NetworkStatus, PortLive, TimeStatus, Tone, ToneFrequency,
+    ToneFunction, VendorLogFile,
 };
 pub use schema::{
     definitions, Access, ActiveNotify, Instances, ObjectDef, ParamDef, Schema, Standard,

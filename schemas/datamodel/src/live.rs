@@ -476,6 +476,25 @@ pub struct LineStats {
     pub dsp_underruns: u32,
 }
 
+/// Fax counters of a port since boot (the vendor parameters
+/// `POTS.FXS.{i}.X_TIPRING_Fax...`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FaxStats {
+    /// `X_TIPRING_FaxSent`: faxes sent over T.38 (at least one page went out).
+    pub sent: u32,
+    /// `X_TIPRING_FaxReceived`: faxes received over T.38 (at least one page came in).
+    pub received: u32,
+    /// `X_TIPRING_FaxFailed`: T.38 fax calls in which no page got through.
+    pub failed: u32,
+    /// `X_TIPRING_FaxPages`: pages carried over T.38, either way.
+    pub pages: u32,
+    /// `X_TIPRING_FaxPassThrough`: fax calls carried as G.711 voice-band data.
+    pub passthrough: u32,
+    /// `X_TIPRING_FaxMalformed`: malformed UDPTL datagrams and IFP packets dropped.
+    pub malformed: u32,
+}
+
 str_enum! {
     /// `CallLog.{i}.Direction` (TR-104 issue 2).
     pub enum CallDirection {
@@ -541,6 +560,8 @@ pub struct PortLive {
     pub message_waiting: bool,
     /// The line's counters.
     pub stats: LineStats,
+    /// The port's fax counters.
+    pub fax: FaxStats,
 }
 
 /// One frequency of a tone.

@@ -417,8 +417,8 @@ impl<'a> Tree<'a> {
     ///
     /// Both TR-104 issues are listed (issue 2 objects, then the issue 1
     /// `VoiceService.1.VoiceProfile.1.` aliases): push one of them. The issue 1
-    /// profile-wide `DTMFMethod` and `DigitMap` carry port 1's value, so pushing them sets
-    /// every port's. Codec selections (`SIP.Network.{i}.CodecList`, issue 1
+    /// profile-wide `DTMFMethod`, `DigitMap` and `FaxPassThrough` carry port 1's value, so
+    /// pushing them sets every port's. Codec selections (`SIP.Network.{i}.CodecList`, issue 1
     /// `Line.{i}.Codec.List.{j}.`) name rows of this tree's codec table, which is the
     /// [`DeviceIdentity`]'s. The result holds passwords: never log it.
     pub fn provisioning_values(&self) -> Vec<(String, Value)> {

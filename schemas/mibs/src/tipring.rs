@@ -210,16 +210,24 @@ table! {
 
 table! {
     /// `tipringFaxTable` (TIPRING-MIB): fax counters of each port (AUGMENTS
-    /// `tipringPortEntry`; all Counter32, 0 until T.38 support arrives).
+    /// `tipringPortEntry`; all Counter32, since the agent started).
     pub mod fax_table("TIPRING-MIB", "tipringFaxTable", oid!(OBJECTS, 7), "tipringFaxEntry") {
-        /// `tipringFaxSent` (TIPRING-MIB): faxes sent completely.
+        /// `tipringFaxSent` (TIPRING-MIB): T.38 fax calls in which the port's machine sent
+        /// at least one page.
         SENT = "tipringFaxSent", 1;
-        /// `tipringFaxReceived` (TIPRING-MIB): faxes received completely.
+        /// `tipringFaxReceived` (TIPRING-MIB): T.38 fax calls in which the port's machine
+        /// received at least one page.
         RECEIVED = "tipringFaxReceived", 2;
-        /// `tipringFaxFailed` (TIPRING-MIB): fax transmissions that did not complete.
+        /// `tipringFaxFailed` (TIPRING-MIB): T.38 fax calls in which no page got through.
         FAILED = "tipringFaxFailed", 3;
-        /// `tipringFaxPages` (TIPRING-MIB): pages transferred either way.
+        /// `tipringFaxPages` (TIPRING-MIB): pages carried over T.38 either way.
         PAGES = "tipringFaxPages", 4;
+        /// `tipringFaxPassThrough` (TIPRING-MIB): fax calls carried as G.711 voice-band
+        /// data.
+        PASS_THROUGH = "tipringFaxPassThrough", 5;
+        /// `tipringFaxMalformed` (TIPRING-MIB): malformed UDPTL datagrams and IFP packets
+        /// dropped.
+        MALFORMED = "tipringFaxMalformed", 6;
     }
 }
 

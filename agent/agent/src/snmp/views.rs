@@ -821,14 +821,118 @@ fn tipring_objects(t: &mut Tree<State>) {
         t.table(c::ENTRY, cols, ports);
     }
     {
-        // T.38 is not there yet: the fax counters read 0.
+        // The port's fax counters since the agent started (Counter32 wraps at 2^32).
         use fax_table as c;
         let cols: Vec<(u32, super::tree::Cell<State>)> = vec![
-            (c::SENT, |s, p| s.port(p).and(counter(0))),
-            (c::RECEIVED, |s, p| s.port(p).and(counter(0))),
-            (c::FAILED, |s, p| s.port(p).and(counter(0))),
-            (c::PAGES, |s, p| s.port(p).and(counter(0))),
+            (c::SENT, |s, p| counter(s.port(p)?.counters.fax_sent)),
+            (c::RECEIVED, |s, p| {
+                counter(s.port(p)?.counters.fax_received)
+            }),
+            (c::FAILED, |s, p| counter(s.port(p)?.counters.fax_failed)),
+            (c::PAGES, |s, p| counter(s.port(p)?.counters.fax_pages)),
+            (c::PASS_THROUGH, |s, p| {
+                counter(s.port(p)?.counters.fax_passthrough)
+            }),
+            (c::MALFORMED, |s, p| {
+                counter(s.port(p)?.counters.fax_malformed)
+            }),
         ];
         t.table(c::ENTRY, cols, ports);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tipring_snmp::Lookup;
+    use tipring_status::PortCounters;
+
+    /// Two ports: port 1 with fax counts (one past 2^32), port 2 without.
+    fn state() -> State {
+        let now = Instant::now();
+        let port = |n: u32, counters: PortCounters| PortStatus {
+            port: n,
+            extension: format!("20{n}"),
+            counters,
+            ..PortStatus::default()
+        };
+        let status = GatewayStatus {
+            ports: vec![
+                port(
+                    1,
+                    PortCounters {
+                        fax_sent: 3,
+                        fax_received: 2,
+                        fax_failed: 1,
+                        fax_pages: 12,
+                        fax_passthrough: 4,
+                        fax_malformed: (1 << 32) + 5,
+                        ..PortCounters::default()
+                    },
+                ),
+                port(2, PortCounters::default()),
+            ],
+            ..GatewayStatus::default()
+        };
+        State {
+            status: Arc::new(status),
+            config: Arc::new(tipring_config::GatewayConfig::example(2)),
+            config_version: 1,
+            config_state: (ConfigState::Ok, String::new()),
+            config_last_change: 0,
+            info: DeviceInfo::default(),
+            host: HostSample::default(),
+            start: now,
+            now,
+            if_last_change: vec![0, 0],
+            uplink_last_change: 0,
+        }
+    }
+
+    /// TIPRING-MIB `tipringFaxTable`: a GETNEXT walk of the table gives every column of
+    /// both rows in OID order, with the status snapshot's counters as Counter32.
+    #[test]
+    fn the_fax_table_serves_the_port_counters() {
+        use fax_table as c;
+        let (t, s) = (tree(), state());
+        let mut at = c::TABLE.to_vec();
+        let mut walked = Vec::new();
+        while let Some((oid, v)) = t.next(&s, &at) {
+            if !oid.as_slice().starts_with(c::TABLE) {
+                break;
+            }
+            walked.push((oid.as_slice()[c::ENTRY.len()..].to_vec(), v));
+            at = oid.as_slice().to_vec();
+        }
+        let n = |v: u32| Value::Counter32(v);
+        let want = vec![
+            (vec![c::SENT, 1], n(3)),
+            (vec![c::SENT, 2], n(0)),
+            (vec![c::RECEIVED, 1], n(2)),
+            (vec![c::RECEIVED, 2], n(0)),
+            (vec![c::FAILED, 1], n(1)),
+            (vec![c::FAILED, 2], n(0)),
+            (vec![c::PAGES, 1], n(12)),
+            (vec![c::PAGES, 2], n(0)),
+            (vec![c::PASS_THROUGH, 1], n(4)),
+            (vec![c::PASS_THROUGH, 2], n(0)),
+            // Counter32 wraps (RFC 2578 §7.1.6).
+            (vec![c::MALFORMED, 1], n(5)),
+            (vec![c::MALFORMED, 2], n(0)),
+        ];
+        assert_eq!(walked, want);
+        assert_eq!(c::COLUMNS, [1, 2, 3, 4, 5, 6]);
+    }
+
+    /// A Get of one cell; a port that does not exist is noSuchInstance.
+    #[test]
+    fn fax_cells_by_get() {
+        use fax_table as c;
+        let (t, s) = (tree(), state());
+        let cell = |col: u32, row: u32| t.get(&s, &[c::ENTRY, &[col, row][..]].concat());
+        assert_eq!(cell(c::PASS_THROUGH, 1), Lookup::Value(Value::Counter32(4)));
+        assert_eq!(cell(c::PAGES, 1), Lookup::Value(Value::Counter32(12)));
+        assert_eq!(cell(c::SENT, 3), Lookup::NoSuchInstance);
+        assert_eq!(cell(c::MALFORMED, 0), Lookup::NoSuchInstance);
     }
 }

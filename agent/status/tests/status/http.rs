@@ -60,7 +60,13 @@ async fn status_json_has_the_documented_shape() {
                     "calls_answered": 0,
                     "calls_failed": 0,
                     "talk_seconds": 0,
-                    "registration_failures": 0
+                    "registration_failures": 0,
+                    "fax_sent": 0,
+                    "fax_received": 0,
+                    "fax_failed": 0,
+                    "fax_pages": 0,
+                    "fax_passthrough": 0,
+                    "fax_malformed": 0
                 }
             },
             {
@@ -81,7 +87,13 @@ async fn status_json_has_the_documented_shape() {
                     "calls_answered": 0,
                     "calls_failed": 0,
                     "talk_seconds": 0,
-                    "registration_failures": 0
+                    "registration_failures": 0,
+                    "fax_sent": 0,
+                    "fax_received": 0,
+                    "fax_failed": 0,
+                    "fax_pages": 0,
+                    "fax_passthrough": 0,
+                    "fax_malformed": 0
                 }
             }
         ],

@@ -58,7 +58,11 @@ fn promtool_rejects_broken_exposition() {
 
 #[tokio::test]
 async fn metrics_pass_promtool() {
-    let srv = start(sample()).await;
+    let mut st = sample();
+    let fax = &mut st.ports[0].counters;
+    (fax.fax_sent, fax.fax_received, fax.fax_failed) = (6, 2, 1);
+    (fax.fax_pages, fax.fax_passthrough, fax.fax_malformed) = (31, 4, 12);
+    let srv = start(st).await;
     let r = get(srv.addr, "/metrics").await;
     assert_eq!(r.status, 200);
     assert_eq!(
@@ -77,6 +81,14 @@ async fn metrics_pass_promtool() {
         "tipring_port_call_packets_lost_total{port=\"1\",extension=\"201\"} 10",
         "tipring_port_rtp_packets_sent_total{port=\"1\",extension=\"201\"} 3750",
         "tipring_port_rtp_packets_received_total{port=\"1\",extension=\"201\"} 3740",
+        "tipring_port_fax_sent_total{port=\"1\",extension=\"201\"} 6",
+        "tipring_port_fax_received_total{port=\"1\",extension=\"201\"} 2",
+        "tipring_port_fax_failed_total{port=\"1\",extension=\"201\"} 1",
+        "tipring_port_fax_pages_total{port=\"1\",extension=\"201\"} 31",
+        "tipring_port_fax_passthrough_total{port=\"1\",extension=\"201\"} 4",
+        "tipring_port_fax_malformed_total{port=\"1\",extension=\"201\"} 12",
+        "tipring_port_fax_pages_total{port=\"2\",extension=\"202\"} 0",
+        "# TYPE tipring_port_fax_malformed_total counter",
         "tipring_sip_messages_sent_total 120",
         "tipring_uptime_seconds 3600",
         "# TYPE tipring_port_call_packets_lost_total counter",

@@ -8,13 +8,18 @@
 //!
 //! The XML lives in /work/shared/bbf (CI has it). When that directory is absent the tests
 //! print a message and return without checking.
+//!
+//! `fax` reads and writes the fax parameters of each port (sets and faults).
 
+mod fax;
 mod model;
 
 use std::path::Path;
 
 use model::{BbfModel, BbfParam};
-use tipring_config::{DtmfMethod, GatewayConfig, Secret, SrtpPolicy, Transport};
+use tipring_config::{
+    DtmfMethod, FaxPassThrough, GatewayConfig, Secret, SrtpPolicy, TcfMethod, Transport,
+};
 use tipring_datamodel::{
     definitions, CadenceStep, CallStatus, ClientStatus, CwmpState, DeviceIdentity,
     EthernetInterface, ExtensionStatus, FirmwareImage, FirmwareStatus, FxsStatus, InterfaceStatus,
@@ -212,6 +217,15 @@ fn variant(k: usize) -> (GatewayConfig, LiveState) {
             &[DtmfMethod::Rfc4733, DtmfMethod::Inband, DtmfMethod::Info],
             k,
         );
+        p.fax.passthrough = pick(
+            &[
+                FaxPassThrough::Disable,
+                FaxPassThrough::Auto,
+                FaxPassThrough::Force,
+            ],
+            k,
+        );
+        p.fax.t38.tcf = pick(&[TcfMethod::Network, TcfMethod::Local], k);
     }
     config.sip.transport = pick(&[Transport::Udp, Transport::Tcp, Transport::Tls], k);
     config.sip.srtp = pick(
