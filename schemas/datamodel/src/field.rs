@@ -316,6 +316,7 @@ pub(crate) enum PortField {
     T38HighSpeedRedundancy,
     T38LowSpeedRedundancy,
     T38Tcf,
+    FaxModemRedundancy,
 }
 
 /// Issue 1 profile-wide views of per-port fields: read port 1's, write every port's.
@@ -565,6 +566,7 @@ impl Field {
                 "t38_hs_redundancy" => PortField::T38HighSpeedRedundancy,
                 "t38_ls_redundancy" => PortField::T38LowSpeedRedundancy,
                 "t38_tcf" => PortField::T38Tcf,
+                "fax_redundancy" => PortField::FaxModemRedundancy,
                 _ => return None,
             }),
             "profile" => F::Profile(match name {
@@ -855,6 +857,7 @@ impl Field {
                 PortField::T38HighSpeedRedundancy => port("fax.t38.high_speed_redundancy"),
                 PortField::T38LowSpeedRedundancy => port("fax.t38.low_speed_redundancy"),
                 PortField::T38Tcf => port("fax.t38.tcf"),
+                PortField::FaxModemRedundancy => port("fax.passthrough_redundancy"),
                 _ => Vec::new(),
             },
             Field::Profile(f) => {
@@ -1422,6 +1425,11 @@ impl Field {
                 Value::UnsignedInt(p.fax.t38.low_speed_redundancy.into())
             }
             PortField::T38Tcf => Value::str(tcf_name(p.fax.t38.tcf)),
+            // TR-104: -1 is "no RFC 2198"; the configuration says that with 0.
+            PortField::FaxModemRedundancy => Value::Int(match p.fax.passthrough_redundancy {
+                0 => -1,
+                n => i32::from(n),
+            }),
         })
     }
 }
@@ -2123,6 +2131,14 @@ fn set_port(
                         shown(other)
                     )))
                 }
+            }
+        }
+        // -1 (no redundancy) and 0 (RFC 2198 with no earlier packet) both send none.
+        PortField::FaxModemRedundancy => {
+            port.fax.passthrough_redundancy = match int(&v)? {
+                -1 | 0 => 0,
+                n @ 1..=5 => n as u8,
+                _ => return Err(ParamFault::value("-1..=5")),
             }
         }
         _ => return Err(ParamFault::not_writable("read-only")),

@@ -407,3 +407,38 @@ fn fax_counter_notification() {
         .unwrap();
     assert_eq!(def.active_notify, ActiveNotify::CanDeny);
 }
+
+/// RFC 2198 redundancy of pass-through calls: TR-104's -1 ("none") is the
+/// configuration's 0; 1..=5 earlier packets are kept as they are.
+#[test]
+fn fax_and_modem_redundancy() {
+    let fx = Fx::new();
+    let name = vs("VoIPProfile.1.RTP.Redundancy.FaxAndModemRedundancy");
+    assert_eq!(
+        fx.get(&name),
+        Value::Int(2),
+        "the default: two earlier packets"
+    );
+    assert_eq!(
+        fx.get(&vs("VoIPProfile.2.RTP.Redundancy.PayloadType")),
+        Value::UnsignedInt(121)
+    );
+    let c = fx.set(&[(&name, "-1")]).unwrap();
+    assert_eq!(c.ports[0].fax.passthrough_redundancy, 0);
+    let c = fx.set(&[(&name, "5")]).unwrap();
+    assert_eq!(c.ports[0].fax.passthrough_redundancy, 5);
+    let mut off = fx.config.clone();
+    off.ports[0].fax.passthrough_redundancy = 0;
+    let fx_off = Fx {
+        config: off,
+        ..Fx::new()
+    };
+    assert_eq!(
+        fx_off.get(&name),
+        Value::Int(-1),
+        "none reads as TR-104's -1"
+    );
+    for bad in ["6", "-2"] {
+        fx.refused(&[(&name, bad)], &name, 9007);
+    }
+}
