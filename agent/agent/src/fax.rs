@@ -170,9 +170,6 @@ impl FaxRelay {
             self.stats.foreign += 1;
             return;
         }
-        // The far end may send from another port than it announced (NAT): follow it, as
-        // RTP latching does.
-        self.remote = from;
         if self.rx.receive(data).is_err() {
             // Version 2 and a whole RTP/RTCP header: voice that crossed the switch.
             if data.len() >= 8 && data[0] >> 6 == 2 {
@@ -183,6 +180,9 @@ impl FaxRelay {
             return;
         }
         self.stats.datagrams_received += 1;
+        // The far end may send from another port than it announced (NAT): follow it, as
+        // RTP latching does — on well-formed UDPTL only, so garbage cannot divert the fax.
+        self.remote = from;
         while let Some(ifp) = self.rx.poll() {
             if tipring_udptl::check_ifp(&ifp.data, self.version).is_err()
                 || self.gw.ifp_from_network(ifp.seq, &ifp.data).is_err()
@@ -324,8 +324,11 @@ mod tests {
         // A well-formed UDPTL datagram whose IFP does not decode.
         r.receive(from, &[0, 2, 2, 0xff, 0xff, 0, 0]);
         r.receive("10.9.9.9:1".parse().unwrap(), &[0, 3, 1, 0, 0, 0]);
+        // Garbage from another port of the far end does not move where we send.
+        r.receive("127.0.0.2:5555".parse().unwrap(), &[0x00]);
+        assert_eq!(r.remote(), from);
         let s = r.stats();
-        assert_eq!(s.malformed_udptl, 2, "{s:?}");
+        assert_eq!(s.malformed_udptl, 3, "{s:?}");
         assert_eq!(s.malformed_ifp, 1, "{s:?}");
         assert_eq!(s.foreign, 1, "{s:?}");
         assert_eq!(s.stray_media, 1, "{s:?}");

@@ -117,7 +117,7 @@ fn fax(name: &str, mode: Mode, loss: f64) -> (String, String) {
 
 /// The received pages are the sent ones: same count and size, and pixel by pixel equal
 /// but for what the line's errors (non-ECM) may have spoiled.
-fn check_pages(sent: &Path, received: &Path) {
+pub(crate) fn check_pages(sent: &Path, received: &Path) {
     use tipring_fax::document::{compare, read_pages};
     let s = read_pages(sent).unwrap();
     let r = read_pages(received).unwrap();

@@ -6,6 +6,7 @@
 mod console;
 mod cwmp;
 mod fax;
+mod fax_interop;
 mod media;
 mod reconfig;
 mod registrar;
