@@ -1,0 +1,706 @@
+//! The admin pages without sockets: a request in, a response out, time as an argument.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ring::rand::SystemRandom;
+use tipring_status::GatewayStatus;
+
+use crate::auth::{check_new_password, Credential, Lockout, Sessions};
+use crate::pages;
+use crate::Error;
+
+/// Largest request body taken (forms; bigger ones are 413).
+pub const MAX_BODY: usize = 64 * 1024;
+/// The session cookie's name.
+pub const COOKIE: &str = "tipring_admin";
+/// The only user.
+pub const USER: &str = "admin";
+
+/// One request, as the shell read it.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// `GET`, `POST`, ...
+    pub method: &'a str,
+    /// The path, without the query.
+    pub path: &'a str,
+    /// The `Cookie` header, if any.
+    pub cookie: Option<&'a str>,
+    /// The `Origin` header, if any (checked on POST against cross-site forms).
+    pub origin: Option<&'a str>,
+    /// The `Host` header, if any.
+    pub host: Option<&'a str>,
+    /// The body (a form), at most [`MAX_BODY`].
+    pub body: &'a [u8],
+    /// Who sent it.
+    pub peer: IpAddr,
+}
+
+/// A response for the shell to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Header fields besides the security headers every response gets.
+    pub headers: Vec<(&'static str, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    fn html(status: u16, body: String) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type", "text/html; charset=utf-8".into())],
+            body: body.into_bytes(),
+        }
+    }
+
+    fn redirect(to: &str) -> Self {
+        Self {
+            status: 303,
+            headers: vec![("location", to.to_string())],
+            body: Vec::new(),
+        }
+    }
+
+    fn with(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+/// Header fields every response carries: no framing, no sniffing, no referrer, nothing
+/// cached, and a policy that lets the pages load only their own stylesheet.
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cache-control", "no-store"),
+];
+
+/// Where the credential lives.
+pub trait CredentialStore: Send {
+    /// The stored credential, if there is one.
+    fn load(&mut self) -> Result<Option<Credential>, Error>;
+    /// Store it (atomically: the old one or the new one, never half).
+    fn save(&mut self, c: &Credential) -> Result<(), Error>;
+}
+
+/// `admin.json` in the agent's state directory (mode 0600, written to a temporary file
+/// and renamed into place).
+#[derive(Debug)]
+pub struct FileStore {
+    path: PathBuf,
+}
+
+impl FileStore {
+    /// The credential file in `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            path: dir.join("admin.json"),
+        }
+    }
+}
+
+impl CredentialStore for FileStore {
+    fn load(&mut self) -> Result<Option<Credential>, Error> {
+        match std::fs::read(&self.path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|e| Error::Credential(format!("{}: {e}", self.path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::Io(self.path.clone(), e)),
+        }
+    }
+
+    fn save(&mut self, c: &Credential) -> Result<(), Error> {
+        let tmp = self.path.with_extension("json.tmp");
+        let text = serde_json::to_vec_pretty(c).expect("a credential serialises");
+        crate::write_private(&tmp, &text)?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| Error::Io(self.path.clone(), e))
+    }
+}
+
+/// A store in memory (tests, or a device without a state directory: the first-start
+/// password then lasts until the agent stops).
+#[derive(Debug, Default)]
+pub struct MemoryStore(pub Option<Credential>);
+
+impl CredentialStore for MemoryStore {
+    fn load(&mut self) -> Result<Option<Credential>, Error> {
+        Ok(self.0.clone())
+    }
+    fn save(&mut self, c: &Credential) -> Result<(), Error> {
+        self.0 = Some(c.clone());
+        Ok(())
+    }
+}
+
+/// Counters of the admin pages (for the status endpoint and logs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AdminStats {
+    /// Successful sign-ins.
+    pub signins: u64,
+    /// Failed sign-ins.
+    pub failures: u64,
+    /// Lock-outs started.
+    pub lockouts: u64,
+    /// Attempts refused during a lock-out.
+    pub refused_locked: u64,
+    /// POSTs refused for a missing or wrong form token / foreign origin.
+    pub csrf_refused: u64,
+}
+
+/// The admin pages' state: the credential, sessions, lock-outs.
+pub struct Admin {
+    device: String,
+    cred: Credential,
+    store: Box<dyn CredentialStore>,
+    lockout: Lockout,
+    sessions: Sessions,
+    rng: SystemRandom,
+    signins: u64,
+    csrf_refused: u64,
+}
+
+impl std::fmt::Debug for Admin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admin")
+            .field("device", &self.device)
+            .field("sessions", &self.sessions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Admin {
+    /// The admin pages of `device` with the credential in `store`. On first start (no
+    /// credential yet) a random password is made and stored as a hash; it is returned
+    /// (`Some`) so the caller prints it once on the console — it is never logged or kept.
+    pub fn open(
+        device: &str,
+        mut store: Box<dyn CredentialStore>,
+    ) -> Result<(Self, Option<String>), Error> {
+        let rng = SystemRandom::new();
+        let (cred, first) = match store.load()? {
+            Some(c) => (c, None),
+            None => {
+                let (pw, c) = Credential::first_start(USER, &rng)?;
+                store.save(&c)?;
+                (c, Some(pw))
+            }
+        };
+        Ok((
+            Self {
+                device: device.to_string(),
+                cred,
+                store,
+                lockout: Lockout::default(),
+                sessions: Sessions::default(),
+                rng,
+                signins: 0,
+                csrf_refused: 0,
+            },
+            first,
+        ))
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> AdminStats {
+        AdminStats {
+            signins: self.signins,
+            failures: self.lockout.failures,
+            lockouts: self.lockout.lockouts,
+            refused_locked: self.lockout.refused_locked,
+            csrf_refused: self.csrf_refused,
+        }
+    }
+
+    /// Answer one request; `status` is the gateway's latest snapshot.
+    pub fn handle(&mut self, req: &Request<'_>, now: Instant, status: &GatewayStatus) -> Response {
+        let token = req.cookie.and_then(session_cookie);
+        let session = token
+            .as_deref()
+            .and_then(|t| self.sessions.touch(t, now))
+            .cloned();
+        match (req.method, req.path) {
+            ("GET" | "HEAD", "/style.css") => Response {
+                status: 200,
+                headers: vec![
+                    ("content-type", "text/css; charset=utf-8".into()),
+                    ("cache-control", "max-age=3600".into()),
+                ],
+                body: pages::STYLE.as_bytes().to_vec(),
+            },
+            ("GET" | "HEAD", "/") => Response::redirect(if session.is_some() {
+                "/status"
+            } else {
+                "/signin"
+            }),
+            ("GET" | "HEAD", "/signin") => self.page(200, "Sign in", None, pages::signin(None)),
+            ("POST", "/signin") => self.signin(req, now),
+            (_, "/signin" | "/signout" | "/status" | "/password" | "/" | "/style.css")
+                if !matches!(req.method, "GET" | "HEAD" | "POST") =>
+            {
+                Response::html(405, String::new()).with("allow", "GET, HEAD, POST".into())
+            }
+            (method, path) => {
+                // Everything else is for signed-in browsers only.
+                let (Some(s), Some(token)) = (session, token) else {
+                    return Response::redirect("/signin");
+                };
+                if method == "POST" {
+                    let form = Form::parse(req.body);
+                    if form.get("csrf") != Some(s.csrf.as_str()) || !same_origin(req) {
+                        self.csrf_refused += 1;
+                        tracing::warn!(peer = %req.peer, path, "admin form refused: no valid form token");
+                        return self.page(
+                            403,
+                            "Refused",
+                            Some(&s.csrf),
+                            "<p class=\"error\">This form was not sent by this page. Reload it and try again.</p>".into(),
+                        );
+                    }
+                    return match path {
+                        "/signout" => {
+                            self.sessions.end(&token);
+                            tracing::info!(peer = %req.peer, "admin signed out");
+                            Response::redirect("/signin").with("set-cookie", clear_cookie())
+                        }
+                        "/password" => self.change_password(&form, &s.csrf, &token, req.peer),
+                        _ => Response::html(404, String::new()),
+                    };
+                }
+                match path {
+                    "/status" => {
+                        let mut body = String::new();
+                        if self.cred.first_start {
+                            body.push_str("<p class=\"warn\">The first-start password is still in use: <a href=\"/password\">change it</a>.</p>");
+                        }
+                        body.push_str(&pages::status(status));
+                        self.page(200, "Status", Some(&s.csrf), body)
+                    }
+                    "/password" => {
+                        let form = pages::password_form(&s.csrf, self.cred.first_start, None);
+                        self.page(200, "Password", Some(&s.csrf), form)
+                    }
+                    _ => self.page(
+                        404,
+                        "Not found",
+                        Some(&s.csrf),
+                        "<p>No such page.</p>".into(),
+                    ),
+                }
+            }
+        }
+    }
+
+    fn page(&self, status: u16, title: &str, nav: Option<&str>, body: String) -> Response {
+        Response::html(status, pages::page(&self.device, title, nav, &body))
+    }
+
+    fn signin(&mut self, req: &Request<'_>, now: Instant) -> Response {
+        if let Some(until) = self.lockout.locked(req.peer, now) {
+            self.lockout.refused_locked += 1;
+            let secs = until.duration_since(now).as_secs().max(1);
+            return self
+                .page(
+                    429,
+                    "Sign in",
+                    None,
+                    pages::signin(Some(&format!(
+                        "Too many failed sign-ins: try again in {} min.",
+                        secs.div_ceil(60)
+                    ))),
+                )
+                .with("retry-after", secs.to_string());
+        }
+        if !same_origin(req) {
+            self.csrf_refused += 1;
+            return self.page(
+                403,
+                "Sign in",
+                None,
+                pages::signin(Some("Refused: a form from another site.")),
+            );
+        }
+        let form = Form::parse(req.body);
+        let (user, password) = (
+            form.get("user").unwrap_or(""),
+            form.get("password").unwrap_or(""),
+        );
+        if !self.cred.verify(user, password) {
+            let locked = self.lockout.failed(req.peer, now);
+            tracing::warn!(peer = %req.peer, locked = locked.is_some(), "admin sign-in failed");
+            return self.page(
+                401,
+                "Sign in",
+                None,
+                pages::signin(Some("Wrong user or password.")),
+            );
+        }
+        self.lockout.succeeded(req.peer);
+        let token = match self.sessions.start(USER, req.peer, now, &self.rng) {
+            Ok(t) => t,
+            Err(e) => return Response::html(500, format!("{e}")),
+        };
+        self.signins += 1;
+        tracing::info!(peer = %req.peer, "admin signed in");
+        let to = if self.cred.first_start {
+            "/password"
+        } else {
+            "/status"
+        };
+        Response::redirect(to).with(
+            "set-cookie",
+            format!("{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict"),
+        )
+    }
+
+    fn change_password(&mut self, form: &Form, csrf: &str, token: &str, peer: IpAddr) -> Response {
+        let reply = |this: &Self, status: u16, ok: bool, m: &str| {
+            this.page(
+                status,
+                "Password",
+                Some(csrf),
+                pages::password_form(csrf, this.cred.first_start && !ok, Some((ok, m))),
+            )
+        };
+        let (current, new, confirm) = (
+            form.get("current").unwrap_or(""),
+            form.get("new").unwrap_or(""),
+            form.get("confirm").unwrap_or(""),
+        );
+        if !self.cred.verify(USER, current) {
+            return reply(self, 400, false, "The current password is wrong.");
+        }
+        if new != confirm {
+            return reply(self, 400, false, "The two new passwords differ.");
+        }
+        if let Err(why) = check_new_password(USER, new) {
+            return reply(self, 400, false, &format!("New password: {why}."));
+        }
+        if new == current {
+            return reply(self, 400, false, "New password: not the current one.");
+        }
+        let cred = match Credential::new(USER, new, &self.rng) {
+            Ok(c) => c,
+            Err(e) => return reply(self, 500, false, &e.to_string()),
+        };
+        if let Err(e) = self.store.save(&cred) {
+            tracing::error!(error = %e, "admin password not stored");
+            return reply(
+                self,
+                500,
+                false,
+                "The new password could not be stored; the old one stays.",
+            );
+        }
+        self.cred = cred;
+        tracing::info!(%peer, "admin password changed");
+        // Other browsers signed in with the old password are signed out; this one stays.
+        self.sessions.end_others(token);
+        reply(self, 200, true, "Password changed.")
+    }
+}
+
+/// The session token in a `Cookie` header.
+fn session_cookie(header: &str) -> Option<String> {
+    header
+        .split(';')
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| v.len() <= 64)
+}
+
+fn clear_cookie() -> String {
+    format!("{COOKIE}=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+/// A POST's `Origin`, when sent, must be this host (browsers send it on every form).
+fn same_origin(req: &Request<'_>) -> bool {
+    match (req.origin, req.host) {
+        (None, _) => true,
+        (Some(o), Some(h)) => o.strip_prefix("https://") == Some(h),
+        (Some(_), None) => false,
+    }
+}
+
+/// An `application/x-www-form-urlencoded` body.
+#[derive(Debug, Default)]
+struct Form(Vec<(String, String)>);
+
+impl Form {
+    fn parse(body: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(body);
+        Self(
+            text.split('&')
+                .filter(|kv| !kv.is_empty())
+                .take(32)
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    (decode(k), decode(v))
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Percent-decoding with `+` as space; bad escapes stay as they are.
+fn decode(s: &str) -> String {
+    fn hex(c: u8) -> Option<u8> {
+        (c as char).to_digit(16).map(|d| d as u8)
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn t0() -> Instant {
+        #[allow(clippy::disallowed_methods)] // the test's epoch; virtual time from here
+        Instant::now()
+    }
+
+    const PEER: &str = "192.0.2.10";
+
+    struct Rig {
+        admin: Admin,
+        password: String,
+        now: Instant,
+        status: GatewayStatus,
+        cookie: Option<String>,
+    }
+
+    impl Rig {
+        fn new() -> Self {
+            let (admin, pw) = Admin::open("gw-1", Box::new(MemoryStore::default())).unwrap();
+            Self {
+                admin,
+                password: pw.expect("first start"),
+                now: t0(),
+                status: GatewayStatus::default(),
+                cookie: None,
+            }
+        }
+
+        fn send(&mut self, method: &str, path: &str, body: &str, peer: &str) -> Response {
+            let cookie = self.cookie.clone();
+            let req = Request {
+                method,
+                path,
+                cookie: cookie.as_deref(),
+                origin: None,
+                host: Some("gw"),
+                body: body.as_bytes(),
+                peer: peer.parse().unwrap(),
+            };
+            let r = self.admin.handle(&req, self.now, &self.status);
+            if let Some((_, c)) = r.headers.iter().find(|(k, _)| *k == "set-cookie") {
+                self.cookie = Some(c.split(';').next().unwrap().to_string());
+            }
+            r
+        }
+
+        fn csrf(&mut self) -> String {
+            let r = self.send("GET", "/password", "", PEER);
+            let html = String::from_utf8(r.body).unwrap();
+            let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+            html[at..at + html[at..].find('"').unwrap()].to_string()
+        }
+    }
+
+    fn enc(s: &str) -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn first_start_sign_in_goes_to_the_password_page_and_a_new_password_works() {
+        let mut r = Rig::new();
+        assert_eq!(
+            r.send("GET", "/status", "", PEER).status,
+            303,
+            "not signed in"
+        );
+        let pw = r.password.clone();
+        let resp = r.send(
+            "POST",
+            "/signin",
+            &format!("user=admin&password={}", enc(&pw)),
+            PEER,
+        );
+        assert_eq!(resp.status, 303);
+        assert!(resp.headers.contains(&("location", "/password".into())));
+        let cookie = resp
+            .headers
+            .iter()
+            .find(|(k, _)| *k == "set-cookie")
+            .unwrap();
+        assert!(
+            cookie.1.contains("Secure; HttpOnly; SameSite=Strict"),
+            "{}",
+            cookie.1
+        );
+        let status = r.send("GET", "/status", "", PEER);
+        assert_eq!(status.status, 200);
+        assert!(
+            String::from_utf8_lossy(&status.body).contains("first-start password is still in use")
+        );
+        let csrf = r.csrf();
+        // Refusals name the problem and keep the old password.
+        for (new, confirm, want) in [
+            ("short", "short", "at least 10"),
+            ("fax-room-2nd-floor", "fax-room-2nd-flor", "differ"),
+        ] {
+            let body = format!(
+                "csrf={csrf}&current={}&new={}&confirm={}",
+                enc(&pw),
+                enc(new),
+                enc(confirm)
+            );
+            let resp = r.send("POST", "/password", &body, PEER);
+            assert_eq!(resp.status, 400);
+            assert!(String::from_utf8_lossy(&resp.body).contains(want));
+        }
+        let body = format!(
+            "csrf={csrf}&current={}&new=fax-room-2nd-floor&confirm=fax-room-2nd-floor",
+            enc(&pw)
+        );
+        let resp = r.send("POST", "/password", &body, PEER);
+        assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+        assert!(!r.admin.cred.first_start);
+        // The old one no longer signs in, the new one does.
+        r.cookie = None;
+        let old = format!("user=admin&password={}", enc(&pw));
+        assert_eq!(r.send("POST", "/signin", &old, PEER).status, 401);
+        let resp = r.send(
+            "POST",
+            "/signin",
+            "user=admin&password=fax-room-2nd-floor",
+            PEER,
+        );
+        assert!(resp.headers.contains(&("location", "/status".into())));
+    }
+
+    #[test]
+    fn wrong_passwords_lock_the_address_out() {
+        let mut r = Rig::new();
+        for _ in 0..crate::auth::MAX_FAILURES {
+            assert_eq!(
+                r.send("POST", "/signin", "user=admin&password=guess", PEER)
+                    .status,
+                401
+            );
+        }
+        // Now even the right password is refused from that address, with Retry-After.
+        let pw = r.password.clone();
+        let right = format!("user=admin&password={}", enc(&pw));
+        let resp = r.send("POST", "/signin", &right, PEER);
+        assert_eq!(resp.status, 429);
+        assert!(resp
+            .headers
+            .iter()
+            .any(|(k, v)| *k == "retry-after" && v.parse::<u64>().unwrap() > 800));
+        assert!(String::from_utf8_lossy(&resp.body).contains("Too many failed sign-ins"));
+        // Another address is not locked; the locked one is free after the window.
+        assert_eq!(r.send("POST", "/signin", &right, "192.0.2.11").status, 303);
+        r.now += crate::auth::LOCKOUT_WINDOW;
+        assert_eq!(r.send("POST", "/signin", &right, PEER).status, 303);
+        let s = r.admin.stats();
+        assert_eq!((s.failures, s.lockouts, s.refused_locked), (5, 1, 1));
+    }
+
+    #[test]
+    fn sessions_expire_and_forms_need_their_token() {
+        let mut r = Rig::new();
+        let pw = r.password.clone();
+        r.send(
+            "POST",
+            "/signin",
+            &format!("user=admin&password={}", enc(&pw)),
+            PEER,
+        );
+        assert_eq!(r.send("GET", "/status", "", PEER).status, 200);
+        // A POST without the page's token (a cross-site form) is refused.
+        let resp = r.send("POST", "/signout", "csrf=forged", PEER);
+        assert_eq!(resp.status, 403);
+        assert_eq!(r.admin.stats().csrf_refused, 1);
+        // Idle past the limit: signed out.
+        r.now += crate::auth::SESSION_IDLE + Duration::from_secs(1);
+        assert_eq!(r.send("GET", "/status", "", PEER).status, 303);
+        // Sign out ends the session and clears the cookie.
+        r.send(
+            "POST",
+            "/signin",
+            &format!("user=admin&password={}", enc(&pw)),
+            PEER,
+        );
+        let csrf = r.csrf();
+        let resp = r.send("POST", "/signout", &format!("csrf={csrf}"), PEER);
+        assert_eq!(resp.status, 303);
+        assert!(r.cookie.as_deref().unwrap().ends_with('='), "cleared");
+        assert_eq!(r.send("GET", "/status", "", PEER).status, 303);
+    }
+
+    #[test]
+    fn every_response_is_html_or_css_and_forms_decode() {
+        assert_eq!(decode("a%20b+c%zz%4"), "a b c%zz%4");
+        assert_eq!(Form::parse(b"x=1&y=%26&z").get("y"), Some("&"));
+        assert_eq!(
+            session_cookie("a=1; tipring_admin=tok; b=2").as_deref(),
+            Some("tok")
+        );
+        let mut r = Rig::new();
+        assert_eq!(r.send("DELETE", "/status", "", PEER).status, 405);
+        assert_eq!(
+            r.send("GET", "/nope", "", PEER).status,
+            303,
+            "not signed in"
+        );
+        let css = r.send("GET", "/style.css", "", PEER);
+        assert!(css
+            .headers
+            .iter()
+            .any(|(k, v)| *k == "content-type" && v.starts_with("text/css")));
+    }
+}

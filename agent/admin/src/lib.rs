@@ -1,0 +1,93 @@
+//! `tipring-admin`: the gateway's local admin pages over HTTPS, for the installer on site.
+//!
+//! * **TLS** with rustls: the configured certificate, else a self-signed one made on first
+//!   start and kept in the state directory ([`tls::server_config`]; its SHA-256
+//!   fingerprint is printed at start so it can be checked against the browser's warning).
+//! * **No default password.** On first start a random password (4 groups of 5 characters
+//!   from an alphabet without look-alikes, ~116 bits) is made, stored only as a
+//!   PBKDF2-HMAC-SHA256 hash (`admin.json`, mode 0600), and handed back once by
+//!   [`Admin::open`] for the agent to print on its console — it is not derived from a
+//!   factory secret and never logged. Signing in with it leads to the password page until
+//!   it is changed.
+//! * **Lock-out**: 5 failed sign-ins from one address within 15 minutes lock that address
+//!   out for 15 minutes (429 with `Retry-After`); 50 from all addresses together lock
+//!   everyone out for 5 minutes ([`auth::Lockout`]).
+//! * **Sessions**: a random 256-bit token in a `Secure; HttpOnly; SameSite=Strict` cookie,
+//!   ending after 15 minutes unused or 8 hours after sign-in; every form carries the
+//!   session's own token, and a POST from another origin is refused.
+//! * **Pages** are HTML written on the server, without script; the content security
+//!   policy allows only the pages' own stylesheet. Requests are bounded (64 KiB bodies,
+//!   64 header fields, 10 s to send the head, 30 s per connection, 32 connections).
+//!
+//! The core ([`Admin::handle`]) is sans-IO: a [`Request`] and the time in, a [`Response`]
+//! out; [`AdminServer`] is the tokio/hyper/rustls shell.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), tipring_admin::Error> {
+//! use std::sync::Arc;
+//! use tipring_admin::{Admin, AdminServer, FileStore};
+//! let dir = std::path::Path::new("/var/lib/tipring");
+//! let (admin, first) = Admin::open("gw-1", Box::new(FileStore::new(dir)))?;
+//! if let Some(pw) = first {
+//!     println!("admin pages: first-start password for `admin`: {pw} (shown once)");
+//! }
+//! let (tls, fingerprint) = tipring_admin::tls::server_config(None, Some(dir), &["gw-1.local".into()])?;
+//! println!("admin certificate SHA-256 {fingerprint}");
+//! let server = AdminServer::bind("0.0.0.0:8443".parse().unwrap(), tls, admin).await?;
+//! let (_tx, rx) = tokio::sync::watch::channel(Arc::new(tipring_status::GatewayStatus::default()));
+//! server.run(rx).await;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod auth;
+mod core;
+pub mod pages;
+mod server;
+pub mod tls;
+
+pub use crate::core::{
+    Admin, AdminStats, CredentialStore, FileStore, MemoryStore, Request, Response, COOKIE,
+    MAX_BODY, SECURITY_HEADERS, USER,
+};
+pub use server::AdminServer;
+
+use std::path::{Path, PathBuf};
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The OS random source failed.
+    #[error("no randomness from the operating system")]
+    Random,
+    /// The credential file is not what we wrote.
+    #[error("admin credential: {0}")]
+    Credential(String),
+    /// A file could not be read or written.
+    #[error("{path}: {err}", path = .0.display(), err = .1)]
+    Io(PathBuf, std::io::Error),
+    /// The certificate or key.
+    #[error("admin TLS: {0}")]
+    Tls(String),
+    /// The listening socket.
+    #[error("admin pages: cannot listen on {0}: {1}")]
+    Bind(std::net::SocketAddr, std::io::Error),
+}
+
+/// Write `bytes` to `path` readable by the owner only (0600).
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let _ = std::fs::remove_file(path);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Error::Io(path.to_path_buf(), e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::Io(path.to_path_buf(), e))
+}

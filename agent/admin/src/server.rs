@@ -1,0 +1,182 @@
+//! The HTTPS shell around [`Admin`]: rustls, hyper HTTP/1.1, bounded requests.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Bytes;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tipring_status::GatewayStatus;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use tracing::{debug, info, warn};
+
+use crate::core::{Admin, Request, MAX_BODY, SECURITY_HEADERS};
+use crate::Error;
+
+/// Connections at once (more are closed at once).
+pub const MAX_CONNECTIONS: usize = 32;
+/// A connection's whole life: TLS handshake, request, response.
+const CONNECTION_LIMIT: Duration = Duration::from_secs(30);
+
+/// The admin pages, bound and ready to serve.
+pub struct AdminServer {
+    listener: TcpListener,
+    tls: TlsAcceptor,
+    admin: Arc<Mutex<Admin>>,
+}
+
+impl std::fmt::Debug for AdminServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminServer")
+            .field("addr", &self.listener.local_addr().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AdminServer {
+    /// Bind `addr` (port 0 picks one) with this TLS configuration.
+    pub async fn bind(
+        addr: SocketAddr,
+        tls: Arc<rustls::ServerConfig>,
+        admin: Admin,
+    ) -> Result<Self, Error> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::Bind(addr, e))?;
+        Ok(Self {
+            listener,
+            tls: TlsAcceptor::from(tls),
+            admin: Arc::new(Mutex::new(admin)),
+        })
+    }
+
+    /// The address bound.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state (for counters).
+    pub fn admin(&self) -> Arc<Mutex<Admin>> {
+        Arc::clone(&self.admin)
+    }
+
+    /// Serve until every sender of `status` is gone.
+    pub async fn run(self, status: watch::Receiver<Arc<GatewayStatus>>) {
+        if let Ok(a) = self.listener.local_addr() {
+            info!(addr = %a, "admin pages listening (HTTPS)");
+        }
+        let mut builder = http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .keep_alive(true)
+            .max_buf_size(16 * 1024)
+            .max_headers(64)
+            .header_read_timeout(Duration::from_secs(10));
+        let builder = Arc::new(builder);
+        let mut closed = status.clone();
+        let mut connections: JoinSet<()> = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        while connections.try_join_next().is_some() {}
+                        if connections.len() >= MAX_CONNECTIONS {
+                            debug!(%peer, "admin pages busy: connection closed");
+                            continue;
+                        }
+                        let (tls, admin, status, builder) = (self.tls.clone(), Arc::clone(&self.admin), status.clone(), Arc::clone(&builder));
+                        connections.spawn(async move {
+                            let work = async {
+                                let stream = match tls.accept(stream).await {
+                                    Ok(s) => s,
+                                    Err(e) => {
+                                        debug!(%peer, error = %e, "admin TLS handshake failed");
+                                        return;
+                                    }
+                                };
+                                let service = service_fn(move |req| {
+                                    let (admin, status) = (Arc::clone(&admin), status.clone());
+                                    async move { Ok::<_, Infallible>(answer(req, peer, &admin, &status).await) }
+                                });
+                                if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
+                                    debug!(%peer, error = %e, "admin connection ended with an error");
+                                }
+                            };
+                            if tokio::time::timeout(CONNECTION_LIMIT, work).await.is_err() {
+                                debug!(%peer, "admin connection timed out");
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "admin accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+                changed = closed.changed() => if changed.is_err() { break },
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
+        }
+        connections.shutdown().await;
+    }
+}
+
+async fn answer(
+    req: hyper::Request<hyper::body::Incoming>,
+    peer: SocketAddr,
+    admin: &Mutex<Admin>,
+    status: &watch::Receiver<Arc<GatewayStatus>>,
+) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return plain(413, "request too large"),
+    };
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let request = Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        cookie: header("cookie"),
+        origin: header("origin"),
+        host: header("host"),
+        body: &body,
+        peer: peer.ip().to_canonical(),
+    };
+    let snapshot = Arc::clone(&status.borrow());
+    #[allow(clippy::disallowed_methods)] // the shell's clock
+    let now = Instant::now();
+    let resp = match admin.lock() {
+        Ok(mut a) => a.handle(&request, now, &snapshot),
+        Err(_) => return plain(500, "internal error"),
+    };
+    debug!(%peer, method = %parts.method, path = %parts.uri.path(), status = resp.status, "admin request");
+    let mut b = hyper::Response::builder().status(resp.status);
+    for (k, v) in SECURITY_HEADERS {
+        if !resp.headers.iter().any(|(n, _)| n == k) {
+            b = b.header(*k, *v);
+        }
+    }
+    for (k, v) in &resp.headers {
+        b = b.header(*k, v);
+    }
+    let body = if parts.method == hyper::Method::HEAD {
+        Bytes::new()
+    } else {
+        Bytes::from(resp.body)
+    };
+    b.body(Full::new(body))
+        .unwrap_or_else(|_| plain(500, "internal error"))
+}
+
+fn plain(status: u16, text: &'static str) -> hyper::Response<Full<Bytes>> {
+    let mut r = hyper::Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *r.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    r
+}
