@@ -305,6 +305,7 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
             cwmp,
             memory: std::mem::take(&mut memory),
             snmp,
+            state_dir: args.state_dir.clone(),
         };
         let (end, back) = run_managed(opts, boot, input, &mut *out, interactive).await?;
         input = back;

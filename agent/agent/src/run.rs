@@ -251,6 +251,68 @@ async fn start_status(
     }
 }
 
+/// Start the HTTPS admin pages; `None` (and a line saying why) if they cannot start. On
+/// first start the admin password is made and printed here, once, on the console only.
+async fn start_admin(
+    cfg: &tipring_config::AdminPages,
+    device: &str,
+    dir: Option<&std::path::Path>,
+    first: tipring_status::GatewayStatus,
+    out: &mut impl FnMut(&str),
+) -> Option<tokio::sync::watch::Sender<std::sync::Arc<tipring_status::GatewayStatus>>> {
+    let started = async {
+        let addr: SocketAddr = cfg.listen.parse().context("management.admin.listen")?;
+        let store: Box<dyn tipring_admin::CredentialStore> = match dir {
+            Some(d) => Box::new(tipring_admin::FileStore::new(d)),
+            None => Box::new(tipring_admin::MemoryStore::default()),
+        };
+        let (admin, password) = tipring_admin::Admin::open(device, store)?;
+        let files = match (&cfg.cert_file, &cfg.key_file) {
+            (Some(c), Some(k)) => Some(tipring_admin::tls::CertFiles {
+                cert: c.into(),
+                key: k.into(),
+            }),
+            _ => None,
+        };
+        let mut names = vec!["localhost".to_string()];
+        if !device.is_empty()
+            && device
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            names.insert(0, device.to_string());
+        }
+        if !addr.ip().is_unspecified() {
+            names.push(addr.ip().to_string());
+        }
+        let (tls, fingerprint) = tipring_admin::tls::server_config(files.as_ref(), dir, &names)?;
+        let server = tipring_admin::AdminServer::bind(addr, tls, admin).await?;
+        let bound = server.local_addr().unwrap_or(addr);
+        anyhow::Ok((server, bound, fingerprint, password))
+    };
+    match started.await {
+        Ok((server, bound, fingerprint, password)) => {
+            out(&format!(
+                "admin pages on https://{bound}/ (certificate SHA-256 {fingerprint})"
+            ));
+            if let Some(pw) = password {
+                // The console only: never a log record.
+                out(&format!(
+                    "admin pages: first-start password for `admin`: {pw} (shown once; change it on the Password page)"
+                ));
+            }
+            let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(first));
+            tokio::spawn(server.run(rx));
+            Some(tx)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "admin pages not started");
+            out(&format!("admin pages not started: {e:#}"));
+            None
+        }
+    }
+}
+
 /// A configuration change accepted but waiting: the SIP stack restarts once no call is up.
 struct PendingSip(SipOptions);
 
@@ -265,6 +327,8 @@ pub struct Boot {
     pub memory: crate::cwmp::Memory,
     /// The SNMP agent's start (it runs when the configuration has `management.snmp`).
     pub snmp: Option<SnmpBoot>,
+    /// The state directory (the admin pages keep their credential and certificate there).
+    pub state_dir: Option<std::path::PathBuf>,
 }
 
 /// What the SNMP agent needs from the device at a boot.
@@ -340,6 +404,20 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         Some(addr) => {
             let first = (*status_of(&gw, start, &managed)).clone();
             start_status(addr, first, &mut out).await
+        }
+        None => None,
+    };
+    let admin = match managed
+        .as_ref()
+        .and_then(|m| m.running().management.admin.clone())
+    {
+        Some(cfg) => {
+            let name = managed
+                .as_ref()
+                .map(|m| m.running().device.name.clone())
+                .unwrap_or_default();
+            let first = (*status_of(&gw, start, &managed)).clone();
+            start_admin(&cfg, &name, boot.state_dir.as_deref(), first, &mut out).await
         }
         None => None,
     };
@@ -478,6 +556,9 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 if frames.is_multiple_of(100) {
                     let snapshot = status_of(&gw, now, &managed);
                     if let Some((tx, _)) = &status {
+                        tx.send_replace(std::sync::Arc::clone(&snapshot));
+                    }
+                    if let Some(tx) = &admin {
                         tx.send_replace(std::sync::Arc::clone(&snapshot));
                     }
                     if let Some(a) = &snmp {

@@ -3,6 +3,7 @@
 //! its ports with Kamailio (over UDP, TCP and TLS), calls between its ports through it,
 //! and takes a call from SIPp.
 
+mod admin;
 mod console;
 mod cwmp;
 mod fax;
@@ -302,6 +303,7 @@ impl Agent {
     /// A gateway run from a configuration file kept in `state_dir` (as
     /// `tipring-agent --config FILE --state-dir DIR`), with `reload` and `rollback`.
     pub fn start_config(file: &Path, state_dir: &Path) -> Self {
+        let state = state_dir.to_owned();
         let (managed, notes) =
             tipring_agent::managed::Managed::start(Some(file), Some(state_dir)).unwrap();
         let (mut opts, servers) = tipring_agent::config::options(managed.running()).unwrap();
@@ -311,6 +313,7 @@ impl Agent {
         let mut agent = Self::spawn(move |input, out| {
             let boot = tipring_agent::run::Boot {
                 managed: Some(managed),
+                state_dir: Some(state),
                 ..Default::default()
             };
             Box::pin(async move {

@@ -517,6 +517,10 @@ pub struct Management {
     /// SNMP agent; absent: off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snmp: Option<Snmp>,
+    /// The HTTPS admin pages for the installer; absent: off. Changes apply at the next
+    /// start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin: Option<AdminPages>,
     /// Who set `cwmp.acs_url`: the factory (the default: an ACS URL learned from DHCP
     /// takes its place), the installer, or the ACS itself (`ManagementServer.URL`); the
     /// last two win over DHCP (TR-069 Amendment 6 §3.1). The agent writes `acs` when the
@@ -541,6 +545,31 @@ fn default_health_check() -> u32 {
     600
 }
 
+/// The HTTPS admin pages (`tipring-admin`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminPages {
+    /// Listen address, `ip:port`.
+    pub listen: String,
+    /// PEM certificate chain to serve; absent: a self-signed certificate made on first
+    /// start and kept in the state directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<String>,
+    /// PEM private key of `cert_file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<String>,
+}
+
+impl Default for AdminPages {
+    fn default() -> Self {
+        Self {
+            listen: "0.0.0.0:8443".into(),
+            cert_file: None,
+            key_file: None,
+        }
+    }
+}
+
 impl Default for Management {
     fn default() -> Self {
         Self {
@@ -548,6 +577,7 @@ impl Default for Management {
             log_format: LogFormat::Human,
             cwmp: None,
             snmp: None,
+            admin: None,
             acs_url_source: AcsUrlSource::Factory,
             provisioning_code: String::new(),
             firmware_health_check_s: default_health_check(),

@@ -465,6 +465,15 @@ impl GatewayConfig {
     fn check_management(&self, v: &mut ConfigErrors) {
         let m = &self.management;
         socket_addr(v, "management.http_listen", &m.http_listen);
+        if let Some(a) = &m.admin {
+            socket_addr(v, "management.admin.listen", &a.listen);
+            if a.cert_file.is_some() != a.key_file.is_some() {
+                v.push(
+                    "management.admin.cert_file",
+                    "give both cert_file and key_file, or neither (a self-signed certificate)",
+                );
+            }
+        }
         if let Some(c) = &m.cwmp {
             if !c.acs_url.is_empty() && !valid_acs_url(&c.acs_url) {
                 v.push(
@@ -1249,6 +1258,18 @@ mod tests {
         c.validate().unwrap();
         fails_at("management.http_listen", |c| {
             c.management.http_listen = "localhost".into()
+        });
+        fails_at("management.admin.listen", |c| {
+            c.management.admin = Some(crate::AdminPages {
+                listen: "everywhere".into(),
+                ..Default::default()
+            })
+        });
+        fails_at("management.admin.cert_file", |c| {
+            c.management.admin = Some(crate::AdminPages {
+                cert_file: Some("/etc/tipring/admin.pem".into()),
+                ..Default::default()
+            })
         });
         let with = |f: fn(&mut Cwmp)| {
             move |c: &mut GatewayConfig| {

@@ -1,0 +1,143 @@
+//! The gateway's HTTPS admin pages, whole: a gateway run from a configuration with
+//! `management.admin` prints its admin address, certificate fingerprint and — on first
+//! start only — the admin password; curl (an independent client) signs in with it and
+//! reads the ports' registrations on the status page; at the next start the password is
+//! not printed again and still works, and the certificate is the same.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::json;
+use tipring_integration_tests::peers::{Kamailio, KamailioConfig};
+
+use crate::Agent;
+
+const DOMAIN: &str = "tipring.test";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn curl(url: &str, args: &[&str]) -> (u16, String, String) {
+    let out = Command::new("curl")
+        .args(["-sk", "-D", "-", "--max-time", "10"])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+/// The admin URL and certificate fingerprint of a started gateway, and the first-start
+/// password if it printed one.
+fn admin_of(agent: &mut Agent) -> (String, String, Option<String>) {
+    let line = agent.expect(&["admin pages on https://"], WAIT);
+    let url = line
+        .split("on ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let fp = line
+        .split("SHA-256 ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')')
+        .to_string();
+    // The password line follows at once when there is one.
+    std::thread::sleep(Duration::from_millis(300));
+    let transcript = agent.transcript();
+    let password = transcript
+        .lines()
+        .find(|l| l.contains("first-start password for `admin`: "))
+        .map(|l| {
+            l.split("`admin`: ")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_string()
+        });
+    (url, fp, password)
+}
+
+fn sign_in(url: &str, password: &str, jar: &Path) -> u16 {
+    let jar = jar.to_str().unwrap();
+    curl(
+        &format!("{url}/signin"),
+        &[
+            "-c",
+            jar,
+            "--data-urlencode",
+            "user=admin",
+            "--data-urlencode",
+            &format!("password={password}"),
+        ],
+    )
+    .0
+}
+
+#[test]
+fn the_first_start_password_signs_in_once_printed_and_survives_a_restart() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl not installed: the admin pages test is skipped");
+        return;
+    }
+    let cfg = KamailioConfig::new(DOMAIN).account("101", "pw-101");
+    let k = Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let dir = crate::services::scratch("admin");
+    let state = dir.join("state");
+    let file = dir.join("gateway.json");
+    let doc = json!({
+        "schema_version": 1,
+        "device": { "name": "lobby-gw", "country": "us" },
+        "sip": { "servers": [k.addr().to_string()], "domain": DOMAIN, "listen": "127.0.0.1:0" },
+        "ports": [{ "extension": "101", "password": "pw-101" }],
+        "management": { "http_listen": "127.0.0.1:0", "admin": { "listen": "127.0.0.1:0" } }
+    });
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+
+    let mut agent = Agent::start_config(&file, &state);
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    let (url, fp, password) = admin_of(&mut agent);
+    let password = password.expect("the first start prints the password");
+    assert!(
+        !std::fs::read_to_string(state.join("admin.json"))
+            .unwrap()
+            .contains(&password),
+        "only its hash is kept"
+    );
+    let jar = dir.join("jar");
+    assert_eq!(sign_in(&url, "not-it", &jar), 401);
+    assert_eq!(sign_in(&url, &password, &jar), 303);
+    // The status page shows the port registered (the snapshot is fed every second).
+    let mut body = String::new();
+    for _ in 0..30 {
+        let (status, _, b) = curl(&format!("{url}/status"), &["-b", jar.to_str().unwrap()]);
+        assert_eq!(status, 200);
+        body = b;
+        if body.contains("registered with") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(body.contains("lobby-gw") && body.contains("101"), "{body}");
+    assert!(body.contains("registered with"), "{body}");
+    agent.send("quit");
+    drop(agent);
+
+    // The next start: same certificate, no password printed, the old one still signs in.
+    let mut agent = Agent::start_config(&file, &state);
+    let (url, fp2, again) = admin_of(&mut agent);
+    assert_eq!(fp, fp2, "the certificate is kept");
+    assert_eq!(again, None, "the password is shown on the first start only");
+    assert_eq!(sign_in(&url, &password, &dir.join("jar2")), 303);
+    let _ = std::fs::remove_dir_all(&dir);
+}
