@@ -4,7 +4,10 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use ring::rand::SystemRandom;
+use tipring_config::GatewayConfig;
 use tipring_status::GatewayStatus;
 
 use crate::auth::{check_new_password, Credential, Lockout, Sessions};
@@ -83,6 +86,39 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("referrer-policy", "no-referrer"),
     ("cache-control", "no-store"),
 ];
+
+/// What the pages show: the gateway's latest status and its running configuration.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    /// The status snapshot.
+    pub status: Arc<GatewayStatus>,
+    /// The running configuration (secrets included: never rendered), when the gateway
+    /// runs one (`--config`).
+    pub config: Option<Arc<GatewayConfig>>,
+    /// Its version.
+    pub version: u64,
+}
+
+/// What a request comes to.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Send this.
+    Respond(Response),
+    /// Store and apply this configuration (as a `reload` would), then answer with
+    /// [`Admin::applied`].
+    Apply(Box<Apply>),
+}
+
+/// A configuration the pages want applied.
+#[derive(Debug)]
+pub struct Apply {
+    /// The whole new document.
+    pub config: GatewayConfig,
+    /// What changed, for the log (`ports[1].extension`, ...), never a value.
+    pub what: String,
+    /// The session's form token (for the page that answers).
+    pub csrf: String,
+}
 
 /// Where the credential lives.
 pub trait CredentialStore: Send {
@@ -221,6 +257,106 @@ impl Admin {
         }
     }
 
+    /// Answer one request from what the gateway shows now.
+    pub fn handle_view(&mut self, req: &Request<'_>, now: Instant, view: &View) -> Outcome {
+        let signed_in = req
+            .cookie
+            .and_then(session_cookie)
+            .and_then(|t| self.sessions.touch(&t, now).cloned());
+        if let (Some(s), "/config") = (signed_in, req.path) {
+            return self.config_page(req, &s.csrf, view);
+        }
+        Outcome::Respond(self.handle(req, now, &view.status))
+    }
+
+    /// What the run loop said of an [`Apply`]: the configuration page with the outcome.
+    pub fn applied(&self, result: Result<u64, String>, csrf: &str, view: &View) -> Response {
+        let (status, msg) = match &result {
+            Ok(v) => (
+                200,
+                (
+                    true,
+                    format!("Saved as configuration version {v} and applied."),
+                ),
+            ),
+            Err(e) => (400, (false, format!("Refused, nothing changed: {e}"))),
+        };
+        let body = match &view.config {
+            Some(c) => pages::config_form(c, csrf, Some((msg.0, &msg.1))),
+            None => String::new(),
+        };
+        self.page(status, "Configuration", Some(csrf), body)
+    }
+
+    fn config_page(&mut self, req: &Request<'_>, csrf: &str, view: &View) -> Outcome {
+        let Some(running) = view.config.as_deref() else {
+            return Outcome::Respond(self.page(
+                404,
+                "Configuration",
+                Some(csrf),
+                "<p>This gateway runs without a configuration file (`--config`): nothing to edit here.</p>".into(),
+            ));
+        };
+        match req.method {
+            "GET" | "HEAD" => Outcome::Respond(self.page(
+                200,
+                "Configuration",
+                Some(csrf),
+                pages::config_form(running, csrf, None),
+            )),
+            "POST" => {
+                let form = Form::parse(req.body);
+                if form.get("csrf") != Some(csrf) || !same_origin(req) {
+                    self.csrf_refused += 1;
+                    return Outcome::Respond(self.page(403, "Refused", Some(csrf), "<p class=\"error\">This form was not sent by this page. Reload it and try again.</p>".into()));
+                }
+                let mut new = running.clone();
+                let mut changed = Vec::new();
+                for (i, p) in new.ports.iter_mut().enumerate() {
+                    let field = |f: &str| form.get(&format!("p{i}_{f}"));
+                    if let Some(ext) = field("extension").map(str::trim) {
+                        if ext != p.extension {
+                            p.extension = ext.to_string();
+                            changed.push(format!("ports[{i}].extension"));
+                        }
+                    }
+                    if let Some(name) = field("display_name").map(str::trim) {
+                        let name = (!name.is_empty()).then(|| name.to_string());
+                        if name != p.display_name {
+                            p.display_name = name;
+                            changed.push(format!("ports[{i}].display_name"));
+                        }
+                    }
+                    let enabled = field("enabled").is_some();
+                    if enabled != p.enabled {
+                        p.enabled = enabled;
+                        changed.push(format!("ports[{i}].enabled"));
+                    }
+                    // Blank keeps the stored password (it is never shown).
+                    if let Some(pw) = field("password").filter(|v| !v.is_empty()) {
+                        p.password = Some(tipring_config::Secret::new(pw));
+                        changed.push(format!("ports[{i}].password"));
+                    }
+                }
+                if changed.is_empty() {
+                    return Outcome::Respond(self.page(
+                        200,
+                        "Configuration",
+                        Some(csrf),
+                        pages::config_form(running, csrf, Some((true, "Nothing changed."))),
+                    ));
+                }
+                tracing::info!(peer = %req.peer, what = %changed.join(", "), "admin pages change the configuration");
+                Outcome::Apply(Box::new(Apply {
+                    config: new,
+                    what: changed.join(", "),
+                    csrf: csrf.to_string(),
+                }))
+            }
+            _ => Outcome::Respond(Response::html(405, String::new())),
+        }
+    }
+
     /// Answer one request; `status` is the gateway's latest snapshot.
     pub fn handle(&mut self, req: &Request<'_>, now: Instant, status: &GatewayStatus) -> Response {
         let token = req.cookie.and_then(session_cookie);
@@ -244,9 +380,10 @@ impl Admin {
             }),
             ("GET" | "HEAD", "/signin") => self.page(200, "Sign in", None, pages::signin(None)),
             ("POST", "/signin") => self.signin(req, now),
-            (_, "/signin" | "/signout" | "/status" | "/password" | "/" | "/style.css")
-                if !matches!(req.method, "GET" | "HEAD" | "POST") =>
-            {
+            (
+                _,
+                "/signin" | "/signout" | "/status" | "/password" | "/config" | "/" | "/style.css",
+            ) if !matches!(req.method, "GET" | "HEAD" | "POST") => {
                 Response::html(405, String::new()).with("allow", "GET, HEAD, POST".into())
             }
             (method, path) => {
@@ -680,6 +817,79 @@ mod tests {
         assert_eq!(resp.status, 303);
         assert!(r.cookie.as_deref().unwrap().ends_with('='), "cleared");
         assert_eq!(r.send("GET", "/status", "", PEER).status, 303);
+    }
+
+    #[test]
+    fn the_configuration_page_asks_for_what_changed_only() {
+        let mut r = Rig::new();
+        let pw = r.password.clone();
+        r.send(
+            "POST",
+            "/signin",
+            &format!("user=admin&password={}", enc(&pw)),
+            PEER,
+        );
+        let csrf = r.csrf();
+        let mut cfg = tipring_config::GatewayConfig::example(2);
+        cfg.ports[0].password = Some(tipring_config::Secret::new("secret-101"));
+        let view = View {
+            status: Arc::new(GatewayStatus::default()),
+            config: Some(Arc::new(cfg)),
+            version: 3,
+        };
+        let cookie = r.cookie.clone();
+        let req = |body: &'static str, method: &'static str| Request {
+            method,
+            path: "/config",
+            cookie: None,
+            origin: Some("https://gw"),
+            host: Some("gw"),
+            body: body.as_bytes(),
+            peer: PEER.parse().unwrap(),
+        };
+        let with_cookie = |mut q: Request<'static>, c: &'static str| {
+            q.cookie = Some(c);
+            q
+        };
+        let c: &'static str = Box::leak(cookie.unwrap().into_boxed_str());
+        let Outcome::Respond(page) =
+            r.admin
+                .handle_view(&with_cookie(req("", "GET"), c), r.now, &view)
+        else {
+            panic!("a page");
+        };
+        let html = String::from_utf8(page.body).unwrap();
+        assert!(!html.contains("secret-101"), "passwords are never shown");
+        let body: &'static str = Box::leak(
+            format!("csrf={csrf}&p0_extension=150&p0_enabled=on&p0_password=&p1_extension=102&p1_enabled=on").into_boxed_str(),
+        );
+        match r
+            .admin
+            .handle_view(&with_cookie(req(body, "POST"), c), r.now, &view)
+        {
+            Outcome::Apply(a) => {
+                assert_eq!(a.what, "ports[0].extension");
+                assert_eq!(a.config.ports[0].extension, "150");
+                assert_eq!(
+                    a.config.ports[0]
+                        .password
+                        .as_ref()
+                        .map(|p| p.expose().to_string()),
+                    Some("secret-101".to_string()),
+                    "a blank password keeps the stored one"
+                );
+            }
+            Outcome::Respond(r) => panic!("{}", String::from_utf8_lossy(&r.body)),
+        }
+        // A forged form changes nothing.
+        let Outcome::Respond(page) = r.admin.handle_view(
+            &with_cookie(req("csrf=x&p0_extension=9", "POST"), c),
+            r.now,
+            &view,
+        ) else {
+            panic!("refused");
+        };
+        assert_eq!(page.status, 403);
     }
 
     #[test]

@@ -34,8 +34,8 @@
 //! let (tls, fingerprint) = tipring_admin::tls::server_config(None, Some(dir), &["gw-1.local".into()])?;
 //! println!("admin certificate SHA-256 {fingerprint}");
 //! let server = AdminServer::bind("0.0.0.0:8443".parse().unwrap(), tls, admin).await?;
-//! let (_tx, rx) = tokio::sync::watch::channel(Arc::new(tipring_status::GatewayStatus::default()));
-//! server.run(rx).await;
+//! let (_tx, rx) = tokio::sync::watch::channel(tipring_admin::View::default());
+//! server.run(rx, None).await;
 //! # Ok(()) }
 //! ```
 
@@ -48,10 +48,10 @@ mod server;
 pub mod tls;
 
 pub use crate::core::{
-    Admin, AdminStats, CredentialStore, FileStore, MemoryStore, Request, Response, COOKIE,
-    MAX_BODY, SECURITY_HEADERS, USER,
+    Admin, AdminStats, Apply, CredentialStore, FileStore, MemoryStore, Outcome, Request, Response,
+    View, COOKIE, MAX_BODY, SECURITY_HEADERS, USER,
 };
-pub use server::AdminServer;
+pub use server::{AdminServer, Applier};
 
 use std::path::{Path, PathBuf};
 

@@ -60,7 +60,7 @@ pub fn page(device: &str, title: &str, nav: Option<&str>, body: &str) -> String 
     if let Some(csrf) = nav {
         let _ = write!(
             h,
-            "<nav><a href=\"/status\">Status</a> · <a href=\"/password\">Password</a></nav>\
+            "<nav><a href=\"/status\">Status</a> · <a href=\"/config\">Configuration</a> · <a href=\"/password\">Password</a></nav>\
              <form method=\"post\" action=\"/signout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\">Sign out</button></form>",
             esc(csrf)
@@ -222,6 +222,55 @@ pub fn status(s: &GatewayStatus) -> String {
         "<h2>SIP</h2><p>{} messages sent, {} received; {} bad messages answered, {} dropped; {} transport errors.</p>",
         c.messages_sent, c.messages_received, c.bad_answered, c.bad_dropped, c.transport_errors
     );
+    b
+}
+
+/// The configuration page's body: the ports (extension, display name, in service, a new
+/// password — the stored one is never shown) and the SIP servers, read-only.
+pub fn config_form(
+    c: &tipring_config::GatewayConfig,
+    csrf: &str,
+    msg: Option<(bool, &str)>,
+) -> String {
+    let mut b = String::new();
+    if let Some((ok, m)) = msg {
+        let _ = write!(
+            b,
+            "<p class=\"{}\" role=\"{}\">{}</p>",
+            if ok { "ok" } else { "error" },
+            if ok { "status" } else { "alert" },
+            esc(m)
+        );
+    }
+    let _ = write!(
+        b,
+        "<p>SIP servers {} · domain {} · country {}</p>",
+        esc(&c.sip.servers.join(", ")),
+        esc(&c.sip.domain),
+        esc(&c.device.country)
+    );
+    let _ = write!(
+        b,
+        "<form method=\"post\" action=\"/config\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <table><thead><tr><th scope=\"col\">Port</th><th scope=\"col\">Extension</th><th scope=\"col\">Display name</th>\
+         <th scope=\"col\">In service</th><th scope=\"col\">New SIP password (blank: keep)</th></tr></thead><tbody>",
+        esc(csrf)
+    );
+    for (i, p) in c.ports.iter().enumerate() {
+        let n = i + 1;
+        let _ = write!(
+            b,
+            "<tr><td>{n}</td>\
+             <td><input name=\"p{i}_extension\" aria-label=\"Port {n} extension\" value=\"{}\" required></td>\
+             <td><input name=\"p{i}_display_name\" aria-label=\"Port {n} display name\" value=\"{}\"></td>\
+             <td><input type=\"checkbox\" name=\"p{i}_enabled\" aria-label=\"Port {n} in service\"{}></td>\
+             <td><input type=\"password\" name=\"p{i}_password\" aria-label=\"Port {n} new SIP password\" autocomplete=\"new-password\"></td></tr>",
+            esc(&p.extension),
+            esc(p.display_name.as_deref().unwrap_or("")),
+            if p.enabled { " checked" } else { "" }
+        );
+    }
+    b.push_str("</tbody></table><button type=\"submit\">Save and apply</button></form>");
     b
 }
 

@@ -10,20 +10,27 @@ use hyper::body::Bytes;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tipring_status::GatewayStatus;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
-use crate::core::{Admin, Request, MAX_BODY, SECURITY_HEADERS};
+use crate::core::{Admin, Outcome, Request, View, MAX_BODY, SECURITY_HEADERS};
 use crate::Error;
 
 /// Connections at once (more are closed at once).
 pub const MAX_CONNECTIONS: usize = 32;
 /// A connection's whole life: TLS handshake, request, response.
 const CONNECTION_LIMIT: Duration = Duration::from_secs(30);
+
+/// Where the pages send a configuration to be stored and applied; the answer is the new
+/// version, or why it was refused (nothing changed then).
+pub type Applier = tokio::sync::mpsc::UnboundedSender<(
+    tipring_config::GatewayConfig,
+    String,
+    tokio::sync::oneshot::Sender<Result<u64, String>>,
+)>;
 
 /// The admin pages, bound and ready to serve.
 pub struct AdminServer {
@@ -67,8 +74,9 @@ impl AdminServer {
         Arc::clone(&self.admin)
     }
 
-    /// Serve until every sender of `status` is gone.
-    pub async fn run(self, status: watch::Receiver<Arc<GatewayStatus>>) {
+    /// Serve until every sender of `status` is gone; configuration changes go to `apply`
+    /// (without one, the configuration page only shows).
+    pub async fn run(self, status: watch::Receiver<View>, apply: Option<Applier>) {
         if let Ok(a) = self.listener.local_addr() {
             info!(addr = %a, "admin pages listening (HTTPS)");
         }
@@ -91,7 +99,7 @@ impl AdminServer {
                             debug!(%peer, "admin pages busy: connection closed");
                             continue;
                         }
-                        let (tls, admin, status, builder) = (self.tls.clone(), Arc::clone(&self.admin), status.clone(), Arc::clone(&builder));
+                        let (tls, admin, status, builder, apply) = (self.tls.clone(), Arc::clone(&self.admin), status.clone(), Arc::clone(&builder), apply.clone());
                         connections.spawn(async move {
                             let work = async {
                                 let stream = match tls.accept(stream).await {
@@ -102,8 +110,8 @@ impl AdminServer {
                                     }
                                 };
                                 let service = service_fn(move |req| {
-                                    let (admin, status) = (Arc::clone(&admin), status.clone());
-                                    async move { Ok::<_, Infallible>(answer(req, peer, &admin, &status).await) }
+                                    let (admin, status, apply) = (Arc::clone(&admin), status.clone(), apply.clone());
+                                    async move { Ok::<_, Infallible>(answer(req, peer, &admin, &status, apply.as_ref()).await) }
                                 });
                                 if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
                                     debug!(%peer, error = %e, "admin connection ended with an error");
@@ -131,7 +139,8 @@ async fn answer(
     req: hyper::Request<hyper::body::Incoming>,
     peer: SocketAddr,
     admin: &Mutex<Admin>,
-    status: &watch::Receiver<Arc<GatewayStatus>>,
+    status: &watch::Receiver<View>,
+    apply: Option<&Applier>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -148,12 +157,41 @@ async fn answer(
         body: &body,
         peer: peer.ip().to_canonical(),
     };
-    let snapshot = Arc::clone(&status.borrow());
+    let view = status.borrow().clone();
     #[allow(clippy::disallowed_methods)] // the shell's clock
     let now = Instant::now();
-    let resp = match admin.lock() {
-        Ok(mut a) => a.handle(&request, now, &snapshot),
+    let outcome = match admin.lock() {
+        Ok(mut a) => a.handle_view(&request, now, &view),
         Err(_) => return plain(500, "internal error"),
+    };
+    let resp = match outcome {
+        Outcome::Respond(r) => r,
+        Outcome::Apply(change) => {
+            let result = match apply {
+                None => Err("this gateway takes no changes from the admin pages".to_string()),
+                Some(tx) => {
+                    let (reply, answer) = tokio::sync::oneshot::channel();
+                    if tx.send((change.config, change.what, reply)).is_err() {
+                        Err("the gateway is stopping".to_string())
+                    } else {
+                        match tokio::time::timeout(Duration::from_secs(15), answer).await {
+                            Ok(Ok(r)) => r,
+                            _ => Err("the gateway did not answer in time".to_string()),
+                        }
+                    }
+                }
+            };
+            // The page shows the configuration as it is now (the new one when applied).
+            let mut after = status.clone();
+            if result.is_ok() {
+                let _ = tokio::time::timeout(Duration::from_secs(2), after.changed()).await;
+            }
+            let view = after.borrow().clone();
+            match admin.lock() {
+                Ok(a) => a.applied(result, &change.csrf, &view),
+                Err(_) => return plain(500, "internal error"),
+            }
+        }
     };
     debug!(%peer, method = %parts.method, path = %parts.uri.path(), status = resp.status, "admin request");
     let mut b = hyper::Response::builder().status(resp.status);

@@ -257,9 +257,10 @@ async fn start_admin(
     cfg: &tipring_config::AdminPages,
     device: &str,
     dir: Option<&std::path::Path>,
-    first: tipring_status::GatewayStatus,
+    first: tipring_admin::View,
+    sets: tokio::sync::mpsc::UnboundedSender<crate::snmp::ConfigSet>,
     out: &mut impl FnMut(&str),
-) -> Option<tokio::sync::watch::Sender<std::sync::Arc<tipring_status::GatewayStatus>>> {
+) -> Option<tokio::sync::watch::Sender<tipring_admin::View>> {
     let started = async {
         let addr: SocketAddr = cfg.listen.parse().context("management.admin.listen")?;
         let store: Box<dyn tipring_admin::CredentialStore> = match dir {
@@ -301,8 +302,36 @@ async fn start_admin(
                     "admin pages: first-start password for `admin`: {pw} (shown once; change it on the Password page)"
                 ));
             }
-            let (tx, rx) = tokio::sync::watch::channel(std::sync::Arc::new(first));
-            tokio::spawn(server.run(rx));
+            let (tx, rx) = tokio::sync::watch::channel(first);
+            // The pages' changes go the way SNMP Sets go: stored, a new version, applied.
+            let (apply_tx, mut apply_rx) = tokio::sync::mpsc::unbounded_channel::<(
+                tipring_config::GatewayConfig,
+                String,
+                tokio::sync::oneshot::Sender<Result<u64, String>>,
+            )>();
+            tokio::spawn(async move {
+                while let Some((config, what, answer)) = apply_rx.recv().await {
+                    let (reply, result) = std::sync::mpsc::sync_channel(1);
+                    let set = crate::snmp::ConfigSet {
+                        config,
+                        what: format!("admin pages: {what}"),
+                        reply,
+                    };
+                    if sets.send(set).is_err() {
+                        let _ = answer.send(Err("the gateway is stopping".into()));
+                        continue;
+                    }
+                    let r = tokio::task::spawn_blocking(move || {
+                        result
+                            .recv_timeout(std::time::Duration::from_secs(15))
+                            .unwrap_or_else(|_| Err("no answer from the gateway".into()))
+                    })
+                    .await
+                    .unwrap_or_else(|_| Err("no answer from the gateway".into()));
+                    let _ = answer.send(r);
+                }
+            });
+            tokio::spawn(server.run(rx, Some(apply_tx)));
             Some(tx)
         }
         Err(e) => {
@@ -407,20 +436,6 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         }
         None => None,
     };
-    let admin = match managed
-        .as_ref()
-        .and_then(|m| m.running().management.admin.clone())
-    {
-        Some(cfg) => {
-            let name = managed
-                .as_ref()
-                .map(|m| m.running().device.name.clone())
-                .unwrap_or_default();
-            let first = (*status_of(&gw, start, &managed)).clone();
-            start_admin(&cfg, &name, boot.state_dir.as_deref(), first, &mut out).await
-        }
-        None => None,
-    };
     let feed_of = |snapshot: &std::sync::Arc<tipring_status::GatewayStatus>,
                    managed: &Option<crate::managed::Managed>,
                    refused: &Option<String>| {
@@ -438,6 +453,34 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
     let snmp_boot = boot.snmp.clone();
     // SNMP Sets of writable objects come here to be stored and applied.
     let (set_tx, mut set_rx) = tokio::sync::mpsc::unbounded_channel::<crate::snmp::ConfigSet>();
+    let admin = match managed
+        .as_ref()
+        .and_then(|m| m.running().management.admin.clone())
+    {
+        Some(cfg) => {
+            let name = managed
+                .as_ref()
+                .map(|m| m.running().device.name.clone())
+                .unwrap_or_default();
+            let first = tipring_admin::View {
+                status: status_of(&gw, start, &managed),
+                config: managed
+                    .as_ref()
+                    .map(|m| std::sync::Arc::new(m.running().clone())),
+                version: managed.as_ref().map_or(0, |m| m.version()),
+            };
+            start_admin(
+                &cfg,
+                &name,
+                boot.state_dir.as_deref(),
+                first,
+                set_tx.clone(),
+                &mut out,
+            )
+            .await
+        }
+        None => None,
+    };
     let start_snmp = |managed: &Option<crate::managed::Managed>,
                       gw: &Gateway,
                       now: Instant,
@@ -559,7 +602,11 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                         tx.send_replace(std::sync::Arc::clone(&snapshot));
                     }
                     if let Some(tx) = &admin {
-                        tx.send_replace(std::sync::Arc::clone(&snapshot));
+                        tx.send_replace(tipring_admin::View {
+                            status: std::sync::Arc::clone(&snapshot),
+                            config: managed.as_ref().map(|m| std::sync::Arc::new(m.running().clone())),
+                            version: managed.as_ref().map_or(0, |m| m.version()),
+                        });
                     }
                     if let Some(a) = &snmp {
                         a.update(feed_of(&snapshot, &managed, &refused));

@@ -90,7 +90,9 @@ fn the_first_start_password_signs_in_once_printed_and_survives_a_restart() {
         eprintln!("curl not installed: the admin pages test is skipped");
         return;
     }
-    let cfg = KamailioConfig::new(DOMAIN).account("101", "pw-101");
+    let cfg = KamailioConfig::new(DOMAIN)
+        .account("101", "pw-101")
+        .account("150", "pw-150");
     let k = Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
     let dir = crate::services::scratch("admin");
     let state = dir.join("state");
@@ -130,6 +132,38 @@ fn the_first_start_password_signs_in_once_printed_and_survives_a_restart() {
     }
     assert!(body.contains("lobby-gw") && body.contains("101"), "{body}");
     assert!(body.contains("registered with"), "{body}");
+
+    // The installer renumbers port 1 to 150 with its own password: stored as a new
+    // version, applied, and the port registers afresh as 150.
+    let cookies = jar.to_str().unwrap();
+    let (status, _, page) = curl(&format!("{url}/config"), &["-b", cookies]);
+    assert_eq!(status, 200);
+    assert!(page.contains("value=\"101\""), "{page}");
+    assert!(!page.contains("pw-101"), "the SIP password is never shown");
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &page[at..at + page[at..].find('"').unwrap()];
+    let form = |ext: &str| {
+        format!("csrf={csrf}&p0_extension={ext}&p0_display_name=Lobby&p0_enabled=on&p0_password=pw-{ext}")
+    };
+    // A bad extension is refused with the field named; nothing changes.
+    let (status, _, page) = curl(
+        &format!("{url}/config"),
+        &["-b", cookies, "--data", &form("1x")],
+    );
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("ports[0].extension"), "{page}");
+    let (status, _, page) = curl(
+        &format!("{url}/config"),
+        &["-b", cookies, "--data", &form("150")],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Saved as configuration version 2"), "{page}");
+    agent.expect(&["ext 150]", "SIP: registered"], WAIT);
+    let stored = std::fs::read_to_string(state.join("config.json")).unwrap();
+    assert!(
+        stored.contains("\"150\"") && stored.contains("Lobby"),
+        "{stored}"
+    );
     agent.send("quit");
     drop(agent);
 

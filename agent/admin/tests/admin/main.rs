@@ -56,7 +56,10 @@ fn an_installer_signs_in_over_https_and_a_guesser_is_locked_out() {
         }],
         ..Default::default()
     };
-    let (tx, rx) = tokio::sync::watch::channel(Arc::new(status));
+    let (tx, rx) = tokio::sync::watch::channel(tipring_admin::View {
+        status: Arc::new(status),
+        ..Default::default()
+    });
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let thread = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -68,7 +71,7 @@ fn an_installer_signs_in_over_https_and_a_guesser_is_locked_out() {
                 .await
                 .unwrap();
             addr_tx.send(server.local_addr().unwrap()).unwrap();
-            server.run(rx).await;
+            server.run(rx, None).await;
         });
     });
     let base = format!("https://{}", addr_rx.recv().unwrap());
