@@ -14,8 +14,9 @@ use crate::auth::{check_new_password, Credential, Lockout, Sessions};
 use crate::pages;
 use crate::Error;
 
-/// Largest request body taken (forms; bigger ones are 413).
-pub const MAX_BODY: usize = 64 * 1024;
+/// Largest request body taken (a restored configuration with its form; bigger ones are
+/// 413).
+pub const MAX_BODY: usize = tipring_config::MAX_DOCUMENT_BYTES + 16 * 1024;
 /// The session cookie's name.
 pub const COOKIE: &str = "tipring_admin";
 /// The only user.
@@ -34,6 +35,8 @@ pub struct Request<'a> {
     pub origin: Option<&'a str>,
     /// The `Host` header, if any.
     pub host: Option<&'a str>,
+    /// The `Content-Type` header, if any (a restore is `multipart/form-data`).
+    pub content_type: Option<&'a str>,
     /// The body (a form), at most [`MAX_BODY`].
     pub body: &'a [u8],
     /// Who sent it.
@@ -263,8 +266,15 @@ impl Admin {
             .cookie
             .and_then(session_cookie)
             .and_then(|t| self.sessions.touch(&t, now).cloned());
-        if let (Some(s), "/config") = (signed_in, req.path) {
-            return self.config_page(req, &s.csrf, view);
+        match (signed_in, req.path) {
+            (Some(s), "/config") => return self.config_page(req, &s.csrf, view),
+            (Some(s), "/backup") if matches!(req.method, "GET" | "HEAD") => {
+                return Outcome::Respond(self.backup(&s.csrf, view))
+            }
+            (Some(s), "/restore") if req.method == "POST" => {
+                return self.restore(req, &s.csrf, view)
+            }
+            _ => {}
         }
         Outcome::Respond(self.handle(req, now, &view.status))
     }
@@ -286,6 +296,91 @@ impl Admin {
             None => String::new(),
         };
         self.page(status, "Configuration", Some(csrf), body)
+    }
+
+    /// The running configuration as a file to keep (secrets included: it is what a restore
+    /// needs; the page says so).
+    fn backup(&self, csrf: &str, view: &View) -> Response {
+        let Some(c) = view.config.as_deref() else {
+            return self.page(
+                404,
+                "Backup",
+                Some(csrf),
+                "<p>No configuration file to back up.</p>".into(),
+            );
+        };
+        let mut body = serde_json::to_vec_pretty(c).expect("a configuration serialises");
+        body.push(b'\n');
+        let name: String = self
+            .device
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() || ch == '-' {
+                    ch
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        tracing::info!(
+            version = view.version,
+            "admin pages: configuration backup downloaded"
+        );
+        Response {
+            status: 200,
+            headers: vec![
+                ("content-type", "application/json".into()),
+                (
+                    "content-disposition",
+                    format!(
+                        "attachment; filename=\"tipring-{name}-v{}.json\"",
+                        view.version
+                    ),
+                ),
+            ],
+            body,
+        }
+    }
+
+    /// A configuration file uploaded to be restored: read and checked here (errors named),
+    /// stored and applied by the run loop (which keeps the one before it).
+    fn restore(&mut self, req: &Request<'_>, csrf: &str, view: &View) -> Outcome {
+        let parts = req
+            .content_type
+            .and_then(boundary)
+            .map(|b| multipart(req.body, &b))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            parts
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_slice())
+        };
+        if field("csrf") != Some(csrf.as_bytes()) || !same_origin(req) {
+            self.csrf_refused += 1;
+            return Outcome::Respond(self.page(403, "Refused", Some(csrf), "<p class=\"error\">This form was not sent by this page. Reload it and try again.</p>".into()));
+        }
+        let refuse = |this: &Self, why: String| {
+            let body = match &view.config {
+                Some(c) => pages::config_form(c, csrf, Some((false, &why))),
+                None => format!("<p class=\"error\">{}</p>", pages::esc(&why)),
+            };
+            Outcome::Respond(this.page(400, "Configuration", Some(csrf), body))
+        };
+        let Some(file) = field("file").filter(|f| !f.is_empty()) else {
+            return refuse(self, "Restore: choose a backup file first.".into());
+        };
+        match tipring_config::deserialize(file) {
+            Ok(config) => {
+                tracing::info!(peer = %req.peer, bytes = file.len(), "admin pages restore a configuration backup");
+                Outcome::Apply(Box::new(Apply {
+                    config,
+                    what: "a restored backup".into(),
+                    csrf: csrf.to_string(),
+                }))
+            }
+            Err(e) => refuse(self, format!("Restore refused, nothing changed: {e}")),
+        }
     }
 
     fn config_page(&mut self, req: &Request<'_>, csrf: &str, view: &View) -> Outcome {
@@ -382,7 +477,8 @@ impl Admin {
             ("POST", "/signin") => self.signin(req, now),
             (
                 _,
-                "/signin" | "/signout" | "/status" | "/password" | "/config" | "/" | "/style.css",
+                "/signin" | "/signout" | "/status" | "/password" | "/config" | "/backup"
+                | "/restore" | "/" | "/style.css",
             ) if !matches!(req.method, "GET" | "HEAD" | "POST") => {
                 Response::html(405, String::new()).with("allow", "GET, HEAD, POST".into())
             }
@@ -546,6 +642,62 @@ impl Admin {
     }
 }
 
+/// The boundary of a `multipart/form-data` content type.
+fn boundary(content_type: &str) -> Option<String> {
+    let (kind, params) = content_type.split_once(';')?;
+    if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    params
+        .split(';')
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim_matches('"').to_string())
+        .filter(|b| !b.is_empty() && b.len() <= 70)
+}
+
+/// The named parts of a `multipart/form-data` body (RFC 7578): (name, content). At most
+/// 8 parts; anything malformed ends the list.
+fn multipart(body: &[u8], boundary: &str) -> Vec<(String, Vec<u8>)> {
+    let delim = format!("--{boundary}");
+    let find = |hay: &[u8], needle: &[u8], from: usize| {
+        hay.get(from..)?
+            .windows(needle.len())
+            .position(|w| w == needle)
+            .map(|p| p + from)
+    };
+    let mut out = Vec::new();
+    let Some(mut at) = find(body, delim.as_bytes(), 0) else {
+        return out;
+    };
+    let next_delim = format!("\r\n--{boundary}");
+    while out.len() < 8 {
+        at += delim.len();
+        if body.get(at..at + 2) != Some(b"\r\n") {
+            break; // `--` after the boundary: the end
+        }
+        at += 2;
+        let Some(head_end) = find(body, b"\r\n\r\n", at) else {
+            break;
+        };
+        let head = String::from_utf8_lossy(&body[at..head_end]);
+        let name = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition:"))
+            .and_then(|l| l.split(';').find_map(|p| p.trim().strip_prefix("name=")))
+            .map(|n| n.trim_matches('"').to_string());
+        let content_start = head_end + 4;
+        let Some(end) = find(body, next_delim.as_bytes(), content_start) else {
+            break;
+        };
+        if let Some(n) = name {
+            out.push((n, body[content_start..end].to_vec()));
+        }
+        at = end + 2;
+    }
+    out
+}
+
 /// The session token in a `Cookie` header.
 fn session_cookie(header: &str) -> Option<String> {
     header
@@ -661,6 +813,7 @@ mod tests {
                 cookie: cookie.as_deref(),
                 origin: None,
                 host: Some("gw"),
+                content_type: None,
                 body: body.as_bytes(),
                 peer: peer.parse().unwrap(),
             };
@@ -844,6 +997,7 @@ mod tests {
             cookie: None,
             origin: Some("https://gw"),
             host: Some("gw"),
+            content_type: None,
             body: body.as_bytes(),
             peer: PEER.parse().unwrap(),
         };
@@ -890,6 +1044,26 @@ mod tests {
             panic!("refused");
         };
         assert_eq!(page.status, 403);
+    }
+
+    #[test]
+    fn multipart_bodies_split_into_their_named_parts() {
+        let b = "XyZ";
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n\
+                    --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.json\"\r\n\
+                    Content-Type: application/json\r\n\r\n{\"a\":\r\n1}\r\n--XyZ--\r\n";
+        let parts = multipart(body.as_bytes(), b);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], ("csrf".to_string(), b"tok".to_vec()));
+        assert_eq!(parts[1].1, b"{\"a\":\r\n1}".to_vec());
+        assert_eq!(
+            boundary("multipart/form-data; boundary=\"XyZ\"").as_deref(),
+            Some("XyZ")
+        );
+        assert_eq!(boundary("application/json"), None);
+        // Cut short, or without boundaries: nothing, no panic.
+        assert!(multipart(&body.as_bytes()[..40], b).is_empty());
+        assert!(multipart(b"garbage", b).is_empty());
     }
 
     #[test]

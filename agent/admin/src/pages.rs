@@ -271,6 +271,17 @@ pub fn config_form(
         );
     }
     b.push_str("</tbody></table><button type=\"submit\">Save and apply</button></form>");
+    let _ = write!(
+        b,
+        "<h2>Backup and restore</h2>\
+         <p><a href=\"/backup\" download>Download the configuration</a> (it holds the SIP passwords: keep it safe).</p>\
+         <form method=\"post\" action=\"/restore\" enctype=\"multipart/form-data\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <label for=\"file\">Restore a backup (checked before anything changes; the configuration before it is kept)</label>\
+         <input id=\"file\" name=\"file\" type=\"file\" accept=\".json,application/json\" required>\
+         <button type=\"submit\">Restore</button></form>",
+        esc(csrf)
+    );
     b
 }
 

@@ -154,6 +154,7 @@ async fn answer(
         cookie: header("cookie"),
         origin: header("origin"),
         host: header("host"),
+        content_type: header("content-type"),
         body: &body,
         peer: peer.ip().to_canonical(),
     };
@@ -181,12 +182,9 @@ async fn answer(
                     }
                 }
             };
-            // The page shows the configuration as it is now (the new one when applied).
-            let mut after = status.clone();
-            if result.is_ok() {
-                let _ = tokio::time::timeout(Duration::from_secs(2), after.changed()).await;
-            }
-            let view = after.borrow().clone();
+            // The page shows the configuration as it is now: the gateway publishes a new
+            // one before it answers.
+            let view = status.borrow().clone();
             match admin.lock() {
                 Ok(a) => a.applied(result, &change.csrf, &view),
                 Err(_) => return plain(500, "internal error"),

@@ -809,6 +809,16 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 ))
             }
         }
+        // The admin pages see a new configuration before the answer that reports it.
+        if let (Some(tx), Some(m)) = (&admin, managed.as_ref()) {
+            if tx.borrow().version != m.version() {
+                tx.send_replace(tipring_admin::View {
+                    status: status_of(&gw, now, &managed),
+                    config: Some(std::sync::Arc::new(m.running().clone())),
+                    version: m.version(),
+                });
+            }
+        }
         if let Some(r) = set_reply {
             let _ = r.send(set_result);
         }

@@ -164,6 +164,48 @@ fn the_first_start_password_signs_in_once_printed_and_survives_a_restart() {
         stored.contains("\"150\"") && stored.contains("Lobby"),
         "{stored}"
     );
+
+    // Back up version 2, break the file, restore: refused with the reason, nothing changed.
+    let (status, head, backup) = curl(&format!("{url}/backup"), &["-b", cookies]);
+    assert_eq!(status, 200);
+    assert!(head.contains("tipring-lobby-gw-v2.json"), "{head}");
+    assert!(
+        backup.contains("\"150\"") && backup.contains("pw-150"),
+        "a backup restores passwords too"
+    );
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, backup.replace("\"ports\"", "\"portz\"")).unwrap();
+    let restore = |file: &Path| {
+        curl(
+            &format!("{url}/restore"),
+            &[
+                "-b",
+                cookies,
+                "-F",
+                &format!("csrf={csrf}"),
+                "-F",
+                &format!("file=@{}", file.display()),
+            ],
+        )
+    };
+    let (status, _, page) = restore(&bad);
+    assert_eq!(status, 400, "{page}");
+    assert!(
+        page.contains("Restore refused, nothing changed") && page.contains("portz"),
+        "{page}"
+    );
+    // The version-1 document (port 1 as 101) restored: applied as version 3.
+    let v1 = dir.join("v1.json");
+    std::fs::write(&v1, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    agent.mark();
+    let (status, _, page) = restore(&v1);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Saved as configuration version 3"), "{page}");
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    assert!(
+        state.join("config.prev.json").exists(),
+        "the one before is kept"
+    );
     agent.send("quit");
     drop(agent);
 
