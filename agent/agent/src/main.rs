@@ -230,15 +230,68 @@ struct Args {
 }
 
 fn init_logging(format: LogFormat) {
+    init_logging_with(format, None);
+}
+
+/// Logs to stderr (filtered by RUST_LOG, default `warn`) and, with `syslog`, the agent's
+/// events to a collector (filtered by its own level, whatever RUST_LOG says).
+fn init_logging_with(format: LogFormat, syslog: Option<tipring_syslog::SyslogLayer>) {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Human => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
+    let stderr = match format {
+        LogFormat::Human => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_filter(filter)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(syslog)
+        .init();
+}
+
+/// The syslog layer a configuration asks for (its sender runs on `rt`).
+fn syslog_layer(
+    cfg: &tipring_config::GatewayConfig,
+    rt: &tokio::runtime::Runtime,
+) -> anyhow::Result<Option<(tipring_syslog::SyslogLayer, tipring_syslog::SyslogHandle)>> {
+    use tipring_config::{SyslogLevel, SyslogTransport};
+    let Some(s) = &cfg.management.syslog else {
+        return Ok(None);
+    };
+    let transport = match s.transport {
+        SyslogTransport::Udp => tipring_syslog::Transport::Udp,
+        SyslogTransport::Tcp => tipring_syslog::Transport::Tcp,
+        SyslogTransport::Tls => tipring_syslog::Transport::Tls {
+            ca: s.ca_file.clone().unwrap_or_default().into(),
+            server_name: s.server_name.clone().unwrap_or_default(),
+        },
+    };
+    let mut c = tipring_syslog::SyslogConfig::new(s.server.clone(), transport);
+    c.facility = s.facility;
+    c.hostname = cfg
+        .device
+        .name
+        .chars()
+        .filter(|ch| ch.is_ascii_graphic())
+        .collect();
+    c.min_level = match s.level {
+        SyslogLevel::Error => tracing::Level::ERROR,
+        SyslogLevel::Warn => tracing::Level::WARN,
+        SyslogLevel::Info => tracing::Level::INFO,
+        SyslogLevel::Debug => tracing::Level::DEBUG,
+    };
+    let (layer, handle) = tipring_syslog::layer(c, rt.handle())
+        .map_err(|e| anyhow::anyhow!("management.syslog: {e}"))?;
+    Ok(Some((layer, handle)))
 }
 
 /// The media options from the command line; errors name the option.
@@ -272,12 +325,17 @@ fn media_options(args: &Args) -> anyhow::Result<tipring_agent::media::MediaOptio
 fn run_from_config(args: &Args) -> ExitCode {
     let (file, state_dir) = (args.config.as_deref(), args.state_dir.as_deref());
     // Refuse a bad configuration before anything starts (exit 2, every problem named).
-    let checked = tipring_agent::managed::Managed::start(file, state_dir)
-        .and_then(|(m, _)| tipring_agent::config::options(m.running()).map(|_| ()));
-    if let Err(e) = checked {
-        eprintln!("tipring-agent: {e:#}");
-        return ExitCode::from(2);
-    }
+    let checked = tipring_agent::managed::Managed::start(file, state_dir).and_then(|(m, _)| {
+        tipring_agent::config::options(m.running()).map(|_| m.running().clone())
+    });
+    let running = match checked {
+        Ok(c) => c,
+        Err(e) => {
+            init_logging(args.log_format);
+            eprintln!("tipring-agent: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let mut keys = Vec::new();
     for k in &args.firmware_keys {
         let bytes: Option<Vec<u8>> = (0..k.len())
@@ -324,8 +382,27 @@ fn run_from_config(args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Remote syslog from the stored configuration (a change applies at the next start).
+    let syslog = match syslog_layer(&running, &rt) {
+        Ok(s) => s,
+        Err(e) => {
+            init_logging(args.log_format);
+            eprintln!("tipring-agent: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let (layer, handle) = syslog.map_or((None, None), |(l, h)| (Some(l), Some(h)));
+    init_logging_with(args.log_format, layer);
     let interactive = std::io::stdin().is_terminal();
-    match rt.block_on(sim::run_config(device, interactive)) {
+    let result = rt.block_on(async {
+        let r = sim::run_config(device, interactive).await;
+        if let Some(h) = &handle {
+            tracing::info!(sent = h.stats().sent, "tipring-agent stopping");
+            let _ = h.shutdown(std::time::Duration::from_secs(2)).await;
+        }
+        r
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tipring-agent: {e:#}");
@@ -336,6 +413,10 @@ fn run_from_config(args: &Args) -> ExitCode {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.config.is_some() || args.state_dir.is_some() {
+        // Logging starts there, once the configuration says whether to syslog.
+        return run_from_config(&args);
+    }
     init_logging(args.log_format);
     if !args.sim && args.config.is_none() && args.state_dir.is_none() {
         eprintln!(
@@ -343,9 +424,6 @@ fn main() -> ExitCode {
              `tipring-agent --sim` (see --help)"
         );
         return ExitCode::from(2);
-    }
-    if args.config.is_some() || args.state_dir.is_some() {
-        return run_from_config(&args);
     }
     let mut opts = match sim::Options::from_args(
         usize::from(args.ports),

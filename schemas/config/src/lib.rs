@@ -65,7 +65,8 @@ pub use model::{
     AcsUrlSource, AdminPages, Codec, Cwmp, Device, DtmfMethod, Fax, FaxErrorCorrection,
     FaxPassThrough, Features, Forward, GatewayConfig, Hotline, LogFormat, Management, PeerGateway,
     Port, Sip, Snmp, SnmpAuth, SnmpNotifyKind, SnmpPriv, SnmpTarget, SnmpV3User, SrtpPolicy,
-    TcfMethod, Tls, Transport, DEFAULT_DIAL_PLAN, SCHEMA_VERSION, T38,
+    Syslog, SyslogLevel, SyslogTransport, TcfMethod, Tls, Transport, DEFAULT_DIAL_PLAN,
+    SCHEMA_VERSION, T38,
 };
 pub use parse::{deserialize, json_schema, parse, MAX_DOCUMENT_BYTES};
 pub use secret::Secret;

@@ -521,6 +521,10 @@ pub struct Management {
     /// start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin: Option<AdminPages>,
+    /// Remote syslog (RFC 5424) of the agent's events; absent: off. Changes apply at the
+    /// next start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syslog: Option<Syslog>,
     /// Who set `cwmp.acs_url`: the factory (the default: an ACS URL learned from DHCP
     /// takes its place), the installer, or the ACS itself (`ManagementServer.URL`); the
     /// last two win over DHCP (TR-069 Amendment 6 §3.1). The agent writes `acs` when the
@@ -543,6 +547,61 @@ pub struct Management {
 
 fn default_health_check() -> u32 {
     600
+}
+
+/// How syslog messages travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogTransport {
+    /// One datagram per message (RFC 5426), usually port 514.
+    #[default]
+    Udp,
+    /// TCP with octet counting (RFC 6587), usually port 514 or 601.
+    Tcp,
+    /// TLS (RFC 5425), usually port 6514: needs `ca_file`.
+    Tls,
+}
+
+/// Lowest severity sent to syslog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogLevel {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warn,
+    /// The agent's events (registrations, calls, configuration, faxes) and above.
+    #[default]
+    Info,
+    /// Everything but TRACE.
+    Debug,
+}
+
+/// Remote syslog (`tipring-syslog`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Syslog {
+    /// The collector, `host:port`.
+    pub server: String,
+    /// UDP, TCP or TLS.
+    #[serde(default)]
+    pub transport: SyslogTransport,
+    /// PEM CA file the collector's certificate must chain to (TLS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// Name the collector's certificate must carry (TLS; default: the host of `server`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// Facility, 0..=23 (default 16, local0).
+    #[serde(default = "default_facility")]
+    pub facility: u8,
+    /// Lowest severity sent.
+    #[serde(default)]
+    pub level: SyslogLevel,
+}
+
+fn default_facility() -> u8 {
+    16
 }
 
 /// The HTTPS admin pages (`tipring-admin`).
@@ -578,6 +637,7 @@ impl Default for Management {
             cwmp: None,
             snmp: None,
             admin: None,
+            syslog: None,
             acs_url_source: AcsUrlSource::Factory,
             provisioning_code: String::new(),
             firmware_health_check_s: default_health_check(),

@@ -465,6 +465,27 @@ impl GatewayConfig {
     fn check_management(&self, v: &mut ConfigErrors) {
         let m = &self.management;
         socket_addr(v, "management.http_listen", &m.http_listen);
+        if let Some(s) = &m.syslog {
+            let port_ok = s
+                .server
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+            if !port_ok || s.server.len() > 261 {
+                v.push("management.syslog.server", "host:port of the collector");
+            }
+            if s.facility > 23 {
+                v.push(
+                    "management.syslog.facility",
+                    format!("{} is outside 0..=23", s.facility),
+                );
+            }
+            if s.transport == crate::model::SyslogTransport::Tls && s.ca_file.is_none() {
+                v.push(
+                    "management.syslog.ca_file",
+                    "TLS needs the CA file the collector's certificate chains to",
+                );
+            }
+        }
         if let Some(a) = &m.admin {
             socket_addr(v, "management.admin.listen", &a.listen);
             if a.cert_file.is_some() != a.key_file.is_some() {
@@ -1258,6 +1279,29 @@ mod tests {
         c.validate().unwrap();
         fails_at("management.http_listen", |c| {
             c.management.http_listen = "localhost".into()
+        });
+        let syslog = |server: &str| crate::Syslog {
+            server: server.into(),
+            transport: crate::SyslogTransport::Udp,
+            ca_file: None,
+            server_name: None,
+            facility: 16,
+            level: crate::SyslogLevel::Info,
+        };
+        fails_at("management.syslog.server", |c| {
+            c.management.syslog = Some(syslog("logs.example.net"))
+        });
+        fails_at("management.syslog.facility", |c| {
+            c.management.syslog = Some(crate::Syslog {
+                facility: 24,
+                ..syslog("logs:514")
+            })
+        });
+        fails_at("management.syslog.ca_file", |c| {
+            c.management.syslog = Some(crate::Syslog {
+                transport: crate::SyslogTransport::Tls,
+                ..syslog("logs:6514")
+            })
         });
         fails_at("management.admin.listen", |c| {
             c.management.admin = Some(crate::AdminPages {

@@ -209,3 +209,61 @@ fn reload_sighup_and_rollback_through_the_state_directory() {
         .unwrap()
         .contains("Lobby"));
 }
+
+/// `management.syslog`: the agent's events reach a collector as RFC 5424 messages (here
+/// a plain UDP socket standing in for one; rsyslog parses our messages in
+/// tipring-syslog's own tests), whatever RUST_LOG says, with the device name as HOSTNAME;
+/// the stderr log stays as it was.
+#[test]
+fn syslog_carries_the_agents_events_to_the_collector() {
+    let collector = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    collector
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let doc = GOOD.replace(
+        "\"log_format\": \"human\" }",
+        &format!(
+            "\"log_format\": \"human\", \"syslog\": {{ \"server\": \"{}\", \"transport\": \"udp\" }} }}",
+            collector.local_addr().unwrap()
+        ),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tipring-agent"))
+        .arg("--config")
+        .arg(write("syslog.json", &doc))
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = collector.recv(&mut buf) {
+        let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let done = msg.contains("status endpoint listening");
+        got.push(msg);
+        if done {
+            break;
+        }
+    }
+    let _ = child.stdin.take().unwrap().write_all(b"quit\n");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = got
+        .iter()
+        .find(|m| m.contains("status endpoint listening"))
+        .unwrap_or_else(|| panic!("no such event among {got:?}"));
+    // <local0.info>1 TIMESTAMP lobby tipring-agent PID tipring_status [...] message
+    assert!(line.starts_with("<134>1 20"), "{line}");
+    assert!(line.contains(" lobby tipring-agent "), "{line}");
+    assert!(line.contains("[tipring@32473 addr=\"127.0.0.1:"), "{line}");
+    // RUST_LOG=error kept the info event off stderr.
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("status endpoint listening"),
+        "stderr keeps its own filter"
+    );
+}
