@@ -77,8 +77,10 @@ impl Response {
     }
 }
 
-/// Header fields every response carries: no framing, no sniffing, no referrer, nothing
-/// cached, and a policy that lets the pages load only their own stylesheet.
+/// Header fields every response carries: no framing, no sniffing, no referrer beyond the
+/// gateway itself (`same-origin`: with `no-referrer` browsers send `Origin: null` on
+/// forms, and the origin check needs the real one), nothing cached, and a policy that
+/// lets the pages load only their own stylesheet.
 pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     (
         "content-security-policy",
@@ -86,7 +88,7 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
     ),
     ("x-frame-options", "DENY"),
     ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
+    ("referrer-policy", "same-origin"),
     ("cache-control", "no-store"),
 ];
 

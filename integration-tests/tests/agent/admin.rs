@@ -217,3 +217,86 @@ fn the_first_start_password_signs_in_once_printed_and_survives_a_restart() {
     assert_eq!(sign_in(&url, &password, &dir.join("jar2")), 303);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every screen the browser test pictures (and checks with axe-core).
+const SCREENS: &[&str] = &[
+    "admin-signin",
+    "admin-password",
+    "admin-status",
+    "admin-config",
+    "admin-config-saved",
+    "admin-locked",
+];
+
+#[test]
+fn an_installer_uses_the_admin_pages_in_chromium() {
+    let tests = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ops/console-tests");
+    assert!(
+        tests.join("node_modules/playwright-core").exists(),
+        "playwright-core is missing: run ops/install-deps (it runs npm ci in ops/console-tests)"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: run ops/install-deps (Debian package chromium)"
+    );
+    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("admin-pages");
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let cfg = KamailioConfig::new(DOMAIN)
+        .account("101", "pw-101")
+        .account("150", "pw-150");
+    let k = Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let dir = crate::services::scratch("admin-browser");
+    let state = dir.join("state");
+    let file = dir.join("gateway.json");
+    let doc = json!({
+        "schema_version": 1,
+        "device": { "name": "lobby-gw", "country": "us" },
+        "sip": { "servers": [k.addr().to_string()], "domain": DOMAIN, "listen": "127.0.0.1:0" },
+        "ports": [{ "extension": "101", "password": "pw-101" }],
+        "management": { "http_listen": "127.0.0.1:0", "admin": { "listen": "127.0.0.1:0" } }
+    });
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    // The backup the installer restores: this very document (port 1 as 101).
+    let backup = dir.join("backup.json");
+    std::fs::copy(&file, &backup).unwrap();
+
+    let mut agent = Agent::start_config(&file, &state);
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    let (url, _, password) = admin_of(&mut agent);
+    let password = password.expect("first start");
+
+    let out = Command::new("node")
+        .arg(tests.join("admin.test.js"))
+        .arg(&url)
+        .arg(&password)
+        .arg(&backup)
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("node runs");
+    assert!(
+        out.status.success(),
+        "the browser test failed: {}{}\n--- gateway:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        agent.transcript()
+    );
+    for screen in SCREENS {
+        assert!(shots.join(format!("{screen}.png")).exists(), "{screen}.png");
+    }
+    // What the browser did, as the gateway saw it: 150 registered, then 101 again.
+    let t = agent.transcript();
+    let at_150 = t
+        .find("ext 150] SIP: registered")
+        .unwrap_or_else(|| panic!("150 never registered:\n{t}"));
+    assert!(
+        t[at_150..].contains("ext 101] SIP: registered"),
+        "101 did not register again after the restore:\n{t}"
+    );
+    let stored = std::fs::read_to_string(state.join("config.json")).unwrap();
+    assert!(stored.contains("\"version\": 3"), "{stored}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
