@@ -112,6 +112,18 @@ pub enum Outcome {
     /// Store and apply this configuration (as a `reload` would), then answer with
     /// [`Admin::applied`].
     Apply(Box<Apply>),
+    /// Send this page, then do the action.
+    Act(Response, Action),
+}
+
+/// A maintenance action the pages ask of the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Restart the gateway (calls end).
+    Reboot,
+    /// Erase the configuration, the management state and the admin credential, then
+    /// restart (the firmware slots and the device's keys stay).
+    FactoryReset,
 }
 
 /// A configuration the pages want applied.
@@ -200,6 +212,8 @@ pub struct AdminStats {
 
 /// The admin pages' state: the credential, sessions, lock-outs.
 pub struct Admin {
+    /// The gateway's recent log lines, for the export bundle.
+    log_source: Option<Box<dyn Fn() -> String + Send>>,
     device: String,
     cred: Credential,
     store: Box<dyn CredentialStore>,
@@ -238,6 +252,7 @@ impl Admin {
         };
         Ok((
             Self {
+                log_source: None,
                 device: device.to_string(),
                 cred,
                 store,
@@ -249,6 +264,11 @@ impl Admin {
             },
             first,
         ))
+    }
+
+    /// Where the export bundle takes the gateway's recent log lines from.
+    pub fn set_log_source(&mut self, f: impl Fn() -> String + Send + 'static) {
+        self.log_source = Some(Box::new(f));
     }
 
     /// The counters.
@@ -276,6 +296,51 @@ impl Admin {
             (Some(s), "/restore") if req.method == "POST" => {
                 return self.restore(req, &s.csrf, view)
             }
+            (Some(s), "/export") if matches!(req.method, "GET" | "HEAD") => {
+                return Outcome::Respond(self.export(view, &s.csrf))
+            }
+            (Some(s), "/maintenance") if matches!(req.method, "GET" | "HEAD") => {
+                return Outcome::Respond(self.page(
+                    200,
+                    "Maintenance",
+                    Some(&s.csrf),
+                    pages::maintenance(&s.csrf, None),
+                ))
+            }
+            (Some(s), path @ ("/reboot" | "/factory-reset")) if req.method == "POST" => {
+                let form = Form::parse(req.body);
+                if form.get("csrf") != Some(s.csrf.as_str()) || !same_origin(req) {
+                    self.csrf_refused += 1;
+                    return Outcome::Respond(self.page(403, "Refused", Some(&s.csrf), "<p class=\"error\">This form was not sent by this page. Reload it and try again.</p>".into()));
+                }
+                if path == "/factory-reset" && form.get("confirm") != Some("erase") {
+                    return Outcome::Respond(self.page(
+                        400,
+                        "Maintenance",
+                        Some(&s.csrf),
+                        pages::maintenance(
+                            &s.csrf,
+                            Some((false, "Tick the box to confirm the factory reset.")),
+                        ),
+                    ));
+                }
+                let (action, text) = if path == "/reboot" {
+                    (
+                        Action::Reboot,
+                        "The gateway restarts now; sign in again in a minute.",
+                    )
+                } else {
+                    (Action::FactoryReset, "The gateway erases its configuration and restarts; sign in again in a minute.")
+                };
+                tracing::warn!(peer = %req.peer, ?action, "admin pages: maintenance action");
+                let page = self.page(
+                    200,
+                    "Maintenance",
+                    None,
+                    format!("<p class=\"ok\" role=\"status\">{text}</p>"),
+                );
+                return Outcome::Act(page, action);
+            }
             _ => {}
         }
         Outcome::Respond(self.handle(req, now, &view.status))
@@ -298,6 +363,43 @@ impl Admin {
             None => String::new(),
         };
         self.page(status, "Configuration", Some(csrf), body)
+    }
+
+    /// The support bundle: the configuration with every secret replaced, the status, the
+    /// recent log lines — what an installer sends the vendor. Nothing in it can sign in or
+    /// register anywhere.
+    fn export(&self, view: &View, csrf: &str) -> Response {
+        let bundle = serde_json::json!({
+            "bundle": "tipring-support/1",
+            "device": self.device,
+            "config_version": view.version,
+            "config": view.config.as_deref().map(tipring_config::GatewayConfig::redacted),
+            "status": &*view.status,
+            "log": self.log_source.as_ref().map(|f| f()).unwrap_or_default(),
+        });
+        let _ = csrf;
+        let name: String = self
+            .device
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() || ch == '-' {
+                    ch
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        Response {
+            status: 200,
+            headers: vec![
+                ("content-type", "application/json".into()),
+                (
+                    "content-disposition",
+                    format!("attachment; filename=\"tipring-support-{name}.json\""),
+                ),
+            ],
+            body: serde_json::to_vec_pretty(&bundle).expect("a bundle serialises"),
+        }
     }
 
     /// The running configuration as a file to keep (secrets included: it is what a restore
@@ -480,7 +582,8 @@ impl Admin {
             (
                 _,
                 "/signin" | "/signout" | "/status" | "/password" | "/config" | "/backup"
-                | "/restore" | "/" | "/style.css",
+                | "/restore" | "/export" | "/maintenance" | "/reboot" | "/factory-reset" | "/"
+                | "/style.css",
             ) if !matches!(req.method, "GET" | "HEAD" | "POST") => {
                 Response::html(405, String::new()).with("allow", "GET, HEAD, POST".into())
             }
@@ -1035,7 +1138,9 @@ mod tests {
                     "a blank password keeps the stored one"
                 );
             }
-            Outcome::Respond(r) => panic!("{}", String::from_utf8_lossy(&r.body)),
+            Outcome::Respond(r) | Outcome::Act(r, _) => {
+                panic!("{}", String::from_utf8_lossy(&r.body))
+            }
         }
         // A forged form changes nothing.
         let Outcome::Respond(page) = r.admin.handle_view(
@@ -1046,6 +1151,69 @@ mod tests {
             panic!("refused");
         };
         assert_eq!(page.status, 403);
+    }
+
+    #[test]
+    fn maintenance_acts_after_its_page_and_the_bundle_holds_no_secret() {
+        let mut r = Rig::new();
+        let pw = r.password.clone();
+        r.send(
+            "POST",
+            "/signin",
+            &format!("user=admin&password={}", enc(&pw)),
+            PEER,
+        );
+        let csrf = r.csrf();
+        r.admin
+            .set_log_source(|| "[port 1 ext 101] SIP: registered\n".to_string());
+        let mut cfg = tipring_config::GatewayConfig::example(1);
+        cfg.ports[0].password = Some(tipring_config::Secret::new("secret-101"));
+        let view = View {
+            status: Arc::new(GatewayStatus::default()),
+            config: Some(Arc::new(cfg)),
+            version: 4,
+        };
+        let cookie = r.cookie.clone().unwrap();
+        let mut ask = |method: &str, path: &str, body: &str| {
+            let req = Request {
+                method,
+                path,
+                cookie: Some(&cookie),
+                origin: None,
+                host: Some("gw"),
+                content_type: None,
+                body: body.as_bytes(),
+                peer: PEER.parse().unwrap(),
+            };
+            r.admin.handle_view(&req, r.now, &view)
+        };
+        let Outcome::Respond(bundle) = ask("GET", "/export", "") else {
+            panic!("a file");
+        };
+        let text = String::from_utf8(bundle.body).unwrap();
+        assert!(text.contains("SIP: registered") && text.contains("\"config_version\": 4"));
+        assert!(!text.contains("secret-101"), "{text}");
+        // A factory reset needs its box ticked; a restart does not.
+        let Outcome::Respond(p) = ask("POST", "/factory-reset", &format!("csrf={csrf}")) else {
+            panic!("refused");
+        };
+        assert_eq!(p.status, 400);
+        assert!(matches!(
+            ask(
+                "POST",
+                "/factory-reset",
+                &format!("csrf={csrf}&confirm=erase")
+            ),
+            Outcome::Act(_, Action::FactoryReset)
+        ));
+        assert!(matches!(
+            ask("POST", "/reboot", &format!("csrf={csrf}")),
+            Outcome::Act(_, Action::Reboot)
+        ));
+        assert!(matches!(
+            ask("POST", "/reboot", "csrf=forged"),
+            Outcome::Respond(Response { status: 403, .. })
+        ));
     }
 
     #[test]

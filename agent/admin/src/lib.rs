@@ -35,7 +35,7 @@
 //! println!("admin certificate SHA-256 {fingerprint}");
 //! let server = AdminServer::bind("0.0.0.0:8443".parse().unwrap(), tls, admin).await?;
 //! let (_tx, rx) = tokio::sync::watch::channel(tipring_admin::View::default());
-//! server.run(rx, None).await;
+//! server.run(rx, None, None).await;
 //! # Ok(()) }
 //! ```
 
@@ -48,8 +48,8 @@ mod server;
 pub mod tls;
 
 pub use crate::core::{
-    Admin, AdminStats, Apply, CredentialStore, FileStore, MemoryStore, Outcome, Request, Response,
-    View, COOKIE, MAX_BODY, SECURITY_HEADERS, USER,
+    Action, Admin, AdminStats, Apply, CredentialStore, FileStore, MemoryStore, Outcome, Request,
+    Response, View, COOKIE, MAX_BODY, SECURITY_HEADERS, USER,
 };
 pub use server::{AdminServer, Applier};
 

@@ -60,7 +60,7 @@ pub fn page(device: &str, title: &str, nav: Option<&str>, body: &str) -> String 
     if let Some(csrf) = nav {
         let _ = write!(
             h,
-            "<nav><a href=\"/status\">Status</a> · <a href=\"/config\">Configuration</a> · <a href=\"/password\">Password</a></nav>\
+            "<nav><a href=\"/status\">Status</a> · <a href=\"/config\">Configuration</a> · <a href=\"/maintenance\">Maintenance</a> · <a href=\"/password\">Password</a></nav>\
              <form method=\"post\" action=\"/signout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\">Sign out</button></form>",
             esc(csrf)
@@ -281,6 +281,32 @@ pub fn config_form(
          <input id=\"file\" name=\"file\" type=\"file\" accept=\".json,application/json\" required>\
          <button type=\"submit\">Restore</button></form>",
         esc(csrf)
+    );
+    b
+}
+
+/// The maintenance page's body: restart, factory reset, the support bundle.
+pub fn maintenance(csrf: &str, msg: Option<(bool, &str)>) -> String {
+    let mut b = String::new();
+    if let Some((ok, m)) = msg {
+        let _ = write!(
+            b,
+            "<p class=\"{}\" role=\"{}\">{}</p>",
+            if ok { "ok" } else { "error" },
+            if ok { "status" } else { "alert" },
+            esc(m)
+        );
+    }
+    let csrf = esc(csrf);
+    let _ = write!(
+        b,
+        "<h2>Support bundle</h2><p><a href=\"/export\" download>Download the support bundle</a>: the configuration with every password removed, the status and the recent log.</p>\
+         <h2>Restart</h2><form method=\"post\" action=\"/reboot\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <p>Calls in progress end.</p><button type=\"submit\">Restart the gateway</button></form>\
+         <h2>Factory reset</h2><form method=\"post\" action=\"/factory-reset\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <p>Erases the configuration, the management state and this password (the next start prints a new one on the console); the firmware and the device's keys stay.</p>\
+         <label><input type=\"checkbox\" name=\"confirm\" value=\"erase\"> Erase this gateway's configuration</label>\
+         <button type=\"submit\">Factory reset</button></form>"
     );
     b
 }

@@ -75,8 +75,13 @@ impl AdminServer {
     }
 
     /// Serve until every sender of `status` is gone; configuration changes go to `apply`
-    /// (without one, the configuration page only shows).
-    pub async fn run(self, status: watch::Receiver<View>, apply: Option<Applier>) {
+    /// (without one, the configuration page only shows), maintenance actions to `actions`.
+    pub async fn run(
+        self,
+        status: watch::Receiver<View>,
+        apply: Option<Applier>,
+        actions: Option<tokio::sync::mpsc::UnboundedSender<crate::core::Action>>,
+    ) {
         if let Ok(a) = self.listener.local_addr() {
             info!(addr = %a, "admin pages listening (HTTPS)");
         }
@@ -99,7 +104,7 @@ impl AdminServer {
                             debug!(%peer, "admin pages busy: connection closed");
                             continue;
                         }
-                        let (tls, admin, status, builder, apply) = (self.tls.clone(), Arc::clone(&self.admin), status.clone(), Arc::clone(&builder), apply.clone());
+                        let (tls, admin, status, builder, apply, actions) = (self.tls.clone(), Arc::clone(&self.admin), status.clone(), Arc::clone(&builder), apply.clone(), actions.clone());
                         connections.spawn(async move {
                             let work = async {
                                 let stream = match tls.accept(stream).await {
@@ -110,8 +115,8 @@ impl AdminServer {
                                     }
                                 };
                                 let service = service_fn(move |req| {
-                                    let (admin, status, apply) = (Arc::clone(&admin), status.clone(), apply.clone());
-                                    async move { Ok::<_, Infallible>(answer(req, peer, &admin, &status, apply.as_ref()).await) }
+                                    let (admin, status, apply, actions) = (Arc::clone(&admin), status.clone(), apply.clone(), actions.clone());
+                                    async move { Ok::<_, Infallible>(answer(req, peer, &admin, &status, apply.as_ref(), actions.as_ref()).await) }
                                 });
                                 if let Err(e) = builder.serve_connection(TokioIo::new(stream), service).await {
                                     debug!(%peer, error = %e, "admin connection ended with an error");
@@ -141,6 +146,7 @@ async fn answer(
     admin: &Mutex<Admin>,
     status: &watch::Receiver<View>,
     apply: Option<&Applier>,
+    actions: Option<&tokio::sync::mpsc::UnboundedSender<crate::core::Action>>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -167,6 +173,18 @@ async fn answer(
     };
     let resp = match outcome {
         Outcome::Respond(r) => r,
+        Outcome::Act(page, action) => match actions {
+            Some(tx) => {
+                // A moment for the page to reach the browser first.
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    let _ = tx.send(action);
+                });
+                page
+            }
+            None => return plain(503, "this gateway takes no maintenance actions from here"),
+        },
         Outcome::Apply(change) => {
             let result = match apply {
                 None => Err("this gateway takes no changes from the admin pages".to_string()),

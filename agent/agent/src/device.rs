@@ -125,6 +125,8 @@ const RESET_FILES: &[&str] = &[
     "cwmp-state.json",
     "attributes.json",
     crate::cwmp::BOOTSTRAP_FILE,
+    // The admin password: the next start makes (and prints) a new first-start one.
+    "admin.json",
 ];
 
 fn identity(

@@ -259,6 +259,7 @@ async fn start_admin(
     dir: Option<&std::path::Path>,
     first: tipring_admin::View,
     sets: tokio::sync::mpsc::UnboundedSender<crate::snmp::ConfigSet>,
+    actions: tokio::sync::mpsc::UnboundedSender<tipring_admin::Action>,
     out: &mut impl FnMut(&str),
 ) -> Option<tokio::sync::watch::Sender<tipring_admin::View>> {
     let started = async {
@@ -267,7 +268,8 @@ async fn start_admin(
             Some(d) => Box::new(tipring_admin::FileStore::new(d)),
             None => Box::new(tipring_admin::MemoryStore::default()),
         };
-        let (admin, password) = tipring_admin::Admin::open(device, store)?;
+        let (mut admin, password) = tipring_admin::Admin::open(device, store)?;
+        admin.set_log_source(crate::logbuf::recent);
         let files = match (&cfg.cert_file, &cfg.key_file) {
             (Some(c), Some(k)) => Some(tipring_admin::tls::CertFiles {
                 cert: c.into(),
@@ -299,7 +301,8 @@ async fn start_admin(
             if let Some(pw) = password {
                 // The console only: never a log record.
                 out(&format!(
-                    "admin pages: first-start password for `admin`: {pw} (shown once; change it on the Password page)"
+                    "admin pages: {} `admin`: {pw} (shown once; change it on the Password page)",
+                    crate::logbuf::CONSOLE_ONLY
                 ));
             }
             let (tx, rx) = tokio::sync::watch::channel(first);
@@ -331,7 +334,7 @@ async fn start_admin(
                     let _ = answer.send(r);
                 }
             });
-            tokio::spawn(server.run(rx, Some(apply_tx)));
+            tokio::spawn(server.run(rx, Some(apply_tx), Some(actions)));
             Some(tx)
         }
         Err(e) => {
@@ -453,6 +456,8 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
     let snmp_boot = boot.snmp.clone();
     // SNMP Sets of writable objects come here to be stored and applied.
     let (set_tx, mut set_rx) = tokio::sync::mpsc::unbounded_channel::<crate::snmp::ConfigSet>();
+    // The admin pages' maintenance actions (restart, factory reset).
+    let (admin_tx, mut admin_rx) = tokio::sync::mpsc::unbounded_channel::<tipring_admin::Action>();
     let admin = match managed
         .as_ref()
         .and_then(|m| m.running().management.admin.clone())
@@ -475,6 +480,7 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 boot.state_dir.as_deref(),
                 first,
                 set_tx.clone(),
+                admin_tx.clone(),
                 &mut out,
             )
             .await
@@ -648,6 +654,13 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 todo.extend(r.handle(what, now, &mut managed).await);
             }
             Some(set) = set_rx.recv() => snmp_set = Some(set),
+            Some(action) = admin_rx.recv() => {
+                out(&format!("admin pages: {action:?}"));
+                todo.push(match action {
+                    tipring_admin::Action::Reboot => crate::cwmp::Todo::Reboot,
+                    tipring_admin::Action::FactoryReset => crate::cwmp::Todo::FactoryReset,
+                });
+            }
             Some(()) = async { hangup.as_mut().expect("guarded").recv().await }, if hangup.is_some() => {
                 out("SIGHUP: reading the configuration (and the DHCP options) again");
                 if let Some(r) = runner.as_mut() {
@@ -690,9 +703,9 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 crate::cwmp::Todo::Reboot | crate::cwmp::Todo::FactoryReset => {
                     let factory_reset = matches!(t, crate::cwmp::Todo::FactoryReset);
                     out(if factory_reset {
-                        "TR-069: factory reset, then reboot"
+                        "factory reset, then reboot"
                     } else {
-                        "TR-069: rebooting"
+                        "rebooting"
                     });
                     end = RunEnd::Reboot {
                         memory: Box::new(runner.as_ref().map(|r| r.memory()).unwrap_or_default()),

@@ -206,6 +206,20 @@ fn the_first_start_password_signs_in_once_printed_and_survives_a_restart() {
         state.join("config.prev.json").exists(),
         "the one before is kept"
     );
+
+    // The support bundle: log and status, and no secret — neither the SIP passwords nor
+    // the first-start admin password (printed on the console only).
+    let (status, head, bundle) = curl(&format!("{url}/export"), &["-b", cookies]);
+    assert_eq!(status, 200);
+    assert!(head.contains("tipring-support-lobby-gw.json"), "{head}");
+    // (The log is the binary's console output; this in-process gateway has none.)
+    let b: serde_json::Value = serde_json::from_str(&bundle).unwrap();
+    assert_eq!(b["status"]["ports"][0]["extension"], "101", "{bundle}");
+    assert_eq!(b["config_version"], 3, "{bundle}");
+    assert!(b["log"].is_string(), "{bundle}");
+    for secret in ["pw-101", "pw-150", password.as_str()] {
+        assert!(!bundle.contains(secret), "{secret} in the bundle");
+    }
     agent.send("quit");
     drop(agent);
 
@@ -215,6 +229,27 @@ fn the_first_start_password_signs_in_once_printed_and_survives_a_restart() {
     assert_eq!(fp, fp2, "the certificate is kept");
     assert_eq!(again, None, "the password is shown on the first start only");
     assert_eq!(sign_in(&url, &password, &dir.join("jar2")), 303);
+    // Restart from the maintenance page: the page answers, then the gateway restarts.
+    let jar2 = dir.join("jar2");
+    let (_, _, page) = curl(
+        &format!("{url}/maintenance"),
+        &["-b", jar2.to_str().unwrap()],
+    );
+    let at = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &page[at..at + page[at..].find('"').unwrap()];
+    let (status, _, page) = curl(
+        &format!("{url}/reboot"),
+        &[
+            "-b",
+            jar2.to_str().unwrap(),
+            "--data",
+            &format!("csrf={csrf}"),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("restarts now"), "{page}");
+    agent.expect(&["admin pages: Reboot"], WAIT);
+    agent.expect(&["rebooting"], WAIT);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

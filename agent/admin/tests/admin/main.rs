@@ -71,7 +71,7 @@ fn an_installer_signs_in_over_https_and_a_guesser_is_locked_out() {
                 .await
                 .unwrap();
             addr_tx.send(server.local_addr().unwrap()).unwrap();
-            server.run(rx, None).await;
+            server.run(rx, None, None).await;
         });
     });
     let base = format!("https://{}", addr_rx.recv().unwrap());
@@ -157,8 +157,17 @@ fn an_installer_signs_in_over_https_and_a_guesser_is_locked_out() {
     assert!(body.contains("Too many failed sign-ins"));
 
     // A body over the limit is refused before it is read whole.
-    let big = "x".repeat(100 * 1024);
-    let (head, _) = curl(&format!("{base}/signin"), &["--data", &big]);
+    let big = dir.join("big.txt");
+    std::fs::write(&big, "x".repeat(tipring_admin::MAX_BODY + 1)).unwrap();
+    let (head, _) = curl(
+        &format!("{base}/signin"),
+        &[
+            "-H",
+            "Expect:",
+            "--data-binary",
+            &format!("@{}", big.display()),
+        ],
+    );
     assert_eq!(status_of(&head), 413, "{head}");
 
     drop(tx);
