@@ -402,6 +402,9 @@ fn run_from_config(args: &Args) -> ExitCode {
         }
         r
     });
+    // A read of stdin still blocks a runtime thread when the run ends by signal (a
+    // console that never closes, as under systemd): do not wait for it.
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -516,7 +519,9 @@ fn main() -> ExitCode {
             }
         }
     }
-    match rt.block_on(sim::run(opts, interactive)) {
+    let result = rt.block_on(sim::run(opts, interactive));
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tipring-agent: {e:#}");

@@ -551,6 +551,10 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
     let mut resume_at = start;
     #[cfg(unix)]
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    // SIGTERM (systemd's stop) ends the run as `quit` does: registrations removed first.
+    #[cfg(unix)]
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     loop {
         if let Some(st) = stack.as_ref() {
             for (to, data) in gw.take_outbox() {
@@ -660,6 +664,10 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     tipring_admin::Action::Reboot => crate::cwmp::Todo::Reboot,
                     tipring_admin::Action::FactoryReset => crate::cwmp::Todo::FactoryReset,
                 });
+            }
+            Some(()) = async { terminate.as_mut().expect("guarded").recv().await }, if terminate.is_some() => {
+                out("SIGTERM: stopping");
+                break;
             }
             Some(()) = async { hangup.as_mut().expect("guarded").recv().await }, if hangup.is_some() => {
                 out("SIGHUP: reading the configuration (and the DHCP options) again");

@@ -138,7 +138,12 @@ pub fn serve_blocking(args: ServeArgs) -> anyhow::Result<()> {
         if running.admin_token.is_some() {
             println!("first start: an admin API token was written to the data directory's admin.token (shown nowhere else)");
         }
-        tokio::signal::ctrl_c().await?;
+        // Ctrl-C at a terminal, SIGTERM from systemd: both stop it cleanly.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
         running.stop();
         Ok(())
     })

@@ -267,3 +267,21 @@ fn syslog_carries_the_agents_events_to_the_collector() {
         "stderr keeps its own filter"
     );
 }
+
+/// SIGTERM (what systemd sends to stop the service) ends the agent cleanly: a line says
+/// so, the run ends as `quit` does, and the exit status is 0.
+#[test]
+fn sigterm_stops_the_agent_cleanly() {
+    let file = write("term.json", GOOD);
+    let mut agent = Running::start(&["--config".as_ref(), file.as_os_str()]);
+    agent.expect("status on http://");
+    let pid = agent.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    agent.expect("SIGTERM: stopping");
+    agent.expect("bye");
+    assert!(agent.child.wait().unwrap().success());
+}
