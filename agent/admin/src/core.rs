@@ -296,8 +296,8 @@ impl Admin {
             (Some(s), "/restore") if req.method == "POST" => {
                 return self.restore(req, &s.csrf, view)
             }
-            (Some(s), "/export") if matches!(req.method, "GET" | "HEAD") => {
-                return Outcome::Respond(self.export(view, &s.csrf))
+            (Some(_), "/export") if matches!(req.method, "GET" | "HEAD") => {
+                return Outcome::Respond(self.export(view))
             }
             (Some(s), "/maintenance") if matches!(req.method, "GET" | "HEAD") => {
                 return Outcome::Respond(self.page(
@@ -311,7 +311,7 @@ impl Admin {
                 let form = Form::parse(req.body);
                 if form.get("csrf") != Some(s.csrf.as_str()) || !same_origin(req) {
                     self.csrf_refused += 1;
-                    return Outcome::Respond(self.page(403, "Refused", Some(&s.csrf), "<p class=\"error\">This form was not sent by this page. Reload it and try again.</p>".into()));
+                    return Outcome::Respond(self.forged(&s.csrf));
                 }
                 if path == "/factory-reset" && form.get("confirm") != Some("erase") {
                     return Outcome::Respond(self.page(
@@ -368,7 +368,7 @@ impl Admin {
     /// The support bundle: the configuration with every secret replaced, the status, the
     /// recent log lines — what an installer sends the vendor. Nothing in it can sign in or
     /// register anywhere.
-    fn export(&self, view: &View, csrf: &str) -> Response {
+    fn export(&self, view: &View) -> Response {
         let bundle = serde_json::json!({
             "bundle": "tipring-support/1",
             "device": self.device,
@@ -377,29 +377,8 @@ impl Admin {
             "status": &*view.status,
             "log": self.log_source.as_ref().map(|f| f()).unwrap_or_default(),
         });
-        let _ = csrf;
-        let name: String = self
-            .device
-            .chars()
-            .map(|ch| {
-                if ch.is_ascii_alphanumeric() || ch == '-' {
-                    ch
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        Response {
-            status: 200,
-            headers: vec![
-                ("content-type", "application/json".into()),
-                (
-                    "content-disposition",
-                    format!("attachment; filename=\"tipring-support-{name}.json\""),
-                ),
-            ],
-            body: serde_json::to_vec_pretty(&bundle).expect("a bundle serialises"),
-        }
+        let body = serde_json::to_vec_pretty(&bundle).expect("a bundle serialises");
+        self.download("support-", "", body)
     }
 
     /// The running configuration as a file to keep (secrets included: it is what a restore
@@ -415,35 +394,11 @@ impl Admin {
         };
         let mut body = serde_json::to_vec_pretty(c).expect("a configuration serialises");
         body.push(b'\n');
-        let name: String = self
-            .device
-            .chars()
-            .map(|ch| {
-                if ch.is_ascii_alphanumeric() || ch == '-' {
-                    ch
-                } else {
-                    '_'
-                }
-            })
-            .collect();
         tracing::info!(
             version = view.version,
             "admin pages: configuration backup downloaded"
         );
-        Response {
-            status: 200,
-            headers: vec![
-                ("content-type", "application/json".into()),
-                (
-                    "content-disposition",
-                    format!(
-                        "attachment; filename=\"tipring-{name}-v{}.json\"",
-                        view.version
-                    ),
-                ),
-            ],
-            body,
-        }
+        self.download("", &format!("-v{}", view.version), body)
     }
 
     /// A configuration file uploaded to be restored: read and checked here (errors named),
@@ -462,7 +417,7 @@ impl Admin {
         };
         if field("csrf") != Some(csrf.as_bytes()) || !same_origin(req) {
             self.csrf_refused += 1;
-            return Outcome::Respond(self.page(403, "Refused", Some(csrf), "<p class=\"error\">This form was not sent by this page. Reload it and try again.</p>".into()));
+            return Outcome::Respond(self.forged(csrf));
         }
         let refuse = |this: &Self, why: String| {
             let body = match &view.config {
@@ -507,7 +462,7 @@ impl Admin {
                 let form = Form::parse(req.body);
                 if form.get("csrf") != Some(csrf) || !same_origin(req) {
                     self.csrf_refused += 1;
-                    return Outcome::Respond(self.page(403, "Refused", Some(csrf), "<p class=\"error\">This form was not sent by this page. Reload it and try again.</p>".into()));
+                    return Outcome::Respond(self.forged(csrf));
                 }
                 let mut new = running.clone();
                 let mut changed = Vec::new();
@@ -597,12 +552,7 @@ impl Admin {
                     if form.get("csrf") != Some(s.csrf.as_str()) || !same_origin(req) {
                         self.csrf_refused += 1;
                         tracing::warn!(peer = %req.peer, path, "admin form refused: no valid form token");
-                        return self.page(
-                            403,
-                            "Refused",
-                            Some(&s.csrf),
-                            "<p class=\"error\">This form was not sent by this page. Reload it and try again.</p>".into(),
-                        );
+                        return self.forged(&s.csrf);
                     }
                     return match path {
                         "/signout" => {
@@ -635,6 +585,43 @@ impl Admin {
                     ),
                 }
             }
+        }
+    }
+
+    /// The answer to a POST without this session's form token (or from another origin).
+    fn forged(&self, csrf: &str) -> Response {
+        self.page(
+            403,
+            "Refused",
+            Some(csrf),
+            "<p class=\"error\">This form was not sent by this page. Reload it and try again.</p>"
+                .into(),
+        )
+    }
+
+    /// A JSON file to save as `tipring-{what}-{device}{suffix}.json`.
+    fn download(&self, what: &str, suffix: &str, body: Vec<u8>) -> Response {
+        let device: String = self
+            .device
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() || ch == '-' {
+                    ch
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        Response {
+            status: 200,
+            headers: vec![
+                ("content-type", "application/json".into()),
+                (
+                    "content-disposition",
+                    format!("attachment; filename=\"tipring-{what}{device}{suffix}.json\""),
+                ),
+            ],
+            body,
         }
     }
 

@@ -68,6 +68,41 @@ fn admin_of(agent: &mut Agent) -> (String, String, Option<String>) {
     (url, fp, password)
 }
 
+/// Where a test's gateway lives: its scratch directory, state directory, configuration
+/// file and the document in it (port 1 as 101 registering with Kamailio, the admin pages
+/// on a free loopback port).
+struct Site {
+    dir: std::path::PathBuf,
+    state: std::path::PathBuf,
+    file: std::path::PathBuf,
+    doc: serde_json::Value,
+}
+
+/// Kamailio with accounts 101 and 150, and a gateway's site registering with it.
+fn site(name: &str) -> (Kamailio, Site) {
+    let cfg = KamailioConfig::new(DOMAIN)
+        .account("101", "pw-101")
+        .account("150", "pw-150");
+    let k = Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let dir = crate::services::scratch(name);
+    let doc = json!({
+        "schema_version": 1,
+        "device": { "name": "lobby-gw", "country": "us" },
+        "sip": { "servers": [k.addr().to_string()], "domain": DOMAIN, "listen": "127.0.0.1:0" },
+        "ports": [{ "extension": "101", "password": "pw-101" }],
+        "management": { "http_listen": "127.0.0.1:0", "admin": { "listen": "127.0.0.1:0" } }
+    });
+    let file = dir.join("gateway.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let site = Site {
+        state: dir.join("state"),
+        dir,
+        file,
+        doc,
+    };
+    (k, site)
+}
+
 fn sign_in(url: &str, password: &str, jar: &Path) -> u16 {
     let jar = jar.to_str().unwrap();
     curl(
@@ -90,21 +125,15 @@ fn the_first_start_password_signs_in_once_printed_and_survives_a_restart() {
         eprintln!("curl not installed: the admin pages test is skipped");
         return;
     }
-    let cfg = KamailioConfig::new(DOMAIN)
-        .account("101", "pw-101")
-        .account("150", "pw-150");
-    let k = Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
-    let dir = crate::services::scratch("admin");
-    let state = dir.join("state");
-    let file = dir.join("gateway.json");
-    let doc = json!({
-        "schema_version": 1,
-        "device": { "name": "lobby-gw", "country": "us" },
-        "sip": { "servers": [k.addr().to_string()], "domain": DOMAIN, "listen": "127.0.0.1:0" },
-        "ports": [{ "extension": "101", "password": "pw-101" }],
-        "management": { "http_listen": "127.0.0.1:0", "admin": { "listen": "127.0.0.1:0" } }
-    });
-    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let (
+        _k,
+        Site {
+            dir,
+            state,
+            file,
+            doc,
+        },
+    ) = site("admin");
 
     let mut agent = Agent::start_config(&file, &state);
     agent.expect(&["ext 101]", "SIP: registered"], WAIT);
@@ -279,21 +308,12 @@ fn an_installer_uses_the_admin_pages_in_chromium() {
     let _ = std::fs::remove_dir_all(&shots);
     std::fs::create_dir_all(&shots).unwrap();
 
-    let cfg = KamailioConfig::new(DOMAIN)
-        .account("101", "pw-101")
-        .account("150", "pw-150");
-    let k = Kamailio::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
-    let dir = crate::services::scratch("admin-browser");
-    let state = dir.join("state");
-    let file = dir.join("gateway.json");
-    let doc = json!({
-        "schema_version": 1,
-        "device": { "name": "lobby-gw", "country": "us" },
-        "sip": { "servers": [k.addr().to_string()], "domain": DOMAIN, "listen": "127.0.0.1:0" },
-        "ports": [{ "extension": "101", "password": "pw-101" }],
-        "management": { "http_listen": "127.0.0.1:0", "admin": { "listen": "127.0.0.1:0" } }
-    });
-    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let (
+        _k,
+        Site {
+            dir, state, file, ..
+        },
+    ) = site("admin-browser");
     // The backup the installer restores: this very document (port 1 as 101).
     let backup = dir.join("backup.json");
     std::fs::copy(&file, &backup).unwrap();
