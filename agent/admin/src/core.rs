@@ -916,6 +916,12 @@ mod tests {
             r
         }
 
+        /// Sign in with the first-start password.
+        fn sign_in(&mut self) -> Response {
+            let body = format!("user=admin&password={}", enc(&self.password.clone()));
+            self.send("POST", "/signin", &body, PEER)
+        }
+
         fn csrf(&mut self) -> String {
             let r = self.send("GET", "/password", "", PEER);
             let html = String::from_utf8(r.body).unwrap();
@@ -1035,13 +1041,7 @@ mod tests {
     #[test]
     fn sessions_expire_and_forms_need_their_token() {
         let mut r = Rig::new();
-        let pw = r.password.clone();
-        r.send(
-            "POST",
-            "/signin",
-            &format!("user=admin&password={}", enc(&pw)),
-            PEER,
-        );
+        r.sign_in();
         assert_eq!(r.send("GET", "/status", "", PEER).status, 200);
         // A POST without the page's token (a cross-site form) is refused.
         let resp = r.send("POST", "/signout", "csrf=forged", PEER);
@@ -1051,12 +1051,7 @@ mod tests {
         r.now += crate::auth::SESSION_IDLE + Duration::from_secs(1);
         assert_eq!(r.send("GET", "/status", "", PEER).status, 303);
         // Sign out ends the session and clears the cookie.
-        r.send(
-            "POST",
-            "/signin",
-            &format!("user=admin&password={}", enc(&pw)),
-            PEER,
-        );
+        r.sign_in();
         let csrf = r.csrf();
         let resp = r.send("POST", "/signout", &format!("csrf={csrf}"), PEER);
         assert_eq!(resp.status, 303);
@@ -1067,13 +1062,7 @@ mod tests {
     #[test]
     fn the_configuration_page_asks_for_what_changed_only() {
         let mut r = Rig::new();
-        let pw = r.password.clone();
-        r.send(
-            "POST",
-            "/signin",
-            &format!("user=admin&password={}", enc(&pw)),
-            PEER,
-        );
+        r.sign_in();
         let csrf = r.csrf();
         let mut cfg = tipring_config::GatewayConfig::example(2);
         cfg.ports[0].password = Some(tipring_config::Secret::new("secret-101"));
@@ -1143,13 +1132,7 @@ mod tests {
     #[test]
     fn maintenance_acts_after_its_page_and_the_bundle_holds_no_secret() {
         let mut r = Rig::new();
-        let pw = r.password.clone();
-        r.send(
-            "POST",
-            "/signin",
-            &format!("user=admin&password={}", enc(&pw)),
-            PEER,
-        );
+        r.sign_in();
         let csrf = r.csrf();
         r.admin
             .set_log_source(|| "[port 1 ext 101] SIP: registered\n".to_string());

@@ -74,6 +74,19 @@ pub fn page(device: &str, title: &str, nav: Option<&str>, body: &str) -> String 
     h
 }
 
+/// An outcome line: `(true, text)` a confirmation, `(false, text)` an alert.
+fn outcome(b: &mut String, msg: Option<(bool, &str)>) {
+    if let Some((ok, m)) = msg {
+        let _ = write!(
+            b,
+            "<p class=\"{}\" role=\"{}\">{}</p>",
+            if ok { "ok" } else { "error" },
+            if ok { "status" } else { "alert" },
+            esc(m)
+        );
+    }
+}
+
 /// The sign-in form, with an error line if the last attempt failed.
 pub fn signin(error: Option<&str>) -> String {
     let mut b = String::from("<div class=\"card\">");
@@ -99,15 +112,7 @@ pub fn password_form(csrf: &str, first_start: bool, msg: Option<(bool, &str)>) -
         );
     }
     b.push_str("<div class=\"card\">");
-    if let Some((ok, m)) = msg {
-        let _ = write!(
-            b,
-            "<p class=\"{}\" role=\"{}\">{}</p>",
-            if ok { "ok" } else { "error" },
-            if ok { "status" } else { "alert" },
-            esc(m)
-        );
-    }
+    outcome(&mut b, msg);
     let _ = write!(
         b,
         "<form method=\"post\" action=\"/password\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
@@ -233,15 +238,7 @@ pub fn config_form(
     msg: Option<(bool, &str)>,
 ) -> String {
     let mut b = String::new();
-    if let Some((ok, m)) = msg {
-        let _ = write!(
-            b,
-            "<p class=\"{}\" role=\"{}\">{}</p>",
-            if ok { "ok" } else { "error" },
-            if ok { "status" } else { "alert" },
-            esc(m)
-        );
-    }
+    outcome(&mut b, msg);
     let _ = write!(
         b,
         "<p>SIP servers {} · domain {} · country {}</p>",
@@ -288,15 +285,7 @@ pub fn config_form(
 /// The maintenance page's body: restart, factory reset, the support bundle.
 pub fn maintenance(csrf: &str, msg: Option<(bool, &str)>) -> String {
     let mut b = String::new();
-    if let Some((ok, m)) = msg {
-        let _ = write!(
-            b,
-            "<p class=\"{}\" role=\"{}\">{}</p>",
-            if ok { "ok" } else { "error" },
-            if ok { "status" } else { "alert" },
-            esc(m)
-        );
-    }
+    outcome(&mut b, msg);
     let csrf = esc(csrf);
     let _ = write!(
         b,
