@@ -62,10 +62,10 @@ mod validate;
 pub use diff::{diff, ConfigChange};
 pub use error::{ConfigErrors, Error, FieldError, Result};
 pub use model::{
-    AcsUrlSource, AdminPages, Codec, Cwmp, Device, DtmfMethod, Fax, FaxErrorCorrection,
+    Access, AcsUrlSource, AdminPages, Codec, Cwmp, Device, DtmfMethod, Fax, FaxErrorCorrection,
     FaxPassThrough, Features, Forward, GatewayConfig, Hotline, LogFormat, Management, PeerGateway,
-    Port, Sip, Snmp, SnmpAuth, SnmpNotifyKind, SnmpPriv, SnmpTarget, SnmpV3User, SrtpPolicy,
-    Syslog, SyslogLevel, SyslogTransport, TcfMethod, Tls, Transport, DEFAULT_DIAL_PLAN,
+    Port, RateLimits, Sip, Snmp, SnmpAuth, SnmpNotifyKind, SnmpPriv, SnmpTarget, SnmpV3User,
+    SrtpPolicy, Syslog, SyslogLevel, SyslogTransport, TcfMethod, Tls, Transport, DEFAULT_DIAL_PLAN,
     SCHEMA_VERSION, T38,
 };
 pub use parse::{deserialize, json_schema, parse, MAX_DOCUMENT_BYTES};

@@ -525,6 +525,12 @@ pub struct Management {
     /// next start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub syslog: Option<Syslog>,
+    /// Who may reach the gateway's services (admin pages, SNMP, connection requests,
+    /// SIP) and how often: everything else is dropped without an answer and counted.
+    /// The defaults allow every source, with per-source rate limits and the SIP scanner
+    /// filter on.
+    #[serde(skip_serializing_if = "Access::is_default")]
+    pub access: Access,
     /// Who set `cwmp.acs_url`: the factory (the default: an ACS URL learned from DHCP
     /// takes its place), the installer, or the ACS itself (`ManagementServer.URL`); the
     /// last two win over DHCP (TR-069 Amendment 6 §3.1). The agent writes `acs` when the
@@ -629,6 +635,79 @@ impl Default for AdminPages {
     }
 }
 
+/// Management access control (`management.access`). Each list holds source networks in
+/// CIDR form (`10.0.0.0/8`, `2001:db8::/32`) or host addresses; an **empty list allows
+/// every source**. Datagrams and connections from other sources are dropped without an
+/// answer (no ICMP, no TCP reset beyond the kernel's) and counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Access {
+    /// Sources allowed to open the HTTPS admin pages.
+    pub admin: Vec<String>,
+    /// Sources allowed to send SNMP requests (every version; `snmp.community_sources`
+    /// narrows v1/v2c further).
+    pub snmp: Vec<String>,
+    /// Sources allowed to send TR-069 connection requests.
+    pub connection_request: Vec<String>,
+    /// Sources allowed to send SIP. The configured SIP servers are always allowed (and
+    /// never rate-limited or blocked).
+    pub sip: Vec<String>,
+    /// Drop SIP requests from known scanners (friendly-scanner, sipvicious, sipcli, ...)
+    /// and block their source for `block_s`.
+    pub sip_scanner_filter: bool,
+    /// Per-source rate limits; 0 turns one off.
+    pub rate_limits: RateLimits,
+    /// Seconds a SIP source stays blocked after a scan or a flood.
+    pub block_s: u32,
+}
+
+/// Per-source rate limits of `management.access` (a token bucket per source address,
+/// bursts of twice the rate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimits {
+    /// SIP requests per second from one source (responses are not counted).
+    pub sip: u32,
+    /// SNMP requests per second from one source.
+    pub snmp: u32,
+    /// New admin-page connections per second from one source.
+    pub admin: u32,
+    /// Connection requests per second from one source.
+    pub connection_request: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            sip: 20,
+            snmp: 100,
+            admin: 10,
+            connection_request: 2,
+        }
+    }
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Self {
+            admin: Vec::new(),
+            snmp: Vec::new(),
+            connection_request: Vec::new(),
+            sip: Vec::new(),
+            sip_scanner_filter: true,
+            rate_limits: RateLimits::default(),
+            block_s: 600,
+        }
+    }
+}
+
+impl Access {
+    /// Whether these are the defaults (then left out of the file).
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 impl Default for Management {
     fn default() -> Self {
         Self {
@@ -638,6 +717,7 @@ impl Default for Management {
             snmp: None,
             admin: None,
             syslog: None,
+            access: Access::default(),
             acs_url_source: AcsUrlSource::Factory,
             provisioning_code: String::new(),
             firmware_health_check_s: default_health_check(),

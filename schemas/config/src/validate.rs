@@ -486,6 +486,30 @@ impl GatewayConfig {
                 );
             }
         }
+        let a = &m.access;
+        for (name, list) in [
+            ("admin", &a.admin),
+            ("snmp", &a.snmp),
+            ("connection_request", &a.connection_request),
+            ("sip", &a.sip),
+        ] {
+            for (i, c) in list.iter().enumerate().take(64) {
+                match cidr(c) {
+                    Err(e) => v.push(format!("management.access.{name}[{i}]"), e),
+                    Ok((ip, len)) if !host_bits_clear(ip, len) => v.push(
+                        format!("management.access.{name}[{i}]"),
+                        format!("`{}` has host bits set after the prefix", shown(c)),
+                    ),
+                    Ok(_) => {}
+                }
+            }
+            if list.len() > 64 {
+                v.push(format!("management.access.{name}"), "at most 64");
+            }
+        }
+        if a.block_s > 86_400 {
+            v.push("management.access.block_s", "at most 86400 (a day)");
+        }
         if let Some(a) = &m.admin {
             socket_addr(v, "management.admin.listen", &a.listen);
             if a.cert_file.is_some() != a.key_file.is_some() {
@@ -671,6 +695,20 @@ pub fn cidr(s: &str) -> Result<(IpAddr, u8), String> {
             .ok_or_else(|| format!("`{}`: prefix length outside 0..={max}", shown(s)))?,
     };
     Ok((ip, len))
+}
+
+/// Whether the bits of `ip` after the first `len` are all zero.
+fn host_bits_clear(ip: IpAddr, len: u8) -> bool {
+    let (bits, width) = match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+        IpAddr::V6(a) => (u128::from(a), 128),
+    };
+    let host = u32::from(width - len.min(width));
+    match 1u128.checked_shl(host) {
+        _ if host == 0 => true,
+        Some(m) => bits & (m - 1) == 0,
+        None => bits == 0, // a /0 of IPv6
+    }
 }
 
 /// A value echoed in a message: cut short and with control characters escaped, so a
@@ -1288,6 +1326,18 @@ mod tests {
             facility: 16,
             level: crate::SyslogLevel::Info,
         };
+        fails_at("management.access.sip[1]", |c| {
+            c.management.access.sip = vec!["10.0.0.0/8".into(), "10.0.0.1/8".into()]
+        });
+        fails_at("management.access.admin[0]", |c| {
+            c.management.access.admin = vec!["10.0.0.0/33".into()]
+        });
+        fails_at("management.access.snmp[0]", |c| {
+            c.management.access.snmp = vec!["::1/0".into()]
+        });
+        fails_at("management.access.connection_request[0]", |c| {
+            c.management.access.connection_request = vec!["not an address".into()]
+        });
         fails_at("management.syslog.server", |c| {
             c.management.syslog = Some(syslog("logs.example.net"))
         });
