@@ -12,6 +12,10 @@
 //! * registration: REGISTER with digest (MD5 / SHA-256, qop, nonce count, stale nonces),
 //!   refresh before expiry, 423 Min-Expires, failover on timer F or 5xx, RFC 5626 back-off,
 //!   OPTIONS probes to return to the primary; the state of each account is reported.
+//! * diagnostics: [`Command::Ping`] sends an OPTIONS to the account's registrar on demand
+//!   and reports status, reason, round-trip time, `Server` and `Allow` as an
+//!   [`Event::Ping`] (no answer by timer F, or a transport failure: no status), apart
+//!   from the keep-alives and probes (a ping never causes a failover or a REGISTER).
 //! * calls: INVITE as caller and callee with SDP offer/answer ([`media`]), 180/183/200/ACK,
 //!   2xx retransmission until ACK, CANCEL (and the CANCEL/200 race), BYE, 486 when busy,
 //!   302 redirects, PRACK (RFC 3262), session timers (RFC 4028), hold/resume by re-INVITE
@@ -91,6 +95,6 @@ pub mod ua;
 
 pub use config::{Account, Peer, RegistrationPolicy, Secret, TransportKind, UaConfig};
 pub use ua::{
-    AccountId, CallEvent, Command, Event, Input, Output, RegistrationFailure, RegistrationState,
-    Stats, UserAgent,
+    AccountId, CallEvent, Command, Event, Input, Output, PingResult, RegistrationFailure,
+    RegistrationState, Stats, UserAgent, MAX_PINGS, PING_HEADER_MAX,
 };

@@ -138,6 +138,7 @@ impl UserAgent {
                 let info = Some(("application/dtmf-relay", body));
                 self.in_dialog_request_with(now, account, Method::Info, info);
             }
+            Command::Ping { account, id } => self.ping(now, account, id),
             other => tracing::warn!(?other, "command for an account that does not exist"),
         }
     }
@@ -515,6 +516,10 @@ impl UserAgent {
                     self.on_invite_response(now, account, &resp, verdict, &key)
                 }
                 Method::Invite => self.on_reinvite_response(now, account, &resp, verdict, &key),
+                // A diagnostic ping's answer goes to it alone (no failover, no REGISTER).
+                Method::Options if resp.status >= 200 && self.pings.contains_key(&key) => {
+                    self.ping_answered(now, &key, &resp)
+                }
                 Method::Options
                     if resp.status >= 200 && self.keepalive_tx.remove(&key).is_some() => {}
                 Method::Options if resp.status >= 200 => self.primary_answered(now, account),
@@ -578,6 +583,7 @@ impl UserAgent {
                 self.subs[account].branch = None;
                 self.subs[account].due = Some(now + self.cfg.registration.retry_base);
             }
+            Method::Options if self.pings.contains_key(key) => self.ping_failed(key, status),
             Method::Options if self.keepalive_tx.contains_key(key) => {
                 // The registrar no longer answers: every account on it fails over.
                 let server = self.keepalive_tx.remove(key).expect("checked");

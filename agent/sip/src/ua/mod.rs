@@ -182,6 +182,36 @@ pub enum CallEvent {
     OtherParty(Box<CallEvent>),
 }
 
+/// The outcome of a [`Command::Ping`]: what the server answered to an out-of-dialog
+/// OPTIONS, or why it did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PingResult {
+    /// Where the OPTIONS went: the server the account is registered with, else its first
+    /// server. `None` when nothing was sent because there is no server to ask (no such
+    /// account, or an account without servers).
+    pub server: Option<Peer>,
+    /// The status of the final response; `None`: no answer (timer F), a transport
+    /// failure, or the ping was refused before anything was sent.
+    pub status: Option<u16>,
+    /// The response's reason phrase, or why there was no answer.
+    pub reason: String,
+    /// Time from sending the OPTIONS to its final response (on the `now` of the inputs).
+    pub rtt: Option<Duration>,
+    /// The response's `Server` header (else its `User-Agent`), at most
+    /// [`PING_HEADER_MAX`] characters.
+    pub server_header: Option<String>,
+    /// The response's `Allow` header(s), joined with `", "`, at most [`PING_HEADER_MAX`]
+    /// characters.
+    pub allow: Option<String>,
+}
+
+/// Most characters kept of a header value (or reason phrase) in a [`PingResult`].
+pub const PING_HEADER_MAX: usize = 128;
+
+/// Most [`Command::Ping`]s in progress at once; more are refused at once.
+pub const MAX_PINGS: usize = 8;
+
 /// Events of the user agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -223,6 +253,15 @@ pub enum Event {
         account: AccountId,
         /// Whether messages wait.
         waiting: bool,
+    },
+    /// The outcome of a [`Command::Ping`].
+    Ping {
+        /// Which account it was sent for.
+        account: AccountId,
+        /// The caller's id from the command.
+        id: u64,
+        /// What came back.
+        result: PingResult,
     },
     /// A message was refused or dropped (for counters).
     BadMessage {
@@ -367,6 +406,20 @@ pub enum Command {
         digit: char,
         /// How long it was pressed, in ms.
         duration_ms: u32,
+    },
+    /// Diagnostics: send an out-of-dialog OPTIONS for the account to the server it is
+    /// registered with (else its first server) and report the answer as an
+    /// [`Event::Ping`] with this `id`. The answer touches nothing else: no failover, no
+    /// re-registration, no authentication (a 401/407 is reported as it is). Provisional
+    /// responses are ignored; no answer by timer F, or a transport failure, reports
+    /// `status: None`. An unknown account, an account that does not register or has no
+    /// server, or more than [`MAX_PINGS`] pings in progress: the result comes at once,
+    /// with the reason.
+    Ping {
+        /// Which account.
+        account: AccountId,
+        /// The caller's id, echoed in the [`Event::Ping`].
+        id: u64,
     },
 }
 
@@ -634,6 +687,8 @@ pub struct UserAgent {
     /// Next OPTIONS keep-alive round, and the pings in flight (branch -> server).
     keepalive_due: Option<Instant>,
     keepalive_tx: HashMap<String, Peer>,
+    /// Diagnostic pings in flight ([`Command::Ping`]), by branch.
+    pings: HashMap<String, Ping>,
     /// The time of the input being handled (for helpers called without one).
     last_now: Option<Instant>,
     /// Our address as the registrar sees it (Via received/rport), when it differs from
@@ -654,6 +709,15 @@ pub struct UserAgent {
     /// Per account: a blind transfer of the other call waiting for the active call's
     /// CANCEL to complete (so the target is free when the transferee calls it).
     deferred_refers: Vec<Option<String>>,
+}
+
+/// A [`Command::Ping`] in flight.
+#[derive(Debug)]
+struct Ping {
+    account: AccountId,
+    id: u64,
+    server: Peer,
+    sent: Instant,
 }
 
 /// A transaction in the timer heap: client (by key) or server (branch, method).
@@ -711,6 +775,7 @@ impl UserAgent {
             stats: Stats::default(),
             keepalive_due: None,
             keepalive_tx: HashMap::new(),
+            pings: HashMap::new(),
             last_now: None,
             tx_timers: BinaryHeap::new(),
             touched: Vec::new(),

@@ -461,4 +461,111 @@ impl UserAgent {
         reg.auth_tries = 0;
         self.register(now, account);
     }
+
+    // ----- diagnostic pings ---------------------------------------------------------------
+
+    /// [`Command::Ping`]: OPTIONS to the account's registrar, tracked apart from the
+    /// keep-alives and primary probes.
+    pub(super) fn ping(&mut self, now: Instant, account: AccountId, id: u64) {
+        let refuse = |ua: &mut Self, server: Option<Peer>, reason: &str| {
+            ua.emit(Event::Ping {
+                account,
+                id,
+                result: PingResult {
+                    server,
+                    status: None,
+                    reason: reason.to_string(),
+                    rtt: None,
+                    server_header: None,
+                    allow: None,
+                },
+            });
+        };
+        let Some(acct) = self.cfg.accounts.get(account) else {
+            return refuse(self, None, "no such account");
+        };
+        let registered = match &self.regs[account].state {
+            RegistrationState::Registered { server, .. } => Some(*server),
+            _ => None,
+        };
+        let server = registered.or(acct.servers.first().copied());
+        if !acct.register {
+            return refuse(self, server, "the account does not register");
+        }
+        let Some(server) = server else {
+            return refuse(self, None, "the account has no server");
+        };
+        if self.pings.len() >= MAX_PINGS {
+            return refuse(self, Some(server), "too many pings in progress");
+        }
+        let branch = self.options(now, account, server);
+        self.pings.insert(
+            branch,
+            Ping {
+                account,
+                id,
+                server,
+                sent: now,
+            },
+        );
+    }
+
+    /// A final response to the ping with this branch.
+    pub(super) fn ping_answered(&mut self, now: Instant, key: &str, resp: &Response) {
+        let Some(ping) = self.pings.remove(key) else {
+            return;
+        };
+        let server_header = resp
+            .headers
+            .get("Server")
+            .or_else(|| resp.headers.get("User-Agent"))
+            .map(bounded);
+        let allow: Vec<&str> = resp.headers.get_all("Allow").map(str::trim).collect();
+        let allow = (!allow.is_empty()).then(|| bounded(&allow.join(", ")));
+        self.emit(Event::Ping {
+            account: ping.account,
+            id: ping.id,
+            result: PingResult {
+                server: Some(ping.server),
+                status: Some(resp.status),
+                reason: bounded(&resp.reason),
+                rtt: Some(now.saturating_duration_since(ping.sent)),
+                server_header,
+                allow,
+            },
+        });
+    }
+
+    /// The ping with this branch got no answer (timer F, `status` 408) or its transport
+    /// failed (503).
+    pub(super) fn ping_failed(&mut self, key: &str, status: u16) {
+        let Some(ping) = self.pings.remove(key) else {
+            return;
+        };
+        let reason = if status == 408 {
+            format!(
+                "no answer within {} s (timer F)",
+                self.cfg.timers.timeout().as_secs_f32()
+            )
+        } else {
+            format!("transport failure: could not reach {}", ping.server)
+        };
+        self.emit(Event::Ping {
+            account: ping.account,
+            id: ping.id,
+            result: PingResult {
+                server: Some(ping.server),
+                status: None,
+                reason,
+                rtt: None,
+                server_header: None,
+                allow: None,
+            },
+        });
+    }
+}
+
+/// At most [`PING_HEADER_MAX`] characters of a peer's text.
+fn bounded(s: &str) -> String {
+    s.trim().chars().take(PING_HEADER_MAX).collect()
 }

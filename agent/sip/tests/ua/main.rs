@@ -4,6 +4,7 @@
 
 mod calls;
 mod pair;
+mod ping;
 mod registration;
 mod torture;
 mod transactions;
