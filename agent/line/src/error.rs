@@ -1,4 +1,5 @@
-//! Errors of the line crate: configuration the caller got wrong.
+//! Errors of the line crate: configuration the caller got wrong, and port tests the line
+//! cannot take now.
 //!
 //! Faults of the line itself (a number the dial plan refuses, a caller who hangs up) are not
 //! errors: they are events in the state machine's outputs.
@@ -23,6 +24,10 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A port test ([`crate::PortDriver::start_test`]) cannot run now; the reason is one
+    /// line for the installer (`the phone is off hook (hang it up to ring it)`).
+    #[error("port test refused: {0}")]
+    TestRefused(String),
 }
 
 /// Result with this crate's [`Error`].

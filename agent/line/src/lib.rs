@@ -104,6 +104,52 @@
 //!
 //! (The same scenario runs in `tests/line/dialling.rs`.)
 //!
+//! # Port tests
+//!
+//! For an installer checking the wiring and the phone (the admin pages' diagnostics), the
+//! driver runs one test at a time per port beside the line ([`PortDriver::start_test`],
+//! [`PortDriver::cancel_test`], [`PortDriver::testing`], [`PortDriver::take_test_outcome`]):
+//!
+//! * [`PortTest::Ring`] rings an idle, on-hook line with its ring cadence (repeated) for a
+//!   while, then gives the port back the feed the line last asked for
+//!   ([`TestOutcome::Completed`]). Lifting the phone trips the ring:
+//!   [`TestOutcome::Answered`] with the time to answer; the line sees an ordinary
+//!   off-hook and gives dial tone (no call is placed). If the line needs the port — an
+//!   incoming call, a message-waiting signal — its feed wins and the test ends
+//!   [`TestOutcome::Interrupted`].
+//! * [`PortTest::Tone`] plays a tone of the line's plan, or the 1004 Hz 0 dBm0
+//!   [`MILLIWATT`], to an off-hook phone at dial tone in place of the dial tone, then dial
+//!   tone comes back. The line keeps its hook events and audio: hanging up or dialling a
+//!   key interrupts the test. The line's dial-tone timer (first digit, or a warmline's
+//!   delay) is held during the test and re-armed when it ends, so the user gets a whole
+//!   dial-tone period afterwards and is not sent to reorder because of the test.
+//!
+//! A test the line cannot take now is refused with [`Error::TestRefused`] and a one-line
+//! reason for the installer.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use tipring_hal::sim::{SimConfig, SimPort};
+//! use tipring_line::{Line, LineConfig, PortDriver, PortTest, TestOutcome};
+//!
+//! # #[allow(clippy::disallowed_methods)]
+//! let t0 = Instant::now(); // a binary's clock; any epoch works
+//! let line = Line::new(LineConfig::for_country("us").unwrap()).unwrap();
+//! let mut port = PortDriver::new(line, SimPort::new(SimConfig::default(), t0).unwrap());
+//! let ring = PortTest::Ring { duration: Duration::from_secs(10) };
+//! port.start_test(t0, ring).unwrap();
+//! port.port_mut().lift(t0 + Duration::from_secs(3)); // the installer's helper answers
+//! let (mut now, mut out) = (t0, Vec::new());
+//! while port.testing() {
+//!     now += Duration::from_millis(10);
+//!     port.tick(now, &mut out);
+//! }
+//! assert!(matches!(
+//!     port.take_test_outcome(),
+//!     Some(TestOutcome::Answered { after }) if after < Duration::from_millis(3100)
+//! ));
+//! ```
+//!
 //! Without the driver, the loop is the usual sans-IO one: feed [`Input`]s to
 //! [`Line::handle_input`], drain [`Line::poll_output`], call [`Line::produce_audio`] for
 //! each outgoing frame and [`Input::Timeout`] when [`Line::poll_timeout`] is due. Here a
@@ -171,7 +217,7 @@ pub mod error;
 pub mod line;
 
 pub use config::{CallerIdConfig, FeatureCodes, FlashMode, Hotline, LineConfig, LineTimers};
-pub use driver::{PortDriver, VoicePath};
+pub use driver::{PortDriver, PortTest, TestOutcome, TestTone, VoicePath, MILLIWATT};
 pub use error::{Error, Result};
 pub use line::{
     confirmation_tone, CallCommand, DigitSource, Feature, Input, Leg, Line, LineEvent, LineState,

@@ -691,6 +691,25 @@ impl Line {
         self.message_waiting
     }
 
+    /// Re-arm the dial-tone timer from `now` (the first-digit timer, or a warmline's
+    /// delay), as going off hook does; nothing unless the line is at dial tone. The port
+    /// driver holds the line's timers during a tone test and calls this when it ends, so
+    /// the user gets a whole dial-tone period after the test.
+    pub(crate) fn restart_dial_timer(&mut self, now: Instant) {
+        let St::Dialling(c) = &self.st else {
+            return;
+        };
+        if !c.digits.is_empty() {
+            return;
+        }
+        let first = self.cfg.timers.first_digit;
+        let wait = match &self.cfg.hotline {
+            Some(h) if !c.keyed && c.forward.is_none() && !h.delay.is_zero() => h.delay.min(first),
+            _ => first,
+        };
+        self.deadline = Some(now + wait);
+    }
+
     /// The next output, if any. Drain after every input.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()

@@ -5,6 +5,7 @@
 //! audio, so digits are detected from tones and pulses, not handed over as data.
 
 mod caller_id;
+mod diagnostics;
 mod dialling;
 mod features;
 mod incoming;
