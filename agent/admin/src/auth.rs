@@ -303,6 +303,14 @@ impl Sessions {
         Some(s)
     }
 
+    /// Whether `token` names a live session (without touching it).
+    pub fn alive(&self, token: &str, now: Instant) -> bool {
+        self.by_token.get(token).is_some_and(|s| {
+            now.duration_since(s.last_seen) < SESSION_IDLE
+                && now.duration_since(s.started) < SESSION_MAX
+        })
+    }
+
     /// End the session of `token`.
     pub fn end(&mut self, token: &str) {
         self.by_token.remove(token);

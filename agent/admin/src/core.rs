@@ -102,6 +102,8 @@ pub struct View {
     pub config: Option<Arc<GatewayConfig>>,
     /// Its version.
     pub version: u64,
+    /// The uplink, ACS, firmware slots, access counters and diagnostics.
+    pub device: Arc<crate::view::DeviceView>,
 }
 
 /// What a request comes to.
@@ -117,13 +119,39 @@ pub enum Outcome {
 }
 
 /// A maintenance action the pages ask of the gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Action {
     /// Restart the gateway (calls end).
     Reboot,
     /// Erase the configuration, the management state and the admin credential, then
     /// restart (the firmware slots and the device's keys stay).
     FactoryReset,
+    /// Check this firmware image (signature, model, version) and install it into the
+    /// inactive slot, then restart into it on trial; the outcome goes to
+    /// [`crate::view::DeviceView::firmware_upload`].
+    Firmware(Arc<Vec<u8>>),
+    /// Run a diagnostic; its progress and result go to
+    /// [`crate::view::DeviceView::diagnostics`].
+    Diagnose(crate::view::Diagnostic),
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Reboot => f.write_str("Reboot"),
+            Action::FactoryReset => f.write_str("FactoryReset"),
+            Action::Firmware(image) => write!(f, "Firmware({} bytes)", image.len()),
+            Action::Diagnose(d) => write!(f, "Diagnose({d})"),
+        }
+    }
+}
+
+impl Action {
+    /// Whether the gateway goes away after it (the page is sent first, with a moment to
+    /// reach the browser).
+    pub fn restarts(&self) -> bool {
+        matches!(self, Action::Reboot | Action::FactoryReset)
+    }
 }
 
 /// A configuration the pages want applied.
@@ -300,12 +328,37 @@ impl Admin {
                 return Outcome::Respond(self.export(view))
             }
             (Some(s), "/maintenance") if matches!(req.method, "GET" | "HEAD") => {
-                return Outcome::Respond(self.page(
+                let running = matches!(
+                    view.device.firmware_upload,
+                    Some(crate::view::TaskState::Running(_))
+                );
+                return Outcome::Respond(self.page_refreshing(
                     200,
                     "Maintenance",
-                    Some(&s.csrf),
-                    pages::maintenance(&s.csrf, None),
-                ))
+                    &s.csrf,
+                    pages::maintenance(&s.csrf, &view.device, None),
+                    running.then_some(2),
+                ));
+            }
+            (Some(s), "/firmware") if req.method == "POST" => {
+                return self.firmware_upload(req, &s.csrf, view)
+            }
+            (Some(s), "/diagnostics") => return self.diagnostics(req, &s.csrf, view),
+            (Some(_), "/diagnostics/capture.pcap") if matches!(req.method, "GET" | "HEAD") => {
+                return Outcome::Respond(match &view.device.capture {
+                    Some(c) => Response {
+                        status: 200,
+                        headers: vec![
+                            ("content-type", "application/vnd.tcpdump.pcap".into()),
+                            (
+                                "content-disposition",
+                                format!("attachment; filename=\"{}\"", c.name),
+                            ),
+                        ],
+                        body: c.bytes.clone(),
+                    },
+                    None => Response::html(404, String::new()),
+                });
             }
             (Some(s), path @ ("/reboot" | "/factory-reset")) if req.method == "POST" => {
                 let form = Form::parse(req.body);
@@ -320,6 +373,7 @@ impl Admin {
                         Some(&s.csrf),
                         pages::maintenance(
                             &s.csrf,
+                            &view.device,
                             Some((false, "Tick the box to confirm the factory reset.")),
                         ),
                     ));
@@ -343,7 +397,106 @@ impl Admin {
             }
             _ => {}
         }
-        Outcome::Respond(self.handle(req, now, &view.status))
+        Outcome::Respond(self.handle(req, now, view))
+    }
+
+    /// Whether `cookie` carries a live session (the shell allows a firmware image's size
+    /// only to signed-in browsers). Does not extend the session.
+    pub fn signed_in(&self, cookie: Option<&str>, now: Instant) -> bool {
+        cookie
+            .and_then(session_cookie)
+            .is_some_and(|t| self.sessions.alive(&t, now))
+    }
+
+    /// A firmware image uploaded from the maintenance page: handed to the gateway, which
+    /// checks it before a byte goes to a slot.
+    fn firmware_upload(&mut self, req: &Request<'_>, csrf: &str, view: &View) -> Outcome {
+        let parts = req
+            .content_type
+            .and_then(boundary)
+            .map(|b| multipart(req.body, &b))
+            .unwrap_or_default();
+        let field = |name: &str| parts.iter().find(|(n, _)| n == name).map(|(_, v)| v);
+        if field("csrf").map(Vec::as_slice) != Some(csrf.as_bytes()) || !same_origin(req) {
+            self.csrf_refused += 1;
+            return Outcome::Respond(self.forged(csrf));
+        }
+        let refuse = |me: &Self, why: &str| {
+            Outcome::Respond(me.page(
+                400,
+                "Maintenance",
+                Some(csrf),
+                pages::maintenance(csrf, &view.device, Some((false, why))),
+            ))
+        };
+        if view.device.firmware.is_empty() {
+            return refuse(self, "This gateway runs without firmware slots.");
+        }
+        if matches!(
+            view.device.firmware_upload,
+            Some(crate::view::TaskState::Running(_))
+        ) {
+            return refuse(self, "An upgrade is already being installed.");
+        }
+        let Some(image) = field("image").filter(|i| !i.is_empty()) else {
+            return refuse(self, "Choose a firmware image file.");
+        };
+        tracing::warn!(peer = %req.peer, bytes = image.len(), "admin pages: firmware image uploaded");
+        let page = self.page_refreshing(
+            202,
+            "Maintenance",
+            csrf,
+            pages::maintenance(
+                csrf,
+                &view.device,
+                Some((
+                    true,
+                    "Image received: checking its signature and installing it. This page follows.",
+                )),
+            ),
+            Some(2),
+        );
+        Outcome::Act(page, Action::Firmware(Arc::new(image.clone())))
+    }
+
+    /// The diagnostics page, and the forms that start a test.
+    fn diagnostics(&mut self, req: &Request<'_>, csrf: &str, view: &View) -> Outcome {
+        let running = view
+            .device
+            .diagnostics
+            .iter()
+            .any(|d| matches!(d.state, crate::view::TaskState::Running(_)));
+        let show = |me: &Self, status: u16, msg: Option<(bool, &str)>, refresh: bool| {
+            me.page_refreshing(
+                status,
+                "Diagnostics",
+                csrf,
+                pages::diagnostics(csrf, &view.status.ports, &view.device, msg),
+                refresh.then_some(2),
+            )
+        };
+        match req.method {
+            "GET" | "HEAD" => Outcome::Respond(show(self, 200, None, running)),
+            "POST" => {
+                let form = Form::parse(req.body);
+                if form.get("csrf") != Some(csrf) || !same_origin(req) {
+                    self.csrf_refused += 1;
+                    return Outcome::Respond(self.forged(csrf));
+                }
+                match diagnostic(&form, view.status.ports.len()) {
+                    Err(why) => Outcome::Respond(show(self, 400, Some((false, &why)), running)),
+                    Ok(d) => {
+                        tracing::info!(peer = %req.peer, test = %d, "admin pages: diagnostic started");
+                        let text = format!("Started: {d}. This page refreshes until it ends.");
+                        Outcome::Act(
+                            show(self, 202, Some((true, &text)), true),
+                            Action::Diagnose(d),
+                        )
+                    }
+                }
+            }
+            _ => Outcome::Respond(Response::html(405, String::new())),
+        }
     }
 
     /// What the run loop said of an [`Apply`]: the configuration page with the outcome.
@@ -359,7 +512,7 @@ impl Admin {
             Err(e) => (400, (false, format!("Refused, nothing changed: {e}"))),
         };
         let body = match &view.config {
-            Some(c) => pages::config_form(c, csrf, Some((msg.0, &msg.1))),
+            Some(c) => pages::config_form(c, csrf, &view.device, Some((msg.0, &msg.1))),
             None => String::new(),
         };
         self.page(status, "Configuration", Some(csrf), body)
@@ -421,7 +574,7 @@ impl Admin {
         }
         let refuse = |this: &Self, why: String| {
             let body = match &view.config {
-                Some(c) => pages::config_form(c, csrf, Some((false, &why))),
+                Some(c) => pages::config_form(c, csrf, &view.device, Some((false, &why))),
                 None => format!("<p class=\"error\">{}</p>", pages::esc(&why)),
             };
             Outcome::Respond(this.page(400, "Configuration", Some(csrf), body))
@@ -456,7 +609,7 @@ impl Admin {
                 200,
                 "Configuration",
                 Some(csrf),
-                pages::config_form(running, csrf, None),
+                pages::config_form(running, csrf, &view.device, None),
             )),
             "POST" => {
                 let form = Form::parse(req.body);
@@ -464,40 +617,36 @@ impl Admin {
                     self.csrf_refused += 1;
                     return Outcome::Respond(self.forged(csrf));
                 }
-                let mut new = running.clone();
-                let mut changed = Vec::new();
-                for (i, p) in new.ports.iter_mut().enumerate() {
-                    let field = |f: &str| form.get(&format!("p{i}_{f}"));
-                    if let Some(ext) = field("extension").map(str::trim) {
-                        if ext != p.extension {
-                            p.extension = ext.to_string();
-                            changed.push(format!("ports[{i}].extension"));
-                        }
+                // Without a section: the ports form of earlier pages.
+                let section = form.get("section").unwrap_or("ports");
+                let new = match crate::edit::apply(section, &form, running) {
+                    Ok(n) => n,
+                    Err(why) => {
+                        return Outcome::Respond(self.page(
+                            400,
+                            "Configuration",
+                            Some(csrf),
+                            pages::config_form(
+                                running,
+                                csrf,
+                                &view.device,
+                                Some((false, &format!("Refused, nothing changed: {why}"))),
+                            ),
+                        ))
                     }
-                    if let Some(name) = field("display_name").map(str::trim) {
-                        let name = (!name.is_empty()).then(|| name.to_string());
-                        if name != p.display_name {
-                            p.display_name = name;
-                            changed.push(format!("ports[{i}].display_name"));
-                        }
-                    }
-                    let enabled = field("enabled").is_some();
-                    if enabled != p.enabled {
-                        p.enabled = enabled;
-                        changed.push(format!("ports[{i}].enabled"));
-                    }
-                    // Blank keeps the stored password (it is never shown).
-                    if let Some(pw) = field("password").filter(|v| !v.is_empty()) {
-                        p.password = Some(tipring_config::Secret::new(pw));
-                        changed.push(format!("ports[{i}].password"));
-                    }
-                }
+                };
+                let changed = crate::edit::changed(running, &new);
                 if changed.is_empty() {
                     return Outcome::Respond(self.page(
                         200,
                         "Configuration",
                         Some(csrf),
-                        pages::config_form(running, csrf, Some((true, "Nothing changed."))),
+                        pages::config_form(
+                            running,
+                            csrf,
+                            &view.device,
+                            Some((true, "Nothing changed.")),
+                        ),
                     ));
                 }
                 tracing::info!(peer = %req.peer, what = %changed.join(", "), "admin pages change the configuration");
@@ -512,7 +661,8 @@ impl Admin {
     }
 
     /// Answer one request; `status` is the gateway's latest snapshot.
-    pub fn handle(&mut self, req: &Request<'_>, now: Instant, status: &GatewayStatus) -> Response {
+    pub fn handle(&mut self, req: &Request<'_>, now: Instant, view: &View) -> Response {
+        let status = &*view.status;
         let token = req.cookie.and_then(session_cookie);
         let session = token
             .as_deref()
@@ -538,7 +688,7 @@ impl Admin {
                 _,
                 "/signin" | "/signout" | "/status" | "/password" | "/config" | "/backup"
                 | "/restore" | "/export" | "/maintenance" | "/reboot" | "/factory-reset" | "/"
-                | "/style.css",
+                | "/style.css" | "/firmware" | "/diagnostics",
             ) if !matches!(req.method, "GET" | "HEAD" | "POST") => {
                 Response::html(405, String::new()).with("allow", "GET, HEAD, POST".into())
             }
@@ -570,7 +720,7 @@ impl Admin {
                         if self.cred.first_start {
                             body.push_str("<p class=\"warn\">The first-start password is still in use: <a href=\"/password\">change it</a>.</p>");
                         }
-                        body.push_str(&pages::status(status));
+                        body.push_str(&pages::status(status, &view.device));
                         self.page(200, "Status", Some(&s.csrf), body)
                     }
                     "/password" => {
@@ -627,6 +777,20 @@ impl Admin {
 
     fn page(&self, status: u16, title: &str, nav: Option<&str>, body: String) -> Response {
         Response::html(status, pages::page(&self.device, title, nav, &body))
+    }
+
+    fn page_refreshing(
+        &self,
+        status: u16,
+        title: &str,
+        csrf: &str,
+        body: String,
+        refresh: Option<u32>,
+    ) -> Response {
+        Response::html(
+            status,
+            pages::page_refreshing(&self.device, title, Some(csrf), &body, refresh),
+        )
     }
 
     fn signin(&mut self, req: &Request<'_>, now: Instant) -> Response {
@@ -813,6 +977,45 @@ fn same_origin(req: &Request<'_>) -> bool {
     }
 }
 
+/// Fields read from one form (the calling section has ~12 per port).
+const MAX_FORM_FIELDS: usize = 256;
+
+/// A diagnostic from the Diagnostics page's form, checked.
+fn diagnostic(form: &Form, ports: usize) -> Result<crate::view::Diagnostic, String> {
+    use crate::view::{Diagnostic, MAX_CAPTURE_S, MAX_TEST_S, TEST_TONES};
+    let port = || match form.get("port").map(str::parse::<usize>) {
+        Some(Ok(p)) if (1..=ports).contains(&p) => Ok(p),
+        _ => Err(format!("Choose a port from 1 to {ports}.")),
+    };
+    let seconds = |max: u32| match form.get("seconds").map(str::parse::<u32>) {
+        Some(Ok(s)) if (1..=max).contains(&s) => Ok(s),
+        _ => Err(format!("Give a number of seconds from 1 to {max}.")),
+    };
+    match form.get("test") {
+        Some("ring") => Ok(Diagnostic::Ring {
+            port: port()?,
+            seconds: seconds(MAX_TEST_S)?,
+        }),
+        Some("tone") => {
+            let tone = form.get("tone").unwrap_or_default();
+            if !TEST_TONES.iter().any(|(k, _)| *k == tone) {
+                return Err("Choose one of the tones offered.".into());
+            }
+            Ok(Diagnostic::Tone {
+                port: port()?,
+                tone: tone.to_string(),
+                seconds: seconds(MAX_TEST_S)?,
+            })
+        }
+        Some("loopback") => Ok(Diagnostic::Loopback { port: port()? }),
+        Some("ping") => Ok(Diagnostic::Ping { port: port()? }),
+        Some("capture") => Ok(Diagnostic::Capture {
+            seconds: seconds(MAX_CAPTURE_S)?,
+        }),
+        _ => Err("No such diagnostic.".into()),
+    }
+}
+
 /// An `application/x-www-form-urlencoded` body.
 #[derive(Debug, Default)]
 struct Form(Vec<(String, String)>);
@@ -823,7 +1026,7 @@ impl Form {
         Self(
             text.split('&')
                 .filter(|kv| !kv.is_empty())
-                .take(32)
+                .take(MAX_FORM_FIELDS)
                 .map(|kv| {
                     let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
                     (decode(k), decode(v))
@@ -837,6 +1040,12 @@ impl Form {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+}
+
+impl crate::edit::Fields for Form {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.get(name)
     }
 }
 
@@ -909,7 +1118,11 @@ mod tests {
                 body: body.as_bytes(),
                 peer: peer.parse().unwrap(),
             };
-            let r = self.admin.handle(&req, self.now, &self.status);
+            let view = View {
+                status: Arc::new(self.status.clone()),
+                ..View::default()
+            };
+            let r = self.admin.handle(&req, self.now, &view);
             if let Some((_, c)) = r.headers.iter().find(|(k, _)| *k == "set-cookie") {
                 self.cookie = Some(c.split(';').next().unwrap().to_string());
             }
@@ -1070,6 +1283,7 @@ mod tests {
             status: Arc::new(GatewayStatus::default()),
             config: Some(Arc::new(cfg)),
             version: 3,
+            device: Arc::default(),
         };
         let cookie = r.cookie.clone();
         let req = |body: &'static str, method: &'static str| Request {
@@ -1142,6 +1356,7 @@ mod tests {
             status: Arc::new(GatewayStatus::default()),
             config: Some(Arc::new(cfg)),
             version: 4,
+            device: Arc::default(),
         };
         let cookie = r.cookie.clone().unwrap();
         let mut ask = |method: &str, path: &str, body: &str| {

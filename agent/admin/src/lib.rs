@@ -43,15 +43,22 @@
 
 pub mod auth;
 mod core;
+mod edit;
 pub mod pages;
 mod server;
 pub mod tls;
+pub mod view;
 
 pub use crate::core::{
     Action, Admin, AdminStats, Apply, CredentialStore, FileStore, MemoryStore, Outcome, Request,
     Response, View, COOKIE, MAX_BODY, SECURITY_HEADERS, USER,
 };
-pub use server::{AdminServer, Applier};
+pub use edit::SECTIONS;
+pub use server::{AccessCheck, AdminServer, Applier};
+pub use view::{
+    AccessCounters, AcsView, CaptureFile, DeviceView, Diagnosis, Diagnostic, FirmwareSlot,
+    TaskState, Uplink,
+};
 
 use std::path::{Path, PathBuf};
 

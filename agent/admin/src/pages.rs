@@ -5,6 +5,11 @@ use std::fmt::Write as _;
 
 use tipring_status::{GatewayStatus, Hook, PortStatus};
 
+use crate::view::{
+    AccessCounters, AcsView, DeviceView, FirmwareSlot, TaskState, Uplink, MAX_CAPTURE_S,
+    MAX_TEST_S, TEST_TONES,
+};
+
 /// HTML-escape text for element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -41,18 +46,42 @@ button{font:inherit;margin-top:.8rem;padding:.35rem .9rem}
 .error{color:#a10000;font-weight:600}
 .ok{color:#0a6b2b;font-weight:600}
 .warn{background:#fff4d6;border:1px solid #d9a400;padding:.6rem;margin-bottom:1rem}
+.running{color:#6b4a00;font-weight:600}
+.cards{display:flex;flex-wrap:wrap;gap:1rem}
+.cards .card{flex:1 1 16rem}
+select{font:inherit;padding:.3rem;width:100%}
+table.facts{width:auto;min-width:26rem}
+fieldset{border:1px solid #c9ced6;background:#fff;margin:0 0 1rem;padding:.6rem 1rem}
+legend{font-weight:600}
+.check{display:flex;gap:.5rem;align-items:center}
+.check input{width:auto}
 ";
 
 /// A whole page: `title`, the signed-in navigation (with the sign-out form carrying
 /// `csrf`) when `nav` is given, and `body`.
 pub fn page(device: &str, title: &str, nav: Option<&str>, body: &str) -> String {
+    page_refreshing(device, title, nav, body, None)
+}
+
+/// [`page`] that reloads itself every `refresh` seconds (while a diagnostic or an upload
+/// runs: the pages have no script, a meta refresh is what the CSP leaves).
+pub fn page_refreshing(
+    device: &str,
+    title: &str,
+    nav: Option<&str>,
+    body: &str,
+    refresh: Option<u32>,
+) -> String {
     let mut h = String::with_capacity(body.len() + 1024);
     let _ = write!(
         h,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">{}\
          <title>{} — {}</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body>\
          <header><span class=\"name\">{}</span>",
+        refresh
+            .map(|s| format!("<meta http-equiv=\"refresh\" content=\"{s}\">"))
+            .unwrap_or_default(),
         esc(title),
         esc(device),
         esc(device)
@@ -60,7 +89,7 @@ pub fn page(device: &str, title: &str, nav: Option<&str>, body: &str) -> String 
     if let Some(csrf) = nav {
         let _ = write!(
             h,
-            "<nav><a href=\"/status\">Status</a> · <a href=\"/config\">Configuration</a> · <a href=\"/maintenance\">Maintenance</a> · <a href=\"/password\">Password</a></nav>\
+            "<nav><a href=\"/status\">Status</a> · <a href=\"/config\">Configuration</a> · <a href=\"/maintenance\">Maintenance</a> · <a href=\"/diagnostics\">Diagnostics</a> · <a href=\"/password\">Password</a></nav>\
              <form method=\"post\" action=\"/signout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\">Sign out</button></form>",
             esc(csrf)
@@ -202,8 +231,9 @@ fn port_row(p: &PortStatus) -> String {
     )
 }
 
-/// The status page's body.
-pub fn status(s: &GatewayStatus) -> String {
+/// The status page's body: the ports, the uplink, the ACS, the firmware slots, SIP and
+/// the access control's counters.
+pub fn status(s: &GatewayStatus, d: &DeviceView) -> String {
     let mut b = String::new();
     let _ = write!(
         b,
@@ -227,31 +257,226 @@ pub fn status(s: &GatewayStatus) -> String {
         "<h2>SIP</h2><p>{} messages sent, {} received; {} bad messages answered, {} dropped; {} transport errors.</p>",
         c.messages_sent, c.messages_received, c.bad_answered, c.bad_dropped, c.transport_errors
     );
+    uplink(&mut b, d.uplink.as_ref());
+    acs(&mut b, d.acs.as_ref());
+    firmware_slots(&mut b, &d.firmware);
+    access(&mut b, &d.access);
     b
 }
 
-/// The configuration page's body: the ports (extension, display name, in service, a new
-/// password — the stored one is never shown) and the SIP servers, read-only.
+/// A two-column table of label and value (values escaped here).
+fn facts(b: &mut String, rows: &[(&str, String)]) {
+    b.push_str("<table class=\"facts\"><tbody>");
+    for (k, v) in rows {
+        let _ = write!(
+            b,
+            "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
+            esc(k),
+            esc(if v.is_empty() { "—" } else { v })
+        );
+    }
+    b.push_str("</tbody></table>");
+}
+
+fn bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / f64::from(1u32 << 30)),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / f64::from(1u32 << 20)),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+fn uplink(b: &mut String, u: Option<&Uplink>) {
+    b.push_str("<h2>Uplink</h2>");
+    let Some(u) = u else {
+        b.push_str("<p>No default route: the gateway has no uplink.</p>");
+        return;
+    };
+    facts(
+        b,
+        &[
+            ("Interface", format!("{} ({})", u.interface, u.state)),
+            ("Link", u.speed.clone()),
+            ("MAC address", u.mac.clone()),
+            ("Source address", u.source.clone()),
+            ("Default gateway", u.gateway.clone()),
+            ("DNS servers", u.dns.join(", ")),
+            (
+                "Traffic",
+                format!("{} received, {} sent", bytes(u.rx_bytes), bytes(u.tx_bytes)),
+            ),
+        ],
+    );
+}
+
+fn acs(b: &mut String, a: Option<&AcsView>) {
+    b.push_str("<h2>ACS (TR-069)</h2>");
+    let Some(a) = a else {
+        b.push_str("<p>TR-069 is off on this gateway.</p>");
+        return;
+    };
+    facts(
+        b,
+        &[
+            (
+                "ACS URL",
+                if a.url.is_empty() {
+                    "none yet (waiting for DHCP)".into()
+                } else {
+                    format!("{} ({})", a.url, a.origin)
+                },
+            ),
+            (
+                "Last contact",
+                if a.last_contact.is_empty() {
+                    "never since the start".into()
+                } else {
+                    a.last_contact.clone()
+                },
+            ),
+            ("Last session", a.last_session.clone()),
+            (
+                "Periodic Inform",
+                format!("every {} s", a.inform_interval_s),
+            ),
+            ("Connection requests", a.connection_request_url.clone()),
+        ],
+    );
+}
+
+/// The firmware slots table.
+pub fn firmware_slots(b: &mut String, slots: &[FirmwareSlot]) {
+    b.push_str("<h2>Firmware</h2>");
+    if slots.is_empty() {
+        b.push_str("<p>This gateway runs without firmware slots.</p>");
+        return;
+    }
+    b.push_str(
+        "<table><thead><tr><th scope=\"col\">Slot</th><th scope=\"col\">Version</th>\
+         <th scope=\"col\">Status</th><th scope=\"col\">Running</th><th scope=\"col\">Boots next</th>\
+         <th scope=\"col\">Log</th></tr></thead><tbody>",
+    );
+    for f in slots {
+        let yes = |x: bool| if x { "yes" } else { "" };
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&f.name),
+            esc(&f.version),
+            esc(&f.status),
+            yes(f.active),
+            yes(f.boot),
+            esc(&f.log)
+        );
+    }
+    b.push_str("</tbody></table>");
+}
+
+fn access(b: &mut String, counters: &[AccessCounters]) {
+    if counters.is_empty() {
+        return;
+    }
+    b.push_str(
+        "<h2>Access control</h2><table><thead><tr><th scope=\"col\">Service</th>\
+         <th scope=\"col\">Allowed sources</th><th scope=\"col\">Accepted</th>\
+         <th scope=\"col\">Dropped</th></tr></thead><tbody>",
+    );
+    for c in counters {
+        let dropped: Vec<String> = c
+            .dropped
+            .iter()
+            .map(|(why, n)| format!("{n} {why}"))
+            .collect();
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.service),
+            esc(&if c.allowed.is_empty() {
+                "any".to_string()
+            } else {
+                c.allowed.join(", ")
+            }),
+            c.accepted,
+            esc(&if dropped.is_empty() {
+                "0".to_string()
+            } else {
+                dropped.join(", ")
+            })
+        );
+    }
+    b.push_str("</tbody></table>");
+}
+
+/// The configuration page's body: one form per section (see [`crate::edit::SECTIONS`]),
+/// each applied on its own; stored passwords are never shown (blank keeps them). Then
+/// backup and restore.
 pub fn config_form(
     c: &tipring_config::GatewayConfig,
     csrf: &str,
+    d: &DeviceView,
     msg: Option<(bool, &str)>,
 ) -> String {
     let mut b = String::new();
     outcome(&mut b, msg);
-    let _ = write!(
-        b,
-        "<p>SIP servers {} · domain {} · country {}</p>",
-        esc(&c.sip.servers.join(", ")),
-        esc(&c.sip.domain),
-        esc(&c.device.country)
-    );
-    let _ = write!(
-        b,
-        "<form method=\"post\" action=\"/config\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <table><thead><tr><th scope=\"col\">Port</th><th scope=\"col\">Extension</th><th scope=\"col\">Display name</th>\
+    let csrf = esc(csrf);
+    b.push_str("<nav aria-label=\"Sections\"><ul class=\"toc\">");
+    for (id, title) in crate::edit::SECTIONS {
+        let _ = write!(b, "<li><a href=\"#{id}\">{title}</a></li>");
+    }
+    b.push_str("</ul></nav>");
+    let open = |b: &mut String, id: &str| {
+        let title = crate::edit::SECTIONS
+            .iter()
+            .find(|(k, _)| *k == id)
+            .map_or("", |(_, t)| t);
+        let _ = write!(
+            b,
+            "<section id=\"{id}\"><h2>{title}</h2><form method=\"post\" action=\"/config\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"section\" value=\"{id}\">"
+        );
+    };
+    let close = |b: &mut String| {
+        b.push_str("<button type=\"submit\">Save and apply</button></form></section>");
+    };
+    let input = |b: &mut String, name: &str, label: &str, value: &str, kind: &str| {
+        let _ = write!(
+            b,
+            "<label for=\"{name}\">{label}</label><input id=\"{name}\" name=\"{name}\" type=\"{kind}\" value=\"{}\"{}>",
+            esc(value),
+            if kind == "password" { " autocomplete=\"new-password\"" } else { "" }
+        );
+    };
+    let check = |b: &mut String, name: &str, label: &str, on: bool| {
+        let _ = write!(
+            b,
+            "<label class=\"check\"><input type=\"checkbox\" name=\"{name}\"{}> {label}</label>",
+            if on { " checked" } else { "" }
+        );
+    };
+    let select = |b: &mut String, name: &str, label: &str, now: &str, choices: &[(&str, &str)]| {
+        let _ = write!(
+            b,
+            "<label for=\"{name}\">{label}</label><select id=\"{name}\" name=\"{name}\">"
+        );
+        for (v, t) in choices {
+            let _ = write!(
+                b,
+                "<option value=\"{}\"{}>{}</option>",
+                esc(v),
+                if *v == now { " selected" } else { "" },
+                esc(t)
+            );
+        }
+        b.push_str("</select>");
+    };
+    let name_of = |v: &dyn erased::Named| v.name();
+
+    // Ports and extensions.
+    open(&mut b, "ports");
+    b.push_str(
+        "<table><thead><tr><th scope=\"col\">Port</th><th scope=\"col\">Extension</th><th scope=\"col\">Display name</th>\
          <th scope=\"col\">In service</th><th scope=\"col\">New SIP password (blank: keep)</th></tr></thead><tbody>",
-        esc(csrf)
     );
     for (i, p) in c.ports.iter().enumerate() {
         let n = i + 1;
@@ -267,26 +492,334 @@ pub fn config_form(
             if p.enabled { " checked" } else { "" }
         );
     }
-    b.push_str("</tbody></table><button type=\"submit\">Save and apply</button></form>");
+    b.push_str("</tbody></table>");
+    close(&mut b);
+
+    // Calling: codecs, DTMF, dial plan, features, forwarding.
+    open(&mut b, "calling");
+    let dtmf: &[(&str, &str)] = &[
+        ("rfc4733", "RFC 4733 events"),
+        ("inband", "in-band tones"),
+        ("info", "SIP INFO"),
+    ];
+    for (i, p) in c.ports.iter().enumerate() {
+        let n = i + 1;
+        let _ = write!(
+            b,
+            "<fieldset><legend>Port {n} (extension {})</legend>",
+            esc(&p.extension)
+        );
+        let codecs: Vec<&str> = p.codecs.iter().map(|k| k.name()).collect();
+        input(
+            &mut b,
+            &format!("p{i}_codecs"),
+            &format!(
+                "Codecs, in order of preference ({})",
+                tipring_config::Codec::ALL
+                    .map(tipring_config::Codec::name)
+                    .join(", ")
+            ),
+            &codecs.join(", "),
+            "text",
+        );
+        select(
+            &mut b,
+            &format!("p{i}_dtmf"),
+            "DTMF",
+            &name_of(&p.dtmf),
+            dtmf,
+        );
+        input(
+            &mut b,
+            &format!("p{i}_dial_plan"),
+            "Dial plan",
+            &p.dial_plan,
+            "text",
+        );
+        let ft = &p.features;
+        check(
+            &mut b,
+            &format!("p{i}_call_waiting"),
+            "Call waiting",
+            ft.call_waiting,
+        );
+        check(
+            &mut b,
+            &format!("p{i}_caller_id_block"),
+            "Withhold caller ID",
+            ft.caller_id_block,
+        );
+        check(&mut b, &format!("p{i}_dnd"), "Do not disturb", ft.dnd);
+        check(
+            &mut b,
+            &format!("p{i}_anonymous_rejection"),
+            "Refuse anonymous calls",
+            ft.anonymous_rejection,
+        );
+        let fw = &ft.forward;
+        input(
+            &mut b,
+            &format!("p{i}_forward_all"),
+            "Forward every call to",
+            fw.all.as_deref().unwrap_or(""),
+            "text",
+        );
+        input(
+            &mut b,
+            &format!("p{i}_forward_busy"),
+            "Forward when busy to",
+            fw.busy.as_deref().unwrap_or(""),
+            "text",
+        );
+        input(
+            &mut b,
+            &format!("p{i}_forward_no_answer"),
+            "Forward when not answered to",
+            fw.no_answer.as_deref().unwrap_or(""),
+            "text",
+        );
+        b.push_str("</fieldset>");
+    }
+    close(&mut b);
+
+    // SIP servers.
+    let s = &c.sip;
+    open(&mut b, "sip");
+    input(
+        &mut b,
+        "servers",
+        "Servers, in failover order (host or host:port, comma-separated)",
+        &s.servers.join(", "),
+        "text",
+    );
+    select(
+        &mut b,
+        "transport",
+        "Transport",
+        &name_of(&s.transport),
+        &[("udp", "UDP"), ("tcp", "TCP"), ("tls", "TLS")],
+    );
+    input(&mut b, "domain", "Domain", &s.domain, "text");
+    check(&mut b, "register", "Register the ports", s.register);
+    input(
+        &mut b,
+        "registration_expiry_s",
+        "Registration expiry (seconds)",
+        &s.registration_expiry_s.to_string(),
+        "number",
+    );
+    input(
+        &mut b,
+        "keepalive_s",
+        "Keep-alive interval (seconds, 0: off)",
+        &s.keepalive_s.to_string(),
+        "number",
+    );
+    check(
+        &mut b,
+        "mwi_subscribe",
+        "Subscribe to message waiting",
+        s.mwi_subscribe,
+    );
+    select(
+        &mut b,
+        "srtp",
+        "SRTP",
+        &name_of(&s.srtp),
+        &[
+            ("off", "off"),
+            ("optional", "optional"),
+            ("mandatory", "mandatory"),
+        ],
+    );
+    close(&mut b);
+
+    // Region.
+    open(&mut b, "region");
+    let plans: Vec<(&str, &str)> = d
+        .tone_plans
+        .iter()
+        .map(|(k, n)| (k.as_str(), n.as_str()))
+        .collect();
+    if plans.is_empty() {
+        input(
+            &mut b,
+            "country",
+            "Country (tone plan)",
+            &c.device.country,
+            "text",
+        );
+    } else {
+        select(
+            &mut b,
+            "country",
+            "Country (tone plan, ring cadence, caller ID)",
+            &c.device.country,
+            &plans,
+        );
+    }
+    input(
+        &mut b,
+        "time_zone",
+        "Time zone (IANA name, e.g. Europe/Paris; blank: UTC)",
+        c.device.time_zone.as_deref().unwrap_or(""),
+        "text",
+    );
+    close(&mut b);
+
+    // Management.
+    let m = &c.management;
+    open(&mut b, "management");
+    b.push_str("<fieldset><legend>TR-069 ACS</legend>");
+    let cw = m.cwmp.as_ref();
+    input(
+        &mut b,
+        "acs_url",
+        "ACS URL (blank with no user: TR-069 off)",
+        cw.map_or("", |c| c.acs_url.as_str()),
+        "text",
+    );
+    input(
+        &mut b,
+        "acs_username",
+        "User name",
+        cw.and_then(|c| c.username.as_deref()).unwrap_or(""),
+        "text",
+    );
+    input(
+        &mut b,
+        "acs_password",
+        "New password (blank: keep)",
+        "",
+        "password",
+    );
+    input(
+        &mut b,
+        "inform_interval_s",
+        "Periodic Inform (seconds)",
+        &cw.map_or(3600, |c| c.periodic_inform_interval_s)
+            .to_string(),
+        "number",
+    );
+    b.push_str("</fieldset><fieldset><legend>Remote syslog</legend>");
+    let sl = m.syslog.as_ref();
+    input(
+        &mut b,
+        "syslog_server",
+        "Collector host:port (blank: off; applies at the next start)",
+        sl.map_or("", |s| s.server.as_str()),
+        "text",
+    );
+    select(
+        &mut b,
+        "syslog_transport",
+        "Transport",
+        &sl.map_or("udp".into(), |s| name_of(&s.transport)),
+        &[("udp", "UDP"), ("tcp", "TCP"), ("tls", "TLS")],
+    );
+    select(
+        &mut b,
+        "syslog_level",
+        "Lowest level sent",
+        &sl.map_or("info".into(), |s| name_of(&s.level)),
+        &[
+            ("error", "error"),
+            ("warn", "warning"),
+            ("info", "info"),
+            ("debug", "debug"),
+        ],
+    );
+    b.push_str("</fieldset><fieldset><legend>Access control</legend><input type=\"hidden\" name=\"access_form\" value=\"1\">\
+                <p>Source networks allowed to reach each service (CIDR such as 10.0.0.0/8 or single addresses, comma-separated; blank: every source). Everything else is dropped without an answer.</p>");
+    let a = &m.access;
+    input(
+        &mut b,
+        "access_admin",
+        "These admin pages",
+        &a.admin.join(", "),
+        "text",
+    );
+    input(&mut b, "access_snmp", "SNMP", &a.snmp.join(", "), "text");
+    input(
+        &mut b,
+        "access_connection_request",
+        "TR-069 connection requests",
+        &a.connection_request.join(", "),
+        "text",
+    );
+    input(
+        &mut b,
+        "access_sip",
+        "SIP (the SIP servers are always allowed)",
+        &a.sip.join(", "),
+        "text",
+    );
+    check(
+        &mut b,
+        "sip_scanner_filter",
+        "Drop SIP scanners (friendly-scanner, sipvicious, ...) and block their source",
+        a.sip_scanner_filter,
+    );
+    b.push_str("</fieldset>");
+    close(&mut b);
+
     let _ = write!(
         b,
-        "<h2>Backup and restore</h2>\
+        "<h2 id=\"backup\">Backup and restore</h2>\
          <p><a href=\"/backup\" download>Download the configuration</a> (it holds the SIP passwords: keep it safe).</p>\
          <form method=\"post\" action=\"/restore\" enctype=\"multipart/form-data\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label for=\"file\">Restore a backup (checked before anything changes; the configuration before it is kept)</label>\
          <input id=\"file\" name=\"file\" type=\"file\" accept=\".json,application/json\" required>\
-         <button type=\"submit\">Restore</button></form>",
-        esc(csrf)
+         <button type=\"submit\">Restore</button></form>"
     );
     b
 }
 
-/// The maintenance page's body: restart, factory reset, the support bundle.
-pub fn maintenance(csrf: &str, msg: Option<(bool, &str)>) -> String {
+/// The names enums have in the configuration document, for the forms' choices.
+mod erased {
+    /// A configuration enum's name in the document (`udp`, `rfc4733`, ...).
+    pub(super) trait Named {
+        fn name(&self) -> String;
+    }
+    impl<T: serde::Serialize> Named for T {
+        fn name(&self) -> String {
+            match serde_json::to_value(self) {
+                Ok(serde_json::Value::String(s)) => s,
+                _ => String::new(),
+            }
+        }
+    }
+}
+
+fn task_line(b: &mut String, t: &TaskState) {
+    let (class, role, text) = match t {
+        TaskState::Running(m) => ("running", "status", m),
+        TaskState::Done(m) => ("ok", "status", m),
+        TaskState::Failed(m) => ("error", "alert", m),
+    };
+    let _ = write!(b, "<p class=\"{class}\" role=\"{role}\">{}</p>", esc(text));
+}
+
+/// The maintenance page's body: firmware, restart, factory reset, the support bundle.
+pub fn maintenance(csrf: &str, d: &DeviceView, msg: Option<(bool, &str)>) -> String {
     let mut b = String::new();
     outcome(&mut b, msg);
+    firmware_slots(&mut b, &d.firmware);
+    if let Some(t) = &d.firmware_upload {
+        task_line(&mut b, t);
+    }
     let csrf = esc(csrf);
+    if !d.firmware.is_empty() {
+        let _ = write!(
+            b,
+            "<form method=\"post\" action=\"/firmware\" enctype=\"multipart/form-data\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <label for=\"image\">Upgrade: a signed Tipring firmware image (its signature, model and version are checked before anything is written; it goes to the slot not running, and the gateway restarts into it on trial — it rolls back by itself if the new image does not come up)</label>\
+             <input id=\"image\" name=\"image\" type=\"file\" required>\
+             <button type=\"submit\">Upload and install</button></form>"
+        );
+    }
     let _ = write!(
         b,
         "<h2>Support bundle</h2><p><a href=\"/export\" download>Download the support bundle</a>: the configuration with every password removed, the status and the recent log.</p>\
@@ -297,6 +830,132 @@ pub fn maintenance(csrf: &str, msg: Option<(bool, &str)>) -> String {
          <label><input type=\"checkbox\" name=\"confirm\" value=\"erase\"> Erase this gateway's configuration</label>\
          <button type=\"submit\">Factory reset</button></form>"
     );
+    b
+}
+
+/// The diagnostics page's body: the forms, the results (newest first), the capture.
+pub fn diagnostics(
+    csrf: &str,
+    ports: &[PortStatus],
+    d: &DeviceView,
+    msg: Option<(bool, &str)>,
+) -> String {
+    let mut b = String::new();
+    outcome(&mut b, msg);
+    let csrf = esc(csrf);
+    let port_select = |id: &str| {
+        let mut h = format!("<select id=\"{id}\" name=\"port\">");
+        for p in ports {
+            let _ = write!(
+                h,
+                "<option value=\"{}\">port {} (extension {})</option>",
+                p.port,
+                p.port,
+                esc(&p.extension)
+            );
+        }
+        h.push_str("</select>");
+        h
+    };
+    let form = |b: &mut String, test: &str, title: &str, help: &str, fields: &str, button: &str| {
+        let _ = write!(
+            b,
+            "<section class=\"card\"><h2>{title}</h2><p>{help}</p><form method=\"post\" action=\"/diagnostics\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"test\" value=\"{test}\">\
+             {fields}<button type=\"submit\">{button}</button></form></section>"
+        );
+    };
+    b.push_str("<div class=\"cards\">");
+    form(
+        &mut b,
+        "ring",
+        "Ring a port",
+        "Rings the phone with the line's ring cadence (the port must be idle and on hook); says whether it was answered.",
+        &format!(
+            "<label for=\"ring-port\">Port</label>{}<label for=\"ring-s\">Seconds (1–{MAX_TEST_S})</label>\
+             <input id=\"ring-s\" name=\"seconds\" type=\"number\" min=\"1\" max=\"{MAX_TEST_S}\" value=\"10\">",
+            port_select("ring-port")
+        ),
+        "Ring",
+    );
+    let mut tones = String::from("<select id=\"tone-kind\" name=\"tone\">");
+    for (k, n) in TEST_TONES {
+        let _ = write!(tones, "<option value=\"{k}\">{n}</option>");
+    }
+    tones.push_str("</select>");
+    form(
+        &mut b,
+        "tone",
+        "Play a tone",
+        "Plays a tone to the phone in place of dial tone (lift the handset first).",
+        &format!(
+            "<label for=\"tone-port\">Port</label>{}<label for=\"tone-kind\">Tone</label>{tones}\
+             <label for=\"tone-s\">Seconds (1–{MAX_TEST_S})</label>\
+             <input id=\"tone-s\" name=\"seconds\" type=\"number\" min=\"1\" max=\"{MAX_TEST_S}\" value=\"5\">",
+            port_select("tone-port")
+        ),
+        "Play",
+    );
+    form(
+        &mut b,
+        "loopback",
+        "Media loopback",
+        "Sends a test signal through the port's first codec, RTP over a loopback socket, the jitter buffer and the decoder; reports delay, level and distortion.",
+        &format!("<label for=\"loop-port\">Port</label>{}", port_select("loop-port")),
+        "Run",
+    );
+    form(
+        &mut b,
+        "ping",
+        "SIP OPTIONS ping",
+        "Sends OPTIONS to the registrar the port's account uses; reports the answer and the round trip.",
+        &format!("<label for=\"ping-port\">Port</label>{}", port_select("ping-port")),
+        "Ping",
+    );
+    form(
+        &mut b,
+        "capture",
+        "Packet capture",
+        "Records the gateway's SIP and RTP (as sent and received, TLS shown decrypted) into a pcap file for Wireshark.",
+        &format!(
+            "<label for=\"cap-s\">Seconds (1–{MAX_CAPTURE_S})</label>\
+             <input id=\"cap-s\" name=\"seconds\" type=\"number\" min=\"1\" max=\"{MAX_CAPTURE_S}\" value=\"30\">"
+        ),
+        "Capture",
+    );
+    b.push_str("</div>");
+    if let Some(c) = &d.capture {
+        let _ = write!(
+            b,
+            "<p><a href=\"/diagnostics/capture.pcap\" download>Download the capture</a> ({}, {})</p>",
+            esc(&c.name),
+            bytes(c.bytes.len() as u64)
+        );
+    }
+    b.push_str("<h2>Results</h2>");
+    if d.diagnostics.is_empty() {
+        b.push_str("<p>No diagnostic run yet.</p>");
+    } else {
+        b.push_str(
+            "<table><thead><tr><th scope=\"col\">Started</th><th scope=\"col\">Test</th>\
+             <th scope=\"col\">Result</th></tr></thead><tbody>",
+        );
+        for r in &d.diagnostics {
+            let (state, text) = match &r.state {
+                TaskState::Running(m) => ("running", m),
+                TaskState::Done(m) => ("ok", m),
+                TaskState::Failed(m) => ("error", m),
+            };
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td class=\"{state}\">{}</td></tr>",
+                esc(&r.started),
+                esc(&r.what),
+                esc(text)
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
     b
 }
 
@@ -317,7 +976,7 @@ mod tests {
             }],
             ..Default::default()
         };
-        let html = status(&s);
+        let html = status(&s, &DeviceView::default());
         assert!(html.contains("&lt;b&gt;101&lt;/b&gt;"), "{html}");
         assert!(!html.contains("<b>"), "{html}");
         assert!(html.contains("1&lt;2"));

@@ -32,11 +32,19 @@ pub type Applier = tokio::sync::mpsc::UnboundedSender<(
     tokio::sync::oneshot::Sender<Result<u64, String>>,
 )>;
 
+/// Largest firmware image the maintenance page takes (signed-in browsers only).
+pub const MAX_FIRMWARE: usize = 64 * 1024 * 1024;
+
+/// The access control of the admin pages: called with each new connection's source
+/// address; `false` closes the connection before the TLS handshake.
+pub type AccessCheck = Arc<dyn Fn(std::net::IpAddr) -> bool + Send + Sync>;
+
 /// The admin pages, bound and ready to serve.
 pub struct AdminServer {
     listener: TcpListener,
     tls: TlsAcceptor,
     admin: Arc<Mutex<Admin>>,
+    access: Option<AccessCheck>,
 }
 
 impl std::fmt::Debug for AdminServer {
@@ -61,7 +69,14 @@ impl AdminServer {
             listener,
             tls: TlsAcceptor::from(tls),
             admin: Arc::new(Mutex::new(admin)),
+            access: None,
         })
+    }
+
+    /// Admit only the connections `check` allows (dropped ones are closed at once).
+    pub fn with_access(mut self, check: AccessCheck) -> Self {
+        self.access = Some(check);
+        self
     }
 
     /// The address bound.
@@ -99,6 +114,11 @@ impl AdminServer {
             tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, peer)) => {
+                        if self.access.as_ref().is_some_and(|ok| !ok(peer.ip().to_canonical())) {
+                            debug!(%peer, "admin pages: source not allowed, connection dropped");
+                            drop(stream);
+                            continue;
+                        }
                         while connections.try_join_next().is_some() {}
                         if connections.len() >= MAX_CONNECTIONS {
                             debug!(%peer, "admin pages busy: connection closed");
@@ -149,7 +169,19 @@ async fn answer(
     actions: Option<&tokio::sync::mpsc::UnboundedSender<crate::core::Action>>,
 ) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
+    #[allow(clippy::disallowed_methods)] // the shell's clock
+    let arrived = Instant::now();
+    let cookie = parts.headers.get("cookie").and_then(|v| v.to_str().ok());
+    // A firmware image is larger than any form: allowed to signed-in browsers only.
+    let limit = if parts.method == hyper::Method::POST
+        && parts.uri.path() == "/firmware"
+        && admin.lock().is_ok_and(|a| a.signed_in(cookie, arrived))
+    {
+        MAX_FIRMWARE
+    } else {
+        MAX_BODY
+    };
+    let body = match Limited::new(body, limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return plain(413, "request too large"),
     };
@@ -174,13 +206,17 @@ async fn answer(
     let resp = match outcome {
         Outcome::Respond(r) => r,
         Outcome::Act(page, action) => match actions {
-            Some(tx) => {
+            Some(tx) if action.restarts() => {
                 // A moment for the page to reach the browser first.
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     let _ = tx.send(action);
                 });
+                page
+            }
+            Some(tx) => {
+                let _ = tx.send(action);
                 page
             }
             None => return plain(503, "this gateway takes no maintenance actions from here"),

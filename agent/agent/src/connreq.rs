@@ -61,7 +61,14 @@ pub async fn listen(
     addr: SocketAddr,
     auth: ConnReqAuth,
     clock: fn() -> std::time::Instant,
+    access: Option<Arc<crate::access::Gates>>,
 ) -> anyhow::Result<ConnReqListener> {
+    let allowed = Arc::new(move |ip: std::net::IpAddr| {
+        access
+            .as_ref()
+            .is_none_or(|g| g.allow(crate::access::Service::ConnectionRequest, ip))
+    });
+    let allowed_udp = Arc::clone(&allowed);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("connection request listener on {addr}"))?;
@@ -79,6 +86,9 @@ pub async fn listen(
                     let Ok((n, peer)) = sock.recv_from(&mut buf).await else {
                         continue;
                     };
+                    if !allowed_udp(peer.ip()) {
+                        continue;
+                    }
                     let ok = auth.lock().expect("not poisoned").check_udp(
                         clock(),
                         unix_now(),
@@ -103,6 +113,10 @@ pub async fn listen(
             let Ok((stream, peer)) = listener.accept().await else {
                 continue;
             };
+            if !allowed(peer.ip()) {
+                drop(stream);
+                continue;
+            }
             let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
                 // Busy: drop the connection rather than queue it.
                 continue;

@@ -377,6 +377,8 @@ pub struct RunnerSettings {
     pub factory_acs_url: Option<String>,
     /// The DHCP options file the OS's DHCP client hook writes (read again when it changes).
     pub dhcp_options: Option<PathBuf>,
+    /// `management.access.connection_request` (None: every source).
+    pub access: Option<std::sync::Arc<crate::access::Gates>>,
 }
 
 /// The CPE in the agent (see the module docs).
@@ -419,6 +421,10 @@ pub struct CwmpRunner {
     notes: Vec<String>,
     /// The URL in force last announced (empty: none).
     announced: String,
+    /// The last session that ended well, and the last session's end and outcome (unix
+    /// seconds), for the admin pages.
+    last_ok: Option<i64>,
+    last_end: Option<(i64, bool)>,
 }
 
 impl std::fmt::Debug for CwmpRunner {
@@ -553,6 +559,8 @@ impl CwmpRunner {
             seen,
             notes,
             announced: in_force.map(|(u, _)| u).unwrap_or_default(),
+            last_ok: None,
+            last_end: None,
         };
         if std::mem::take(&mut runner.device.dirty) {
             runner.persist_device();
@@ -743,7 +751,7 @@ impl CwmpRunner {
         }
         let path = format!("/cr/{}", self.settings.identity.serial_number);
         let auth = ConnReqAuth::new(&user, &pw, &path, self.settings.seed, RateLimit::default());
-        match crate::connreq::listen(addr, auth, mono_now).await {
+        match crate::connreq::listen(addr, auth, mono_now, self.settings.access.clone()).await {
             Ok(l) => {
                 self.device.live.connection_request_url = format!("http://{}{path}", l.local);
                 self.device.live.udp_connection_request_address =
@@ -764,6 +772,32 @@ impl CwmpRunner {
     pub fn live_state(&mut self, status: &tipring_status::GatewayStatus) -> LiveState {
         self.calls.observe(status, unix_now());
         live_state(status, &self.firmware, &self.calls)
+    }
+
+    /// The ACS as the admin pages show it (`inform_interval_s` from the configuration).
+    pub fn acs_view(&self, inform_interval_s: u32) -> tipring_admin::AcsView {
+        let (url, origin) = self
+            .acs()
+            .map(|(u, o)| (u, o.to_string()))
+            .unwrap_or_default();
+        tipring_admin::AcsView {
+            url,
+            origin,
+            last_contact: self
+                .last_ok
+                .map(tipring_firmware::rfc3339_utc)
+                .unwrap_or_default(),
+            last_session: match self.last_end {
+                None => "none since the start".into(),
+                Some((t, ok)) => format!(
+                    "{} {}",
+                    tipring_firmware::rfc3339_utc(t),
+                    if ok { "ok" } else { "failed (retrying)" }
+                ),
+            },
+            connection_request_url: self.connection_request_url().to_string(),
+            inform_interval_s,
+        }
     }
 
     /// The Connection Request URL (empty when not listening).
@@ -846,6 +880,11 @@ impl CwmpRunner {
                 }
                 Output::SessionEnded { ok } => {
                     self.http = None;
+                    let t = unix_now();
+                    self.last_end = Some((t, ok));
+                    if ok {
+                        self.last_ok = Some(t);
+                    }
                     if ok && !self.confirmed {
                         self.session_ok = true;
                         // The firmware runs and reaches the ACS: keep it (with a health

@@ -285,7 +285,19 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
             }),
             factory_acs_url: args.factory_acs_url.clone(),
             dhcp_options: args.dhcp_options_file(),
+            access: None,
         });
+        // Firmware uploaded from the admin pages: the same slots and keys as a Download.
+        let firmware = slots_dir
+            .clone()
+            .map(|slots_dir| crate::admin::FirmwareBoot {
+                slots_dir,
+                verifier: args.firmware_keys.iter().fold(
+                    tipring_firmware::Verifier::new(PRODUCT, model(&running)),
+                    |v, k| v.with_key(tipring_firmware::key_id_for(k), *k),
+                ),
+                health_check_s: running.management.firmware_health_check_s,
+            });
         let id = identity(&running, &args, &checked);
         let snmp = running
             .management
@@ -308,6 +320,7 @@ pub async fn run_device<R: tokio::io::AsyncBufRead + Unpin>(
             memory: std::mem::take(&mut memory),
             snmp,
             state_dir: args.state_dir.clone(),
+            firmware,
         };
         let (end, back) = run_managed(opts, boot, input, &mut *out, interactive).await?;
         input = back;

@@ -16,7 +16,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod acs_http;
+pub mod admin;
 pub mod bootstrap;
 pub mod calllog;
 pub mod command;
@@ -27,9 +29,11 @@ pub mod device;
 pub mod factory;
 pub mod fax;
 pub mod logbuf;
+pub mod loopback;
 pub mod managed;
 pub mod media;
 pub mod run;
 pub mod sim;
 pub mod snmp;
 pub mod transfer;
+pub mod uplink;

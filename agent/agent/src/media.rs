@@ -151,6 +151,14 @@ pub struct PortSockets {
 }
 
 impl PortSockets {
+    /// The local address of `channel`'s socket.
+    pub fn local(&self, channel: Channel) -> Option<SocketAddr> {
+        match channel {
+            Channel::Rtp => self.rtp.local_addr().ok(),
+            Channel::Rtcp => self.rtcp.local_addr().ok(),
+        }
+    }
+
     /// The RTP port.
     pub fn rtp_port(&self) -> u16 {
         self.rtp.local_addr().map(|a| a.port()).unwrap_or(0)

@@ -140,6 +140,8 @@ pub async fn run_with(
 /// reading them.
 struct SipStack {
     transports: tipring_sip_transport::Transports,
+    /// The address SIP is advertised on (a packet capture's local end).
+    sip_local: SocketAddr,
     rtp: Vec<crate::media::PortSockets>,
     arrivals: tokio::sync::mpsc::Receiver<crate::media::Arrival>,
     receivers: Vec<tokio::task::JoinHandle<()>>,
@@ -189,6 +191,7 @@ async fn start_sip(
     gw.enable_sip(now, sip, local, os_seed(), &rtp_ports, anchor);
     let (arrivals, receivers) = crate::media::spawn_receivers(&rtp);
     Ok(SipStack {
+        sip_local: local,
         transports: t,
         rtp,
         arrivals,
@@ -251,6 +254,13 @@ async fn start_status(
     }
 }
 
+/// Where the admin pages' changes and actions go, and their access gate.
+struct AdminLinks {
+    sets: tokio::sync::mpsc::UnboundedSender<crate::snmp::ConfigSet>,
+    actions: tokio::sync::mpsc::UnboundedSender<tipring_admin::Action>,
+    gates: std::sync::Arc<crate::access::Gates>,
+}
+
 /// Start the HTTPS admin pages; `None` (and a line saying why) if they cannot start. On
 /// first start the admin password is made and printed here, once, on the console only.
 async fn start_admin(
@@ -258,10 +268,14 @@ async fn start_admin(
     device: &str,
     dir: Option<&std::path::Path>,
     first: tipring_admin::View,
-    sets: tokio::sync::mpsc::UnboundedSender<crate::snmp::ConfigSet>,
-    actions: tokio::sync::mpsc::UnboundedSender<tipring_admin::Action>,
+    links: AdminLinks,
     out: &mut impl FnMut(&str),
 ) -> Option<tokio::sync::watch::Sender<tipring_admin::View>> {
+    let AdminLinks {
+        sets,
+        actions,
+        gates,
+    } = links;
     let started = async {
         let addr: SocketAddr = cfg.listen.parse().context("management.admin.listen")?;
         let store: Box<dyn tipring_admin::CredentialStore> = match dir {
@@ -289,7 +303,11 @@ async fn start_admin(
             names.push(addr.ip().to_string());
         }
         let (tls, fingerprint) = tipring_admin::tls::server_config(files.as_ref(), dir, &names)?;
-        let server = tipring_admin::AdminServer::bind(addr, tls, admin).await?;
+        let server = tipring_admin::AdminServer::bind(addr, tls, admin)
+            .await?
+            .with_access(std::sync::Arc::new(move |ip| {
+                gates.allow(crate::access::Service::Admin, ip)
+            }));
         let bound = server.local_addr().unwrap_or(addr);
         anyhow::Ok((server, bound, fingerprint, password))
     };
@@ -361,6 +379,8 @@ pub struct Boot {
     pub snmp: Option<SnmpBoot>,
     /// The state directory (the admin pages keep their credential and certificate there).
     pub state_dir: Option<std::path::PathBuf>,
+    /// Where firmware uploaded from the admin pages goes (None: no slots directory).
+    pub firmware: Option<crate::admin::FirmwareBoot>,
 }
 
 /// What the SNMP agent needs from the device at a boot.
@@ -458,6 +478,23 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
     let (set_tx, mut set_rx) = tokio::sync::mpsc::unbounded_channel::<crate::snmp::ConfigSet>();
     // The admin pages' maintenance actions (restart, factory reset).
     let (admin_tx, mut admin_rx) = tokio::sync::mpsc::unbounded_channel::<tipring_admin::Action>();
+    // Management access control: the gates of the admin pages, SNMP and connection
+    // requests, and the SIP front door (the SIP servers exempt).
+    let access_of = |managed: &Option<crate::managed::Managed>| {
+        managed
+            .as_ref()
+            .map(|m| m.running().management.access.clone())
+            .unwrap_or_default()
+    };
+    let servers_of = |opts: &Options| -> Vec<std::net::IpAddr> {
+        opts.sip
+            .as_ref()
+            .map(|s| s.servers.iter().map(SocketAddr::ip).collect())
+            .unwrap_or_default()
+    };
+    let gates = std::sync::Arc::new(crate::access::Gates::new(&access_of(&managed)));
+    let mut sip_door = crate::access::SipDoor::new(&access_of(&managed), servers_of(&opts));
+    let has_runner = boot.cwmp.is_some();
     let admin = match managed
         .as_ref()
         .and_then(|m| m.running().management.admin.clone())
@@ -473,20 +510,28 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     .as_ref()
                     .map(|m| std::sync::Arc::new(m.running().clone())),
                 version: managed.as_ref().map_or(0, |m| m.version()),
+                device: std::sync::Arc::default(),
             };
             start_admin(
                 &cfg,
                 &name,
                 boot.state_dir.as_deref(),
                 first,
-                set_tx.clone(),
-                admin_tx.clone(),
+                AdminLinks {
+                    sets: set_tx.clone(),
+                    actions: admin_tx.clone(),
+                    gates: std::sync::Arc::clone(&gates),
+                },
                 &mut out,
             )
             .await
+            .map(|tx| {
+                crate::admin::AdminSide::new(tx, &name, boot.firmware.clone(), start, has_runner)
+            })
         }
         None => None,
     };
+    let mut admin = admin;
     let start_snmp = |managed: &Option<crate::managed::Managed>,
                       gw: &Gateway,
                       now: Instant,
@@ -502,6 +547,7 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
             warm: b.warm,
             start,
             seed: u64::from_le_bytes(crate::sim::os_seed()[..8].try_into().expect("8 bytes")),
+            access: Some(std::sync::Arc::clone(&gates)),
         };
         let feed = feed_of(&status_of(gw, now, managed), managed, refused);
         match crate::snmp::SnmpAgent::start(settings, feed, Some(set_tx.clone())) {
@@ -517,7 +563,8 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
     };
     let mut snmp = start_snmp(&managed, &gw, start, &refused, &mut out);
     let mut runner = match (boot.cwmp, managed.as_ref()) {
-        (Some(settings), Some(m)) => {
+        (Some(mut settings), Some(m)) => {
+            settings.access = Some(std::sync::Arc::clone(&gates));
             match crate::cwmp::CwmpRunner::start(m.running(), settings, boot.memory, start).await {
                 Ok(mut r) => {
                     r.take_notes().iter().for_each(|l| out(l));
@@ -559,6 +606,13 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         if let Some(st) = stack.as_ref() {
             for (to, data) in gw.take_outbox() {
                 tracing::trace!(%to, bytes = data.len(), start = first_line(&data), "SIP sent");
+                if let Some(a) = admin.as_mut().filter(|a| a.capturing()) {
+                    let local = st
+                        .transports
+                        .local_addr(to.transport)
+                        .unwrap_or(st.sip_local);
+                    a.record(sip_proto(to.transport), local, to.addr, &data);
+                }
                 if let Err(e) = st.transports.send(to, data).await {
                     tracing::warn!(%to, error = %e, "SIP send failed");
                     if e.is_transport_failure() {
@@ -569,6 +623,11 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
             for (port, channel, to, data) in gw.take_media_out() {
                 if let Some(s) = st.rtp.get(port) {
                     s.send(channel, to, &data);
+                    if let Some(a) = admin.as_mut().filter(|a| a.capturing()) {
+                        if let Some(local) = s.local(channel) {
+                            a.record(tipring_pcap::Proto::Udp, local, to, &data);
+                        }
+                    }
                 }
             }
         } else {
@@ -600,6 +659,11 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         };
         tokio::select! {
             Some(a) = async { arrivals.as_mut().expect("guarded").recv().await }, if arrivals.is_some() => {
+                if let (Some(ad), Some(st)) = (admin.as_mut().filter(|ad| ad.capturing()), stack.as_ref()) {
+                    if let Some(local) = st.rtp.get(a.port).and_then(|s| s.local(a.channel)) {
+                        ad.record(tipring_pcap::Proto::Udp, a.from, local, &a.data);
+                    }
+                }
                 gw.media_receive(now, a.port, a.channel, a.from, &a.data);
             }
             _ = ticker.tick() => {
@@ -611,12 +675,23 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     if let Some((tx, _)) = &status {
                         tx.send_replace(std::sync::Arc::clone(&snapshot));
                     }
-                    if let Some(tx) = &admin {
-                        tx.send_replace(tipring_admin::View {
-                            status: std::sync::Arc::clone(&snapshot),
-                            config: managed.as_ref().map(|m| std::sync::Arc::new(m.running().clone())),
-                            version: managed.as_ref().map_or(0, |m| m.version()),
+                    if let Some(a) = admin.as_mut() {
+                        let access = access_of(&managed);
+                        let mut counters = gates.counters(&access);
+                        counters.insert(0, sip_door.counters());
+                        let acs = runner.as_ref().map(|r| {
+                            r.acs_view(managed.as_ref().and_then(|m| m.running().management.cwmp.as_ref()).map_or(3600, |c| c.periodic_inform_interval_s))
                         });
+                        let toward = opts.sip.as_ref().and_then(|s| s.servers.first().copied());
+                        let registered = snapshot.ports.iter().filter(|p| !p.disabled).all(|p| {
+                            !matches!(p.registration.state, tipring_status::RegistrationState::Registering | tipring_status::RegistrationState::Failed | tipring_status::RegistrationState::Idle)
+                        });
+                        todo.extend(a.refresh(now, acs, counters, toward, registered));
+                        a.publish(
+                            std::sync::Arc::clone(&snapshot),
+                            managed.as_ref().map(|m| std::sync::Arc::new(m.running().clone())),
+                            managed.as_ref().map_or(0, |m| m.version()),
+                        );
                     }
                     if let Some(a) = &snmp {
                         a.update(feed_of(&snapshot, &managed, &refused));
@@ -640,12 +715,28 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 if !printed.is_empty() {
                     prompt();
                 }
+                if let Some(a) = admin.as_mut() {
+                    todo.extend(a.poll(now, &mut gw).await);
+                }
             }
             ev = async { transports.as_mut().expect("guarded").recv().await }, if transports.is_some() => {
                 match ev {
                     tipring_sip_transport::Event::Message { from, data } => {
-                        tracing::trace!(%from, bytes = data.len(), start = first_line(&data), "SIP received");
-                        gw.sip_receive(now, from, &data).iter().for_each(|l| out(l));
+                        if !sip_door.admit(from.addr, &data, now) {
+                            // Dropped unanswered; a stream from a dropped source is closed.
+                            if from.transport != tipring_sip::TransportKind::Udp {
+                                if let Some(t) = transports.as_ref() {
+                                    t.close(from);
+                                }
+                            }
+                        } else {
+                            tracing::trace!(%from, bytes = data.len(), start = first_line(&data), "SIP received");
+                            if let (Some(a), Some(t)) = (admin.as_mut().filter(|a| a.capturing()), transports.as_ref()) {
+                                let local = t.local_addr(from.transport).unwrap_or(from.addr);
+                                a.record(sip_proto(from.transport), from.addr, local, &data);
+                            }
+                            gw.sip_receive(now, from, &data).iter().for_each(|l| out(l));
+                        }
                     }
                     tipring_sip_transport::Event::Closed { peer, reason } => {
                         tracing::info!(%peer, ?reason, "SIP connection closed");
@@ -660,10 +751,9 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
             Some(set) = set_rx.recv() => snmp_set = Some(set),
             Some(action) = admin_rx.recv() => {
                 out(&format!("admin pages: {action:?}"));
-                todo.push(match action {
-                    tipring_admin::Action::Reboot => crate::cwmp::Todo::Reboot,
-                    tipring_admin::Action::FactoryReset => crate::cwmp::Todo::FactoryReset,
-                });
+                if let Some(a) = admin.as_mut() {
+                    todo.extend(a.act(now, action, &mut gw));
+                }
             }
             Some(()) = async { terminate.as_mut().expect("guarded").recv().await }, if terminate.is_some() => {
                 out("SIGTERM: stopping");
@@ -830,14 +920,18 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 ))
             }
         }
+        // The access control follows the configuration at once.
+        let access = access_of(&managed);
+        gates.configure(&access);
+        sip_door.configure(&access, servers_of(&opts));
         // The admin pages see a new configuration before the answer that reports it.
-        if let (Some(tx), Some(m)) = (&admin, managed.as_ref()) {
-            if tx.borrow().version != m.version() {
-                tx.send_replace(tipring_admin::View {
-                    status: status_of(&gw, now, &managed),
-                    config: Some(std::sync::Arc::new(m.running().clone())),
-                    version: m.version(),
-                });
+        if let (Some(a), Some(m)) = (&admin, managed.as_ref()) {
+            if a.version() != m.version() {
+                a.publish(
+                    status_of(&gw, now, &managed),
+                    Some(std::sync::Arc::new(m.running().clone())),
+                    m.version(),
+                );
             }
         }
         if let Some(r) = set_reply {
@@ -859,6 +953,14 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         out("bye");
     }
     Ok((end, lines.into_inner()))
+}
+
+/// How a SIP transport shows in a packet capture (TLS as its plaintext on TCP).
+fn sip_proto(t: tipring_sip::TransportKind) -> tipring_pcap::Proto {
+    match t {
+        tipring_sip::TransportKind::Udp => tipring_pcap::Proto::Udp,
+        _ => tipring_pcap::Proto::Tcp,
+    }
 }
 
 /// A SIP message's start line, for the logs: never the headers or the body (they carry

@@ -637,6 +637,8 @@ pub struct Gateway {
     media_loss: Option<Loss>,
     /// Lines said where no line list was at hand, printed with the next tick's.
     deferred: Vec<String>,
+    /// Diagnostic pings answered (or given up), by the caller's id.
+    pings_done: Vec<(u64, tipring_sip::PingResult)>,
 }
 
 /// Drops a share of datagrams, seeded (a run can be repeated).
@@ -777,6 +779,7 @@ impl Gateway {
             sip_domain: None,
             media_loss: None,
             deferred: Vec::new(),
+            pings_done: Vec::new(),
         })
     }
 
@@ -1275,6 +1278,7 @@ impl Gateway {
             } => {
                 tracing::debug!(%from, %reason, ?answered, "bad SIP message");
             }
+            SipEvent::Ping { id, result, .. } => self.pings_done.push((id, result)),
             _ => {}
         }
     }
@@ -2411,6 +2415,67 @@ impl Gateway {
             );
             self.slots[i].lamp = lamp;
         }
+    }
+
+    /// Start a diagnostic test on port `p` (1-based): ringing it, or a tone to its phone.
+    pub fn port_test(
+        &mut self,
+        now: Instant,
+        p: usize,
+        test: tipring_line::PortTest,
+    ) -> Result<(), String> {
+        let slot = self
+            .slots
+            .get_mut(p.wrapping_sub(1))
+            .ok_or_else(|| format!("no port {p}"))?;
+        if slot.fault.is_some() {
+            return Err(format!("port {p} is faulted"));
+        }
+        slot.driver.start_test(now, test).map_err(|e| e.to_string())
+    }
+
+    /// Port tests that ended since the last call: port (1-based) and outcome.
+    pub fn take_test_outcomes(&mut self) -> Vec<(usize, tipring_line::TestOutcome)> {
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, s)| s.driver.take_test_outcome().map(|o| (i + 1, o)))
+            .collect()
+    }
+
+    /// SIP OPTIONS to the registrar of port `p`'s account; the answer comes back through
+    /// [`Gateway::take_pings`] with `id`.
+    pub fn sip_ping(&mut self, now: Instant, p: usize, id: u64) -> Result<(), String> {
+        if self.ua.is_none() {
+            return Err("SIP is off on this gateway".into());
+        }
+        if p == 0 || p > self.slots.len() {
+            return Err(format!("no port {p}"));
+        }
+        let mut lines = Vec::new();
+        self.sip_command(now, SipCommand::Ping { account: p - 1, id }, &mut lines);
+        self.deferred.extend(lines);
+        Ok(())
+    }
+
+    /// The pings answered (or given up) since the last call.
+    pub fn take_pings(&mut self) -> Vec<(u64, tipring_sip::PingResult)> {
+        std::mem::take(&mut self.pings_done)
+    }
+
+    /// Port `p`'s codecs in preference order (1-based; empty when there is no such port).
+    pub fn port_codecs(&self, p: usize) -> Vec<tipring_codec::CodecId> {
+        let Some(s) = self.slots.get(p.wrapping_sub(1)) else {
+            return Vec::new();
+        };
+        let own = if s.cfg.codecs.is_empty() {
+            &self.media_opts.codecs
+        } else {
+            &s.cfg.codecs
+        };
+        own.iter()
+            .filter_map(|c| tipring_codec::CodecId::from_sdp(c.name, c.clock_rate))
+            .collect()
     }
 
     /// Carry out one command at `now`. `Err` is a one-line message for the user.

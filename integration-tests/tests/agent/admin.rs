@@ -355,3 +355,358 @@ fn an_installer_uses_the_admin_pages_in_chromium() {
     assert!(stored.contains("\"version\": 3"), "{stored}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The form token of the page `html`.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+/// Poll the diagnostics page until `done` shows in the newest row of the test `what`.
+fn diagnosis(url: &str, cookies: &str, what: &str, done: &[&str]) -> String {
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = curl(&format!("{url}/diagnostics"), &["-b", cookies]).2;
+        let newest = page
+            .split("<tbody>")
+            .nth(1)
+            .and_then(|t| t.split("</tr>").find(|r| r.contains(what)))
+            .unwrap_or("");
+        if done.iter().any(|d| newest.contains(d)) {
+            return newest.to_string();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("no {done:?} on the diagnostics page:\n{page}");
+}
+
+#[test]
+fn an_installer_runs_the_diagnostics_and_closes_the_gateway() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl not installed: the admin pages test is skipped");
+        return;
+    }
+    let (
+        k,
+        Site {
+            dir, state, file, ..
+        },
+    ) = site("admin-diag");
+    let mut agent = Agent::start_config(&file, &state);
+    let sip_line = agent.expect(&["SIP on udp:"], WAIT);
+    let sip: std::net::SocketAddr = sip_line
+        .split("udp:")
+        .nth(1)
+        .and_then(|r| r.split([',', ' ']).next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    agent.expect(&["ext 101]", "SIP: registered"], WAIT);
+    let (url, _, password) = admin_of(&mut agent);
+    let jar = dir.join("jar");
+    assert_eq!(sign_in(&url, &password.unwrap(), &jar), 303);
+    let cookies = jar.to_str().unwrap();
+
+    // The status page: uplink, the ACS (off here), firmware (no slots here), access (from
+    // the first snapshot, a second after the start).
+    let mut page = String::new();
+    for _ in 0..30 {
+        page = curl(&format!("{url}/status"), &["-b", cookies]).2;
+        if page.contains("Access control") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for part in [
+        "<h2>Uplink</h2>",
+        "TR-069 is off",
+        "<h2>Firmware</h2>",
+        "<h2>Access control</h2>",
+    ] {
+        assert!(page.contains(part), "{part}:\n{page}");
+    }
+
+    let (_, _, page) = curl(&format!("{url}/diagnostics"), &["-b", cookies]);
+    let csrf = csrf_of(&page);
+    let start = |form: &str| {
+        let (status, _, page) = curl(
+            &format!("{url}/diagnostics"),
+            &["-b", cookies, "--data", &format!("csrf={csrf}&{form}")],
+        );
+        assert_eq!(status, 202, "{form}: {page}");
+    };
+    // Ring port 1; the phone is picked up after a moment: answered.
+    agent.mark();
+    start("test=ring&port=1&seconds=20");
+    agent.expect(&["phone RINGS"], WAIT);
+    agent.send("lift 1");
+    let row = diagnosis(
+        &url,
+        cookies,
+        "ring port 1",
+        &["answered after", "interrupted"],
+    );
+    assert!(row.contains("the phone answered after"), "{row}");
+    // Off hook at dial tone: a busy tone for 2 s in its place.
+    agent.mark();
+    start("test=tone&port=1&tone=busy&seconds=2");
+    agent.expect(&["phone hears 480"], WAIT);
+    let row = diagnosis(&url, cookies, "busy tone", &["completed", "interrupted"]);
+    assert!(row.contains("completed"), "{row}");
+    agent.send("hang 1");
+    // A bad request is refused with the reason.
+    let (status, _, page) = curl(
+        &format!("{url}/diagnostics"),
+        &[
+            "-b",
+            cookies,
+            "--data",
+            &format!("csrf={csrf}&test=ring&port=9&seconds=5"),
+        ],
+    );
+    assert_eq!(status, 400);
+    assert!(page.contains("Choose a port from 1 to 1"), "{page}");
+    // The media loopback through port 1's codec (PCMU first).
+    start("test=loopback&port=1");
+    let row = diagnosis(&url, cookies, "loopback", &["SINAD", "class=\"error\""]);
+    assert!(row.contains("PCMU: 50/50 packets back"), "{row}");
+    // The registrar answers an OPTIONS ping, while a capture runs: the OPTIONS and its
+    // answer are in it.
+    start("test=capture&seconds=2");
+    start("test=ping&port=1");
+    let row = diagnosis(
+        &url,
+        cookies,
+        "OPTIONS ping",
+        &["answered", "class=\"error\""],
+    );
+    assert!(row.contains(&format!("{} answered", k.addr())), "{row}");
+    let row = diagnosis(&url, cookies, "capture", &["packets captured"]);
+    assert!(!row.contains(">0 packets"), "{row}");
+    assert!(row.contains("packets captured"), "{row}");
+    let pcap = dir.join("capture.pcap");
+    let out = Command::new("curl")
+        .args(["-sk", "--max-time", "10", "-b", cookies, "-o"])
+        .arg(&pcap)
+        .arg(format!("{url}/diagnostics/capture.pcap"))
+        .status()
+        .unwrap();
+    assert!(out.success());
+    // tshark (Wireshark's dissectors) reads the capture: the OPTIONS out, its answer back.
+    match Command::new("tshark")
+        .args([
+            "-r",
+            pcap.to_str().unwrap(),
+            "-Y",
+            "sip.CSeq.method == \"OPTIONS\"",
+            "-T",
+            "fields",
+            "-e",
+            "sip.Method",
+            "-e",
+            "sip.Status-Code",
+        ])
+        .output()
+    {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(text.lines().any(|l| l.starts_with("OPTIONS")), "{text}");
+            assert!(
+                text.lines().any(|l| l.trim().len() == 3),
+                "an answer: {text}"
+            );
+        }
+        _ => eprintln!("tshark not installed: the capture is not decoded"),
+    }
+
+    // A SIP scanner's probe gets no answer, and is counted.
+    let probe = format!(
+        "OPTIONS sip:100@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5999;branch=z9hG4bK-scan1\r\n\
+         From: \"sipvicious\"<sip:100@1.1.1.1>;tag=1\r\nTo: \"sipvicious\"<sip:100@1.1.1.1>\r\n\
+         Call-ID: scan-1\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n"
+    );
+    // (From 127.0.0.2: the registrar's address, 127.0.0.1, is exempt from the screen.)
+    let sock = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    sock.send_to(probe.as_bytes(), sip).unwrap();
+    let mut buf = [0u8; 2048];
+    assert!(
+        sock.recv_from(&mut buf).is_err(),
+        "the scanner got an answer"
+    );
+    let mut page = String::new();
+    for _ in 0..20 {
+        page = curl(&format!("{url}/status"), &["-b", cookies]).2;
+        if page.contains("1 scanner") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(page.contains("1 scanner"), "{page}");
+
+    // The SIP section: a shorter registration; the gateway registers again with it.
+    let (_, _, page) = curl(&format!("{url}/config"), &["-b", cookies]);
+    assert!(
+        page.contains("id=\"sip\"") && page.contains("id=\"management\""),
+        "{page}"
+    );
+    let (status, _, page) = curl(
+        &format!("{url}/config"),
+        &[
+            "-b",
+            cookies,
+            "--data",
+            &format!(
+                "csrf={csrf}&section=sip&servers={}&transport=udp&domain={DOMAIN}&register=on&registration_expiry_s=600&keepalive_s=0&srtp=off",
+                k.addr()
+            ),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Saved as configuration version 2"), "{page}");
+    let stored = std::fs::read_to_string(state.join("config.json")).unwrap();
+    assert!(
+        stored.contains("\"registration_expiry_s\": 600"),
+        "{stored}"
+    );
+    // A bad network in the access list is refused with its field.
+    let (status, _, page) = curl(
+        &format!("{url}/config"),
+        &[
+            "-b",
+            cookies,
+            "--data",
+            &format!("csrf={csrf}&section=management&access_form=1&access_admin=10.0.0.1/8"),
+        ],
+    );
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("management.access.admin[0]"), "{page}");
+    // The admin pages closed to all but 10.0.0.0/8: this browser (127.0.0.1) is cut off.
+    let (status, _, page) = curl(
+        &format!("{url}/config"),
+        &["-b", cookies, "--data", &format!("csrf={csrf}&section=management&access_form=1&access_admin=10.0.0.0/8&sip_scanner_filter=on")],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Saved as configuration version 3"), "{page}");
+    let (status, _, _) = curl(&format!("{url}/status"), &["-b", cookies]);
+    assert_eq!(status, 0, "a connection from outside the list is dropped");
+    agent.send("quit");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_firmware_image_uploaded_on_the_maintenance_page_is_checked_then_booted() {
+    use tipring_firmware::{key_id_for, sign_image, Manifest, SigningKey, Version};
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl not installed: the admin pages test is skipped");
+        return;
+    }
+    let dir = crate::services::scratch("admin-firmware");
+    let file = dir.join("gateway.json");
+    let doc = json!({
+        "schema_version": 1,
+        "device": { "name": "fw-gw", "country": "us" },
+        "sip": { "listen": "127.0.0.1:0", "register": false },
+        "ports": [{ "extension": "101" }],
+        "management": { "http_listen": "127.0.0.1:0", "admin": { "listen": "127.0.0.1:0" },
+                        "firmware_health_check_s": 0 }
+    });
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let key = SigningKey::from_seed(&[9; 32]);
+    let image = |version: &str, signer: &SigningKey| {
+        let payload = vec![0x5a; 300_000];
+        let m = Manifest::for_payload(
+            "tipring-gw",
+            "FXS1",
+            version.parse::<Version>().unwrap(),
+            key_id_for(&key.public_key()),
+            "2026-11-26T12:00:00Z",
+            &payload,
+        );
+        sign_image(&m, &payload, signer).unwrap()
+    };
+    let args = tipring_agent::device::DeviceArgs {
+        config: Some(file.clone()),
+        state_dir: Some(dir.join("state")),
+        serial: Some("FW-ADMIN-1".into()),
+        firmware_keys: vec![key.public_key()],
+        ..Default::default()
+    };
+    let mut agent = Agent::start_device(args);
+    let (url, _, password) = admin_of(&mut agent);
+    let password = password.expect("first start");
+    let jar = dir.join("jar");
+    assert_eq!(sign_in(&url, &password, &jar), 303);
+    let cookies = jar.to_str().unwrap();
+    let (_, _, page) = curl(&format!("{url}/maintenance"), &["-b", cookies]);
+    assert!(page.contains("Upload and install"), "{page}");
+    let csrf = csrf_of(&page);
+    let upload = |bytes: &[u8]| {
+        let f = dir.join("image.tfw");
+        std::fs::write(&f, bytes).unwrap();
+        curl(
+            &format!("{url}/firmware"),
+            &[
+                "-b",
+                cookies,
+                "-F",
+                &format!("csrf={csrf}"),
+                "-F",
+                &format!("image=@{}", f.display()),
+            ],
+        )
+    };
+    let outcome = |want: &[&str]| {
+        let mut page = String::new();
+        for _ in 0..50 {
+            page = curl(&format!("{url}/maintenance"), &["-b", cookies]).2;
+            if want.iter().any(|w| page.contains(w)) {
+                return page;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("no {want:?} on the maintenance page:\n{page}");
+    };
+    // Signed by a key the gateway does not trust: refused, the slots as they were.
+    let (status, _, _) = upload(&image("2.0.0", &SigningKey::from_seed(&[7; 32])));
+    assert_eq!(status, 202);
+    let page = outcome(&["refused, the running image is untouched"]);
+    assert!(page.contains("NoImage"), "slot B still empty:\n{page}");
+    // A good image: checked, installed in slot B, and the gateway restarts into it.
+    agent.mark();
+    let (status, _, _) = upload(&image("2.0.0", &key));
+    assert_eq!(status, 202);
+    let page = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        outcome(&["version 2.0.0 checked and installed in slot B"])
+    }))
+    .unwrap_or_else(|_| panic!("gateway:\n{}", agent.transcript()));
+    assert!(page.contains("restarts into it"), "{page}");
+    agent.expect_and_mark(&["--- reboot ---"], WAIT);
+    agent.expect(&["firmware: Switched"], WAIT);
+    let line = agent.expect(&["admin pages on https://"], WAIT);
+    let url = line
+        .split("on ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    assert!(!agent
+        .transcript()
+        .rsplit("--- reboot ---")
+        .next()
+        .unwrap()
+        .contains("first-start password"));
+    assert_eq!(sign_in(&url, &password, &jar), 303);
+    let (_, _, page) = curl(&format!("{url}/status"), &["-b", cookies]);
+    let fw = page.split("<h2>Firmware</h2>").nth(1).unwrap();
+    let slot_b = fw.split("<tr>").find(|r| r.contains("<td>B</td>")).unwrap();
+    assert!(
+        slot_b.contains("2.0.0") && slot_b.contains("Active"),
+        "{fw}"
+    );
+    agent.send("quit");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -89,6 +89,8 @@ pub struct SnmpSettings {
     pub start: Instant,
     /// Seeds salts and request ids.
     pub seed: u64,
+    /// `management.access.snmp` and its rate (None: every source).
+    pub access: Option<Arc<crate::access::Gates>>,
 }
 
 /// The running SNMP agent.
@@ -537,6 +539,7 @@ struct Worker {
     ports: Vec<PortWatch>,
     warm: bool,
     seed: u64,
+    access: Option<Arc<crate::access::Gates>>,
 }
 
 impl Worker {
@@ -581,6 +584,7 @@ impl Worker {
             ports: Vec::new(),
             warm: settings.warm,
             seed: settings.seed,
+            access: settings.access.clone(),
         }
     }
 
@@ -592,6 +596,11 @@ impl Worker {
         self.start_notifications(Instant::now());
         while !self.stop.load(Ordering::Relaxed) {
             match self.socket.recv_from(&mut buf) {
+                Ok((_, from))
+                    if self
+                        .access
+                        .as_ref()
+                        .is_some_and(|g| !g.allow(crate::access::Service::Snmp, from.ip())) => {}
                 Ok((n, from)) => {
                     let now = Instant::now();
                     self.mib.state.now = now;

@@ -32,7 +32,7 @@ fn curl(args: &[&str]) -> String {
 #[tokio::test]
 async fn curl_digest_is_accepted_and_wrong_credentials_are_not() {
     let auth = ConnReqAuth::new("acs", "cr-pw", "/cr/TR0001", [4; 32], RateLimit::default());
-    let mut l = listen("127.0.0.1:0".parse().unwrap(), auth, clock)
+    let mut l = listen("127.0.0.1:0".parse().unwrap(), auth, clock, None)
         .await
         .unwrap();
     let url = format!("http://{}/cr/TR0001", l.local);
@@ -65,7 +65,7 @@ async fn annex_g_udp_requests_are_taken_on_the_same_port() {
     // G.2.1: a signed GET line in one datagram; accepted once per id, refused when
     // replayed, with the wrong signature or from the past.
     let auth = ConnReqAuth::new("acs", "cr-pw", "/cr/TR0002", [5; 32], RateLimit::default());
-    let mut l = listen("127.0.0.1:0".parse().unwrap(), auth, clock)
+    let mut l = listen("127.0.0.1:0".parse().unwrap(), auth, clock, None)
         .await
         .unwrap();
     let udp = l.udp.expect("the UDP side is bound");
@@ -97,4 +97,35 @@ async fn annex_g_udp_requests_are_taken_on_the_same_port() {
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(l.accepted.try_recv().is_err(), "once per id, nothing else");
+}
+
+#[tokio::test]
+async fn sources_outside_the_access_list_are_dropped_unanswered() {
+    // management.access.connection_request: only 10.0.0.0/8 may ask; 127.0.0.1 is
+    // dropped on TCP (closed before any HTTP) and on UDP, and counted.
+    let access = tipring_config::Access {
+        connection_request: vec!["10.0.0.0/8".into()],
+        ..Default::default()
+    };
+    let gates = std::sync::Arc::new(tipring_agent::access::Gates::new(&access));
+    let auth = ConnReqAuth::new("acs", "cr-pw", "/cr/TR0003", [6; 32], RateLimit::default());
+    let mut l = listen(
+        "127.0.0.1:0".parse().unwrap(),
+        auth,
+        clock,
+        Some(std::sync::Arc::clone(&gates)),
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}/cr/TR0003", l.local);
+    let code = tokio::task::spawn_blocking(move || curl(&["--digest", "-u", "acs:cr-pw", &url]))
+        .await
+        .unwrap();
+    assert_eq!(code, "000", "no HTTP answer at all");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(l.accepted.try_recv().is_err());
+    let c = &gates.counters(&access)[2];
+    assert_eq!(c.service, "connection requests");
+    assert_eq!((c.accepted, c.dropped.len()), (0, 1), "{c:?}");
+    assert!(c.dropped[0].1 >= 1, "{c:?}");
 }
