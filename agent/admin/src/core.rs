@@ -522,15 +522,11 @@ impl Admin {
     /// recent log lines — what an installer sends the vendor. Nothing in it can sign in or
     /// register anywhere.
     fn export(&self, view: &View) -> Response {
-        let bundle = serde_json::json!({
-            "bundle": "tipring-support/1",
-            "device": self.device,
-            "config_version": view.version,
-            "config": view.config.as_deref().map(tipring_config::GatewayConfig::redacted),
-            "status": &*view.status,
-            "log": self.log_source.as_ref().map(|f| f()).unwrap_or_default(),
-        });
-        let body = serde_json::to_vec_pretty(&bundle).expect("a bundle serialises");
+        let body = support_bundle(
+            &self.device,
+            view,
+            self.log_source.as_ref().map(|f| f()).unwrap_or_default(),
+        );
         self.download("support-", "", body)
     }
 
@@ -975,6 +971,23 @@ fn same_origin(req: &Request<'_>) -> bool {
         (Some(o), Some(h)) => o.strip_prefix("https://") == Some(h),
         (Some(_), None) => false,
     }
+}
+
+/// The support bundle (JSON, `tipring-support/1`): the configuration with every secret
+/// replaced, the status, the uplink/ACS/firmware/access view, and `log` — what an
+/// installer sends the vendor, from the maintenance page or over TR-069 Upload (`4 Vendor
+/// Log File 2`). Nothing in it can sign in or register anywhere.
+pub fn support_bundle(device: &str, view: &View, log: String) -> Vec<u8> {
+    let bundle = serde_json::json!({
+        "bundle": "tipring-support/1",
+        "device": device,
+        "config_version": view.version,
+        "config": view.config.as_deref().map(tipring_config::GatewayConfig::redacted),
+        "status": &*view.status,
+        "gateway": &*view.device,
+        "log": log,
+    });
+    serde_json::to_vec_pretty(&bundle).expect("a bundle serialises")
 }
 
 /// Fields read from one form (the calling section has ~12 per port).

@@ -900,7 +900,7 @@ pub fn diagnostics(
         &mut b,
         "loopback",
         "Media loopback",
-        "Sends a test signal through the port's first codec, RTP over a loopback socket, the jitter buffer and the decoder; reports delay, level and distortion.",
+        "Sends a 1004 Hz test tone through the port's first codec, RTP over a real socket pair on 127.0.0.1 and the decoder; reports packets, delay, level and distortion (SINAD).",
         &format!("<label for=\"loop-port\">Port</label>{}", port_select("loop-port")),
         "Run",
     );

@@ -151,8 +151,8 @@ pub enum Diagnostic {
         /// How long.
         seconds: u32,
     },
-    /// Send a test signal through the port's first codec, RTP over a loopback socket,
-    /// the jitter buffer and the decoder; report delay, level and distortion.
+    /// Send a 1004 Hz tone through the port's first codec, RTP over a socket pair on
+    /// 127.0.0.1 and the decoder; report packets, delay, level and SINAD.
     Loopback {
         /// The port whose codec is used.
         port: usize,

@@ -381,6 +381,9 @@ pub struct RunnerSettings {
     pub access: Option<std::sync::Arc<crate::access::Gates>>,
 }
 
+/// A transfer to run (a download or an upload with its outcome).
+type TransferJob = std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send>>;
+
 /// The CPE in the agent (see the module docs).
 pub struct CwmpRunner {
     cpe: Cpe,
@@ -392,6 +395,9 @@ pub struct CwmpRunner {
     http: Option<HttpSession>,
     inflight: Option<tokio::task::JoinHandle<(HttpSession, anyhow::Result<Reply>)>>,
     transfer: Option<tokio::task::JoinHandle<Outcome>>,
+    /// Transfers the engine started while one ran: one at a time, in order (two firmware
+    /// images must not race for the inactive slot).
+    waiting: std::collections::VecDeque<TransferJob>,
     cr: Option<crate::connreq::ConnReqListener>,
     settings: RunnerSettings,
     memory: Memory,
@@ -425,6 +431,9 @@ pub struct CwmpRunner {
     /// seconds), for the admin pages.
     last_ok: Option<i64>,
     last_end: Option<(i64, bool)>,
+    /// The latest status snapshot and configuration version (the support bundle's).
+    last_status: std::sync::Arc<tipring_status::GatewayStatus>,
+    config_version: u64,
 }
 
 impl std::fmt::Debug for CwmpRunner {
@@ -543,6 +552,7 @@ impl CwmpRunner {
             http: None,
             inflight: None,
             transfer: None,
+            waiting: std::collections::VecDeque::new(),
             cr: None,
             firmware: firmware_live(settings.transfer.as_ref().map(|t| t.slots_dir.as_path())),
             calls: crate::calllog::CallHistory::default(),
@@ -561,6 +571,8 @@ impl CwmpRunner {
             announced: in_force.map(|(u, _)| u).unwrap_or_default(),
             last_ok: None,
             last_end: None,
+            last_status: std::sync::Arc::default(),
+            config_version: 0,
         };
         if std::mem::take(&mut runner.device.dirty) {
             runner.persist_device();
@@ -771,6 +783,7 @@ impl CwmpRunner {
     /// and the call log brought up to date with it.
     pub fn live_state(&mut self, status: &tipring_status::GatewayStatus) -> LiveState {
         self.calls.observe(status, unix_now());
+        self.last_status = std::sync::Arc::new(status.clone());
         live_state(status, &self.firmware, &self.calls)
     }
 
@@ -800,6 +813,11 @@ impl CwmpRunner {
         }
     }
 
+    /// The running configuration's version (the support bundle's; refreshed every second).
+    pub fn set_config_version(&mut self, version: u64) {
+        self.config_version = version;
+    }
+
     /// The Connection Request URL (empty when not listening).
     pub fn connection_request_url(&self) -> &str {
         &self.device.live.connection_request_url
@@ -823,7 +841,7 @@ impl CwmpRunner {
                 Happened::ConnectionRequest
             }
             o = async { self.transfer.as_mut().expect("guarded").await }, if self.transfer.is_some() => {
-                self.transfer = None;
+                self.transfer = self.waiting.pop_front().map(tokio::spawn);
                 match o {
                     Ok(o) => Happened::Transfer(o),
                     Err(e) => Happened::Transfer(Outcome {
@@ -845,6 +863,15 @@ impl CwmpRunner {
                     None => std::future::pending().await,
                 }
             } => Happened::Timer,
+        }
+    }
+
+    /// Run `job` now, or after the transfers before it.
+    fn start_transfer(&mut self, job: TransferJob) {
+        if self.transfer.is_none() {
+            self.transfer = Some(tokio::spawn(job));
+        } else {
+            self.waiting.push_back(job);
         }
     }
 
@@ -919,13 +946,13 @@ impl CwmpRunner {
                     )));
                     match self.settings.transfer.clone() {
                         Some(s) => {
-                            self.transfer = Some(tokio::spawn(async move {
+                            self.start_transfer(Box::pin(async move {
                                 crate::transfer::download(&q, &s, unix_now).await
                             }));
                         }
                         None => {
                             let q2 = q.clone();
-                            self.transfer = Some(tokio::spawn(async move {
+                            self.start_transfer(Box::pin(async move {
                                 Outcome {
                                     result: FinishedTransfer {
                                         command_key: q2.command_key,
@@ -943,14 +970,26 @@ impl CwmpRunner {
                     }
                 }
                 Output::Action(Action::Upload(q)) => {
-                    let body = if q.file_type.contains("Log") {
+                    let body = if is_support_bundle(&q.file_type) {
+                        let view = tipring_admin::View {
+                            status: std::sync::Arc::clone(&self.last_status),
+                            config: Some(std::sync::Arc::new(self.device.config.clone())),
+                            version: self.config_version,
+                            device: std::sync::Arc::default(),
+                        };
+                        tipring_admin::support_bundle(
+                            &self.device.config.device.name,
+                            &view,
+                            crate::logbuf::recent(),
+                        )
+                    } else if q.file_type.contains("Log") {
                         crate::logbuf::recent().into_bytes()
                     } else {
                         serde_json::to_vec_pretty(&self.device.config.redacted())
                             .unwrap_or_default()
                     };
                     let s = self.settings.transfer.clone();
-                    self.transfer = Some(tokio::spawn(async move {
+                    self.start_transfer(Box::pin(async move {
                         match s {
                             Some(s) => crate::transfer::upload(&q, &s, body, unix_now).await,
                             None => Outcome {
@@ -1118,6 +1157,7 @@ impl CwmpRunner {
         now: Instant,
         managed: &mut Option<crate::managed::Managed>,
     ) -> Vec<Todo> {
+        self.config_version = managed.as_ref().map_or(0, |m| m.version());
         let url = std::mem::take(&mut self.device.live.connection_request_url);
         let udp = std::mem::take(&mut self.device.live.udp_connection_request_address);
         self.device.live = live;
@@ -1203,6 +1243,29 @@ pub fn firmware_live(dir: Option<&Path>) -> FirmwareLive {
     }
 }
 
+/// `Device.DeviceInfo.VendorLogFile.{i}`: 1 the console log, 2 the support bundle (an
+/// Upload of `4 Vendor Log File 2` sends it).
+pub fn vendor_log_files() -> Vec<tipring_datamodel::VendorLogFile> {
+    vec![
+        tipring_datamodel::VendorLogFile {
+            name: "console.log".into(),
+            maximum_size: 1 << 20,
+            persistent: false,
+        },
+        tipring_datamodel::VendorLogFile {
+            name: "support-bundle.json".into(),
+            maximum_size: 4 << 20,
+            persistent: false,
+        },
+    ]
+}
+
+/// Whether an Upload's FileType asks for the support bundle: `4 Vendor Log File 2`, the
+/// second `VendorLogFile` (TR-069 A.4.1.5: the instance number follows the type).
+pub fn is_support_bundle(file_type: &str) -> bool {
+    file_type.trim() == "4 Vendor Log File 2"
+}
+
 /// The live part of the tree from a status snapshot and the firmware slots.
 pub fn live_state(
     status: &tipring_status::GatewayStatus,
@@ -1257,6 +1320,7 @@ pub fn live_state(
         boot_firmware_image: fw.boot,
         ports,
         call_log: calls.records(),
+        vendor_log_files: vendor_log_files(),
         ..LiveState::default()
     }
 }

@@ -568,6 +568,9 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
             match crate::cwmp::CwmpRunner::start(m.running(), settings, boot.memory, start).await {
                 Ok(mut r) => {
                     r.take_notes().iter().for_each(|l| out(l));
+                    // What a support bundle uploaded before the first refresh shows.
+                    r.live_state(&status_of(&gw, start, &managed));
+                    r.set_config_version(m.version());
                     out(&format!(
                         "TR-069: {}{}",
                         match r.acs() {

@@ -483,6 +483,15 @@ fn the_gateway_is_provisioned_and_upgraded_by_an_acs() {
             url: format!("http://{addr}/files/backup.json"),
             ..tipring_cwmp::Upload::default()
         }));
+    acs.lock()
+        .unwrap()
+        .rpcs
+        .push_back(Body::Upload(tipring_cwmp::Upload {
+            command_key: "bundle-1".into(),
+            file_type: "4 Vendor Log File 2".into(),
+            url: format!("http://{addr}/files/bundle.json"),
+            ..tipring_cwmp::Upload::default()
+        }));
     let cr_url = wait_for(&acs, "the new connection request URL", |e| {
         value(e, "Device.ManagementServer.ConnectionRequestURL")
     });
@@ -498,6 +507,24 @@ fn the_gateway_is_provisioned_and_upgraded_by_an_acs() {
     assert!(
         !text.contains(ACS_PASSWORD),
         "no secret in the upload: {text}"
+    );
+    // The support bundle (the second VendorLogFile), asked in the same session: the
+    // configuration without its secrets, the status, the recent log.
+    let tc = wait_for(&acs, "TransferComplete for the bundle", |e| match &e.body {
+        Some(Body::TransferComplete(t)) if t.command_key == "bundle-1" => Some(t.clone()),
+        _ => None,
+    });
+    assert!(tc.fault.is_none(), "{tc:?}");
+    let uploaded = acs.lock().unwrap().files["PUT /files/bundle.json"].clone();
+    let bundle: serde_json::Value = serde_json::from_slice(&uploaded).unwrap();
+    assert_eq!(bundle["bundle"], "tipring-support/1");
+    assert_eq!(bundle["config"]["ports"][1]["extension"], "555", "{bundle}");
+    assert_eq!(bundle["status"]["ports"][1]["extension"], "555", "{bundle}");
+    assert!(bundle["log"].is_string());
+    let text = String::from_utf8(uploaded).unwrap();
+    assert!(
+        !text.contains(ACS_PASSWORD) && !text.contains("cr-pw"),
+        "{text}"
     );
 
     // Reboot RPC: M Reboot with its CommandKey after the boot.
