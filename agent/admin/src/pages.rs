@@ -386,12 +386,26 @@ fn access(b: &mut String, counters: &[AccessCounters]) {
         let dropped: Vec<String> = c
             .dropped
             .iter()
-            .map(|(why, n)| format!("{n} {why}"))
+            .map(|(why, n)| {
+                let why = match why.as_str() {
+                    "not_allowed" => "not allowed",
+                    "rate" => "over the rate",
+                    "blocked" => "from blocked sources",
+                    w => w,
+                };
+                format!("{n} {why}")
+            })
             .collect();
         let _ = write!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&c.service),
+            esc(match c.service.as_str() {
+                "admin" => "admin pages",
+                "snmp" => "SNMP",
+                "connection_request" => "TR-069 connection requests",
+                "sip" => "SIP",
+                s => s,
+            }),
             esc(&if c.allowed.is_empty() {
                 "any".to_string()
             } else {

@@ -86,18 +86,7 @@ pub struct FirmwareSlot {
     pub log: String,
 }
 
-/// Counters of one service's access control.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct AccessCounters {
-    /// `admin`, `snmp`, `connection request`, `sip`.
-    pub service: String,
-    /// The allowed networks, as configured (empty: every source).
-    pub allowed: Vec<String>,
-    /// Let in.
-    pub accepted: u64,
-    /// Dropped, by reason (`not allowed`, `rate`, `scanner`, `flood`, `blocked`).
-    pub dropped: Vec<(String, u64)>,
-}
+pub use tipring_status::AccessCounters;
 
 /// A background task's state, as a page shows it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

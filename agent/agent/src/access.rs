@@ -97,11 +97,11 @@ impl Gates {
     /// The counters for the pages.
     pub fn counters(&self, cfg: &tipring_config::Access) -> Vec<tipring_admin::AccessCounters> {
         [
-            (Service::Admin, "admin pages", &cfg.admin),
-            (Service::Snmp, "SNMP", &cfg.snmp),
+            (Service::Admin, "admin", &cfg.admin),
+            (Service::Snmp, "snmp", &cfg.snmp),
             (
                 Service::ConnectionRequest,
-                "connection requests",
+                "connection_request",
                 &cfg.connection_request,
             ),
         ]
@@ -117,8 +117,8 @@ impl Gates {
                 allowed: allowed.clone(),
                 accepted: c.accepted,
                 dropped: vec![
-                    ("not allowed".into(), c.not_allowed),
-                    ("over the rate".into(), c.rate_limited),
+                    ("not_allowed".into(), c.not_allowed),
+                    ("rate".into(), c.rate_limited),
                 ]
                 .into_iter()
                 .filter(|(_, n)| *n > 0)
@@ -179,14 +179,14 @@ impl SipDoor {
     pub fn counters(&self) -> tipring_admin::AccessCounters {
         let c = self.screen.counters();
         tipring_admin::AccessCounters {
-            service: "SIP".into(),
+            service: "sip".into(),
             allowed: self.allowed.clone(),
             accepted: c.accepted,
             dropped: vec![
-                ("not allowed".into(), c.not_allowed),
+                ("not_allowed".into(), c.not_allowed),
                 ("scanner".into(), c.scanner),
                 ("flood".into(), c.flood),
-                ("blocked source".into(), c.blocked),
+                ("blocked".into(), c.blocked),
             ]
             .into_iter()
             .filter(|(_, n)| *n > 0)

@@ -674,14 +674,15 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 now = start + FRAME * frames;
                 let printed = gw.tick(now);
                 if frames.is_multiple_of(100) {
-                    let snapshot = status_of(&gw, now, &managed);
+                    let mut snapshot = status_of(&gw, now, &managed);
+                    let access = access_of(&managed);
+                    let mut counters = gates.counters(&access);
+                    counters.insert(0, sip_door.counters());
+                    std::sync::Arc::make_mut(&mut snapshot).access = counters.clone();
                     if let Some((tx, _)) = &status {
                         tx.send_replace(std::sync::Arc::clone(&snapshot));
                     }
                     if let Some(a) = admin.as_mut() {
-                        let access = access_of(&managed);
-                        let mut counters = gates.counters(&access);
-                        counters.insert(0, sip_door.counters());
                         let acs = runner.as_ref().map(|r| {
                             r.acs_view(managed.as_ref().and_then(|m| m.running().management.cwmp.as_ref()).map_or(3600, |c| c.periodic_inform_interval_s))
                         });

@@ -1823,6 +1823,7 @@ impl Gateway {
             config_version: None,
             ports,
             sip,
+            access: Vec::new(),
         }
     }
 

@@ -74,8 +74,8 @@ mod server;
 
 pub use error::{Error, Result};
 pub use model::{
-    CallStatus, Direction, GatewayStatus, Hook, PortCounters, PortStatus, RegistrationState,
-    RegistrationStatus, SipCounters,
+    AccessCounters, CallStatus, Direction, GatewayStatus, Hook, PortCounters, PortStatus,
+    RegistrationState, RegistrationStatus, SipCounters,
 };
 pub use server::{
     ServerOptions, StatusServer, StatusSource, DEFAULT_ADDR, MAX_HEADER_FIELDS, MIN_HEAD_BYTES,

@@ -427,6 +427,32 @@ pub fn encode(status: &GatewayStatus) -> String {
         e.family(name, Kind::Counter, help);
         e.sample(name, &[], Value::Int(v));
     }
+    if !status.access.is_empty() {
+        let name = "tipring_access_accepted_total";
+        e.family(
+            name,
+            Kind::Counter,
+            "Packets or connections the management access control let in, per service.",
+        );
+        for a in &status.access {
+            e.sample(name, &[("service", &a.service)], Value::Int(a.accepted));
+        }
+        let name = "tipring_access_dropped_total";
+        e.family(
+            name,
+            Kind::Counter,
+            "Packets or connections the management access control dropped unanswered, per service and reason.",
+        );
+        for a in &status.access {
+            for (reason, n) in &a.dropped {
+                e.sample(
+                    name,
+                    &[("service", &a.service), ("reason", reason)],
+                    Value::Int(*n),
+                );
+            }
+        }
+    }
     e.out
 }
 
@@ -476,6 +502,12 @@ mod tests {
                 },
             ],
             sip: Default::default(),
+            access: vec![crate::model::AccessCounters {
+                service: "sip".into(),
+                allowed: vec!["192.0.2.0/24".into()],
+                accepted: 12,
+                dropped: [("scanner".into(), 3), ("not_allowed".into(), 1)].into(),
+            }],
         }
     }
 

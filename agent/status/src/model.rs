@@ -27,6 +27,25 @@ pub struct GatewayStatus {
     pub ports: Vec<PortStatus>,
     /// SIP message and event counters since the agent started.
     pub sip: SipCounters,
+    /// What the management access control let in and dropped, per service (empty when
+    /// the agent runs without it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<AccessCounters>,
+}
+
+/// The management access control's counters of one service, since the agent started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccessCounters {
+    /// `admin`, `snmp`, `connection_request` or `sip`.
+    pub service: String,
+    /// The allowed source networks, as configured (empty: every source).
+    pub allowed: Vec<String>,
+    /// Packets or connections let in.
+    pub accepted: u64,
+    /// Dropped, by reason: `not_allowed`, `rate`, and for SIP `scanner`, `flood`,
+    /// `blocked` (a source blocked after a scan or a flood). Reasons never seen are
+    /// left out.
+    pub dropped: std::collections::BTreeMap<String, u64>,
 }
 
 impl GatewayStatus {

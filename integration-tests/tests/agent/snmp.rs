@@ -532,3 +532,64 @@ fn net_snmp_walks_the_gateway_and_hears_its_notifications() {
     let log = trapd.wait_for(&["TIPRING-MIB::tipringRegistrationLost"], WAIT);
     assert!(log.contains("tipringRegAor.1"), "{log}");
 }
+
+#[test]
+fn snmp_from_outside_the_access_list_is_dropped_unanswered() {
+    // management.access.snmp: only 127.0.0.2 may ask. net-snmp from 127.0.0.1 gets no
+    // answer at all (not even a report); from 127.0.0.2 (`--clientaddr`) it does; the
+    // drop is counted in /status.
+    let dir = scratch("snmp-access");
+    let doc = json!({
+        "schema_version": 1,
+        "device": { "name": "snmp-acl", "country": "us" },
+        "sip": { "listen": "127.0.0.1:0", "register": false },
+        "ports": [{ "extension": "101" }],
+        "management": {
+            "http_listen": "127.0.0.1:0",
+            "snmp": { "listen": "127.0.0.1:0", "communities": [COMMUNITY] },
+            "access": { "snmp": ["127.0.0.2/32"] }
+        }
+    });
+    let file = dir.join("gateway.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let mut agent = Agent::start_device(tipring_agent::device::DeviceArgs {
+        config: Some(file),
+        state_dir: Some(dir.join("state")),
+        serial: Some("TR-SNMP-ACL".into()),
+        ..Default::default()
+    });
+    let line = agent.expect(&["SNMP agent on udp "], WAIT);
+    let target = format!("udp:{}", line.rsplit(' ').next().unwrap().trim());
+    let get = |from: Option<&str>| {
+        let mut c = tool("snmpget");
+        creds(&mut c, "v2c");
+        if let Some(f) = from {
+            c.arg(format!("--clientaddr={f}"));
+        }
+        c.args(["-On", "-r", "0", "-t", "1", &target, "1.3.6.1.2.1.1.5.0"]);
+        run(c)
+    };
+    let (ok, out, err) = get(None);
+    assert!(!ok, "127.0.0.1 got an answer: {out}");
+    assert!(err.contains("Timeout"), "{err}");
+    let (ok, out, err) = get(Some("127.0.0.2"));
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("snmp-acl"), "{out}");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let status: serde_json::Value = serde_json::from_str(&agent.http_get("/status")).unwrap();
+        let snmp = status["access"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["service"] == "snmp").cloned());
+        // (The snapshot is a second old at most: wait for both to show.)
+        if snmp.is_some_and(|s| {
+            s["dropped"]["not_allowed"].as_u64() >= Some(1) && s["accepted"].as_u64() >= Some(1)
+        }) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no drop counted: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    agent.send("quit");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -76,6 +76,12 @@ pub fn sample() -> GatewayStatus {
             calls_incoming: 4,
             calls_outgoing: 5,
         },
+        access: vec![tipring_status::AccessCounters {
+            service: "sip".into(),
+            allowed: Vec::new(),
+            accepted: 118,
+            dropped: [("scanner".into(), 2), ("flood".into(), 40)].into(),
+        }],
     }
 }
 

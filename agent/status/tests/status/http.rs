@@ -106,7 +106,11 @@ async fn status_json_has_the_documented_shape() {
             "registration_failures": 3,
             "calls_incoming": 4,
             "calls_outgoing": 5
-        }
+        },
+        "access": [
+            { "service": "sip", "allowed": [], "accepted": 118,
+              "dropped": { "flood": 40, "scanner": 2 } }
+        ]
     });
     assert_eq!(v, want);
 }
