@@ -4,7 +4,8 @@
 //   node admin.test.js BASE_URL FIRST_PASSWORD BACKUP_FILE SCREENSHOT_DIR
 // Steps: sign in with the first-start password (printed once on the console), change it,
 // read the status page, renumber port 1 to 150 (the Rust side sees it register), restore
-// a backup (port 1 is 101 again), sign out, then guess wrong until locked out.
+// a backup (port 1 is 101 again), run a media loopback on the diagnostics page, open the
+// maintenance page, sign out, then guess wrong until locked out.
 // Each step waits for what the installer would see; it exits non-zero with the reason on
 // the first failure. Every screen is pictured and checked by axe-core (check.js).
 const { chromium } = require("playwright-core");
@@ -81,11 +82,11 @@ function step(name) {
     await page.waitForURL(/\/config$/);
     await shot("admin-config");
     await page.fill("input[aria-label='Port 1 extension']", "1x0");
-    await page.click("text=Save and apply");
+    await page.click("#ports button:has-text('Save and apply')");
     await expectText("ports[0].extension");
     await page.fill("input[aria-label='Port 1 extension']", "150");
     await page.fill("input[aria-label='Port 1 new SIP password']", "pw-150");
-    await page.click("text=Save and apply");
+    await page.click("#ports button:has-text('Save and apply')");
     await expectText("Saved as configuration version 2");
     await shot("admin-config-saved");
     await page.click("text=Status");
@@ -104,6 +105,25 @@ function step(name) {
     if (!(await page.inputValue("input[aria-label='Port 1 extension']")).includes("101")) {
       throw new Error("the restored configuration does not show 101");
     }
+
+    step("diagnostics: a media loopback through port 1's codec");
+    await page.click("header >> text=Diagnostics");
+    await page.waitForURL(/\/diagnostics$/);
+    await shot("admin-diagnostics");
+    await page.click("form:has(input[value=loopback]) button");
+    await expectText("Started: media loopback test");
+    for (let i = 0; i < 20 && !(await text()).includes("packets back"); i++) {
+      await page.waitForTimeout(300);
+      await page.goto(`${base}/diagnostics`);
+    }
+    if (!(await text()).includes("50/50 packets back")) throw new Error("no loopback result");
+    await shot("admin-diagnostics-result");
+
+    step("maintenance: firmware, support bundle, restart, reset");
+    await page.click("header >> text=Maintenance");
+    await page.waitForURL(/\/maintenance$/);
+    await expectText("Support bundle");
+    await shot("admin-maintenance");
 
     step("sign out; a guesser is locked out");
     await page.click("header button[type=submit]");

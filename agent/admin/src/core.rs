@@ -328,16 +328,11 @@ impl Admin {
                 return Outcome::Respond(self.export(view))
             }
             (Some(s), "/maintenance") if matches!(req.method, "GET" | "HEAD") => {
-                let running = matches!(
-                    view.device.firmware_upload,
-                    Some(crate::view::TaskState::Running(_))
-                );
-                return Outcome::Respond(self.page_refreshing(
+                return Outcome::Respond(self.page(
                     200,
                     "Maintenance",
-                    &s.csrf,
+                    Some(&s.csrf),
                     pages::maintenance(&s.csrf, &view.device, None),
-                    running.then_some(2),
                 ));
             }
             (Some(s), "/firmware") if req.method == "POST" => {
@@ -442,41 +437,34 @@ impl Admin {
             return refuse(self, "Choose a firmware image file.");
         };
         tracing::warn!(peer = %req.peer, bytes = image.len(), "admin pages: firmware image uploaded");
-        let page = self.page_refreshing(
+        let page = self.page(
             202,
             "Maintenance",
-            csrf,
+            Some(csrf),
             pages::maintenance(
                 csrf,
                 &view.device,
                 Some((
                     true,
-                    "Image received: checking its signature and installing it. This page follows.",
+                    "Image received: its signature is being checked and it is being installed. Refresh this page (Maintenance) for the outcome.",
                 )),
             ),
-            Some(2),
         );
         Outcome::Act(page, Action::Firmware(Arc::new(image.clone())))
     }
 
     /// The diagnostics page, and the forms that start a test.
     fn diagnostics(&mut self, req: &Request<'_>, csrf: &str, view: &View) -> Outcome {
-        let running = view
-            .device
-            .diagnostics
-            .iter()
-            .any(|d| matches!(d.state, crate::view::TaskState::Running(_)));
-        let show = |me: &Self, status: u16, msg: Option<(bool, &str)>, refresh: bool| {
-            me.page_refreshing(
+        let show = |me: &Self, status: u16, msg: Option<(bool, &str)>| {
+            me.page(
                 status,
                 "Diagnostics",
-                csrf,
+                Some(csrf),
                 pages::diagnostics(csrf, &view.status.ports, &view.device, msg),
-                refresh.then_some(2),
             )
         };
         match req.method {
-            "GET" | "HEAD" => Outcome::Respond(show(self, 200, None, running)),
+            "GET" | "HEAD" => Outcome::Respond(show(self, 200, None)),
             "POST" => {
                 let form = Form::parse(req.body);
                 if form.get("csrf") != Some(csrf) || !same_origin(req) {
@@ -484,14 +472,11 @@ impl Admin {
                     return Outcome::Respond(self.forged(csrf));
                 }
                 match diagnostic(&form, view.status.ports.len()) {
-                    Err(why) => Outcome::Respond(show(self, 400, Some((false, &why)), running)),
+                    Err(why) => Outcome::Respond(show(self, 400, Some((false, &why)))),
                     Ok(d) => {
                         tracing::info!(peer = %req.peer, test = %d, "admin pages: diagnostic started");
-                        let text = format!("Started: {d}. This page refreshes until it ends.");
-                        Outcome::Act(
-                            show(self, 202, Some((true, &text)), true),
-                            Action::Diagnose(d),
-                        )
+                        let text = format!("Started: {d}. Refresh this page for its result.");
+                        Outcome::Act(show(self, 202, Some((true, &text))), Action::Diagnose(d))
                     }
                 }
             }
@@ -773,20 +758,6 @@ impl Admin {
 
     fn page(&self, status: u16, title: &str, nav: Option<&str>, body: String) -> Response {
         Response::html(status, pages::page(&self.device, title, nav, &body))
-    }
-
-    fn page_refreshing(
-        &self,
-        status: u16,
-        title: &str,
-        csrf: &str,
-        body: String,
-        refresh: Option<u32>,
-    ) -> Response {
-        Response::html(
-            status,
-            pages::page_refreshing(&self.device, title, Some(csrf), &body, refresh),
-        )
     }
 
     fn signin(&mut self, req: &Request<'_>, now: Instant) -> Response {

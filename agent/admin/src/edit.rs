@@ -238,7 +238,8 @@ fn region(f: &dyn Fields, c: &mut GatewayConfig) {
 
 fn management(f: &dyn Fields, c: &mut GatewayConfig) -> Result<(), String> {
     let m = &mut c.management;
-    // TR-069: a blank URL with no user turns the client's section off.
+    // TR-069: a blank URL leaves the ACS to DHCP and the factory default (the section,
+    // and with it the client, stays); the section is made only when something is given.
     if let Some(url) = text(f, "acs_url") {
         let user = optional(f, "acs_username").flatten();
         let interval = number(
@@ -246,8 +247,8 @@ fn management(f: &dyn Fields, c: &mut GatewayConfig) -> Result<(), String> {
             "inform_interval_s",
             "management.cwmp.periodic_inform_interval_s",
         )?;
-        if url.is_empty() && user.is_none() {
-            m.cwmp = None;
+        if m.cwmp.is_none() && url.is_empty() && user.is_none() {
+            // Nothing to say about TR-069.
         } else {
             let cw = m.cwmp.get_or_insert_with(|| tipring_config::Cwmp {
                 acs_url: String::new(),
@@ -256,8 +257,12 @@ fn management(f: &dyn Fields, c: &mut GatewayConfig) -> Result<(), String> {
                 periodic_inform_interval_s: 3600,
             });
             if cw.acs_url != url {
+                m.acs_url_source = if url.is_empty() {
+                    tipring_config::AcsUrlSource::Factory
+                } else {
+                    tipring_config::AcsUrlSource::Local
+                };
                 cw.acs_url = url;
-                m.acs_url_source = tipring_config::AcsUrlSource::Local;
             }
             cw.username = user;
             if let Some(pw) = f.field("acs_password").filter(|v| !v.is_empty()) {
@@ -405,9 +410,22 @@ mod tests {
         assert_eq!(s.transport, tipring_config::SyslogTransport::Tcp);
         let what = changed(&run, &new);
         assert!(!what.iter().any(|p| p.contains("password")), "{what:?}");
-        // Blank URL and user: TR-069 off.
-        let off = F(vec![("acs_url", ""), ("acs_username", "")]);
-        assert!(apply("management", &off, &run)
+        // A blank URL hands the ACS back to DHCP / the factory default; the client stays.
+        let dhcp = F(vec![("acs_url", ""), ("acs_username", "gw")]);
+        let new = apply("management", &dhcp, &run).unwrap();
+        assert_eq!(new.management.cwmp.as_ref().unwrap().acs_url, "");
+        assert_eq!(
+            new.management.acs_url_source,
+            tipring_config::AcsUrlSource::Factory
+        );
+        // Without a section and with nothing given, none is made.
+        let none = GatewayConfig::example(1);
+        let blank = F(vec![
+            ("acs_url", ""),
+            ("acs_username", ""),
+            ("inform_interval_s", "3600"),
+        ]);
+        assert!(apply("management", &blank, &none)
             .unwrap()
             .management
             .cwmp

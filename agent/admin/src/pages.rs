@@ -60,28 +60,13 @@ legend{font-weight:600}
 /// A whole page: `title`, the signed-in navigation (with the sign-out form carrying
 /// `csrf`) when `nav` is given, and `body`.
 pub fn page(device: &str, title: &str, nav: Option<&str>, body: &str) -> String {
-    page_refreshing(device, title, nav, body, None)
-}
-
-/// [`page`] that reloads itself every `refresh` seconds (while a diagnostic or an upload
-/// runs: the pages have no script, a meta refresh is what the CSP leaves).
-pub fn page_refreshing(
-    device: &str,
-    title: &str,
-    nav: Option<&str>,
-    body: &str,
-    refresh: Option<u32>,
-) -> String {
     let mut h = String::with_capacity(body.len() + 1024);
     let _ = write!(
         h,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">{}\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>{} — {}</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body>\
          <header><span class=\"name\">{}</span>",
-        refresh
-            .map(|s| format!("<meta http-equiv=\"refresh\" content=\"{s}\">"))
-            .unwrap_or_default(),
         esc(title),
         esc(device),
         esc(device)
@@ -689,7 +674,7 @@ pub fn config_form(
     input(
         &mut b,
         "acs_url",
-        "ACS URL (blank with no user: TR-069 off)",
+        "ACS URL (blank: from DHCP or the factory default)",
         cw.map_or("", |c| c.acs_url.as_str()),
         "text",
     );
@@ -822,6 +807,9 @@ pub fn maintenance(csrf: &str, d: &DeviceView, msg: Option<(bool, &str)>) -> Str
     firmware_slots(&mut b, &d.firmware);
     if let Some(t) = &d.firmware_upload {
         task_line(&mut b, t);
+        if matches!(t, TaskState::Running(_)) {
+            b.push_str("<p><a href=\"/maintenance\">Refresh</a> for the outcome.</p>");
+        }
     }
     let csrf = esc(csrf);
     if !d.firmware.is_empty() {
@@ -947,6 +935,13 @@ pub fn diagnostics(
         );
     }
     b.push_str("<h2>Results</h2>");
+    // No automatic reload (a page that refreshes itself fails WCAG 2.2.1): a link.
+    if d.diagnostics
+        .iter()
+        .any(|r| matches!(r.state, TaskState::Running(_)))
+    {
+        b.push_str("<p class=\"running\">A test is running: <a href=\"/diagnostics\">refresh the results</a>.</p>");
+    }
     if d.diagnostics.is_empty() {
         b.push_str("<p>No diagnostic run yet.</p>");
     } else {

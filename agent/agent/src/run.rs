@@ -844,7 +844,11 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     .map(Some)
             }
             (_, Some(m), None, Some(set)) => {
-                out(&format!("SNMP: {} set by a manager", set.what));
+                if set.what.starts_with("admin pages:") {
+                    out(&set.what);
+                } else {
+                    out(&format!("SNMP: {} set by a manager", set.what));
+                }
                 commit_new(&mut gw, m, set.config, false, now).await
             }
             (Some(rollback), Some(m), None, None) => reconfigure(&mut gw, m, rollback, now).await,

@@ -289,6 +289,9 @@ const SCREENS: &[&str] = &[
     "admin-status",
     "admin-config",
     "admin-config-saved",
+    "admin-diagnostics",
+    "admin-diagnostics-result",
+    "admin-maintenance",
     "admin-locked",
 ];
 
