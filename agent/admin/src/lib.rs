@@ -15,12 +15,24 @@
 //! * **Sessions**: a random 256-bit token in a `Secure; HttpOnly; SameSite=Strict` cookie,
 //!   ending after 15 minutes unused or 8 hours after sign-in; every form carries the
 //!   session's own token, and a POST from another origin is refused.
-//! * **Pages** are HTML written on the server, without script; the content security
-//!   policy allows only the pages' own stylesheet. Requests are bounded (64 KiB bodies,
-//!   64 header fields, 10 s to send the head, 30 s per connection, 32 connections).
+//! * **Pages** are HTML written on the server, without script (and without self-refreshing:
+//!   a running test offers a refresh link); the content security policy allows only the
+//!   pages' own stylesheet. Requests are bounded (forms 1 MiB + 16 KiB, a firmware image
+//!   64 MiB and only from a signed-in browser, 64 header fields, 10 s to send the head,
+//!   30 s per connection, 32 connections).
+//! * **What they show and do**: Status (ports, SIP, uplink, ACS, firmware slots, access
+//!   counters), Configuration (one form per section of [`SECTIONS`], each a whole new
+//!   document for the gateway to check and store), Maintenance (firmware upload, support
+//!   bundle, restart, factory reset), Diagnostics ([`Diagnostic`]: ring, tone, media
+//!   loopback, SIP OPTIONS ping, packet capture), Password. The gateway supplies what is
+//!   not in its status as a [`DeviceView`] and carries out [`Action`]s; results come back
+//!   in the next view.
+//! * **Access control** is the gateway's: [`AdminServer::with_access`] asks it per
+//!   connection, before the TLS handshake.
 //!
-//! The core ([`Admin::handle`]) is sans-IO: a [`Request`] and the time in, a [`Response`]
-//! out; [`AdminServer`] is the tokio/hyper/rustls shell.
+//! The core ([`Admin::handle_view`]) is sans-IO: a [`Request`], the time and the
+//! [`View`] in, an [`Outcome`] out (a response, a configuration to apply, or an action);
+//! [`AdminServer`] is the tokio/hyper/rustls shell.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), tipring_admin::Error> {
