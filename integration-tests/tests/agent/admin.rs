@@ -547,6 +547,38 @@ fn an_installer_runs_the_diagnostics_and_closes_the_gateway() {
     }
     assert!(page.contains("1 scanner"), "{page}");
 
+    // A flood of well-formed OPTIONS from one source: the first ones (the burst) are
+    // answered, the rest dropped as a flood, then the source is blocked.
+    let flood = std::net::UdpSocket::bind("127.0.0.3:0").unwrap();
+    flood
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let me = flood.local_addr().unwrap();
+    for n in 0..200 {
+        let options = format!(
+            "OPTIONS sip:101@{sip} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-fl{n}\r\n\
+             From: <sip:probe@{me}>;tag=f{n}\r\nTo: <sip:101@{sip}>\r\nCall-ID: flood-{n}\r\n\
+             CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+        );
+        flood.send_to(options.as_bytes(), sip).unwrap();
+    }
+    let mut answers = 0;
+    while flood.recv_from(&mut buf).is_ok() {
+        answers += 1;
+    }
+    assert!(
+        (1..=60).contains(&answers),
+        "{answers} of 200 answered: the burst only"
+    );
+    for _ in 0..20 {
+        page = curl(&format!("{url}/status"), &["-b", cookies]).2;
+        if page.contains(" flood") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(page.contains(" flood"), "{page}");
+
     // The SIP section: a shorter registration; the gateway registers again with it.
     let (_, _, page) = curl(&format!("{url}/config"), &["-b", cookies]);
     assert!(
