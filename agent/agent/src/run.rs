@@ -254,11 +254,43 @@ async fn start_status(
     }
 }
 
-/// Where the admin pages' changes and actions go, and their access gate.
+/// Where the admin pages' changes and actions go, their access gate, and what their
+/// gateway side needs (the same at every (re)start of the pages).
+#[derive(Clone)]
 struct AdminLinks {
     sets: tokio::sync::mpsc::UnboundedSender<crate::snmp::ConfigSet>,
     actions: tokio::sync::mpsc::UnboundedSender<tipring_admin::Action>,
     gates: std::sync::Arc<crate::access::Gates>,
+    state_dir: Option<std::path::PathBuf>,
+    firmware: Option<crate::admin::FirmwareBoot>,
+    has_runner: bool,
+}
+
+/// The admin pages of `cfg` with their gateway side, or `None` (and a line saying why).
+async fn open_admin(
+    cfg: &tipring_config::AdminPages,
+    links: &AdminLinks,
+    managed: &Option<crate::managed::Managed>,
+    status: std::sync::Arc<tipring_status::GatewayStatus>,
+    now: Instant,
+    out: &mut impl FnMut(&str),
+) -> Option<(crate::admin::AdminSide, tokio::task::JoinHandle<()>)> {
+    let name = managed
+        .as_ref()
+        .map(|m| m.running().device.name.clone())
+        .unwrap_or_default();
+    let first = tipring_admin::View {
+        status,
+        config: managed
+            .as_ref()
+            .map(|m| std::sync::Arc::new(m.running().clone())),
+        version: managed.as_ref().map_or(0, |m| m.version()),
+        device: std::sync::Arc::default(),
+    };
+    let (tx, task) = start_admin(cfg, &name, first, links, out).await?;
+    let side =
+        crate::admin::AdminSide::new(tx, &name, links.firmware.clone(), now, links.has_runner);
+    Some((side, task))
 }
 
 /// Start the HTTPS admin pages; `None` (and a line saying why) if they cannot start. On
@@ -266,16 +298,21 @@ struct AdminLinks {
 async fn start_admin(
     cfg: &tipring_config::AdminPages,
     device: &str,
-    dir: Option<&std::path::Path>,
     first: tipring_admin::View,
-    links: AdminLinks,
+    links: &AdminLinks,
     out: &mut impl FnMut(&str),
-) -> Option<tokio::sync::watch::Sender<tipring_admin::View>> {
+) -> Option<(
+    tokio::sync::watch::Sender<tipring_admin::View>,
+    tokio::task::JoinHandle<()>,
+)> {
     let AdminLinks {
         sets,
         actions,
         gates,
-    } = links;
+        state_dir,
+        ..
+    } = links.clone();
+    let dir = state_dir.as_deref();
     let started = async {
         let addr: SocketAddr = cfg.listen.parse().context("management.admin.listen")?;
         let store: Box<dyn tipring_admin::CredentialStore> = match dir {
@@ -352,8 +389,8 @@ async fn start_admin(
                     let _ = answer.send(r);
                 }
             });
-            tokio::spawn(server.run(rx, Some(apply_tx), Some(actions)));
-            Some(tx)
+            let task = tokio::spawn(server.run(rx, Some(apply_tx), Some(actions)));
+            Some((tx, task))
         }
         Err(e) => {
             tracing::error!(error = %e, "admin pages not started");
@@ -495,43 +532,33 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
     let gates = std::sync::Arc::new(crate::access::Gates::new(&access_of(&managed)));
     let mut sip_door = crate::access::SipDoor::new(&access_of(&managed), servers_of(&opts));
     let has_runner = boot.cwmp.is_some();
-    let admin = match managed
-        .as_ref()
-        .and_then(|m| m.running().management.admin.clone())
-    {
-        Some(cfg) => {
-            let name = managed
-                .as_ref()
-                .map(|m| m.running().device.name.clone())
-                .unwrap_or_default();
-            let first = tipring_admin::View {
-                status: status_of(&gw, start, &managed),
-                config: managed
-                    .as_ref()
-                    .map(|m| std::sync::Arc::new(m.running().clone())),
-                version: managed.as_ref().map_or(0, |m| m.version()),
-                device: std::sync::Arc::default(),
-            };
-            start_admin(
-                &cfg,
-                &name,
-                boot.state_dir.as_deref(),
-                first,
-                AdminLinks {
-                    sets: set_tx.clone(),
-                    actions: admin_tx.clone(),
-                    gates: std::sync::Arc::clone(&gates),
-                },
-                &mut out,
-            )
-            .await
-            .map(|tx| {
-                crate::admin::AdminSide::new(tx, &name, boot.firmware.clone(), start, has_runner)
-            })
-        }
-        None => None,
+    let admin_links = AdminLinks {
+        sets: set_tx.clone(),
+        actions: admin_tx.clone(),
+        gates: std::sync::Arc::clone(&gates),
+        state_dir: boot.state_dir.clone(),
+        firmware: boot.firmware.clone(),
+        has_runner,
     };
-    let mut admin = admin;
+    let admin_cfg = |managed: &Option<crate::managed::Managed>| {
+        managed
+            .as_ref()
+            .and_then(|m| m.running().management.admin.clone())
+    };
+    let (mut admin, mut admin_task) = match admin_cfg(&managed) {
+        Some(cfg) => {
+            let st = status_of(&gw, start, &managed);
+            match open_admin(&cfg, &admin_links, &managed, st, start, &mut out).await {
+                Some((side, task)) => (Some(side), Some(task)),
+                None => (None, None),
+            }
+        }
+        None => (None, None),
+    };
+    // A changed `management.admin`: the pages move (after a moment, so the answer to the
+    // change reaches the browser first) once the old server has let go of its socket.
+    let mut admin_move: Option<(Instant, Option<tipring_config::AdminPages>)> = None;
+
     let start_snmp = |managed: &Option<crate::managed::Managed>,
                       gw: &Gateway,
                       now: Instant,
@@ -722,6 +749,28 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 if let Some(a) = admin.as_mut() {
                     todo.extend(a.poll(now, &mut gw).await);
                 }
+                if admin_move.as_ref().is_some_and(|(at, _)| now >= *at) {
+                    // Dropping the side drops the view's sender: the old server stops.
+                    admin = None;
+                    let late = admin_move.as_ref().is_some_and(|(at, _)| now >= *at + Duration::from_secs(5));
+                    if let Some(t) = admin_task.as_ref().filter(|t| !t.is_finished() && late) {
+                        t.abort();
+                    }
+                    if admin_task.as_ref().is_none_or(|t| t.is_finished()) {
+                        admin_task = None;
+                        let (_, cfg) = admin_move.take().expect("checked");
+                        match cfg {
+                            Some(cfg) => {
+                                let st = status_of(&gw, now, &managed);
+                                if let Some((side, task)) = open_admin(&cfg, &admin_links, &managed, st, now, &mut out).await {
+                                    admin = Some(side);
+                                    admin_task = Some(task);
+                                }
+                            }
+                            None => out("admin pages off"),
+                        }
+                    }
+                }
             }
             ev = async { transports.as_mut().expect("guarded").recv().await }, if transports.is_some() => {
                 match ev {
@@ -822,6 +871,7 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
         // The SNMP thread waits for this before it answers the manager's Set; it is sent
         // once the new feed is on its way, so a Get right after sees the new values.
         let set_reply = snmp_set.as_ref().map(|s| s.reply.clone());
+        let admin_before = admin_cfg(&managed);
         let outcome = match (reconfig, managed.as_mut(), acs_change, snmp_set) {
             (_, Some(m), None, None) if local_set.is_some() => {
                 let new = local_set.take().expect("guarded");
@@ -912,6 +962,14 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     status = start_status(addr, first, &mut out).await;
                 }
                 opts.per_port = applied.per_port;
+                let admin_after = admin_cfg(&managed);
+                if admin_after != admin_before {
+                    out(&match &admin_after {
+                        Some(a) => format!("admin pages: moving to {} in a moment", a.listen),
+                        None => "admin pages: closing in a moment".to_string(),
+                    });
+                    admin_move = Some((now + Duration::from_secs(1), admin_after));
+                }
             }
             Ok(None) => out(&format!(
                 "configuration unchanged (version {})",

@@ -745,3 +745,57 @@ fn a_firmware_image_uploaded_on_the_maintenance_page_is_checked_then_booted() {
     agent.send("quit");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn changed_admin_settings_move_the_pages_without_a_restart() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl not installed: the admin pages test is skipped");
+        return;
+    }
+    let (
+        _k,
+        Site {
+            dir,
+            state,
+            file,
+            mut doc,
+        },
+    ) = site("admin-move");
+    let mut agent = Agent::start_config(&file, &state);
+    let (url, fp, password) = admin_of(&mut agent);
+    let password = password.unwrap();
+    assert_eq!(sign_in(&url, &password, &dir.join("jar")), 303);
+    // A free port for the new address.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    doc["management"]["admin"]["listen"] = json!(format!("127.0.0.1:{port}"));
+    std::fs::write(&file, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    agent.mark();
+    agent.send("reload");
+    agent.expect(&[&format!("admin pages: moving to 127.0.0.1:{port}")], WAIT);
+    let line = agent.expect(
+        &[&format!("admin pages on https://127.0.0.1:{port}/")],
+        WAIT,
+    );
+    assert!(line.contains(&fp), "the same certificate: {line}");
+    let moved = format!("https://127.0.0.1:{port}");
+    assert_eq!(sign_in(&moved, &password, &dir.join("jar2")), 303);
+    assert_eq!(
+        curl(&format!("{url}/signin"), &[]).0,
+        0,
+        "the old address is closed"
+    );
+    assert_eq!(
+        agent
+            .transcript()
+            .matches("first-start password for")
+            .count(),
+        1,
+        "the password is kept across the move, not made again"
+    );
+    agent.send("quit");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -517,8 +517,8 @@ pub struct Management {
     /// SNMP agent; absent: off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snmp: Option<Snmp>,
-    /// The HTTPS admin pages for the installer; absent: off. Changes apply at the next
-    /// start.
+    /// The HTTPS admin pages for the installer; absent: off. A change moves (or opens,
+    /// or closes) the pages at once; sessions end, the password and certificate stay.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin: Option<AdminPages>,
     /// Remote syslog (RFC 5424) of the agent's events; absent: off. Changes apply at the
