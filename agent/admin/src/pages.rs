@@ -705,7 +705,7 @@ pub fn config_form(
     input(
         &mut b,
         "syslog_server",
-        "Collector host:port (blank: off; applies at the next start)",
+        "Collector host:port (blank: off)",
         sl.map_or("", |s| s.server.as_str()),
         "text",
     );

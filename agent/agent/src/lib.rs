@@ -29,6 +29,7 @@ pub mod device;
 pub mod factory;
 pub mod fax;
 pub mod logbuf;
+pub mod logging;
 pub mod loopback;
 pub mod managed;
 pub mod media;

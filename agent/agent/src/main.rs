@@ -230,12 +230,18 @@ struct Args {
 }
 
 fn init_logging(format: LogFormat) {
-    init_logging_with(format, None);
+    init_logging_with(format, None, None);
 }
 
 /// Logs to stderr (filtered by RUST_LOG, default `warn`) and, with `syslog`, the agent's
-/// events to a collector (filtered by its own level, whatever RUST_LOG says).
-fn init_logging_with(format: LogFormat, syslog: Option<tipring_syslog::SyslogLayer>) {
+/// events to a collector (filtered by its own level, whatever RUST_LOG says). The syslog
+/// layer sits in a reload layer: a changed `management.syslog` swaps it
+/// (`tipring_agent::logging`).
+fn init_logging_with(
+    format: LogFormat,
+    syslog: Option<tipring_syslog::SyslogLayer>,
+    running: Option<(tipring_syslog::SyslogHandle, tipring_config::Syslog)>,
+) {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     use tracing_subscriber::Layer as _;
@@ -252,46 +258,19 @@ fn init_logging_with(format: LogFormat, syslog: Option<tipring_syslog::SyslogLay
             .with_filter(filter)
             .boxed(),
     };
+    let (syslog, reload) = tracing_subscriber::reload::Layer::new(syslog);
     tracing_subscriber::registry()
         .with(stderr)
         .with(syslog)
         .init();
-}
-
-/// The syslog layer a configuration asks for (its sender runs on `rt`).
-fn syslog_layer(
-    cfg: &tipring_config::GatewayConfig,
-    rt: &tokio::runtime::Runtime,
-) -> anyhow::Result<Option<(tipring_syslog::SyslogLayer, tipring_syslog::SyslogHandle)>> {
-    use tipring_config::{SyslogLevel, SyslogTransport};
-    let Some(s) = &cfg.management.syslog else {
-        return Ok(None);
-    };
-    let transport = match s.transport {
-        SyslogTransport::Udp => tipring_syslog::Transport::Udp,
-        SyslogTransport::Tcp => tipring_syslog::Transport::Tcp,
-        SyslogTransport::Tls => tipring_syslog::Transport::Tls {
-            ca: s.ca_file.clone().unwrap_or_default().into(),
-            server_name: s.server_name.clone().unwrap_or_default(),
-        },
-    };
-    let mut c = tipring_syslog::SyslogConfig::new(s.server.clone(), transport);
-    c.facility = s.facility;
-    c.hostname = cfg
-        .device
-        .name
-        .chars()
-        .filter(|ch| ch.is_ascii_graphic())
-        .collect();
-    c.min_level = match s.level {
-        SyslogLevel::Error => tracing::Level::ERROR,
-        SyslogLevel::Warn => tracing::Level::WARN,
-        SyslogLevel::Info => tracing::Level::INFO,
-        SyslogLevel::Debug => tracing::Level::DEBUG,
-    };
-    let (layer, handle) = tipring_syslog::layer(c, rt.handle())
-        .map_err(|e| anyhow::anyhow!("management.syslog: {e}"))?;
-    Ok(Some((layer, handle)))
+    tipring_agent::logging::set_reloader(
+        Box::new(move |layer| {
+            reload
+                .modify(|l| *l = layer)
+                .map_err(|e| format!("the log subscriber is gone: {e}"))
+        }),
+        running,
+    );
 }
 
 /// The media options from the command line; errors name the option.
@@ -382,8 +361,8 @@ fn run_from_config(args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // Remote syslog from the stored configuration (a change applies at the next start).
-    let syslog = match syslog_layer(&running, &rt) {
+    // Remote syslog from the stored configuration (a change later swaps it).
+    let syslog = match tipring_agent::logging::syslog_layer(&running, rt.handle()) {
         Ok(s) => s,
         Err(e) => {
             init_logging(args.log_format);
@@ -392,11 +371,12 @@ fn run_from_config(args: &Args) -> ExitCode {
         }
     };
     let (layer, handle) = syslog.map_or((None, None), |(l, h)| (Some(l), Some(h)));
-    init_logging_with(args.log_format, layer);
+    let section = running.management.syslog.clone();
+    init_logging_with(args.log_format, layer, handle.zip(section));
     let interactive = std::io::stdin().is_terminal();
     let result = rt.block_on(async {
         let r = sim::run_config(device, interactive).await;
-        if let Some(h) = &handle {
+        if let Some(h) = &tipring_agent::logging::running_handle() {
             tracing::info!(sent = h.stats().sent, "tipring-agent stopping");
             let _ = h.shutdown(std::time::Duration::from_secs(2)).await;
         }

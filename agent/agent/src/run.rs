@@ -986,7 +986,12 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                 ))
             }
         }
-        // The access control follows the configuration at once.
+        // Syslog and the access control follow the configuration at once.
+        if let Some(m) = managed.as_ref() {
+            if let Some(l) = crate::logging::reload_syslog(m.running()) {
+                out(&l);
+            }
+        }
         let access = access_of(&managed);
         gates.configure(&access);
         sip_door.configure(&access, servers_of(&opts));

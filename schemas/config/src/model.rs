@@ -521,8 +521,8 @@ pub struct Management {
     /// or closes) the pages at once; sessions end, the password and certificate stay.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin: Option<AdminPages>,
-    /// Remote syslog (RFC 5424) of the agent's events; absent: off. Changes apply at the
-    /// next start.
+    /// Remote syslog (RFC 5424) of the agent's events; absent: off. A change applies at
+    /// once (the old collector gets what was already queued for it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub syslog: Option<Syslog>,
     /// Who may reach the gateway's services (admin pages, SNMP, connection requests,

@@ -285,3 +285,58 @@ fn sigterm_stops_the_agent_cleanly() {
     agent.expect("bye");
     assert!(agent.child.wait().unwrap().success());
 }
+
+/// A changed `management.syslog` takes effect at the `reload`: the events after it go to
+/// the new collector, none to the old one.
+#[test]
+fn a_changed_syslog_section_moves_the_events_at_once() {
+    let a = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for s in [&a, &b] {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+    }
+    let doc = |to: &std::net::UdpSocket| {
+        GOOD.replace(
+            "\"log_format\": \"human\" }",
+            &format!(
+                "\"log_format\": \"human\", \"syslog\": {{ \"server\": \"{}\", \"transport\": \"udp\" }} }}",
+                to.local_addr().unwrap()
+            ),
+        )
+    };
+    let file = write("syslog-move.json", &doc(&a));
+    let state = file.with_file_name("syslog-move-state");
+    let _ = std::fs::remove_dir_all(&state);
+    let mut agent = Running::start(&[
+        "--config".as_ref(),
+        file.as_os_str(),
+        "--state-dir".as_ref(),
+        state.as_os_str(),
+    ]);
+    let mut buf = [0u8; 4096];
+    let n = a.recv(&mut buf).expect("collector A hears the start");
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("<"));
+    std::fs::write(&file, doc(&b)).unwrap();
+    agent.send("reload");
+    agent.expect(&format!("syslog to {} over UDP", b.local_addr().unwrap()));
+    agent.send("lift 1");
+    let text = loop {
+        let n = b
+            .recv(&mut buf)
+            .expect("collector B hears the events after the reload");
+        let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if m.contains("line: dial tone") {
+            break m;
+        }
+    };
+    assert!(text.contains(" lobby tipring-agent "), "{text}");
+    // Collector A heard nothing of it.
+    a.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    while let Ok(n) = a.recv(&mut buf) {
+        let m = String::from_utf8_lossy(&buf[..n]);
+        assert!(!m.contains("line: dial tone"), "the old collector: {m}");
+    }
+    agent.quit();
+}
