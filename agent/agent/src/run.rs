@@ -523,10 +523,17 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
             .map(|m| m.running().management.access.clone())
             .unwrap_or_default()
     };
+    // The SIP servers and the peer gateways (survivability) are always let in.
     let servers_of = |opts: &Options| -> Vec<std::net::IpAddr> {
         opts.sip
             .as_ref()
-            .map(|s| s.servers.iter().map(SocketAddr::ip).collect())
+            .map(|s| {
+                s.servers
+                    .iter()
+                    .map(SocketAddr::ip)
+                    .chain(s.peers.iter().map(|p| p.addr.ip()))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let gates = std::sync::Arc::new(crate::access::Gates::new(&access_of(&managed)));

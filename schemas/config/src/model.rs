@@ -649,8 +649,8 @@ pub struct Access {
     pub snmp: Vec<String>,
     /// Sources allowed to send TR-069 connection requests.
     pub connection_request: Vec<String>,
-    /// Sources allowed to send SIP. The configured SIP servers are always allowed (and
-    /// never rate-limited or blocked).
+    /// Sources allowed to send SIP. The configured SIP servers and peer gateways are
+    /// always allowed (and never rate-limited or blocked).
     pub sip: Vec<String>,
     /// Drop SIP requests from known scanners (friendly-scanner, sipvicious, sipcli, ...)
     /// and block their source for `block_s`.
