@@ -433,9 +433,15 @@ impl Admin {
         ) {
             return refuse(self, "An upgrade is already being installed.");
         }
-        let Some(image) = field("image").filter(|i| !i.is_empty()) else {
+        if field("image").is_none_or(|i| i.is_empty()) {
             return refuse(self, "Choose a firmware image file.");
-        };
+        }
+        // Moved out of the parts, not copied (an image is megabytes).
+        let image = parts
+            .into_iter()
+            .find(|(n, _)| n == "image")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
         tracing::warn!(peer = %req.peer, bytes = image.len(), "admin pages: firmware image uploaded");
         let page = self.page(
             202,
@@ -450,7 +456,7 @@ impl Admin {
                 )),
             ),
         );
-        Outcome::Act(page, Action::Firmware(Arc::new(image.clone())))
+        Outcome::Act(page, Action::Firmware(Arc::new(image)))
     }
 
     /// The diagnostics page, and the forms that start a test.
@@ -1383,6 +1389,44 @@ mod tests {
             ask("POST", "/reboot", "csrf=forged"),
             Outcome::Respond(Response { status: 403, .. })
         ));
+    }
+
+    #[test]
+    fn diagnostics_forms_are_checked_before_anything_runs() {
+        use crate::view::Diagnostic as D;
+        let d = |body: &str| diagnostic(&Form::parse(body.as_bytes()), 2);
+        assert_eq!(
+            d("test=ring&port=2&seconds=10"),
+            Ok(D::Ring {
+                port: 2,
+                seconds: 10
+            })
+        );
+        assert_eq!(
+            d("test=tone&port=1&tone=busy&seconds=3"),
+            Ok(D::Tone {
+                port: 1,
+                tone: "busy".into(),
+                seconds: 3
+            })
+        );
+        assert_eq!(
+            d("test=capture&seconds=300"),
+            Ok(D::Capture { seconds: 300 })
+        );
+        assert_eq!(d("test=ping&port=1"), Ok(D::Ping { port: 1 }));
+        for (bad, why) in [
+            ("test=ring&port=3&seconds=10", "port from 1 to 2"),
+            ("test=ring&port=0&seconds=10", "port from 1 to 2"),
+            ("test=ring&port=1&seconds=61", "seconds from 1 to 60"),
+            ("test=ring&port=1", "seconds from 1 to 60"),
+            ("test=capture&seconds=301", "seconds from 1 to 300"),
+            ("test=tone&port=1&tone=siren&seconds=3", "tones offered"),
+            ("test=reboot", "No such diagnostic"),
+        ] {
+            let e = d(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 
     #[test]
