@@ -738,17 +738,7 @@ impl Admin {
 
     /// A JSON file to save as `tipring-{what}-{device}{suffix}.json`.
     fn download(&self, what: &str, suffix: &str, body: Vec<u8>) -> Response {
-        let device: String = self
-            .device
-            .chars()
-            .map(|ch| {
-                if ch.is_ascii_alphanumeric() || ch == '-' {
-                    ch
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let device = file_safe(&self.device);
         Response {
             status: 200,
             headers: vec![
@@ -965,6 +955,19 @@ pub fn support_bundle(device: &str, view: &View, log: String) -> Vec<u8> {
         "log": log,
     });
     serde_json::to_vec_pretty(&bundle).expect("a bundle serialises")
+}
+
+/// `name` as a piece of a download's file name: letters, digits and `-`; `_` for the rest.
+pub fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ch == '-' {
+                ch
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Fields read from one form (the calling section has ~12 per port).

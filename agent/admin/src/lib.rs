@@ -62,8 +62,8 @@ pub mod tls;
 pub mod view;
 
 pub use crate::core::{
-    support_bundle, Action, Admin, AdminStats, Apply, CredentialStore, FileStore, MemoryStore,
-    Outcome, Request, Response, View, COOKIE, MAX_BODY, SECURITY_HEADERS, USER,
+    file_safe, support_bundle, Action, Admin, AdminStats, Apply, CredentialStore, FileStore,
+    MemoryStore, Outcome, Request, Response, View, COOKIE, MAX_BODY, SECURITY_HEADERS, USER,
 };
 pub use edit::SECTIONS;
 pub use server::{AccessCheck, AdminServer, Applier};

@@ -121,17 +121,7 @@ fn slots_view(dir: &std::path::Path) -> Vec<tipring_admin::FirmwareSlot> {
 /// Check and install `image` into the inactive slot (what a TR-069 Download of a
 /// firmware image does, from the pages).
 fn install(image: &[u8], fw: &FirmwareBoot) -> Result<String, String> {
-    let mut slots = tipring_slots::Slots::open(&fw.slots_dir).map_err(|e| e.to_string())?;
-    let running = slots.active().manifest.clone();
-    let verifier = fw.verifier.clone().with_running(running.as_ref());
-    let mut job = slots.begin_image(&verifier);
-    for chunk in image.chunks(64 * 1024) {
-        if let Err(e) = job.write(chunk) {
-            return Err(format!("refused, the running image is untouched: {e}"));
-        }
-    }
-    let info = job
-        .finish()
+    let info = crate::transfer::install_image(image, &fw.slots_dir, &fw.verifier)
         .map_err(|e| format!("refused, the running image is untouched: {e}"))?;
     Ok(format!(
         "version {} checked and installed in slot {}; the gateway restarts into it (on trial: it rolls back by itself if the new image does not come up)",
@@ -511,17 +501,7 @@ impl AdminSide {
                 .chars()
                 .filter(|ch| ch.is_ascii_alphanumeric())
                 .collect();
-            let name: String = self
-                .name
-                .chars()
-                .map(|ch| {
-                    if ch.is_ascii_alphanumeric() || ch == '-' {
-                        ch
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
+            let name = tipring_admin::file_safe(&self.name);
             self.finish(
                 c.id,
                 TaskState::Done(format!(

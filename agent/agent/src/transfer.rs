@@ -195,20 +195,32 @@ pub async fn download(q: &QueuedTransfer, s: &TransferSettings, unix: fn() -> i6
 }
 
 fn install_firmware(image: &[u8], s: &TransferSettings) -> Result<Installed, (u32, String)> {
-    let internal = |e: tipring_slots::Error| (e.fault_code(), e.to_string());
-    let mut slots = tipring_slots::Slots::open(&s.slots_dir).map_err(internal)?;
-    let running = slots.active().manifest.clone();
-    let verifier = s.verifier.clone().with_running(running.as_ref());
-    let mut install = slots.begin_image(&verifier);
-    // In pieces, as it would stream from the network: the header is verified before any
-    // payload byte reaches the slot.
-    for chunk in image.chunks(64 * 1024) {
-        install.write(chunk).map_err(internal)?;
-    }
-    let info = install.finish().map_err(internal)?;
+    let info = install_image(image, &s.slots_dir, &s.verifier)
+        .map_err(|e| (e.fault_code(), e.to_string()))?;
     Ok(Installed::Firmware {
         version: info.version.map(|v| v.to_string()).unwrap_or_default(),
     })
+}
+
+/// Check a signed image and install it into the inactive slot of `slots_dir` (a TR-069
+/// Download and an upload from the admin pages alike): the header — signature, product,
+/// model, no downgrade below the running image — is verified before any payload byte
+/// reaches the slot, the payload hashed as it is written. On error the running image is
+/// untouched.
+pub fn install_image(
+    image: &[u8],
+    slots_dir: &std::path::Path,
+    verifier: &tipring_firmware::Verifier,
+) -> Result<tipring_slots::SlotInfo, tipring_slots::Error> {
+    let mut slots = tipring_slots::Slots::open(slots_dir)?;
+    let running = slots.active().manifest.clone();
+    let verifier = verifier.clone().with_running(running.as_ref());
+    let mut install = slots.begin_image(&verifier);
+    // In pieces, as it would stream from the network.
+    for chunk in image.chunks(64 * 1024) {
+        install.write(chunk)?;
+    }
+    install.finish()
 }
 
 fn read_config(bytes: &[u8]) -> Result<Installed, (u32, String)> {

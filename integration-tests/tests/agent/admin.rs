@@ -103,6 +103,15 @@ fn site(name: &str) -> (Kamailio, Site) {
     (k, site)
 }
 
+/// Without curl (an independent HTTPS client) the tests are skipped, saying so.
+fn no_curl() -> bool {
+    let missing = Command::new("curl").arg("--version").output().is_err();
+    if missing {
+        eprintln!("curl not installed: the admin pages test is skipped");
+    }
+    missing
+}
+
 fn sign_in(url: &str, password: &str, jar: &Path) -> u16 {
     let jar = jar.to_str().unwrap();
     curl(
@@ -121,8 +130,7 @@ fn sign_in(url: &str, password: &str, jar: &Path) -> u16 {
 
 #[test]
 fn the_first_start_password_signs_in_once_printed_and_survives_a_restart() {
-    if Command::new("curl").arg("--version").output().is_err() {
-        eprintln!("curl not installed: the admin pages test is skipped");
+    if no_curl() {
         return;
     }
     let (
@@ -385,8 +393,7 @@ fn diagnosis(url: &str, cookies: &str, what: &str, done: &[&str]) -> String {
 
 #[test]
 fn an_installer_runs_the_diagnostics_and_closes_the_gateway() {
-    if Command::new("curl").arg("--version").output().is_err() {
-        eprintln!("curl not installed: the admin pages test is skipped");
+    if no_curl() {
         return;
     }
     let (
@@ -632,8 +639,7 @@ fn an_installer_runs_the_diagnostics_and_closes_the_gateway() {
 #[test]
 fn a_firmware_image_uploaded_on_the_maintenance_page_is_checked_then_booted() {
     use tipring_firmware::{key_id_for, sign_image, Manifest, SigningKey, Version};
-    if Command::new("curl").arg("--version").output().is_err() {
-        eprintln!("curl not installed: the admin pages test is skipped");
+    if no_curl() {
         return;
     }
     let dir = crate::services::scratch("admin-firmware");
@@ -748,8 +754,7 @@ fn a_firmware_image_uploaded_on_the_maintenance_page_is_checked_then_booted() {
 
 #[test]
 fn changed_admin_settings_move_the_pages_without_a_restart() {
-    if Command::new("curl").arg("--version").output().is_err() {
-        eprintln!("curl not installed: the admin pages test is skipped");
+    if no_curl() {
         return;
     }
     let (
