@@ -713,6 +713,14 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                     let mut counters = gates.counters(&access);
                     counters.insert(0, sip_door.counters());
                     std::sync::Arc::make_mut(&mut snapshot).access = counters.clone();
+                    // Every port that registers is registered (a new image's health check).
+                    let registers = managed.as_ref().is_some_and(|m| {
+                        m.running().sip.register && !m.running().sip.servers.is_empty()
+                    });
+                    let registered = !registers
+                        || snapshot.ports.iter().filter(|p| !p.disabled).all(|p| {
+                            p.registration.state == tipring_status::RegistrationState::Registered
+                        });
                     if let Some((tx, _)) = &status {
                         tx.send_replace(std::sync::Arc::clone(&snapshot));
                     }
@@ -721,9 +729,6 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                             r.acs_view(managed.as_ref().and_then(|m| m.running().management.cwmp.as_ref()).map_or(3600, |c| c.periodic_inform_interval_s))
                         });
                         let toward = opts.sip.as_ref().and_then(|s| s.servers.first().copied());
-                        let registered = snapshot.ports.iter().filter(|p| !p.disabled).all(|p| {
-                            !matches!(p.registration.state, tipring_status::RegistrationState::Registering | tipring_status::RegistrationState::Failed | tipring_status::RegistrationState::Idle)
-                        });
                         todo.extend(a.refresh(now, acs, counters, toward, registered));
                         a.publish(
                             std::sync::Arc::clone(&snapshot),
@@ -738,14 +743,6 @@ pub async fn run_managed<R: tokio::io::AsyncBufRead + Unpin>(
                         todo.extend(r.poll_dhcp(now, &mut managed));
                         let live = r.live_state(&snapshot);
                         todo.extend(r.refresh(live, now, &mut managed));
-                        let registers = managed.as_ref().is_some_and(|m| {
-                            m.running().sip.register && !m.running().sip.servers.is_empty()
-                        });
-                        let registered = !registers
-                            || snapshot.ports.iter().filter(|p| !p.disabled).all(|p| {
-                                p.registration.state
-                                    == tipring_status::RegistrationState::Registered
-                            });
                         todo.extend(r.firmware_health(registered, now));
                     }
                 }
