@@ -554,3 +554,85 @@ impl AdminSide {
             .any(|d| d.id == id && d.what.starts_with("ring "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tipring_firmware::{key_id_for, sign_image, Manifest, SigningKey, Version};
+
+    /// A slots directory running version 2.0.0 on trial (installed, then booted once).
+    fn on_trial(dir: &std::path::Path, key: &SigningKey) -> FirmwareBoot {
+        let payload = vec![7u8; 4096];
+        let m = Manifest::for_payload(
+            "tipring-gw",
+            "FXS1",
+            "2.0.0".parse::<Version>().unwrap(),
+            key_id_for(&key.public_key()),
+            "2026-11-26T12:00:00Z",
+            &payload,
+        );
+        let fw = FirmwareBoot {
+            slots_dir: dir.to_path_buf(),
+            verifier: tipring_firmware::Verifier::new("tipring-gw", "FXS1")
+                .with_key(key_id_for(&key.public_key()), key.public_key()),
+            health_check_s: 60,
+        };
+        // A bad signature first: refused, nothing pending.
+        let forged = sign_image(&m, &payload, &SigningKey::from_seed(&[3; 32])).unwrap();
+        let e = install(&forged, &fw).unwrap_err();
+        assert!(
+            e.starts_with("refused, the running image is untouched"),
+            "{e}"
+        );
+        assert!(tipring_slots::Slots::open(dir)
+            .unwrap()
+            .state()
+            .pending
+            .is_none());
+        let ok = install(&sign_image(&m, &payload, key).unwrap(), &fw).unwrap();
+        assert!(
+            ok.contains("version 2.0.0") && ok.contains("slot B"),
+            "{ok}"
+        );
+        tipring_slots::Slots::open(dir).unwrap().boot().unwrap();
+        assert!(tipring_slots::Slots::open(dir).unwrap().state().on_trial());
+        fw
+    }
+
+    #[tokio::test]
+    async fn without_tr069_a_new_image_is_kept_once_the_lines_register_else_rolled_back() {
+        #[allow(clippy::disallowed_methods)] // a base for virtual time
+        let t0 = Instant::now();
+        let key = SigningKey::from_seed(&[9; 32]);
+        for registered in [true, false] {
+            let dir = std::env::temp_dir().join(format!(
+                "tipring-admin-trial-{}-{registered}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            let fw = on_trial(&dir, &key);
+            let (tx, _rx) = tokio::sync::watch::channel(View::default());
+            let mut side = AdminSide::new(tx, "gw", Some(fw), t0, false);
+            // Within the health check, not registered yet: nothing happens.
+            assert!(side.refresh(t0, None, vec![], None, false).is_empty());
+            let at = if registered {
+                t0 + Duration::from_secs(5)
+            } else {
+                t0 + Duration::from_secs(61)
+            };
+            let todo = side.refresh(at, None, vec![], None, registered);
+            let state = tipring_slots::Slots::open(&dir).unwrap().state().clone();
+            if registered {
+                assert!(
+                    matches!(&todo[..], [Todo::Say(l)] if l.contains("kept")),
+                    "{todo:?}"
+                );
+                assert!(!state.on_trial(), "confirmed");
+            } else {
+                assert!(matches!(todo.last(), Some(Todo::Reboot)), "{todo:?}");
+                assert!(state.trial_failure.is_some(), "{state:?}");
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
