@@ -294,6 +294,27 @@ fn management(f: &dyn Fields, c: &mut GatewayConfig) -> Result<(), String> {
             if let Some(l) = level {
                 s.level = l;
             }
+            if let Some(ca) = optional(f, "syslog_ca_file") {
+                s.ca_file = ca;
+            }
+            if let Some(name) = optional(f, "syslog_server_name") {
+                s.server_name = name;
+            }
+        }
+    }
+    // SNMP's identity (the section's credentials stay the ACS's or the file's).
+    if let Some(snmp) = m.snmp.as_mut() {
+        if let Some(c) = text(f, "snmp_contact") {
+            snmp.contact = c;
+        }
+        if let Some(l) = text(f, "snmp_location") {
+            snmp.location = l;
+        }
+    }
+    // The admin pages' own address: they move there at once.
+    if let (Some(admin), Some(listen)) = (m.admin.as_mut(), text(f, "admin_listen")) {
+        if !listen.is_empty() {
+            admin.listen = listen;
         }
     }
     let a = &mut m.access;
@@ -389,8 +410,10 @@ mod tests {
             ("acs_username", "gw"),
             ("acs_password", ""),
             ("inform_interval_s", "300"),
-            ("syslog_server", "logs.example.net:514"),
-            ("syslog_transport", "tcp"),
+            ("syslog_server", "logs.example.net:6514"),
+            ("syslog_transport", "tls"),
+            ("syslog_ca_file", "/etc/tipring/syslog-ca.pem"),
+            ("syslog_server_name", ""),
             ("access_form", "1"),
             ("access_admin", "10.0.0.0/8\n192.0.2.7"),
             ("access_sip", ""),
@@ -407,7 +430,9 @@ mod tests {
         assert_eq!(new.management.access.admin, ["10.0.0.0/8", "192.0.2.7"]);
         assert!(!new.management.access.sip_scanner_filter);
         let s = new.management.syslog.as_ref().unwrap();
-        assert_eq!(s.transport, tipring_config::SyslogTransport::Tcp);
+        assert_eq!(s.transport, tipring_config::SyslogTransport::Tls);
+        assert_eq!(s.ca_file.as_deref(), Some("/etc/tipring/syslog-ca.pem"));
+        assert_eq!(s.server_name, None);
         let what = changed(&run, &new);
         assert!(!what.iter().any(|p| p.contains("password")), "{what:?}");
         // A blank URL hands the ACS back to DHCP / the factory default; the client stays.

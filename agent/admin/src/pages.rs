@@ -728,6 +728,47 @@ pub fn config_form(
             ("debug", "debug"),
         ],
     );
+    input(
+        &mut b,
+        "syslog_ca_file",
+        "TLS: CA file the collector's certificate chains to (a path on the gateway)",
+        sl.and_then(|s| s.ca_file.as_deref()).unwrap_or(""),
+        "text",
+    );
+    input(
+        &mut b,
+        "syslog_server_name",
+        "TLS: the collector's name in its certificate (blank: the host above)",
+        sl.and_then(|s| s.server_name.as_deref()).unwrap_or(""),
+        "text",
+    );
+    if let Some(snmp) = &m.snmp {
+        b.push_str("</fieldset><fieldset><legend>SNMP</legend>");
+        input(
+            &mut b,
+            "snmp_contact",
+            "Contact (sysContact)",
+            &snmp.contact,
+            "text",
+        );
+        input(
+            &mut b,
+            "snmp_location",
+            "Location (sysLocation)",
+            &snmp.location,
+            "text",
+        );
+    }
+    if let Some(admin) = &m.admin {
+        b.push_str("</fieldset><fieldset><legend>These admin pages</legend>");
+        input(
+            &mut b,
+            "admin_listen",
+            "Address (ip:port; the pages move there at once — sign in again there)",
+            &admin.listen,
+            "text",
+        );
+    }
     b.push_str("</fieldset><fieldset><legend>Access control</legend><input type=\"hidden\" name=\"access_form\" value=\"1\">\
                 <p>Source networks allowed to reach each service (CIDR such as 10.0.0.0/8 or single addresses, comma-separated; blank: every source). Everything else is dropped without an answer.</p>");
     let a = &m.access;
