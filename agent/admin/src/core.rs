@@ -55,7 +55,7 @@ pub struct Response {
 }
 
 impl Response {
-    fn html(status: u16, body: String) -> Self {
+    pub(crate) fn html(status: u16, body: String) -> Self {
         Self {
             status,
             headers: vec![("content-type", "text/html; charset=utf-8".into())],
@@ -119,17 +119,18 @@ pub enum Outcome {
 }
 
 /// A maintenance action the pages ask of the gateway.
-#[derive(Clone, PartialEq, Eq)]
 pub enum Action {
     /// Restart the gateway (calls end).
     Reboot,
     /// Erase the configuration, the management state and the admin credential, then
     /// restart (the firmware slots and the device's keys stay).
     FactoryReset,
-    /// Check this firmware image (signature, model, version) and install it into the
-    /// inactive slot, then restart into it on trial; the outcome goes to
-    /// [`crate::view::DeviceView::firmware_upload`].
-    Firmware(Arc<Vec<u8>>),
+    /// Check the firmware image arriving on this channel (signature, model, version —
+    /// from its first piece) and install it into the inactive slot as it comes, then
+    /// restart into it on trial; the outcome goes to
+    /// [`crate::view::DeviceView::firmware_upload`]. The channel ending without
+    /// [`UploadChunk::End`] means the upload was cut short.
+    Firmware(tokio::sync::mpsc::Receiver<UploadChunk>),
     /// Run a diagnostic; its progress and result go to
     /// [`crate::view::DeviceView::diagnostics`].
     Diagnose(crate::view::Diagnostic),
@@ -140,10 +141,19 @@ impl std::fmt::Debug for Action {
         match self {
             Action::Reboot => f.write_str("Reboot"),
             Action::FactoryReset => f.write_str("FactoryReset"),
-            Action::Firmware(image) => write!(f, "Firmware({} bytes)", image.len()),
+            Action::Firmware(_) => f.write_str("Firmware(upload)"),
             Action::Diagnose(d) => write!(f, "Diagnose({d})"),
         }
     }
+}
+
+/// A piece of a firmware upload on its way to the gateway.
+#[derive(Debug)]
+pub enum UploadChunk {
+    /// The next bytes of the image.
+    Data(Vec<u8>),
+    /// The image is whole.
+    End,
 }
 
 impl Action {
@@ -335,9 +345,6 @@ impl Admin {
                     pages::maintenance(&s.csrf, &view.device, None),
                 ));
             }
-            (Some(s), "/firmware") if req.method == "POST" => {
-                return self.firmware_upload(req, &s.csrf, view)
-            }
             (Some(s), "/diagnostics") => return self.diagnostics(req, &s.csrf, view),
             (Some(_), "/diagnostics/capture.pcap") if matches!(req.method, "GET" | "HEAD") => {
                 return Outcome::Respond(match &view.device.capture {
@@ -403,60 +410,70 @@ impl Admin {
             .is_some_and(|t| self.sessions.alive(&t, now))
     }
 
-    /// A firmware image uploaded from the maintenance page: handed to the gateway, which
-    /// checks it before a byte goes to a slot.
-    fn firmware_upload(&mut self, req: &Request<'_>, csrf: &str, view: &View) -> Outcome {
-        let parts = req
-            .content_type
-            .and_then(boundary)
-            .map(|b| multipart(req.body, &b))
-            .unwrap_or_default();
-        let field = |name: &str| parts.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-        if field("csrf").map(Vec::as_slice) != Some(csrf.as_bytes()) || !same_origin(req) {
+    /// A firmware upload from the maintenance page reached its image part, after the form
+    /// token `csrf`: whether the image may go on to the gateway (else the page to answer
+    /// with once the body is read).
+    pub fn firmware_begin(
+        &mut self,
+        req: &Request<'_>,
+        csrf: &str,
+        now: Instant,
+        view: &View,
+    ) -> Result<String, Response> {
+        let Some(s) = req
+            .cookie
+            .and_then(session_cookie)
+            .and_then(|t| self.sessions.touch(&t, now).cloned())
+        else {
+            return Err(Response::redirect("/signin"));
+        };
+        if csrf != s.csrf || !same_origin(req) {
             self.csrf_refused += 1;
-            return Outcome::Respond(self.forged(csrf));
+            return Err(self.forged(&s.csrf));
         }
-        let refuse = |me: &Self, why: &str| {
-            Outcome::Respond(me.page(
+        let refuse = |why: &str| {
+            self.page(
                 400,
                 "Maintenance",
-                Some(csrf),
-                pages::maintenance(csrf, &view.device, Some((false, why))),
-            ))
+                Some(&s.csrf),
+                pages::maintenance(&s.csrf, &view.device, Some((false, why))),
+            )
         };
         if view.device.firmware.is_empty() {
-            return refuse(self, "This gateway runs without firmware slots.");
+            return Err(refuse("This gateway runs without firmware slots."));
         }
         if matches!(
             view.device.firmware_upload,
             Some(crate::view::TaskState::Running(_))
         ) {
-            return refuse(self, "An upgrade is already being installed.");
+            return Err(refuse("An upgrade is already being installed."));
         }
-        if field("image").is_none_or(|i| i.is_empty()) {
-            return refuse(self, "Choose a firmware image file.");
-        }
-        // Moved out of the parts, not copied (an image is megabytes).
-        let image = parts
-            .into_iter()
-            .find(|(n, _)| n == "image")
-            .map(|(_, v)| v)
-            .unwrap_or_default();
-        tracing::warn!(peer = %req.peer, bytes = image.len(), "admin pages: firmware image uploaded");
-        let page = self.page(
-            202,
+        tracing::warn!(peer = %req.peer, "admin pages: firmware upload started");
+        Ok(s.csrf)
+    }
+
+    /// The answer to a firmware upload whose body has been read: `received` bytes of the
+    /// image went to the gateway (0: the form had no image).
+    pub fn firmware_sent(&self, csrf: &str, received: u64, view: &View) -> Response {
+        let (status, msg) = if received == 0 {
+            (400, (false, "Choose a firmware image file.".to_string()))
+        } else {
+            (
+                202,
+                (
+                    true,
+                    format!(
+                        "Image received ({received} bytes): its signature is being checked and it is being installed. Refresh this page (Maintenance) for the outcome."
+                    ),
+                ),
+            )
+        };
+        self.page(
+            status,
             "Maintenance",
             Some(csrf),
-            pages::maintenance(
-                csrf,
-                &view.device,
-                Some((
-                    true,
-                    "Image received: its signature is being checked and it is being installed. Refresh this page (Maintenance) for the outcome.",
-                )),
-            ),
-        );
-        Outcome::Act(page, Action::Firmware(Arc::new(image)))
+            pages::maintenance(csrf, &view.device, Some((msg.0, &msg.1))),
+        )
     }
 
     /// The diagnostics page, and the forms that start a test.
@@ -862,7 +879,7 @@ impl Admin {
 }
 
 /// The boundary of a `multipart/form-data` content type.
-fn boundary(content_type: &str) -> Option<String> {
+pub(crate) fn boundary(content_type: &str) -> Option<String> {
     let (kind, params) = content_type.split_once(';')?;
     if !kind.trim().eq_ignore_ascii_case("multipart/form-data") {
         return None;

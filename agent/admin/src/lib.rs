@@ -17,9 +17,10 @@
 //!   session's own token, and a POST from another origin is refused.
 //! * **Pages** are HTML written on the server, without script (and without self-refreshing:
 //!   a running test offers a refresh link); the content security policy allows only the
-//!   pages' own stylesheet. Requests are bounded (forms 1 MiB + 16 KiB, a firmware image
-//!   64 MiB and only from a signed-in browser, 64 header fields, 10 s to send the head,
-//!   30 s per connection, 32 connections).
+//!   pages' own stylesheet. Requests are bounded (forms 1 MiB + 16 KiB; a firmware image
+//!   64 MiB, only from a signed-in browser, read as it arrives and passed on in pieces —
+//!   never held whole; 64 header fields, 10 s to send the head, 30 s per connection, 32
+//!   connections).
 //! * **What they show and do**: Status (ports, SIP, uplink, ACS, firmware slots, access
 //!   counters), Configuration (one form per section of [`SECTIONS`], each a whole new
 //!   document for the gateway to check and store), Maintenance (firmware upload, support
@@ -58,12 +59,14 @@ mod core;
 mod edit;
 pub mod pages;
 mod server;
+mod stream;
 pub mod tls;
 pub mod view;
 
 pub use crate::core::{
     file_safe, support_bundle, Action, Admin, AdminStats, Apply, CredentialStore, FileStore,
-    MemoryStore, Outcome, Request, Response, View, COOKIE, MAX_BODY, SECURITY_HEADERS, USER,
+    MemoryStore, Outcome, Request, Response, UploadChunk, View, COOKIE, MAX_BODY, SECURITY_HEADERS,
+    USER,
 };
 pub use edit::SECTIONS;
 pub use server::{AccessCheck, AdminServer, Applier};

@@ -172,16 +172,16 @@ async fn answer(
     #[allow(clippy::disallowed_methods)] // the shell's clock
     let arrived = Instant::now();
     let cookie = parts.headers.get("cookie").and_then(|v| v.to_str().ok());
-    // A firmware image is larger than any form: allowed to signed-in browsers only.
-    let limit = if parts.method == hyper::Method::POST
+    // A firmware image is larger than any form: it streams on to the gateway, for
+    // signed-in browsers only.
+    if parts.method == hyper::Method::POST
         && parts.uri.path() == "/firmware"
         && admin.lock().is_ok_and(|a| a.signed_in(cookie, arrived))
     {
-        MAX_FIRMWARE
-    } else {
-        MAX_BODY
-    };
-    let body = match Limited::new(body, limit).collect().await {
+        let resp = firmware(&parts, body, peer, admin, status, actions).await;
+        return to_hyper(resp, &parts, peer);
+    }
+    let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => return plain(413, "request too large"),
     };
@@ -245,6 +245,15 @@ async fn answer(
             }
         }
     };
+    to_hyper(resp, &parts, peer)
+}
+
+/// The core's answer as hyper's, with the security headers (a HEAD gets no body).
+fn to_hyper(
+    resp: crate::core::Response,
+    parts: &http::request::Parts,
+    peer: SocketAddr,
+) -> hyper::Response<Full<Bytes>> {
     debug!(%peer, method = %parts.method, path = %parts.uri.path(), status = resp.status, "admin request");
     let mut b = hyper::Response::builder().status(resp.status);
     for (k, v) in SECURITY_HEADERS {
@@ -262,6 +271,155 @@ async fn answer(
     };
     b.body(Full::new(body))
         .unwrap_or_else(|_| plain(500, "internal error"))
+}
+
+/// A firmware upload, read as it arrives: the form token first, then the image, passed on
+/// in pieces to the gateway (which checks the image's header from its first piece and
+/// writes the rest straight into the inactive slot). At most [`MAX_FIRMWARE`] bytes; a
+/// body cut short, too large or malformed ends the image without its end mark, and the
+/// gateway discards what it wrote.
+async fn firmware(
+    parts: &http::request::Parts,
+    mut body: hyper::body::Incoming,
+    peer: SocketAddr,
+    admin: &Mutex<Admin>,
+    status: &watch::Receiver<View>,
+    actions: Option<&tokio::sync::mpsc::UnboundedSender<crate::core::Action>>,
+) -> crate::core::Response {
+    use crate::core::{Action, Response, UploadChunk};
+    use crate::stream::{MultipartStream, Piece};
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let request = Request {
+        method: "POST",
+        path: "/firmware",
+        cookie: header("cookie"),
+        origin: header("origin"),
+        host: header("host"),
+        content_type: header("content-type"),
+        body: &[],
+        peer: peer.ip().to_canonical(),
+    };
+    let Some(boundary) = request.content_type.and_then(crate::core::boundary) else {
+        return Response::html(400, "<p>Not a form upload.</p>".into());
+    };
+    let mut reader = MultipartStream::new(&boundary);
+    let mut current = String::new();
+    let mut token = Vec::new();
+    let mut tx: Option<tokio::sync::mpsc::Sender<UploadChunk>> = None;
+    let mut session_csrf: Option<String> = None;
+    let mut answer: Option<Response> = None;
+    let (mut received, mut total) = (0u64, 0usize);
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            break; // the connection failed: the image ends without its mark
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        total += data.len();
+        if total > MAX_FIRMWARE {
+            answer = Some(Response::html(413, "<p>The image is too large.</p>".into()));
+            break;
+        }
+        let pieces = match reader.feed(&data) {
+            Ok(p) => p,
+            Err(e) => {
+                answer = Some(Response::html(
+                    400,
+                    format!("<p>Not a form upload: {e}.</p>"),
+                ));
+                break;
+            }
+        };
+        for piece in pieces {
+            match piece {
+                Piece::Part(name) => {
+                    if let Some(t) = tx.take() {
+                        let _ = t.send(UploadChunk::End).await;
+                    }
+                    current = name;
+                    if current == "image" && answer.is_none() && session_csrf.is_none() {
+                        let csrf = String::from_utf8_lossy(&token).into_owned();
+                        let view = status.borrow().clone();
+                        #[allow(clippy::disallowed_methods)] // the shell's clock
+                        let now = Instant::now();
+                        let begun = match admin.lock() {
+                            Ok(mut a) => a.firmware_begin(&request, &csrf, now, &view),
+                            Err(_) => Err(Response::html(500, String::new())),
+                        };
+                        match (begun, actions) {
+                            (Ok(csrf), Some(a)) => {
+                                let (t, rx) = tokio::sync::mpsc::channel(4);
+                                if a.send(Action::Firmware(rx)).is_ok() {
+                                    tx = Some(t);
+                                    session_csrf = Some(csrf);
+                                } else {
+                                    answer = Some(Response::html(
+                                        503,
+                                        "<p>The gateway is stopping.</p>".into(),
+                                    ));
+                                }
+                            }
+                            (Ok(_), None) => {
+                                answer = Some(Response::html(
+                                    503,
+                                    "<p>This gateway takes no firmware from here.</p>".into(),
+                                ));
+                            }
+                            (Err(r), _) => answer = Some(r),
+                        }
+                    }
+                }
+                Piece::Data(d) => match current.as_str() {
+                    "csrf" if token.len() < 256 => token.extend_from_slice(&d),
+                    "image" if tx.is_some() => {
+                        received += d.len() as u64;
+                        let sent = match &tx {
+                            Some(t) => t.send(UploadChunk::Data(d)).await.is_ok(),
+                            None => false,
+                        };
+                        if !sent {
+                            tx = None; // refused already: the rest is read and dropped
+                        }
+                    }
+                    _ => {}
+                },
+                Piece::Done => {
+                    if let Some(t) = tx.take() {
+                        let _ = t.send(UploadChunk::End).await;
+                    }
+                }
+            }
+        }
+        if answer.is_some() {
+            break;
+        }
+    }
+    drop(tx); // still here: the body ended early, the gateway discards the image
+    if let Some(r) = answer {
+        return r;
+    }
+    if !reader.done() && session_csrf.is_some() {
+        return Response::html(
+            400,
+            "<p>The upload was cut short; nothing was installed.</p>".into(),
+        );
+    }
+    let view = status.borrow().clone();
+    match (session_csrf, admin.lock()) {
+        (Some(csrf), Ok(a)) => a.firmware_sent(&csrf, received, &view),
+        // No image part: the form's token decides what to say.
+        (None, Ok(mut a)) => {
+            #[allow(clippy::disallowed_methods)] // the shell's clock
+            let now = Instant::now();
+            let csrf = String::from_utf8_lossy(&token).into_owned();
+            match a.firmware_begin(&request, &csrf, now, &view) {
+                Ok(csrf) => a.firmware_sent(&csrf, 0, &view),
+                Err(r) => r,
+            }
+        }
+        (_, Err(_)) => Response::html(500, String::new()),
+    }
 }
 
 fn plain(status: u16, text: &'static str) -> hyper::Response<Full<Bytes>> {

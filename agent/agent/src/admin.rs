@@ -120,14 +120,37 @@ fn slots_view(dir: &std::path::Path) -> Vec<tipring_admin::FirmwareSlot> {
 
 /// Check and install `image` into the inactive slot (what a TR-069 Download of a
 /// firmware image does, from the pages).
-fn install(image: &[u8], fw: &FirmwareBoot) -> Result<String, String> {
-    let info = crate::transfer::install_image(image, &fw.slots_dir, &fw.verifier)
+fn install<P: AsRef<[u8]>>(
+    pieces: impl IntoIterator<Item = Option<P>>,
+    fw: &FirmwareBoot,
+) -> Result<String, String> {
+    let info = crate::transfer::install_image(pieces, &fw.slots_dir, &fw.verifier)
         .map_err(|e| format!("refused, the running image is untouched: {e}"))?;
     Ok(format!(
         "version {} checked and installed in slot {}; the gateway restarts into it (on trial: it rolls back by itself if the new image does not come up)",
         info.version.map(|v| v.to_string()).unwrap_or_default(),
         letter(info.slot)
     ))
+}
+
+/// The pieces of an upload as they come from the admin pages (on a blocking thread): the
+/// channel closing before [`tipring_admin::UploadChunk::End`] is an upload cut short.
+fn upload_pieces(
+    mut rx: tokio::sync::mpsc::Receiver<tipring_admin::UploadChunk>,
+) -> impl Iterator<Item = Option<Vec<u8>>> {
+    std::iter::from_fn(move || match rx.blocking_recv() {
+        Some(tipring_admin::UploadChunk::Data(d)) => Some(Some(d)),
+        Some(tipring_admin::UploadChunk::End) => None,
+        None => Some(None),
+    })
+    .scan(false, |cut, p| {
+        // Stop after reporting a cut once.
+        if *cut {
+            return None;
+        }
+        *cut = p.is_none();
+        Some(p)
+    })
 }
 
 impl AdminSide {
@@ -289,7 +312,7 @@ impl AdminSide {
         match action {
             Action::Reboot => Some(Todo::Reboot),
             Action::FactoryReset => Some(Todo::FactoryReset),
-            Action::Firmware(image) => {
+            Action::Firmware(rx) => {
                 let Some(fw) = self.firmware.clone() else {
                     self.device.firmware_upload = Some(TaskState::Failed(
                         "this gateway runs without firmware slots".into(),
@@ -299,11 +322,12 @@ impl AdminSide {
                 if self.install.is_some() || self.restart_at.is_some() {
                     return None;
                 }
-                self.device.firmware_upload = Some(TaskState::Running(format!(
-                    "checking and installing the image ({} bytes)…",
-                    image.len()
-                )));
-                self.install = Some(tokio::task::spawn_blocking(move || install(&image, &fw)));
+                self.device.firmware_upload = Some(TaskState::Running(
+                    "receiving, checking and installing the image…".into(),
+                ));
+                self.install = Some(tokio::task::spawn_blocking(move || {
+                    install(upload_pieces(rx), &fw)
+                }));
                 None
             }
             Action::Diagnose(d) => {
@@ -579,7 +603,7 @@ mod tests {
         };
         // A bad signature first: refused, nothing pending.
         let forged = sign_image(&m, &payload, &SigningKey::from_seed(&[3; 32])).unwrap();
-        let e = install(&forged, &fw).unwrap_err();
+        let e = install([Some(forged)], &fw).unwrap_err();
         assert!(
             e.starts_with("refused, the running image is untouched"),
             "{e}"
@@ -589,7 +613,17 @@ mod tests {
             .state()
             .pending
             .is_none());
-        let ok = install(&sign_image(&m, &payload, key).unwrap(), &fw).unwrap();
+        let image = sign_image(&m, &payload, key).unwrap();
+        // Cut short: nothing kept.
+        let half = image[..image.len() / 2].to_vec();
+        let e = install([Some(half), None], &fw).unwrap_err();
+        assert!(e.contains("cut short"), "{e}");
+        assert!(tipring_slots::Slots::open(dir)
+            .unwrap()
+            .state()
+            .pending
+            .is_none());
+        let ok = install(image.chunks(1000).map(Some), &fw).unwrap();
         assert!(
             ok.contains("version 2.0.0") && ok.contains("slot B"),
             "{ok}"

@@ -195,32 +195,59 @@ pub async fn download(q: &QueuedTransfer, s: &TransferSettings, unix: fn() -> i6
 }
 
 fn install_firmware(image: &[u8], s: &TransferSettings) -> Result<Installed, (u32, String)> {
-    let info = install_image(image, &s.slots_dir, &s.verifier)
-        .map_err(|e| (e.fault_code(), e.to_string()))?;
+    // In pieces, as it would stream from the network.
+    let pieces = image.chunks(64 * 1024).map(Some);
+    let info = install_image(pieces, &s.slots_dir, &s.verifier).map_err(|e| match e {
+        InstallError::Slots(e) => (e.fault_code(), e.to_string()),
+        InstallError::CutShort => (fault::INCOMPLETE, e.to_string()),
+    })?;
     Ok(Installed::Firmware {
         version: info.version.map(|v| v.to_string()).unwrap_or_default(),
     })
 }
 
+/// Why an image was not installed.
+#[derive(Debug)]
+pub enum InstallError {
+    /// Refused (signature, product, model, downgrade, hash) or the slot failed.
+    Slots(tipring_slots::Error),
+    /// The image ended before its end (an upload cut short); nothing was kept.
+    CutShort,
+}
+
+impl std::fmt::Display for InstallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InstallError::Slots(e) => e.fmt(f),
+            InstallError::CutShort => f.write_str("the image was cut short"),
+        }
+    }
+}
+
 /// Check a signed image and install it into the inactive slot of `slots_dir` (a TR-069
-/// Download and an upload from the admin pages alike): the header — signature, product,
-/// model, no downgrade below the running image — is verified before any payload byte
-/// reaches the slot, the payload hashed as it is written. On error the running image is
-/// untouched.
-pub fn install_image(
-    image: &[u8],
+/// Download and an upload from the admin pages alike), from its pieces as they arrive
+/// (`None`: the image was cut short): the header — signature, product, model, no
+/// downgrade below the running image — is verified before any payload byte reaches the
+/// slot, the payload hashed as it is written. On error the running image is untouched.
+pub fn install_image<P: AsRef<[u8]>>(
+    pieces: impl IntoIterator<Item = Option<P>>,
     slots_dir: &std::path::Path,
     verifier: &tipring_firmware::Verifier,
-) -> Result<tipring_slots::SlotInfo, tipring_slots::Error> {
-    let mut slots = tipring_slots::Slots::open(slots_dir)?;
+) -> Result<tipring_slots::SlotInfo, InstallError> {
+    let mut slots = tipring_slots::Slots::open(slots_dir).map_err(InstallError::Slots)?;
     let running = slots.active().manifest.clone();
     let verifier = verifier.clone().with_running(running.as_ref());
     let mut install = slots.begin_image(&verifier);
-    // In pieces, as it would stream from the network.
-    for chunk in image.chunks(64 * 1024) {
-        install.write(chunk)?;
+    for piece in pieces {
+        match piece {
+            Some(p) => install.write(p.as_ref()).map_err(InstallError::Slots)?,
+            None => {
+                let _ = install.abort();
+                return Err(InstallError::CutShort);
+            }
+        }
     }
-    install.finish()
+    install.finish().map_err(InstallError::Slots)
 }
 
 fn read_config(bytes: &[u8]) -> Result<Installed, (u32, String)> {
