@@ -865,12 +865,12 @@ pub fn maintenance(csrf: &str, d: &DeviceView, msg: Option<(bool, &str)>) -> Str
     }
     let _ = write!(
         b,
-        "<h2>Support bundle</h2><p><a href=\"/export\" download>Download the support bundle</a>: the configuration with every password removed, the status and the recent log.</p>\
+        "<h2>Support bundle</h2><p><a href=\"/export\" download>Download the support bundle</a>: the configuration with every password removed, the status (ports, uplink, ACS, firmware, access control) and the recent log.</p>\
          <h2>Restart</h2><form method=\"post\" action=\"/reboot\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <p>Calls in progress end.</p><button type=\"submit\">Restart the gateway</button></form>\
          <h2>Factory reset</h2><form method=\"post\" action=\"/factory-reset\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <p>Erases the configuration, the management state and this password (the next start prints a new one on the console); the firmware and the device's keys stay.</p>\
-         <label><input type=\"checkbox\" name=\"confirm\" value=\"erase\"> Erase this gateway's configuration</label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"confirm\" value=\"erase\"> Erase this gateway's configuration</label>\
          <button type=\"submit\">Factory reset</button></form>"
     );
     b

@@ -639,6 +639,11 @@ pub struct Gateway {
     deferred: Vec<String>,
     /// Diagnostic pings answered (or given up), by the caller's id.
     pings_done: Vec<(u64, tipring_sip::PingResult)>,
+    /// SIP messages handed out to send, received, and transport failures (the status's
+    /// SIP counters; the UA counts the bad ones).
+    sip_sent: u64,
+    sip_received: u64,
+    sip_transport_errors: u64,
 }
 
 /// Drops a share of datagrams, seeded (a run can be repeated).
@@ -780,6 +785,9 @@ impl Gateway {
             media_loss: None,
             deferred: Vec::new(),
             pings_done: Vec::new(),
+            sip_sent: 0,
+            sip_received: 0,
+            sip_transport_errors: 0,
         })
     }
 
@@ -970,6 +978,7 @@ impl Gateway {
     pub fn sip_receive(&mut self, now: Instant, from: SipPeer, data: &[u8]) -> Vec<String> {
         let mut lines = Vec::new();
         if let Some(ua) = self.ua.as_mut() {
+            self.sip_received += 1;
             ua.handle_input(SipInput::Receive { now, from, data });
         }
         self.drain_sip(now, &mut lines);
@@ -979,6 +988,7 @@ impl Gateway {
     /// The transport could not reach `to`: fail what waits on it (failover at once).
     pub fn sip_transport_error(&mut self, now: Instant, to: SipPeer) -> Vec<String> {
         let mut lines = Vec::new();
+        self.sip_transport_errors += 1;
         if let Some(ua) = self.ua.as_mut() {
             ua.handle_input(SipInput::TransportError { now, to });
         }
@@ -1008,6 +1018,7 @@ impl Gateway {
 
     /// Messages to send now.
     pub fn take_outbox(&mut self) -> Vec<(SipPeer, Vec<u8>)> {
+        self.sip_sent += self.outbox.len() as u64;
         std::mem::take(&mut self.outbox)
     }
 
@@ -1812,10 +1823,21 @@ impl Gateway {
                 }
             })
             .collect();
-        let mut sip = tipring_status::SipCounters::default();
+        let mut sip = tipring_status::SipCounters {
+            messages_sent: self.sip_sent,
+            transport_errors: self.sip_transport_errors,
+            ..Default::default()
+        };
         if let Some(ua) = &self.ua {
             sip.bad_answered = ua.stats().bad_answered;
             sip.bad_dropped = ua.stats().bad_dropped;
+            // "Received and parsed": what was not dropped as unreadable.
+            sip.messages_received = self.sip_received.saturating_sub(sip.bad_dropped);
+        }
+        for slot in &self.slots {
+            sip.registration_failures += slot.counters.registration_failures;
+            sip.calls_incoming += slot.counters.calls_incoming;
+            sip.calls_outgoing += slot.counters.calls_outgoing;
         }
         GatewayStatus {
             version: env!("CARGO_PKG_VERSION").into(),

@@ -427,6 +427,11 @@ fn an_installer_runs_the_diagnostics_and_closes_the_gateway() {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
+    // The SIP counters count: the REGISTER went out and its answers came back.
+    assert!(
+        page.contains("<h2>SIP</h2><p>") && !page.contains("<p>0 messages sent, 0 received"),
+        "{page}"
+    );
     for part in [
         "<h2>Uplink</h2>",
         "TR-069 is off",
