@@ -267,19 +267,8 @@ impl AdminSide {
             return Vec::new();
         }
         self.trial_deadline = None;
-        let reason = format!(
-            "the lines did not register within {} s of the upgrade",
-            fw.health_check_s
-        );
-        match slots.fail_trial(&reason) {
-            Ok(true) => vec![
-                Todo::Say(format!(
-                    "firmware: {reason}; rolling back to the previous image"
-                )),
-                Todo::Reboot,
-            ],
-            _ => Vec::new(),
-        }
+        drop(slots);
+        crate::cwmp::trial_failed(&fw.slots_dir, fw.health_check_s)
     }
 
     fn diagnosis(&mut self, what: String, state: TaskState) -> u64 {

@@ -621,26 +621,10 @@ impl CwmpRunner {
             return Vec::new();
         }
         self.trial_deadline = None;
-        let reason = format!(
-            "the lines did not register within {} s of the upgrade",
-            self.health_s
-        );
-        if let Some(t) = &self.settings.transfer {
-            match tipring_slots::Slots::open(&t.slots_dir).and_then(|mut s| s.fail_trial(&reason)) {
-                Ok(true) => {}
-                Ok(false) => return Vec::new(),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot fail the firmware trial");
-                    return Vec::new();
-                }
-            }
+        match &self.settings.transfer {
+            Some(t) => trial_failed(&t.slots_dir, self.health_s),
+            None => trial_failed_todo(self.health_s),
         }
-        vec![
-            Todo::Say(format!(
-                "firmware: {reason}; rolling back to the previous image"
-            )),
-            Todo::Reboot,
-        ]
     }
 
     /// The ACS URL in force and where it came from (`None`: nothing names an ACS yet;
@@ -1184,6 +1168,36 @@ impl CwmpRunner {
         self.last_active = Some(now);
         self.input(Input::ActiveValueChange(now), managed)
     }
+}
+
+/// A new image on trial whose lines did not register within `health_s` of the upgrade:
+/// the trial fails in `slots_dir` and the device reboots into the previous image (the
+/// todo), or nothing when the trial could not be recorded as failed.
+pub fn trial_failed(slots_dir: &Path, health_s: u32) -> Vec<Todo> {
+    match tipring_slots::Slots::open(slots_dir)
+        .and_then(|mut s| s.fail_trial(&trial_reason(health_s)))
+    {
+        Ok(true) => trial_failed_todo(health_s),
+        Ok(false) => Vec::new(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot fail the firmware trial");
+            Vec::new()
+        }
+    }
+}
+
+fn trial_reason(health_s: u32) -> String {
+    format!("the lines did not register within {health_s} s of the upgrade")
+}
+
+fn trial_failed_todo(health_s: u32) -> Vec<Todo> {
+    vec![
+        Todo::Say(format!(
+            "firmware: {}; rolling back to the previous image",
+            trial_reason(health_s)
+        )),
+        Todo::Reboot,
+    ]
 }
 
 /// The firmware slots as TR-181 shows them: the rows, the active and the boot image.
